@@ -1,0 +1,45 @@
+# portmanager — build and test entry points. README.md documents the two that matter:
+#   make summary   build everything, then print the allocation summary of the shipped registry
+#   make test      run every test suite
+SHELL := /bin/bash
+export PATH := /opt/swift/usr/bin:$(PATH)
+export SWIFT_BACKTRACE := enable=no
+
+.PHONY: all lib cli summary test test-swift test-c test-cli test-python bench clean
+
+all: lib cli
+
+lib:
+	scripts/build.sh lib
+
+cli:
+	scripts/build.sh cli
+
+summary: all
+	build/bin/portmanager summary --registry dynamicconfig/port_registry.yaml
+
+# Every suite runs even when an earlier one fails; the target fails if any did.
+test: all
+	@status=0; \
+	for suite in swift c cli python; do \
+	  echo "=== test-$$suite"; \
+	  $(MAKE) --no-print-directory test-$$suite || { echo "=== test-$$suite FAILED"; status=1; }; \
+	done; exit $$status
+
+test-swift:
+	scripts/test-swift.sh
+
+test-c: lib
+	scripts/test-c.sh
+
+test-cli: cli
+	scripts/test-cli.sh
+
+test-python: lib
+	scripts/test-python.sh
+
+bench: all
+	scripts/bench.sh
+
+clean:
+	rm -rf build .build .build-*

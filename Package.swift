@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+// portmanager: conflict-free host ports for side-by-side service instances.
+//
+// Targets, by concern:
+//   CYaml           system library: libyaml (libyaml-dev), found through pkg-config.
+//   PortManagerCore pure core: registry model, validation, allocation arithmetic,
+//                   naming, log formatting. No I/O, no libyaml, no Foundation.
+//   PortManager     the edges Swift programs import: libyaml reading, files,
+//                   default registry resolution, the port probe, the stderr log
+//                   sink. Re-exports PortManagerCore.
+//   PortManagerC    the C ABI (`@_cdecl` shims that only marshal), built as
+//                   libportmanager.so. Its contract is include/portmanager.h.
+//   PortManagerCLI  the `portmanager` command-line tool.
+//
+// The self-contained release library (static Swift stdlib, version script,
+// soname) is built by scripts/build-lib.sh, not by flags in this manifest.
+import PackageDescription
+
+let package = Package(
+    name: "portmanager",
+    products: [
+        .library(name: "portmanager", type: .dynamic, targets: ["PortManagerC"]),
+        .library(name: "PortManager", targets: ["PortManager"]),
+        .executable(name: "portmanager-cli", targets: ["PortManagerCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CYaml",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        .target(name: "PortManagerCore"),
+        .target(name: "PortManager", dependencies: ["PortManagerCore", "CYaml"]),
+        .target(name: "PortManagerC", dependencies: ["PortManager"]),
+        .executableTarget(
+            name: "PortManagerCLI",
+            dependencies: [
+                "PortManager",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "PortManagerCoreTests", dependencies: ["PortManagerCore"]),
+        .testTarget(name: "PortManagerTests", dependencies: ["PortManager"]),
+    ]
+)

@@ -1,0 +1,139 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PortManager
+
+// Marshalling helpers shared by the `@_cdecl` shims: the thread-local last
+// error, the status mapping, C strings and the buffer protocol. No port logic.
+
+/// The object behind a `pm_registry *`.
+final class RegistryHandle: Sendable {
+    let registry: Registry
+    init(_ registry: Registry) { self.registry = registry }
+}
+
+/// The C status values, from include/portmanager.h.
+enum Status {
+    static let ok: Int32 = 0
+    static let invalidArgument: Int32 = 1
+    static let bufferTooSmall: Int32 = 9
+}
+
+/// Turns a `pm_registry *` back into its handle, or nil for NULL.
+@inline(__always)
+func handle(_ pointer: OpaquePointer?) -> RegistryHandle? {
+    guard let pointer else { return nil }
+    return Unmanaged<RegistryHandle>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
+}
+
+/// The per-thread last error: a malloc'd C string under a pthread key whose
+/// destructor is libc's `free` (a Swift closure would crash a thread exiting
+/// after the library was unloaded).
+enum LastError {
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, free)
+        return key
+    }()
+
+    static func set(_ message: String) {
+        let old = pthread_getspecific(key)
+        let copy = strdup(message)
+        pthread_setspecific(key, copy)
+        free(old)
+    }
+
+    static func get() -> UnsafePointer<CChar> {
+        if let current = pthread_getspecific(key) {
+            return UnsafePointer(current.assumingMemoryBound(to: CChar.self))
+        }
+        return staticCString("")
+    }
+}
+
+/// A pointer to a static string's bytes, typed for C.
+@inline(__always)
+func staticCString(_ text: StaticString) -> UnsafePointer<CChar> {
+    UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
+/// Records `error` as the thread's last error and returns its status.
+func fail(_ error: PortManagerError) -> Int32 {
+    LastError.set(error.description)
+    return error.status
+}
+
+/// A missing required argument.
+func missing(_ function: StaticString, _ argument: StaticString) -> Int32 {
+    fail(.invalidArgument("\(function): \(argument) is NULL"))
+}
+
+/// Runs `body`, mapping any thrown ``PortManagerError`` to its status.
+@inline(__always)
+func guarded(_ body: () throws -> Void) -> Int32 {
+    do {
+        try body()
+        return Status.ok
+    } catch let error as PortManagerError {
+        return fail(error)
+    } catch {
+        return fail(.invalidArgument("\(error)"))
+    }
+}
+
+/// A C string argument as Swift text (lossless for UTF-8; invalid bytes become U+FFFD).
+@inline(__always)
+func text(_ pointer: UnsafePointer<CChar>) -> String {
+    String(cString: pointer)
+}
+
+/// A C string argument as raw bytes, without copying.
+@inline(__always)
+func bytes(_ pointer: UnsafePointer<CChar>) -> UnsafeRawBufferPointer {
+    UnsafeRawBufferPointer(start: pointer, count: strlen(pointer))
+}
+
+/// The documented output protocol for strings: copies `value` and its NUL into
+/// `buffer` if `capacity` allows, always reporting the size in `needed`.
+func output(_ value: String, _ buffer: UnsafeMutablePointer<CChar>?, _ capacity: Int,
+            _ needed: UnsafeMutablePointer<Int>?) throws {
+    let utf8 = Array(value.utf8)
+    let size = utf8.count + 1
+    try checkBuffer(buffer, capacity, size, needed)
+    utf8.withUnsafeBufferPointer { source in
+        buffer!.withMemoryRebound(to: UInt8.self, capacity: size) { target in
+            if let base = source.baseAddress { target.update(from: base, count: utf8.count) }
+            target[utf8.count] = 0
+        }
+    }
+    needed?.pointee = size
+}
+
+/// The documented output protocol for arrays of `UInt16`.
+func output(_ values: [UInt16], _ buffer: UnsafeMutablePointer<UInt16>?, _ capacity: Int,
+            _ needed: UnsafeMutablePointer<Int>?) throws {
+    try checkBuffer(buffer, capacity, values.count, needed)
+    if let buffer, !values.isEmpty {
+        values.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: values.count) }
+    }
+    needed?.pointee = values.count
+}
+
+private func checkBuffer<T>(_ buffer: UnsafeMutablePointer<T>?, _ capacity: Int, _ size: Int,
+                            _ needed: UnsafeMutablePointer<Int>?) throws {
+    if buffer == nil && capacity != 0 {
+        throw PortManagerError.invalidArgument("buffer is NULL but capacity is \(capacity)")
+    }
+    if capacity < size {
+        needed?.pointee = size
+        throw PortManagerError.bufferTooSmall(needed: size)
+    }
+}
+
+/// A C `int32_t` instance ID as Swift `Int`.
+@inline(__always)
+func instance(_ value: Int32) -> Int { Int(value) }
+
+/// A port known to be in 1...65535, as `uint16_t`.
+@inline(__always)
+func port16(_ value: Int) -> UInt16 { UInt16(truncatingIfNeeded: value) }

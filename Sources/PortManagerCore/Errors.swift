@@ -1,0 +1,144 @@
+/// Where in a registry source something was found. Lines and columns count from 1.
+public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+    /// The file path, or a name such as `<memory>` for a registry read from a string.
+    public var file: String
+    /// 1-based line.
+    public var line: Int
+    /// 1-based column.
+    public var column: Int
+
+    /// Creates a location.
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    /// `FILE:LINE:COLUMN`, the form compilers and editors understand.
+    public var description: String { "\(file):\(line):\(column)" }
+}
+
+/// How serious a finding is.
+public enum Severity: String, Sendable, Hashable, Comparable {
+    /// Worth knowing; never fails a check.
+    case note
+    /// Works, but is risky (for example a privileged or ephemeral port).
+    case warning
+    /// The registry cannot be used as written.
+    case error
+
+    private var rank: Int {
+        switch self {
+        case .note: return 0
+        case .warning: return 1
+        case .error: return 2
+        }
+    }
+
+    public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// One problem found in a registry, with the place it was found.
+public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
+    /// Where the culprit is.
+    public var location: SourceLocation
+    /// How serious it is.
+    public var severity: Severity
+    /// A sentence that names the culprit (service, key, port).
+    public var message: String
+
+    /// Creates a diagnostic.
+    public init(_ location: SourceLocation, _ message: String, severity: Severity = .error) {
+        self.location = location
+        self.message = message
+        self.severity = severity
+    }
+
+    /// `FILE:LINE:COLUMN: message`.
+    public var description: String { "\(location): \(message)" }
+}
+
+/// Every failure of the library, as a type a caller can switch on.
+///
+/// Each case documents the C status (`pm_status` in `include/portmanager.h`)
+/// it maps to; ``status`` gives the number.
+public enum PortManagerError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// An argument was missing or out of range. The corresponding C status is `PM_ERR_INVALID_ARGUMENT` (1).
+    case invalidArgument(String)
+    /// No registry file was found. The corresponding C status is `PM_ERR_NOT_FOUND` (2).
+    /// `searched` lists every place that was tried, in order.
+    case registryNotFound(searched: [String])
+    /// A file could not be read. The corresponding C status is `PM_ERR_IO` (3).
+    case io(path: String, reason: String)
+    /// The input is not a readable YAML registry document (syntax, encoding,
+    /// emptiness, several documents, nesting). The corresponding C status is `PM_ERR_PARSE` (4).
+    case parse(Diagnostic)
+    /// The YAML is well formed but the registry is not valid. Holds every finding,
+    /// in source order. The corresponding C status is `PM_ERR_INVALID_REGISTRY` (5).
+    case invalidRegistry([Diagnostic])
+    /// The service is not in the registry. The corresponding C status is `PM_ERR_UNKNOWN_SERVICE` (6).
+    case unknownService(String, suggestion: String?)
+    /// The service has no port of that name. The corresponding C status is `PM_ERR_UNKNOWN_PORT` (7).
+    case unknownPort(service: String, port: String, available: [String])
+    /// The instance ID is outside `0..<maxInstances`. The corresponding C status is `PM_ERR_INSTANCE_OUT_OF_RANGE` (8).
+    case instanceOutOfRange(service: String, instance: Int, maxInstances: Int)
+    /// A caller's buffer is too small; `needed` is the size that fits. The corresponding C status is `PM_ERR_BUFFER_TOO_SMALL` (9).
+    case bufferTooSmall(needed: Int)
+    /// Whether a port is free could not be determined (permission, missing address
+    /// family, bad host). The corresponding C status is `PM_ERR_PROBE_FAILED` (10).
+    case probeFailed(host: String, port: Int, reason: String)
+    /// The named environment is not defined by the registry. The corresponding C status is `PM_ERR_UNKNOWN_ENVIRONMENT` (11).
+    case unknownEnvironment(String, available: [String])
+
+    /// The `pm_status` value this error maps to. Pinned; never renumbered.
+    public var status: Int32 {
+        switch self {
+        case .invalidArgument: return 1
+        case .registryNotFound: return 2
+        case .io: return 3
+        case .parse: return 4
+        case .invalidRegistry: return 5
+        case .unknownService: return 6
+        case .unknownPort: return 7
+        case .instanceOutOfRange: return 8
+        case .bufferTooSmall: return 9
+        case .probeFailed: return 10
+        case .unknownEnvironment: return 11
+        }
+    }
+
+    /// A one-paragraph message that names the culprit.
+    public var description: String {
+        switch self {
+        case .invalidArgument(let message):
+            return message
+        case .registryNotFound(let searched):
+            return "no port registry found; looked in: " + searched.joined(separator: ", ")
+        case .io(let path, let reason):
+            return "cannot read \(path): \(reason)"
+        case .parse(let diagnostic):
+            return diagnostic.description
+        case .invalidRegistry(let diagnostics):
+            guard let first = diagnostics.first else { return "invalid registry" }
+            let more = diagnostics.count - 1
+            return more == 0 ? first.description
+                : "\(first) (and \(more) more problem\(more == 1 ? "" : "s"))"
+        case .unknownService(let name, let suggestion):
+            var text = "unknown service '\(name)'"
+            if let suggestion { text += "; did you mean '\(suggestion)'?" }
+            return text
+        case .unknownPort(let service, let port, let available):
+            return "service '\(service)' has no port named '\(port)'; it has: "
+                + available.joined(separator: ", ")
+        case .instanceOutOfRange(let service, let instance, let maxInstances):
+            return "instance \(instance) of service '\(service)' is out of range; allowed: 0..\(maxInstances - 1) (max_instances=\(maxInstances))"
+        case .bufferTooSmall(let needed):
+            return "buffer too small; \(needed) needed"
+        case .probeFailed(let host, let port, let reason):
+            return "cannot check port \(port) on \(host): \(reason)"
+        case .unknownEnvironment(let name, let available):
+            return "unknown environment '\(name)'; the registry defines: "
+                + (available.isEmpty ? "none" : available.joined(separator: ", "))
+        }
+    }
+}

@@ -1,0 +1,137 @@
+/// One named port of a service: a single port, or a contiguous range that moves
+/// with the instance as one block.
+public struct PortDefinition: Sendable, Hashable {
+    /// The key in the registry: `port` or a name ending in `_port`.
+    public let name: String
+    /// The first host port of instance 0.
+    public let base: Int
+    /// How many consecutive ports: 1 for a single port, more for a range.
+    public let count: Int
+    /// The first port inside the container, when the registry fixes it.
+    /// `nil` means "the same number as the host port", as in the seed's `9192:9192`.
+    public let containerPort: Int?
+    /// Where the port is defined.
+    public let location: SourceLocation
+
+    /// Creates a port definition. The registry builder validates the numbers.
+    public init(name: String, base: Int, count: Int = 1, containerPort: Int? = nil, location: SourceLocation) {
+        self.name = name
+        self.base = base
+        self.count = count
+        self.containerPort = containerPort
+        self.location = location
+    }
+
+    /// True when the port is a range of more than one port.
+    public var isRange: Bool { count > 1 }
+
+    /// The last host port of instance 0.
+    public var baseLast: Int { base + count - 1 }
+
+    /// `9092` or `31001-31003`.
+    public var baseText: String { count == 1 ? String(base) : "\(base)-\(baseLast)" }
+}
+
+/// A service as the registry defines it.
+public struct ServiceDefinition: Sendable, Hashable {
+    /// The registry key, for example `kafka`.
+    public let name: String
+    /// Its named ports, in source order.
+    public let ports: [PortDefinition]
+    /// How far every port moves from one instance to the next (`instance_increment`).
+    public let increment: Int
+    /// How many instances may run: IDs `0..<maxInstances` (`max_instances`).
+    public let maxInstances: Int
+    /// The container name of instance 0; instance N appends `-N` (`container_name`).
+    public let containerStem: String
+    /// The volume name of instance 0; instance N appends `-N` (`volume_name`).
+    public let volumeStem: String
+    /// Where the service is defined.
+    public let location: SourceLocation
+
+    /// The default increment when a service does not set `instance_increment`.
+    public static let defaultIncrement = 100
+    /// The default `max_instances`.
+    public static let defaultMaxInstances = 10
+
+    /// Creates a service. The registry builder validates it.
+    public init(
+        name: String, ports: [PortDefinition],
+        increment: Int = ServiceDefinition.defaultIncrement,
+        maxInstances: Int = ServiceDefinition.defaultMaxInstances,
+        containerStem: String? = nil, volumeStem: String? = nil,
+        location: SourceLocation
+    ) {
+        self.name = name
+        self.ports = ports
+        self.increment = increment
+        self.maxInstances = maxInstances
+        let stem = ServiceDefinition.defaultStem(for: name)
+        self.containerStem = containerStem ?? stem
+        self.volumeStem = volumeStem ?? stem + "-data"
+        self.location = location
+    }
+
+    /// The stem a service name gives when the registry sets none:
+    /// underscores become dashes (`my_new_service` → `my-new-service`).
+    public static func defaultStem(for name: String) -> String {
+        String(name.map { $0 == "_" ? "-" : $0 })
+    }
+
+    /// The port named `name`, if the service has one.
+    public func port(named name: String) -> PortDefinition? {
+        ports.first { $0.name == name }
+    }
+
+    /// The names of the service's ports, in source order.
+    public var portNames: [String] { ports.map(\.name) }
+}
+
+/// A named environment: a port offset added to every host port, so that
+/// several environments (say `dev` and `ci`) can share one host.
+public struct EnvironmentDefinition: Sendable, Hashable {
+    /// The name, for example `ci`.
+    public let name: String
+    /// Added to every host port.
+    public let offset: Int
+    /// Where it is defined.
+    public let location: SourceLocation
+
+    /// Creates an environment.
+    public init(name: String, offset: Int, location: SourceLocation) {
+        self.name = name
+        self.offset = offset
+        self.location = location
+    }
+}
+
+/// One allocated port (or range) of one service instance.
+public struct Allocation: Sendable, Hashable {
+    /// The service name.
+    public let service: String
+    /// The instance ID.
+    public let instance: Int
+    /// The port name (`type=` in the log line).
+    public let portName: String
+    /// The first host port.
+    public let hostPort: Int
+    /// The last host port; equal to ``hostPort`` unless the port is a range.
+    public let hostPortLast: Int
+    /// The first port inside the container.
+    public let containerPort: Int
+    /// The last port inside the container.
+    public let containerPortLast: Int
+    /// The registry's base port for instance 0 (before any environment offset).
+    public let base: Int
+    /// The service's increment.
+    public let increment: Int
+
+    /// `9192` or `31101-31103`.
+    public var hostText: String { hostPort == hostPortLast ? String(hostPort) : "\(hostPort)-\(hostPortLast)" }
+    /// `9192` or `31101-31103`, inside the container.
+    public var containerText: String {
+        containerPort == containerPortLast ? String(containerPort) : "\(containerPort)-\(containerPortLast)"
+    }
+    /// The docker/compose mapping, host then container: `9192:9092`.
+    public var mapping: String { "\(hostText):\(containerText)" }
+}

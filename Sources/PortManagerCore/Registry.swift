@@ -1,0 +1,240 @@
+/// A validated port registry: the services, their ports, and the environment
+/// whose offset every host port includes.
+///
+/// A `Registry` is an immutable value, so one instance can be shared by any
+/// number of threads. Build one with ``RegistryBuilder`` (from a ``YAMLNode``)
+/// or, in the `PortManager` module, load one from YAML text or a file.
+public struct Registry: Sendable {
+    /// Where the registry came from: a file path, or a name such as `<memory>`.
+    public let source: String
+    /// The services, in source order.
+    public let services: [ServiceDefinition]
+    /// The environments the registry defines (`_environments`), in source order.
+    public let environments: [EnvironmentDefinition]
+    /// The environment in force, or nil for none (offset 0).
+    public let environment: EnvironmentDefinition?
+
+    private let serviceIndex: NameIndex
+    /// Per service, the UTF-8 names of its ports, for byte lookups.
+    private let portNameBytes: [[[UInt8]]]
+
+    /// Creates a registry from validated parts. ``RegistryBuilder`` is the usual way in.
+    public init(source: String, services: [ServiceDefinition], environments: [EnvironmentDefinition] = []) {
+        self.init(source: source, services: services, environments: environments, environment: nil)
+    }
+
+    private init(source: String, services: [ServiceDefinition], environments: [EnvironmentDefinition],
+                 environment: EnvironmentDefinition?) {
+        self.source = source
+        self.services = services
+        self.environments = environments
+        self.environment = environment
+        self.serviceIndex = NameIndex(services.map(\.name))
+        self.portNameBytes = services.map { $0.ports.map { Array($0.name.utf8) } }
+    }
+
+    /// The offset of the environment in force (0 when none).
+    public var offset: Int { environment?.offset ?? 0 }
+
+    /// The same registry with `name`'s offset in force; `nil` selects no environment.
+    ///
+    /// - Throws: ``PortManagerError/unknownEnvironment(_:available:)`` when the registry
+    ///   does not define `name`, and ``PortManagerError/invalidRegistry(_:)`` when the
+    ///   offset would push a port of some instance outside 1...65535.
+    public func selecting(environment name: String?) throws -> Registry {
+        guard let name else {
+            return Registry(source: source, services: services, environments: environments, environment: nil)
+        }
+        guard let env = environments.first(where: { $0.name == name }) else {
+            throw PortManagerError.unknownEnvironment(name, available: environments.map(\.name))
+        }
+        var problems: [Diagnostic] = []
+        for service in services {
+            for port in service.ports {
+                let low = port.base + env.offset
+                let high = port.baseLast + (service.maxInstances - 1) * service.increment + env.offset
+                if low < 1 || high > 65535 {
+                    let bad = low < 1 ? low : high
+                    problems.append(Diagnostic(env.location,
+                        "environment '\(env.name)' (offset \(env.offset)) moves port '\(port.name)' of service '\(service.name)' to \(bad), outside 1..65535"))
+                }
+            }
+        }
+        if !problems.isEmpty { throw PortManagerError.invalidRegistry(problems) }
+        return Registry(source: source, services: services, environments: environments, environment: env)
+    }
+
+    // MARK: Lookup
+
+    /// The index of a service in ``services``, from its UTF-8 name.
+    @inline(__always)
+    public func serviceIndex(utf8 name: UnsafeRawBufferPointer) -> Int? {
+        serviceIndex.find(name)
+    }
+
+    /// The index of a service in ``services``.
+    public func serviceIndex(named name: String) -> Int? {
+        name.withUTF8Bytes { serviceIndex.find($0) }
+    }
+
+    /// The service called `name`.
+    ///
+    /// - Throws: ``PortManagerError/unknownService(_:suggestion:)``, with a near-miss suggestion.
+    public func service(named name: String) throws -> ServiceDefinition {
+        guard let index = serviceIndex(named: name) else { throw unknownService(name) }
+        return services[index]
+    }
+
+    /// The names of every service, in source order.
+    public var serviceNames: [String] { services.map(\.name) }
+
+    func unknownService(_ name: String) -> PortManagerError {
+        .unknownService(name, suggestion: Suggest.closest(to: name, among: serviceNames))
+    }
+
+    // MARK: Allocation
+
+    /// The host port of `portName` for `instance` of `service`: the fast path
+    /// behind `pm_get_port`. A range gives its first port.
+    ///
+    /// The allocation is logged at ``LogLevel/info``.
+    @inline(__always)
+    public func hostPort(service: UnsafeRawBufferPointer, instance: Int, port: UnsafeRawBufferPointer) -> Result<Int, PortManagerError> {
+        guard let s = serviceIndex.find(service) else {
+            return .failure(unknownService(String(decoding: service, as: UTF8.self)))
+        }
+        let definition = services[s]
+        let names = portNameBytes[s]
+        var found = -1
+        for p in 0..<names.count where NameIndex.equal(names[p], port) {
+            found = p
+            break
+        }
+        if found < 0 {
+            return .failure(.unknownPort(service: definition.name, port: String(decoding: port, as: UTF8.self),
+                                         available: definition.portNames))
+        }
+        guard instance >= 0 && instance < definition.maxInstances else {
+            return .failure(.instanceOutOfRange(service: definition.name, instance: instance,
+                                                maxInstances: definition.maxInstances))
+        }
+        let portDefinition = definition.ports[found]
+        let host = portDefinition.base + instance * definition.increment + offset
+        if Log.isEnabled(.info) {
+            Log.allocated(allocation(definition, portDefinition, instance))
+        }
+        return .success(host)
+    }
+
+    /// The host port of `portName` for `instance` of `service`; a range gives its first port.
+    /// This is the seed's `get_port(service, instance_id, port_type)`.
+    ///
+    /// The allocation is logged at ``LogLevel/info``.
+    /// - Throws: ``PortManagerError/unknownService(_:suggestion:)``,
+    ///   ``PortManagerError/unknownPort(service:port:available:)`` or
+    ///   ``PortManagerError/instanceOutOfRange(service:instance:maxInstances:)``.
+    public func port(_ service: String, instance: Int = 0, name portName: String = "port") throws -> Int {
+        try service.withUTF8Bytes { s in
+            try portName.withUTF8Bytes { p in try hostPort(service: s, instance: instance, port: p).get() }
+        }
+    }
+
+    /// Every port of one instance, in source order. Each allocation is logged.
+    public func ports(_ service: String, instance: Int = 0) throws -> [Allocation] {
+        let definition = try self.service(named: service)
+        try checkInstance(definition, instance)
+        let result = definition.ports.map { allocation(definition, $0, instance) }
+        if Log.isEnabled(.info) { result.forEach(Log.allocated) }
+        return result
+    }
+
+    /// One port of one instance, with its range and container side. The allocation is logged.
+    public func allocation(_ service: String, instance: Int = 0, name portName: String = "port") throws -> Allocation {
+        let definition = try self.service(named: service)
+        guard let port = definition.port(named: portName) else {
+            throw PortManagerError.unknownPort(service: service, port: portName, available: definition.portNames)
+        }
+        try checkInstance(definition, instance)
+        let result = allocation(definition, port, instance)
+        if Log.isEnabled(.info) { Log.allocated(result) }
+        return result
+    }
+
+    /// Every allocation of every instance of every service, in source order:
+    /// the data behind a summary. Enumerating is not allocating, so nothing is logged.
+    public func allAllocations() -> [Allocation] {
+        var result: [Allocation] = []
+        for service in services {
+            for instance in 0..<service.maxInstances {
+                for port in service.ports { result.append(allocation(service, port, instance)) }
+            }
+        }
+        return result
+    }
+
+    /// The container name of an instance: the stem for instance 0, `stem-N` after.
+    public func containerName(_ service: String, instance: Int = 0) throws -> String {
+        let definition = try self.service(named: service)
+        try checkInstance(definition, instance)
+        return Naming.instanceName(definition.containerStem, instance: instance)
+    }
+
+    /// The volume name of an instance: the stem for instance 0, `stem-N` after.
+    public func volumeName(_ service: String, instance: Int = 0) throws -> String {
+        let definition = try self.service(named: service)
+        try checkInstance(definition, instance)
+        return Naming.instanceName(definition.volumeStem, instance: instance)
+    }
+
+    /// Throws ``PortManagerError/instanceOutOfRange(service:instance:maxInstances:)``
+    /// unless `0 <= instance < definition.maxInstances`.
+    public func checkInstance(_ definition: ServiceDefinition, _ instance: Int) throws {
+        guard instance >= 0 && instance < definition.maxInstances else {
+            throw PortManagerError.instanceOutOfRange(service: definition.name, instance: instance,
+                                                      maxInstances: definition.maxInstances)
+        }
+    }
+
+    private func allocation(_ service: ServiceDefinition, _ port: PortDefinition, _ instance: Int) -> Allocation {
+        let host = port.base + instance * service.increment + offset
+        let container = port.containerPort ?? host
+        return Allocation(service: service.name, instance: instance, portName: port.name,
+                          hostPort: host, hostPortLast: host + port.count - 1,
+                          containerPort: container, containerPortLast: container + port.count - 1,
+                          base: port.base, increment: service.increment)
+    }
+}
+
+/// Container and volume naming, as in the seed: `kafka-development`,
+/// `kafka-development-1`, `kafka-data-2`.
+public enum Naming {
+    /// `stem` for instance 0, `stem-N` for instance N.
+    public static func instanceName(_ stem: String, instance: Int) -> String {
+        instance == 0 ? stem : "\(stem)-\(instance)"
+    }
+
+    /// True when `name` is a valid Docker container or volume name:
+    /// `[a-zA-Z0-9][a-zA-Z0-9_.-]+`, at most 253 bytes.
+    public static func isValidDockerName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard bytes.count >= 2, bytes.count <= 253, isAlnum(bytes[0]) else { return false }
+        return bytes.dropFirst().allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
+    }
+
+    static func isAlnum(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+    }
+}
+
+extension Registry {
+    /// The container-side port of one port of one instance: the registry's fixed
+    /// container port, or the host port when it fixes none. Not logged.
+    public func containerPort(_ service: String, instance: Int = 0, name portName: String = "port") throws -> Int {
+        let definition = try self.service(named: service)
+        guard let port = definition.port(named: portName) else {
+            throw PortManagerError.unknownPort(service: service, port: portName, available: definition.portNames)
+        }
+        try checkInstance(definition, instance)
+        return port.containerPort ?? (port.base + instance * definition.increment + offset)
+    }
+}

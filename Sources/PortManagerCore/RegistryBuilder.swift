@@ -1,0 +1,427 @@
+/// Turns a parsed YAML document into a validated ``Registry``, collecting every
+/// problem with its line and column rather than stopping at the first.
+///
+/// The rules are those of README's "Registry format": a top-level mapping of
+/// service name to settings; `port` or `*_port` keys hold an integer 1..65535,
+/// a range `"FIRST-LAST"`, or a mapping `{host: ..., container: ...}`;
+/// `instance_increment` (default 100), `max_instances` (default 10),
+/// `container_name` and `volume_name`. A top-level `_environments` mapping names
+/// port offsets. Nothing else is accepted.
+public struct RegistryBuilder {
+    /// The name used in diagnostics: a path, or `<memory>`.
+    public let source: String
+    private var diagnostics: [Diagnostic] = []
+
+    /// Service-level keys other than ports.
+    public static let serviceKeys = ["instance_increment", "max_instances", "container_name", "volume_name"]
+    /// Keys of a port written as a mapping.
+    public static let portMappingKeys = ["host", "container"]
+    /// Top-level keys that are settings, not services. They begin with `_`,
+    /// which no Docker name can, so they never shadow a service.
+    public static let reservedTopLevelKeys = ["_environments"]
+
+    /// Creates a builder whose diagnostics name `source`.
+    public init(source: String) {
+        self.source = source
+    }
+
+    /// Validates `root` and returns the registry.
+    ///
+    /// - Throws: ``PortManagerError/invalidRegistry(_:)`` with every problem found, in source order.
+    public static func build(_ root: YAMLNode, source: String) throws -> Registry {
+        var builder = RegistryBuilder(source: source)
+        let (services, environments) = builder.registry(root)
+        if !builder.diagnostics.isEmpty {
+            let sorted = builder.diagnostics.enumerated().sorted {
+                ($0.element.location.line, $0.element.location.column, $0.offset)
+                    < ($1.element.location.line, $1.element.location.column, $1.offset)
+            }.map(\.element)
+            throw PortManagerError.invalidRegistry(sorted)
+        }
+        return Registry(source: source, services: services, environments: environments)
+    }
+
+    // MARK: Structure
+
+    private mutating func registry(_ root: YAMLNode) -> ([ServiceDefinition], [EnvironmentDefinition]) {
+        guard case .mapping(let entries, _, _) = root else {
+            fail(root, "the registry must be a mapping of service names to settings, not \(Self.typeName(root))")
+            return ([], [])
+        }
+        if entries.isEmpty { fail(root, "the registry defines no services") }
+        var services: [ServiceDefinition] = []
+        var environments: [EnvironmentDefinition] = []
+        var seen: [String: Int] = [:]
+        for (keyNode, value) in entries {
+            guard let key = keyString(keyNode, what: "service name") else { continue }
+            if let first = seen[key] {
+                fail(keyNode, "duplicate service \(Self.quote(key)); first defined on line \(first)")
+                continue
+            }
+            seen[key] = keyNode.line
+            if key.hasPrefix("_") {
+                if key == "_environments" {
+                    environments = self.environments(value)
+                } else {
+                    fail(keyNode, "unknown registry setting \(Self.quote(key))" + hint(key, Self.reservedTopLevelKeys)
+                        + "; keys beginning with '_' are reserved")
+                }
+                continue
+            }
+            if let service = service(named: key, keyNode: keyNode, value) { services.append(service) }
+        }
+        return (services, environments)
+    }
+
+    private mutating func environments(_ node: YAMLNode) -> [EnvironmentDefinition] {
+        guard case .mapping(let entries, _, _) = node else {
+            fail(node, "_environments must be a mapping of environment name to port offset, not \(Self.typeName(node))")
+            return []
+        }
+        var result: [EnvironmentDefinition] = []
+        var seen: [String: Int] = [:]
+        for (keyNode, value) in entries {
+            guard let name = keyString(keyNode, what: "environment name") else { continue }
+            if let first = seen[name] {
+                fail(keyNode, "duplicate environment \(Self.quote(name)); first defined on line \(first)")
+                continue
+            }
+            seen[name] = keyNode.line
+            guard !name.isEmpty, name.utf8.allSatisfy({ Naming.isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }) else {
+                fail(keyNode, "environment name \(Self.quote(name)) may hold only letters, digits, '_', '-' and '.'")
+                continue
+            }
+            guard let offset = integer(value, what: "offset of environment \(Self.quote(name))") else { continue }
+            guard offset >= -65535 && offset <= 65535 else {
+                fail(value, "offset \(offset) of environment \(Self.quote(name)) is outside -65535..65535")
+                continue
+            }
+            result.append(EnvironmentDefinition(name: name, offset: offset, location: location(keyNode)))
+        }
+        return result
+    }
+
+    private mutating func service(named name: String, keyNode: YAMLNode, _ node: YAMLNode) -> ServiceDefinition? {
+        let quoted = Self.quote(name)
+        var valid = true
+        if !Naming.isValidDockerName(name) {
+            fail(keyNode, "service name \(quoted) is not a valid Docker container name ([a-zA-Z0-9][a-zA-Z0-9_.-]+, at most 253 characters)")
+            valid = false
+        }
+        guard case .mapping(let entries, _, _) = node else {
+            fail(node, "service \(quoted) must be a mapping of settings and ports, not \(Self.typeName(node))")
+            return nil
+        }
+        var ports: [PortDefinition] = []
+        var increment: Int?
+        var maxInstances: Int?
+        var containerStem: String?
+        var volumeStem: String?
+        var seen: [String: Int] = [:]
+        for (keyNode, value) in entries {
+            guard let key = keyString(keyNode, what: "key of service \(quoted)") else { valid = false; continue }
+            if let first = seen[key] {
+                fail(keyNode, "duplicate key \(Self.quote(key)) in service \(quoted); first defined on line \(first)")
+                valid = false
+                continue
+            }
+            seen[key] = keyNode.line
+            switch key {
+            case "instance_increment":
+                increment = integer(value, what: "instance_increment of service \(quoted)")
+                if increment == nil { valid = false }
+            case "max_instances":
+                maxInstances = integer(value, what: "max_instances of service \(quoted)")
+                if maxInstances == nil { valid = false }
+            case "container_name", "volume_name":
+                if let stem = dockerName(value, what: "\(key) of service \(quoted)") {
+                    if key == "container_name" { containerStem = stem } else { volumeStem = stem }
+                } else {
+                    valid = false
+                }
+            default:
+                if Self.isPortKey(key) {
+                    if let port = port(named: key, keyNode: keyNode, value, service: quoted) {
+                        ports.append(port)
+                    } else {
+                        valid = false
+                    }
+                } else {
+                    fail(keyNode, "unknown key \(Self.quote(key)) in service \(quoted)" + hint(key, Self.serviceKeys + ["port"] + portSuggestion(key))
+                        + "; port keys are 'port' or end in '_port'")
+                    valid = false
+                }
+            }
+        }
+        let location = location(keyNode)
+        let inc = increment ?? ServiceDefinition.defaultIncrement
+        let count = maxInstances ?? ServiceDefinition.defaultMaxInstances
+        if ports.isEmpty && valid {
+            fail(keyNode, "service \(quoted) defines no ports; add 'port' or a key ending in '_port'")
+            return nil
+        }
+        if count < 1 {
+            fail(entryValue(entries, "max_instances") ?? node, "max_instances of service \(quoted) is \(count); it must be at least 1")
+            valid = false
+        }
+        if inc < 0 {
+            fail(entryValue(entries, "instance_increment") ?? node, "instance_increment of service \(quoted) is \(inc); it must not be negative")
+            valid = false
+        } else if inc == 0 && count > 1 {
+            fail(entryValue(entries, "instance_increment") ?? node,
+                 "instance_increment of service \(quoted) is 0, so its \(count) instances would share ports; use a positive increment or max_instances: 1")
+            valid = false
+        }
+        guard valid else { return nil }
+        // The last instance must stay within 1...65535 (computed without overflow).
+        for port in ports {
+            let (span, overflow1) = (count - 1).multipliedReportingOverflow(by: inc)
+            let (last, overflow2) = port.baseLast.addingReportingOverflow(span)
+            if overflow1 || overflow2 || last > 65535 {
+                let fits = (65535 - port.baseLast) / inc + 1
+                let lastText = overflow1 || overflow2 ? "a port past 65535" : "port \(last)"
+                fail(at: port.location,
+                     "port \(Self.quote(port.name)) of service \(quoted): instance \(count - 1) would use \(lastText) (\(port.baseText) + \(count - 1) * \(inc)); lower max_instances to at most \(fits) or the base port")
+                valid = false
+            }
+        }
+        guard valid else { return nil }
+        let service = ServiceDefinition(name: name, ports: ports, increment: inc, maxInstances: count,
+                                        containerStem: containerStem, volumeStem: volumeStem, location: location)
+        for problem in SelfCollision.find(in: service) {
+            fail(at: problem.location, problem.message)
+            valid = false
+        }
+        return valid ? service : nil
+    }
+
+    private mutating func port(named name: String, keyNode: YAMLNode, _ node: YAMLNode, service: String) -> PortDefinition? {
+        let what = "port \(Self.quote(name)) of service \(service)"
+        if case .mapping(let entries, _, _) = node {
+            var host: (Int, Int)?
+            var container: (Int, Int)?
+            var seen: [String: Int] = [:]
+            var ok = true
+            for (k, v) in entries {
+                guard let key = keyString(k, what: "key of \(what)") else { ok = false; continue }
+                if let first = seen[key] {
+                    fail(k, "duplicate key \(Self.quote(key)) in \(what); first defined on line \(first)")
+                    ok = false
+                    continue
+                }
+                seen[key] = k.line
+                switch key {
+                case "host": host = portValue(v, what: "host side of \(what)")
+                    if host == nil { ok = false }
+                case "container": container = portValue(v, what: "container side of \(what)")
+                    if container == nil { ok = false }
+                default:
+                    fail(k, "unknown key \(Self.quote(key)) in \(what)" + hint(key, Self.portMappingKeys) + "; a port mapping has 'host' and optionally 'container'")
+                    ok = false
+                }
+            }
+            guard ok else { return nil }
+            guard let host else {
+                fail(node, "\(what) is a mapping without 'host'")
+                return nil
+            }
+            if let container, container.1 - container.0 != host.1 - host.0 {
+                fail(node, "\(what): the container range has \(container.1 - container.0 + 1) ports but the host range has \(host.1 - host.0 + 1)")
+                return nil
+            }
+            return PortDefinition(name: name, base: host.0, count: host.1 - host.0 + 1, containerPort: container?.0,
+                                  location: location(keyNode))
+        }
+        guard let (first, last) = portValue(node, what: what) else { return nil }
+        return PortDefinition(name: name, base: first, count: last - first + 1, location: location(keyNode))
+    }
+
+    /// An integer port or a `"FIRST-LAST"` range, each end in 1..65535.
+    private mutating func portValue(_ node: YAMLNode, what: String) -> (Int, Int)? {
+        if case .scalar(let text, _, _, _) = node, let range = Self.parseRange(text) {
+            guard let first = range.0, let last = range.1 else {
+                fail(node, "\(what): the range \(Self.quote(text)) holds a number too large to hold")
+                return nil
+            }
+            guard (1...65535).contains(first), (1...65535).contains(last) else {
+                fail(node, "\(what): the range \(text) is outside 1..65535")
+                return nil
+            }
+            guard first <= last else {
+                fail(node, "\(what): the range \(text) ends before it starts")
+                return nil
+            }
+            return (first, last)
+        }
+        if case .scalar(_, .plain, _, _) = node, Self.typeName(node) == "an integer" {
+            guard let value = integer(node, what: what) else { return nil }
+            guard (1...65535).contains(value) else {
+                fail(node, "\(what) is \(value), outside 1..65535")
+                return nil
+            }
+            return (value, value)
+        }
+        fail(node, "\(what) must be an integer 1..65535, a range \"FIRST-LAST\" or a mapping {host: ..., container: ...}, not \(Self.typeName(node))")
+        return nil
+    }
+
+    // MARK: Scalars
+
+    private mutating func keyString(_ node: YAMLNode, what: String) -> String? {
+        guard case .scalar(let text, _, _, _) = node else {
+            fail(node, "\(what) must be a plain string, not \(Self.typeName(node))")
+            return nil
+        }
+        return text
+    }
+
+    private mutating func integer(_ node: YAMLNode, what: String) -> Int? {
+        let type = Self.typeName(node)
+        guard type == "an integer", case .scalar(let text, _, _, _) = node else {
+            fail(node, "\(what) must be an integer, not \(type)")
+            return nil
+        }
+        var digits = Substring(text)
+        var negative = false
+        if let sign = digits.first, sign == "+" || sign == "-" {
+            negative = sign == "-"
+            digits = digits.dropFirst()
+        }
+        if digits.count > 1 && digits.first == "0" {
+            fail(node, "\(what) is written \(text) with a leading zero, which YAML 1.1 reads as octal; write it without the zero")
+            return nil
+        }
+        guard let magnitude = Int(digits) else {
+            fail(node, "\(what) is \(Self.truncated(text)), an integer too large to hold")
+            return nil
+        }
+        return negative ? -magnitude : magnitude
+    }
+
+    private mutating func dockerName(_ node: YAMLNode, what: String) -> String? {
+        guard case .scalar(let text, let style, _, _) = node, style == .quoted || Self.typeName(node) == "a string" else {
+            fail(node, "\(what) must be a string, not \(Self.typeName(node))")
+            return nil
+        }
+        guard Naming.isValidDockerName(text) else {
+            fail(node, "\(what) \(Self.quote(text)) is not a valid Docker name ([a-zA-Z0-9][a-zA-Z0-9_.-]+, at most 253 characters)")
+            return nil
+        }
+        return text
+    }
+
+    /// The YAML 1.1 type a node resolves to, as an article and a noun for messages.
+    public static func typeName(_ node: YAMLNode) -> String {
+        switch node {
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .scalar(_, .quoted, _, _): return "a string"
+        case .scalar(let text, .plain, _, _):
+            switch text {
+            case "", "~", "null", "Null", "NULL": return "null"
+            case "true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO",
+                 "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N":
+                return "a boolean"
+            default: break
+            }
+            if isInteger(text) { return "an integer" }
+            if isFloat(text) { return "a float" }
+            return "a string"
+        }
+    }
+
+    static func isInteger(_ text: String) -> Bool {
+        var bytes = Substring(text).utf8[...]
+        if let first = bytes.first, first == UInt8(ascii: "+") || first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+        return !bytes.isEmpty && bytes.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
+    static func isFloat(_ text: String) -> Bool {
+        let lowered = text.lowercased()
+        if [".inf", "+.inf", "-.inf", ".nan"].contains(lowered) { return true }
+        var sawDigit = false, sawDot = false, sawExp = false
+        var previous: Character = " "
+        for (i, c) in text.enumerated() {
+            switch c {
+            case "0"..."9", "_": sawDigit = sawDigit || c != "_"
+            case "+", "-": if !(i == 0 || previous == "e" || previous == "E") { return false }
+            case ".": if sawDot || sawExp { return false }; sawDot = true
+            case "e", "E": if sawExp || !sawDigit { return false }; sawExp = true
+            default: return false
+            }
+            previous = c
+        }
+        return sawDigit && (sawDot || sawExp)
+    }
+
+    /// `"31001-31003"` → (31001, 31003); a number too large gives nil ends.
+    static func parseRange(_ text: String) -> (Int?, Int?)? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return nil }
+        let a = parts[0].trimmingSpaces, b = parts[1].trimmingSpaces
+        guard !a.isEmpty, !b.isEmpty, a.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              b.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return (Int(a), Int(b))
+    }
+
+    static func isPortKey(_ key: String) -> Bool {
+        guard key == "port" || (key.hasSuffix("_port") && key.count > 5) else { return false }
+        return key.utf8.allSatisfy { Naming.isAlnum($0) || $0 == UInt8(ascii: "_") }
+    }
+
+    // MARK: Messages
+
+    /// `'name'`, with control characters escaped and long names cut, so a
+    /// crafted key cannot garble a message.
+    public static func quote(_ text: String) -> String {
+        "'" + Log.escape(truncated(text)).trimmingQuotes + "'"
+    }
+
+    static func truncated(_ text: String) -> String {
+        text.count > 64 ? String(text.prefix(61)) + "..." : text
+    }
+
+    private func hint(_ key: String, _ candidates: [String]) -> String {
+        guard let match = Suggest.closest(to: key, among: candidates) else { return "" }
+        return "; did you mean \(Self.quote(match))?"
+    }
+
+    /// For `broker_prot`, suggests `broker_port`.
+    private func portSuggestion(_ key: String) -> [String] {
+        guard let underscore = key.lastIndex(of: "_") else { return [] }
+        let tail = String(key[key.index(after: underscore)...])
+        guard Suggest.distance(tail, "port", limit: 2) <= 2 else { return [] }
+        return [String(key[..<underscore]) + "_port"]
+    }
+
+    private func entryValue(_ entries: [(key: YAMLNode, value: YAMLNode)], _ key: String) -> YAMLNode? {
+        entries.first { if case .scalar(key, _, _, _) = $0.key { return true } else { return false } }?.value
+    }
+
+    private func location(_ node: YAMLNode) -> SourceLocation {
+        SourceLocation(file: source, line: node.line, column: node.column)
+    }
+
+    private mutating func fail(_ node: YAMLNode, _ message: String) {
+        diagnostics.append(Diagnostic(location(node), message))
+    }
+
+    private mutating func fail(at location: SourceLocation, _ message: String) {
+        diagnostics.append(Diagnostic(location, message))
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: Substring {
+        var s = self
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return s
+    }
+}
+
+extension String {
+    var trimmingQuotes: String {
+        hasPrefix("\"") && hasSuffix("\"") && count >= 2 ? String(dropFirst().dropLast()) : self
+    }
+}

@@ -1,0 +1,305 @@
+/*
+ * portmanager.h — the C interface of libportmanager.
+ *
+ * portmanager gives every instance of every service on one host its own host
+ * ports, from one YAML registry (dynamicconfig/port_registry.yaml):
+ *
+ *     final_port = base_port + instance_id * instance_increment (+ environment offset)
+ *
+ * This header is the contract: what it does not declare is not public.
+ *
+ * CONVENTIONS (they hold for every function below)
+ *
+ *  Status.   Functions that can fail return a pm_status: PM_OK (0) on success.
+ *            On failure, pm_last_error() holds a message for the calling thread
+ *            that names the culprit (file:line:column, service, port, instance).
+ *  Arguments. A NULL pointer where one is required yields PM_ERR_INVALID_ARGUMENT;
+ *            nothing in this library crashes on bad input.
+ *  Out-params are written only on success; on failure they are left untouched
+ *            (the one exception is `needed`, below).
+ *  Strings.  All strings are NUL-terminated UTF-8.
+ *  Output.   Variable-sized results use one protocol, as zstd does with its
+ *            (dst, dstCapacity) pairs:
+ *                (T *buffer, size_t capacity, size_t *needed)
+ *            - `capacity` counts elements of T (bytes for strings, including the
+ *              terminating NUL); `buffer` may be NULL only when `capacity` is 0;
+ *            - `needed` may be NULL; otherwise it receives the number of elements
+ *              the full result takes, on success and on PM_ERR_BUFFER_TOO_SMALL;
+ *            - when the result does not fit, the call returns
+ *              PM_ERR_BUFFER_TOO_SMALL and writes nothing to `buffer`.
+ *            So: call once with (NULL, 0, &needed), allocate, call again.
+ *  Threads.  A pm_registry is immutable once opened: any number of threads may
+ *            use one handle at once. pm_registry_close() must not race with other
+ *            calls on the same handle.
+ *  Logging.  Every port allocation (pm_get_port, pm_get_port_range, pm_get_ports)
+ *            is logged at PM_LOG_INFO in the form
+ *              port_manager_port_allocated service=kafka instance=1 type=broker_port port=9192 base=9092 increment=100
+ *            See pm_set_log_callback().
+ */
+#ifndef PORTMANAGER_H
+#define PORTMANAGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#  define PM_API
+#elif defined(__GNUC__) || defined(__clang__)
+#  define PM_API __attribute__((visibility("default")))
+#else
+#  define PM_API
+#endif
+
+/* ---------------------------------------------------------------- versions */
+
+#define PM_VERSION_MAJOR 0
+#define PM_VERSION_MINOR 1
+#define PM_VERSION_PATCH 0
+/** MAJOR * 10000 + MINOR * 100 + PATCH. */
+#define PM_VERSION_NUMBER (PM_VERSION_MAJOR * 10000 + PM_VERSION_MINOR * 100 + PM_VERSION_PATCH)
+#define PM_VERSION_STRING "0.1.0"
+/** The ABI version: the number in the soname (libportmanager.so.1). */
+#define PM_ABI_VERSION 1
+
+/** The loaded library's PM_VERSION_NUMBER. Compare with the macro to detect a header/library mismatch. */
+PM_API uint32_t pm_version_number(void);
+/** The loaded library's PM_VERSION_STRING. Static; owned by the library; never NULL. */
+PM_API const char *pm_version_string(void);
+/** The loaded library's PM_ABI_VERSION. A caller should refuse a library whose ABI differs. */
+PM_API uint32_t pm_abi_version(void);
+
+/* ------------------------------------------------------------------ status */
+
+/**
+ * Status codes. Values are pinned: never renumbered or reused. New codes may
+ * be added in later versions, so treat unknown values as failures.
+ */
+typedef enum pm_status {
+    PM_OK = 0,                        /**< Success. */
+    PM_ERR_INVALID_ARGUMENT = 1,      /**< NULL where a pointer is required, or a value out of range. */
+    PM_ERR_NOT_FOUND = 2,             /**< No registry file; the message lists every place tried. */
+    PM_ERR_IO = 3,                    /**< A file exists but cannot be read. */
+    PM_ERR_PARSE = 4,                 /**< Not a readable YAML document: syntax, encoding, empty, several documents, too deep. */
+    PM_ERR_INVALID_REGISTRY = 5,      /**< Well-formed YAML that breaks a registry rule. */
+    PM_ERR_UNKNOWN_SERVICE = 6,       /**< No such service in the registry. */
+    PM_ERR_UNKNOWN_PORT = 7,          /**< The service has no port of that name. */
+    PM_ERR_INSTANCE_OUT_OF_RANGE = 8, /**< instance_id outside 0..max_instances-1. */
+    PM_ERR_BUFFER_TOO_SMALL = 9,      /**< The result does not fit; `*needed` tells what does. */
+    PM_ERR_PROBE_FAILED = 10,         /**< Port availability cannot be determined (permission, address family, host). */
+    PM_ERR_UNKNOWN_ENVIRONMENT = 11   /**< The registry defines no environment of that name. */
+} pm_status;
+
+/**
+ * The name of a status, such as "PM_ERR_UNKNOWN_PORT"; "PM_ERR_UNKNOWN_STATUS"
+ * for a value this library does not know. Static; owned by the library; never NULL.
+ */
+PM_API const char *pm_status_str(pm_status status);
+
+/**
+ * The message of the calling thread's most recent failure, or "" if it has had
+ * none. Successful calls do not clear it. Never NULL. Owned by the library;
+ * valid until the calling thread's next failing pm_* call.
+ */
+PM_API const char *pm_last_error(void);
+
+/* ---------------------------------------------------------------- registry */
+
+/** An opened, validated registry. Opaque; immutable; safe to share between threads. */
+typedef struct pm_registry pm_registry;
+
+/**
+ * Opens and validates a registry file.
+ *
+ * path: the YAML file, or NULL for the default: $PORTMANAGER_REGISTRY, then
+ *       ./dynamicconfig/port_registry.yaml (PM_ERR_NOT_FOUND names both when
+ *       neither exists).
+ * out:  receives the handle; required. Release it with pm_registry_close().
+ *
+ * The environment named by $PORTMANAGER_ENV, when set and not empty, is
+ * selected (see pm_registry_open_env()).
+ *
+ * Returns PM_OK, PM_ERR_INVALID_ARGUMENT, PM_ERR_NOT_FOUND, PM_ERR_IO,
+ * PM_ERR_PARSE, PM_ERR_INVALID_REGISTRY or PM_ERR_UNKNOWN_ENVIRONMENT.
+ */
+PM_API pm_status pm_registry_open(const char *path, pm_registry **out);
+
+/**
+ * As pm_registry_open(), selecting the named environment: its offset is added
+ * to every host port. environment: a name from the registry's _environments,
+ * or NULL for $PORTMANAGER_ENV (or none when that is unset or empty).
+ */
+PM_API pm_status pm_registry_open_env(const char *path, const char *environment, pm_registry **out);
+
+/**
+ * Parses and validates a registry held in memory; no environment is selected.
+ *
+ * yaml:   the YAML text; required; need not be NUL-terminated.
+ * length: its length in bytes.
+ * source: the name used in messages in place of a file path; NULL gives "<memory>".
+ * out:    receives the handle; required. Release it with pm_registry_close().
+ */
+PM_API pm_status pm_registry_open_string(const char *yaml, size_t length, const char *source, pm_registry **out);
+
+/** Releases a registry. NULL is a no-op. */
+PM_API void pm_registry_close(pm_registry *registry);
+
+/** The registry's source: the file path it was read from, or the name given to pm_registry_open_string(). Output protocol above. */
+PM_API pm_status pm_registry_source(const pm_registry *registry, char *buffer, size_t capacity, size_t *needed);
+
+/**
+ * The environment in force: its name ("" for none) through the output protocol,
+ * and its offset in *out_offset (0 for none). out_offset may be NULL.
+ */
+PM_API pm_status pm_registry_environment(const pm_registry *registry, char *buffer, size_t capacity, size_t *needed,
+                                         int32_t *out_offset);
+
+/* ---------------------------------------------------------------- services */
+
+/** The number of services in the registry, into *out_count (required). */
+PM_API pm_status pm_service_count(const pm_registry *registry, size_t *out_count);
+
+/**
+ * The name of the service at `index` (0..count-1, in file order). Output protocol above.
+ * PM_ERR_INVALID_ARGUMENT when index is out of range.
+ */
+PM_API pm_status pm_service_name(const pm_registry *registry, size_t index, char *buffer, size_t capacity,
+                                 size_t *needed);
+
+/**
+ * A service's settings. Each out-param may be NULL when not wanted.
+ * out_increment:     instance_increment;
+ * out_max_instances: max_instances (valid instance IDs are 0..max-1);
+ * out_port_count:    how many named ports it has.
+ */
+PM_API pm_status pm_service_info(const pm_registry *registry, const char *service, int32_t *out_increment,
+                                 int32_t *out_max_instances, size_t *out_port_count);
+
+/**
+ * The name of the service's port at `port_index` (0..port_count-1, in file
+ * order), such as "broker_port". Output protocol above.
+ */
+PM_API pm_status pm_port_name(const pm_registry *registry, const char *service, size_t port_index, char *buffer,
+                              size_t capacity, size_t *needed);
+
+/**
+ * A port's definition for instance 0, before any environment offset. Each
+ * out-param may be NULL when not wanted.
+ * out_base:      the first host port;
+ * out_count:     1 for a single port, the width of a range otherwise;
+ * out_container: the first container port, or 0 when the container port is
+ *                "the same as the host port".
+ */
+PM_API pm_status pm_port_definition(const pm_registry *registry, const char *service, const char *port_name,
+                                    uint16_t *out_base, uint16_t *out_count, uint16_t *out_container);
+
+/* -------------------------------------------------------------- allocation */
+
+/**
+ * The host port of one named port of one instance: base + instance_id * increment
+ * (+ the environment's offset). For a range, its first port. Logged at PM_LOG_INFO.
+ *
+ * service, port_name, out_port: required. port_name is "port" for single-port services.
+ * Returns PM_OK, PM_ERR_INVALID_ARGUMENT, PM_ERR_UNKNOWN_SERVICE, PM_ERR_UNKNOWN_PORT
+ * or PM_ERR_INSTANCE_OUT_OF_RANGE (the message states the allowed range).
+ */
+PM_API pm_status pm_get_port(const pm_registry *registry, const char *service, int32_t instance_id,
+                             const char *port_name, uint16_t *out_port);
+
+/**
+ * As pm_get_port(), giving the first and last host port (equal for a single port).
+ * out_first and out_last: required.
+ */
+PM_API pm_status pm_get_port_range(const pm_registry *registry, const char *service, int32_t instance_id,
+                                   const char *port_name, uint16_t *out_first, uint16_t *out_last);
+
+/**
+ * The container-side port of one named port of one instance: the fixed
+ * container port if the registry gives one, else the same as the host port.
+ * For a range, its first port. Not logged: no host port is allocated.
+ */
+PM_API pm_status pm_get_container_port(const pm_registry *registry, const char *service, int32_t instance_id,
+                                       const char *port_name, uint16_t *out_port);
+
+/**
+ * Every host port of one instance, in the order of pm_port_name(): ports[i] is
+ * the port named by pm_port_name(..., i, ...). Ranges give their first port.
+ * Output protocol above, counting uint16_t elements. Each allocation is logged.
+ */
+PM_API pm_status pm_get_ports(const pm_registry *registry, const char *service, int32_t instance_id,
+                              uint16_t *ports, size_t capacity, size_t *needed);
+
+/* ------------------------------------------------------------------- names */
+
+/**
+ * The container name of an instance: the service's container stem for
+ * instance 0 ("kafka-development"), "STEM-N" for instance N
+ * ("kafka-development-1"). Output protocol above.
+ */
+PM_API pm_status pm_container_name(const pm_registry *registry, const char *service, int32_t instance_id,
+                                   char *buffer, size_t capacity, size_t *needed);
+
+/** The volume name of an instance: "kafka-data", "kafka-data-1", ... Output protocol above. */
+PM_API pm_status pm_volume_name(const pm_registry *registry, const char *service, int32_t instance_id,
+                                char *buffer, size_t capacity, size_t *needed);
+
+/* ------------------------------------------------------------------- probe */
+
+/**
+ * Whether a TCP port can be bound on a host right now.
+ *
+ * host:          a numeric IPv4/IPv6 address or a host name; NULL gives "127.0.0.1".
+ * port:          1..65535 (PM_ERR_INVALID_ARGUMENT otherwise).
+ * out_available: required; receives 1 when bind() succeeds, 0 when the port is in use.
+ *
+ * Returns PM_ERR_PROBE_FAILED when the answer cannot be known (permission
+ * denied, as for ports below 1024 without privilege; an address family the
+ * kernel lacks; an address not on this host; a name that does not resolve).
+ * The answer is a snapshot: another process may take the port a moment later.
+ */
+PM_API pm_status pm_port_probe(const char *host, int32_t port, int *out_available);
+
+/* ----------------------------------------------------------------- logging */
+
+/** Log levels; the values equal Python's logging levels. */
+typedef enum pm_log_level {
+    PM_LOG_DEBUG = 10,
+    PM_LOG_INFO = 20,
+    PM_LOG_WARNING = 30,
+    PM_LOG_ERROR = 40,
+    PM_LOG_OFF = 100 /**< As a threshold only: log nothing. */
+} pm_log_level;
+
+/**
+ * A log sink. level: a pm_log_level; message: one line, without a newline,
+ * valid only during the call; context: the pointer given to pm_set_log_callback().
+ * May be called from any thread that calls the library, and concurrently.
+ */
+typedef void (*pm_log_fn)(int32_t level, const char *message, void *context);
+
+/**
+ * Replaces the process-wide log sink. callback: the new sink, or NULL to restore
+ * the default sink, which writes "portmanager: LEVEL: message" lines to stderr.
+ * context is passed back to every call. Always returns PM_OK.
+ */
+PM_API pm_status pm_set_log_callback(pm_log_fn callback, void *context);
+
+/**
+ * Sets the process-wide threshold: messages below `level` are dropped before
+ * they are formatted. The default comes from $PORTMANAGER_LOG (debug, info,
+ * warning, error, off) and is PM_LOG_WARNING when unset, so allocations are
+ * silent unless asked for. level: 0..100, else PM_ERR_INVALID_ARGUMENT.
+ */
+PM_API pm_status pm_set_log_level(int32_t level);
+
+/** The current threshold. */
+PM_API int32_t pm_log_level(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PORTMANAGER_H */
