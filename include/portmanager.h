@@ -298,6 +298,86 @@ PM_API pm_status pm_set_log_level(int32_t level);
 /** The current threshold. */
 PM_API int32_t pm_log_level(void);
 
+/* ---------------------------------------------------------------- analysis */
+/*
+ * Whole-lattice analysis: proves a registry conflict-free, or says where it is
+ * not. The lattice is every host port of every named port and range of every
+ * service, for every instance 0..max_instances-1, with no environment and with
+ * each environment of the registry's _environments (environments exist to share
+ * one host, so ports of different environments must not meet either). The
+ * environment selected on the handle does not matter. docs/analysis.md has the
+ * details and the JSON schema.
+ *
+ * Findings, each with a severity and a source location:
+ *   collision      (error)   (service, instance, port)s sharing a host port; a
+ *                            pattern repeated over instances is one finding;
+ *                            carries a suggested fix (a free base port verified
+ *                            against the whole lattice, or a smaller max_instances);
+ *   environment    (error)   an environment offset moves a port outside 1..65535;
+ *   privileged     (warning) a port below 1024 (binding needs root or a capability);
+ *   ephemeral      (warning) a port inside the ephemeral range and not reserved,
+ *                            which the kernel may give to an outgoing connection.
+ */
+
+/** An analysis result. Opaque; immutable; safe to share between threads. */
+typedef struct pm_analysis pm_analysis;
+
+/** How serious a finding is. */
+typedef enum pm_severity {
+    PM_SEVERITY_NOTE = 0,    /**< Worth knowing; never fails a check. */
+    PM_SEVERITY_WARNING = 1, /**< Works, but is risky (privileged or ephemeral port). */
+    PM_SEVERITY_ERROR = 2    /**< The registry cannot be used as written (collision, bad offset). */
+} pm_severity;
+
+/**
+ * Analyzes a whole registry.
+ *
+ * registry:       required.
+ * ephemeral_low, ephemeral_high:
+ *                 the kernel's ephemeral port range, 1 <= low <= high <= 65535;
+ *                 both 0: read /proc/sys/net/ipv4/ip_local_port_range;
+ *                 both -1: no ephemeral check.
+ * reserved_ports: ports exempt from the ephemeral check, in the syntax of
+ *                 /proc/sys/net/ipv4/ip_local_reserved_ports ("8080,9000-9100";
+ *                 "" for none); NULL: read that file when the range is read
+ *                 from the kernel (both 0), none otherwise.
+ * out:            receives the result; required. Release it with pm_analysis_free().
+ *
+ * Returns PM_OK (whatever the findings), PM_ERR_INVALID_ARGUMENT (a bad range
+ * or reserved list; the message names it) or PM_ERR_IO (a /proc file cannot be
+ * read or parsed; the message names the file).
+ */
+PM_API pm_status pm_analyze(const pm_registry *registry, int32_t ephemeral_low, int32_t ephemeral_high,
+                            const char *reserved_ports, pm_analysis **out);
+
+/** Releases an analysis. NULL is a no-op. */
+PM_API void pm_analysis_free(pm_analysis *analysis);
+
+/**
+ * Counts findings: all of them, the errors, and the warnings. Each out-param
+ * may be NULL when not wanted. A registry is conflict-free when *out_errors is 0.
+ */
+PM_API pm_status pm_analysis_count(const pm_analysis *analysis, size_t *out_count, size_t *out_errors,
+                                   size_t *out_warnings);
+
+/**
+ * One finding, at `index` (0..count-1; ordered by source location, then
+ * severity). out_severity (may be NULL) receives its pm_severity; the buffer
+ * receives its line, as compilers print them, through the output protocol:
+ *   "FILE:LINE:COLUMN: error: MESSAGE; fix: SUGGESTION"
+ * (the "; fix: ..." part only when there is a suggestion).
+ * PM_ERR_INVALID_ARGUMENT when index is out of range.
+ */
+PM_API pm_status pm_analysis_finding(const pm_analysis *analysis, size_t index, int32_t *out_severity,
+                                     char *buffer, size_t capacity, size_t *needed);
+
+/**
+ * The whole analysis as one JSON object (schema in docs/analysis.md): the
+ * ephemeral range used, the counts, and every finding with its kind, severity,
+ * location, message, suggestion, host ports and members. Output protocol above.
+ */
+PM_API pm_status pm_analysis_json(const pm_analysis *analysis, char *buffer, size_t capacity, size_t *needed);
+
 #ifdef __cplusplus
 }
 #endif
