@@ -1,0 +1,77 @@
+/// A JSON value, just enough for the CLI's `--json` output. Objects keep their
+/// keys in the order given, so output is stable and diffable.
+enum JSON {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case string(String)
+    case array([JSON])
+    case object([(String, JSON)])
+
+    /// A string, or `null` when `value` is nil.
+    static func optional(_ value: String?) -> JSON { value.map(JSON.string) ?? .null }
+
+    /// An integer, or `null` when `value` is nil.
+    static func optional(_ value: Int?) -> JSON { value.map(JSON.int) ?? .null }
+
+    /// The value as JSON text, indented by two spaces per level, without a trailing newline.
+    func rendered() -> String {
+        var out = ""
+        write(to: &out, depth: 0)
+        return out
+    }
+
+    private func write(to out: inout String, depth: Int) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let value): out += value ? "true" : "false"
+        case .int(let value): out += String(value)
+        case .string(let value): JSON.quote(value, into: &out)
+        case .array(let items):
+            if items.isEmpty { out += "[]"; return }
+            out += "[\n"
+            for (i, item) in items.enumerated() {
+                out += JSON.indent(depth + 1)
+                item.write(to: &out, depth: depth + 1)
+                out += i < items.count - 1 ? ",\n" : "\n"
+            }
+            out += JSON.indent(depth) + "]"
+        case .object(let members):
+            if members.isEmpty { out += "{}"; return }
+            out += "{\n"
+            for (i, (key, value)) in members.enumerated() {
+                out += JSON.indent(depth + 1)
+                JSON.quote(key, into: &out)
+                out += ": "
+                value.write(to: &out, depth: depth + 1)
+                out += i < members.count - 1 ? ",\n" : "\n"
+            }
+            out += JSON.indent(depth) + "}"
+        }
+    }
+
+    private static func indent(_ depth: Int) -> String { String(repeating: "  ", count: depth) }
+
+    /// Appends `text` as a JSON string: quotes, backslashes and control
+    /// characters escaped; everything else passes through as UTF-8.
+    static func quote(_ text: String, into out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+}

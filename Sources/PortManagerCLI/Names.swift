@@ -1,0 +1,46 @@
+import ArgumentParser
+import PortManager
+
+/// `portmanager names SERVICE [--instance N]`: the container and volume name.
+struct Names: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the container name and volume name of one instance.",
+        discussion: """
+        Instance 0 uses the service's stems as they are (kafka-development, \
+        kafka-data); instance N appends -N (kafka-development-1, kafka-data-1).
+
+        Examples:
+          portmanager names kafka --instance 1
+          portmanager names kafka -i 1 --json
+        """
+    )
+
+    @OptionGroup var options: RegistryOptions
+    @OptionGroup var instanceOption: InstanceOption
+    @OptionGroup var output: JSONOption
+
+    @Argument(help: "The service, as named in the registry (for example kafka).")
+    var service: String
+
+    mutating func validate() throws {
+        if service.isEmpty { throw ValidationError("the service name is empty.") }
+    }
+
+    func run() throws {
+        let registry = try options.open()
+        let instance = instanceOption.instance
+        let container = try registry.containerName(service, instance: instance)
+        let volume = try registry.volumeName(service, instance: instance)
+        if output.json {
+            Output.line(JSON.object([
+                ("service", .string(service)), ("instance", .int(instance)),
+                ("container_name", .string(container)), ("volume_name", .string(volume)),
+            ]).rendered())
+        } else {
+            var table = Table()
+            table.add(["container", container])
+            table.add(["volume", volume])
+            Output.lines(table.render())
+        }
+    }
+}

@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Standard output and standard error, written with `write(2)`.
+///
+/// Data goes to standard output and nothing else does: errors, summaries of
+/// findings and library logs go to standard error, so `portmanager env kafka
+/// --instance 1 > kafka.env` captures exactly the assignments.
+enum Output {
+    /// Writes `text` to standard output as is.
+    static func out(_ text: String) { write(fd: 1, text) }
+
+    /// Writes `text` and a newline to standard output.
+    static func line(_ text: String = "") { write(fd: 1, text + "\n") }
+
+    /// Writes each line, newline-terminated, to standard output in one write.
+    static func lines(_ lines: [String]) {
+        guard !lines.isEmpty else { return }
+        write(fd: 1, lines.joined(separator: "\n") + "\n")
+    }
+
+    /// Writes `text` and a newline to standard error.
+    static func err(_ text: String) { write(fd: 2, text + "\n") }
+
+    /// `portmanager: error: message` on standard error.
+    static func error(_ message: String) { err("portmanager: error: " + message) }
+
+    private static func write(fd: Int32, _ text: String) {
+        var text = text
+        text.withUTF8 { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.write(fd, base + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return  // EPIPE and friends: the reader went away; nothing useful to do.
+                }
+                offset += n
+            }
+        }
+    }
+}
+
+/// Left-aligned text columns, two spaces apart; the last column is not padded.
+struct Table {
+    private var rows: [[String]] = []
+
+    /// Creates a table with an optional header row.
+    init(header: [String]? = nil) {
+        if let header { rows.append(header) }
+    }
+
+    /// Appends one row.
+    mutating func add(_ row: [String]) { rows.append(row) }
+
+    /// The rendered lines, each prefixed with `indent`.
+    func render(indent: String = "") -> [String] {
+        var widths: [Int] = []
+        for row in rows {
+            for (i, cell) in row.enumerated() {
+                let width = cell.count
+                if i < widths.count { widths[i] = max(widths[i], width) } else { widths.append(width) }
+            }
+        }
+        return rows.map { row in
+            var line = indent
+            for (i, cell) in row.enumerated() {
+                line += cell
+                if i < row.count - 1 { line += String(repeating: " ", count: widths[i] - cell.count + 2) }
+            }
+            return line
+        }
+    }
+}

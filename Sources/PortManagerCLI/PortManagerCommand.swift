@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import ArgumentParser
+import PortManager
+
+/// The `portmanager` command: the root of every subcommand.
+///
+/// Exit codes, for every subcommand:
+/// - 0: success;
+/// - 1: findings (`check` found problems in the registry);
+/// - 2: usage or input errors: bad flags, a registry that cannot be found, read
+///   or parsed, an unknown service, port or environment, an instance out of range.
+@main
+struct PortManagerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "portmanager",
+        abstract: "Conflict-free host ports for side-by-side service instances.",
+        discussion: """
+        portmanager reads a port registry (a YAML file listing each service's base \
+        ports) and tells you which host ports, container name and volume name each \
+        instance of a service gets:
+
+          final_port = base_port + instance_id * instance_increment
+
+        so instance 1 of Kafka (base 9092, increment 100) listens on 9192, runs in \
+        container kafka-development-1 and keeps its data in volume kafka-data-1.
+
+        The registry is found in this order: --registry PATH, then \
+        $PORTMANAGER_REGISTRY, then ./dynamicconfig/port_registry.yaml. \
+        --env NAME (or $PORTMANAGER_ENV) adds the offset of an environment the \
+        registry defines under _environments.
+
+        Examples:
+          portmanager summary                          every service, instance and port
+          portmanager get kafka --instance 1 --port broker_port     prints 9192
+          portmanager names kafka --instance 1         container and volume name
+          portmanager env kafka --instance 1           KAFKA_BROKER_PORT=9192 ...
+          portmanager compose kafka --instance 1       - "9192:9192" ...
+          portmanager check                            validate the registry
+
+        Exit status: 0 success; 1 `check` found problems; 2 usage or input error \
+        (bad flags, unreadable registry, unknown service, port or environment, \
+        instance out of range). Errors go to standard error, data to standard output; \
+        most commands take --json for machine-readable output.
+        """,
+        subcommands: [
+            Summary.self, List.self, Get.self, Names.self, Env.self, Compose.self, Check.self,
+        ]
+    )
+
+    /// Runs the command line with exit codes that mean something.
+    ///
+    /// swift-argument-parser exits 64 (`EX_USAGE`) on usage errors; this tool
+    /// exits 2 instead, keeping the parser's message and usage text. Library
+    /// errors print `portmanager: error: <message>` and exit 2.
+    static func main() {
+        do {
+            var command = try parseAsRoot(nil)
+            try command.run()
+        } catch let error as PortManagerError {
+            Failure.report(error)
+            Glibc.exit(Failure.inputError)
+        } catch let error as ExitCode {
+            Glibc.exit(error.rawValue)
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                Output.err(fullMessage(for: error))
+                Glibc.exit(Failure.inputError)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// How the CLI reports library errors.
+enum Failure {
+    /// Exit status of `check` when the registry has problems.
+    static let findings: Int32 = 1
+    /// Exit status of usage and input errors.
+    static let inputError: Int32 = 2
+
+    /// Prints `error` to standard error as `portmanager: error: <message>`; an
+    /// invalid registry prints one such line per problem, each `FILE:LINE:COLUMN: message`.
+    static func report(_ error: PortManagerError) {
+        if case .invalidRegistry(let diagnostics) = error, !diagnostics.isEmpty {
+            for diagnostic in diagnostics { Output.error(diagnostic.description) }
+        } else {
+            Output.error(error.description)
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import PortManager
+
+/// `portmanager summary`: every service, instance and port, as the seed's printout.
+struct Summary: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print every service, instance and port of the registry.",
+        discussion: """
+        For each service, one row per instance: the instance ID, its container \
+        name, its volume name and the host port of each named port. A range \
+        shows as 31001-31003. Where the port inside the container differs from \
+        the host port, the cell reads HOST->CONTAINER (8090->8080).
+
+        Examples:
+          portmanager summary
+          portmanager summary kafka mongodb
+          portmanager summary --env ci --json
+        """
+    )
+
+    @OptionGroup var options: RegistryOptions
+    @OptionGroup var output: JSONOption
+
+    @Argument(help: ArgumentHelp("Only these services (default: all).", valueName: "service"))
+    var services: [String] = []
+
+    func run() throws {
+        let registry = try options.open()
+        let selected = try services.isEmpty ? registry.services : services.map { try registry.service(named: $0) }
+        var all: [String: [Allocation]] = [:]
+        for allocation in registry.allAllocations() { all[allocation.service, default: []].append(allocation) }
+        if output.json {
+            Output.line(json(registry, selected, all).rendered())
+        } else {
+            Output.lines(text(registry, selected, all))
+        }
+    }
+
+    /// One row per instance: ID, container name, volume name and allocations.
+    /// Built from ``Registry/allAllocations()``: enumerating is not allocating,
+    /// so the summary logs nothing, even with --verbose.
+    private func instances(_ service: ServiceDefinition, _ all: [String: [Allocation]]) -> [(Int, String, String, [Allocation])] {
+        let allocations = all[service.name] ?? []
+        return (0..<service.maxInstances).map { instance in
+            (instance,
+             Naming.instanceName(service.containerStem, instance: instance),
+             Naming.instanceName(service.volumeStem, instance: instance),
+             allocations.filter { $0.instance == instance })
+        }
+    }
+
+    private func text(_ registry: Registry, _ services: [ServiceDefinition], _ all: [String: [Allocation]]) -> [String] {
+        var lines = ["Port registry: \(registry.source)"]
+        if let environment = registry.environment {
+            lines.append("Environment: \(environment.name) (offset \(environment.offset >= 0 ? "+" : "")\(environment.offset) on every host port)")
+        }
+        let instanceCount = services.reduce(0) { $0 + $1.maxInstances }
+        lines.append("\(services.count) service\(services.count == 1 ? "" : "s"), \(instanceCount) instances; "
+                     + "final_port = base_port + instance_id * instance_increment")
+        for service in services {
+            lines.append("")
+            lines.append("\(service.name)  (instance_increment \(service.increment), max_instances \(service.maxInstances))")
+            var table = Table(header: ["INSTANCE", "CONTAINER", "VOLUME"] + service.portNames)
+            for (instance, container, volume, allocations) in instances(service, all) {
+                table.add([String(instance), container, volume] + allocations.map(\.displayText))
+            }
+            lines += table.render(indent: "  ")
+        }
+        return lines
+    }
+
+    private func json(_ registry: Registry, _ services: [ServiceDefinition], _ all: [String: [Allocation]]) -> JSON {
+        .object([
+            ("registry", .string(registry.source)),
+            ("environment", registry.environmentJSON),
+            ("services", .array(services.map { service in
+                .object([
+                    ("name", .string(service.name)),
+                    ("instance_increment", .int(service.increment)),
+                    ("max_instances", .int(service.maxInstances)),
+                    ("instances", .array(instances(service, all).map { instance, container, volume, allocations in
+                        .object([
+                            ("instance", .int(instance)),
+                            ("container_name", .string(container)),
+                            ("volume_name", .string(volume)),
+                            ("ports", .array(allocations.map(\.json))),
+                        ])
+                    })),
+                ])
+            })),
+        ])
+    }
+}
