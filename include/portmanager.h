@@ -296,7 +296,7 @@ PM_API pm_status pm_set_log_callback(pm_log_fn callback, void *context);
 PM_API pm_status pm_set_log_level(int32_t level);
 
 /** The current threshold. */
-PM_API int32_t pm_log_level(void);
+PM_API int32_t pm_get_log_level(void);
 
 /* ---------------------------------------------------------------- analysis */
 /*

@@ -56,4 +56,4 @@ pm_port_probe status str i32 ptr
 # logging
 pm_set_log_callback status fn ptr
 pm_set_log_level status i32
-pm_log_level i32
+pm_get_log_level i32

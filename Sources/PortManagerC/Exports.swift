@@ -321,8 +321,8 @@ public func pm_set_log_level(_ level: Int32) -> Int32 {
 }
 
 /// See portmanager.h.
-@_cdecl("pm_log_level")
-public func pm_log_level() -> Int32 {
+@_cdecl("pm_get_log_level")
+public func pm_get_log_level() -> Int32 {
     LogSetup.ensure()
     return Log.level
 }
