@@ -132,16 +132,17 @@ struct Env: ParsableCommand {
         """
     )
 
-    @OptionGroup var options: RegistryOptions
-    @OptionGroup var instanceOption: RequiredInstanceOption
-    @OptionGroup var prefixOption: PrefixOption
-    @OptionGroup var output: JSONOption
-
     @Argument(help: "The service, as named in the registry (for example kafka).")
     var service: String
 
+    @OptionGroup var instanceOption: RequiredInstanceOption
+    @OptionGroup var prefixOption: PrefixOption
+
     @Flag(name: .long, help: "Begin each line with 'export '.")
     var export = false
+
+    @OptionGroup var output: JSONOption
+    @OptionGroup var options: RegistryOptions
 
     mutating func validate() throws {
         if service.isEmpty { throw ValidationError("the service name is empty.") }
@@ -182,20 +183,20 @@ struct Compose: ParsableCommand {
         """
     )
 
-    @OptionGroup var options: RegistryOptions
-    @OptionGroup var instanceOption: RequiredInstanceOption
-    @OptionGroup var output: JSONOption
-
     @Argument(help: "The service, as named in the registry (for example kafka).")
     var service: String
+
+    @OptionGroup var instanceOption: RequiredInstanceOption
+
+    @Option(name: .long, help: ArgumentHelp("Indent each mapping line by this many spaces (0-64).", valueName: "n"))
+    var indent = 0
 
     @Flag(name: .long, help: "Print NAME=VALUE variables for `docker compose --env-file` instead of port mappings.")
     var envFile = false
 
     @OptionGroup var prefixOption: PrefixOption
-
-    @Option(name: .long, help: ArgumentHelp("Indent each mapping line by this many spaces (0-64).", valueName: "n"))
-    var indent = 0
+    @OptionGroup var output: JSONOption
+    @OptionGroup var options: RegistryOptions
 
     mutating func validate() throws {
         if service.isEmpty { throw ValidationError("the service name is empty.") }

@@ -12,23 +12,24 @@ struct Get: ParsableCommand {
         inside the container.
 
         Examples:
-          portmanager get kafka --instance 1 --port broker_port     prints 9192
-          portmanager get mongodb -i 2                              every port of instance 2
+          portmanager get kafka --instance 1 --port broker_port    prints 9192
+          portmanager get neo4j -i 2              every port of instance 2
           portmanager get traefik --port entrypoint_port --json
         """
     )
 
-    @OptionGroup var options: RegistryOptions
-    @OptionGroup var instanceOption: InstanceOption
-    @OptionGroup var output: JSONOption
-
     @Argument(help: "The service, as named in the registry (for example kafka).")
     var service: String
+
+    @OptionGroup var instanceOption: InstanceOption
 
     @Option(name: [.short, .long], help: ArgumentHelp(
         "One port of the service, for example broker_port; single-port services call theirs 'port'.",
         valueName: "name"))
     var port: String?
+
+    @OptionGroup var output: JSONOption
+    @OptionGroup var options: RegistryOptions
 
     mutating func validate() throws {
         if service.isEmpty { throw ValidationError("the service name is empty.") }

@@ -17,8 +17,9 @@ struct List: ParsableCommand {
         """
     )
 
-    @OptionGroup var options: RegistryOptions
     @OptionGroup var output: JSONOption
+
+    @OptionGroup var options: RegistryOptions
 
     func run() throws {
         let registry = try options.open()

@@ -15,12 +15,12 @@ struct Names: ParsableCommand {
         """
     )
 
-    @OptionGroup var options: RegistryOptions
-    @OptionGroup var instanceOption: InstanceOption
-    @OptionGroup var output: JSONOption
-
     @Argument(help: "The service, as named in the registry (for example kafka).")
     var service: String
+
+    @OptionGroup var instanceOption: InstanceOption
+    @OptionGroup var output: JSONOption
+    @OptionGroup var options: RegistryOptions
 
     mutating func validate() throws {
         if service.isEmpty { throw ValidationError("the service name is empty.") }

@@ -18,11 +18,11 @@ struct Summary: ParsableCommand {
         """
     )
 
-    @OptionGroup var options: RegistryOptions
-    @OptionGroup var output: JSONOption
-
     @Argument(help: ArgumentHelp("Only these services (default: all).", valueName: "service"))
     var services: [String] = []
+
+    @OptionGroup var output: JSONOption
+    @OptionGroup var options: RegistryOptions
 
     func run() throws {
         let registry = try options.open()
