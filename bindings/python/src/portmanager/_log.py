@@ -1,0 +1,144 @@
+"""The log bridge: the library's log callback forwards to ``logging.getLogger("portmanager")``.
+
+The library formats each message (``port_manager_port_allocated service=kafka
+instance=1 type=broker_port port=9192 base=9092 increment=100``) and calls the
+installed ``pm_log_fn`` with a level equal to Python's (10, 20, 30, 40). The
+bridge hands the text, unchanged, to the ``portmanager`` logger at that level,
+so whatever ``logging`` or structlog setup the application has catches it.
+
+The library drops messages below its own threshold before formatting them.
+:func:`sync_log_level` sets that threshold from the logger's effective level,
+so a disabled logger costs nothing in C; it runs on import and again by itself
+whenever the binding notices the logger was enabled for INFO after that.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+from typing import Optional
+
+from . import _lib
+from .errors import InvalidArgumentError
+
+__all__ = [
+    "LOGGER_NAME",
+    "logger",
+    "install_log_bridge",
+    "uninstall_log_bridge",
+    "sync_log_level",
+    "set_log_level",
+    "log_level",
+    "LOG_DEBUG",
+    "LOG_INFO",
+    "LOG_WARNING",
+    "LOG_ERROR",
+    "LOG_OFF",
+]
+
+#: The logger every library message goes to.
+LOGGER_NAME = "portmanager"
+#: ``logging.getLogger("portmanager")``.
+logger: logging.Logger = logging.getLogger(LOGGER_NAME)
+
+#: ``pm_log_level`` values; equal to Python's logging levels.
+LOG_DEBUG = 10
+LOG_INFO = 20
+LOG_WARNING = 30
+LOG_ERROR = 40
+#: As a threshold only: log nothing.
+LOG_OFF = 100
+
+# The library's threshold as last set by this module (None until the first sync).
+_threshold: Optional[int] = None
+
+
+def _forward(level: int, message: Optional[bytes], context: Optional[int]) -> None:
+    """The ``pm_log_fn``: one library message to the ``portmanager`` logger, at the same level."""
+    logger.log(level, (message or b"").decode("utf-8", "replace"))
+
+
+# Kept at module level for as long as the library may call it: ctypes does not
+# keep a callback object alive by itself.
+_CALLBACK = _lib.pm_log_fn(_forward)
+_installed = False
+
+
+def install_log_bridge() -> None:
+    """Routes the library's log messages to the ``portmanager`` logger (done on import)."""
+    global _installed
+    _lib.lib.pm_set_log_callback(_CALLBACK, None)
+    _installed = True
+    sync_log_level()
+
+
+def uninstall_log_bridge() -> None:
+    """Restores the library's default sink (``portmanager: LEVEL: message`` lines on stderr)."""
+    global _installed
+    _lib.lib.pm_set_log_callback(_lib.pm_log_fn(), None)
+    _installed = False
+
+
+def _wanted_threshold() -> int:
+    """The lowest level the ``portmanager`` logger lets through, as a library threshold (0..100)."""
+    if logger.disabled:
+        return LOG_OFF
+    level = logger.getEffectiveLevel()
+    disabled_up_to = logging.root.manager.disable  # logging.disable(N) drops N and below
+    if disabled_up_to >= level:
+        level = disabled_up_to + 1
+    return max(0, min(LOG_OFF, level))
+
+
+def sync_log_level() -> int:
+    """Sets the library's threshold from the ``portmanager`` logger's effective level and returns it.
+
+    Call it after changing logging configuration to lower the library's cost
+    again; raising the logger to INFO or below is noticed without it.
+    """
+    global _threshold
+    level = _wanted_threshold()
+    _lib.lib.pm_set_log_level(level)
+    _threshold = level
+    return level
+
+
+def ensure_info_threshold() -> None:
+    """Lowers the library's threshold to the logger's when the logger now wants INFO messages.
+
+    Called by the manager only on paths that already cross into C with the
+    logger enabled for INFO, so it costs nothing on the fast path.
+    """
+    if _threshold is None or _threshold > LOG_INFO:
+        sync_log_level()
+
+
+def set_log_level(level: int) -> None:
+    """``pm_set_log_level``: sets the library's threshold directly (0..100).
+
+    Raises :class:`~portmanager.errors.InvalidArgumentError` outside 0..100.
+    Messages still pass through the ``portmanager`` logger's own level.
+    """
+    global _threshold
+    if isinstance(level, bool) or not isinstance(level, int):
+        raise TypeError(f"level must be an int, not {type(level).__name__}")
+    if not -(2**31) <= level < 2**31:
+        # The library checks 0..100 itself; ctypes would truncate this value first.
+        raise InvalidArgumentError(1, f"log level {level} is outside 0..{LOG_OFF} (LOG_DEBUG=10 ... LOG_OFF=100)")
+    _lib.lib.pm_set_log_level(level)
+    _threshold = level
+
+
+def log_level() -> int:
+    """``pm_get_log_level``: the library's current threshold."""
+    return int(_lib.lib.pm_get_log_level())
+
+
+def _at_exit() -> None:
+    # No library callback may reach an interpreter that is shutting down.
+    if _installed:
+        _lib.lib.pm_set_log_callback(_lib.pm_log_fn(), None)
+
+
+install_log_bridge()
+atexit.register(_at_exit)

@@ -1,0 +1,637 @@
+"""The seed's port manager API over libportmanager.
+
+``PortManager`` wraps one ``pm_registry`` handle. A handle is immutable once
+opened, so every answer for one (service, instance, port) is fixed for the
+life of the manager: the manager remembers it after the first C call and
+answers later calls from a dict, without crossing into C. That is what makes
+:meth:`PortManager.get_port` as fast as the seed's pure-Python design while
+the library stays the only place that computes ports. Nothing is shared
+between managers, failures are never remembered (a bad call raises every
+time), and a closed manager answers nothing.
+
+Allocations are still logged every time: when the ``portmanager`` logger is
+enabled for INFO, a remembered answer is asked of the library again, which
+logs the seed's line through the log bridge.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import threading
+import weakref
+from ctypes import byref, c_int, c_int32, c_size_t, c_uint16, c_void_p
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple, TypeVar, Union
+
+from . import _lib, _log
+from .errors import InstanceOutOfRangeError, InvalidArgumentError
+
+__all__ = [
+    "PortManager",
+    "get_port_manager",
+    "is_port_available",
+    "Allocation",
+    "ServiceInfo",
+    "PortDefinition",
+    "Environment",
+    "Analysis",
+    "Finding",
+    "SEVERITIES",
+]
+
+_T = TypeVar("_T")
+_INT32_MIN = -(2**31)
+_INT32_MAX = 2**31 - 1
+_INFO = _log.LOG_INFO
+# Bound once: the fast path's only question to `logging`.
+_info_enabled = _log.logger.isEnabledFor
+
+PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+
+class Allocation(NamedTuple):
+    """One port of one instance of one service, as a summary lists it."""
+
+    service: str
+    instance: int
+    port_type: str
+    #: The host port (the first of a range).
+    host_port: int
+    #: The last host port of a range; equal to ``host_port`` for a single port.
+    host_port_last: int
+    #: The port inside the container: fixed by the registry, else the host port.
+    container_port: int
+    container_port_last: int
+    #: The registry's instance-0 port, before any environment offset.
+    base: int
+    increment: int
+
+
+class ServiceInfo(NamedTuple):
+    """A service's settings (``pm_service_info`` and ``pm_port_name``)."""
+
+    name: str
+    increment: int
+    max_instances: int
+    #: Its port names, in file order (``"port"`` for single-port services).
+    ports: Tuple[str, ...]
+
+
+class PortDefinition(NamedTuple):
+    """A port's definition for instance 0, before any environment offset (``pm_port_definition``)."""
+
+    service: str
+    name: str
+    base: int
+    #: 1 for a single port, the width of a range otherwise.
+    count: int
+    #: The fixed container port, or ``None`` when it equals the host port.
+    container_port: Optional[int]
+
+
+class Environment(NamedTuple):
+    """The environment in force (``pm_registry_environment``)."""
+
+    #: Its name, or ``None`` when no environment is selected.
+    name: Optional[str]
+    #: Added to every host port; 0 for none.
+    offset: int
+
+
+#: ``pm_severity`` values and their names.
+SEVERITIES: Dict[int, str] = {0: "note", 1: "warning", 2: "error"}
+
+
+class Finding(NamedTuple):
+    """One finding of :meth:`PortManager.analyze`."""
+
+    #: ``"note"``, ``"warning"`` or ``"error"``.
+    severity: str
+    #: ``"FILE:LINE:COLUMN: error: MESSAGE; fix: SUGGESTION"``, as compilers print them.
+    text: str
+
+
+class Analysis(NamedTuple):
+    """A whole-registry analysis (``pm_analyze``): collisions, bad offsets, risky ports."""
+
+    count: int
+    errors: int
+    warnings: int
+    #: Ordered by source location, then severity.
+    findings: Tuple[Finding, ...]
+    #: The library's JSON report (schema in docs/analysis.md).
+    json: str
+
+    @property
+    def conflict_free(self) -> bool:
+        """True when no finding is an error."""
+        return self.errors == 0
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The JSON report, parsed."""
+        import json
+
+        return json.loads(self.json)  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------------------ validation
+
+
+def _text(value: Any, argument: str) -> bytes:
+    """A str argument as the UTF-8 bytes C expects; TypeError or InvalidArgumentError naming `argument`."""
+    if not isinstance(value, str):
+        raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
+    if "\0" in value:
+        raise InvalidArgumentError(1, f"{argument} {value!r} contains a NUL character")
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidArgumentError(1, f"{argument} {value!r} cannot be encoded as UTF-8: {error.reason}") from None
+
+
+def _integer(value: Any, argument: str) -> int:
+    """An int argument (bool refused, ``__index__`` accepted); TypeError naming `argument`."""
+    if value.__class__ is int:
+        return value  # type: ignore[no-any-return]
+    if isinstance(value, bool):
+        raise TypeError(f"{argument} must be an int, not bool")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{argument} must be an int, not {type(value).__name__}") from None
+
+
+def _int32(value: int) -> int:
+    """`value` clamped into int32_t: the library then reports it out of range instead of ctypes truncating it."""
+    return _INT32_MIN if value < _INT32_MIN else _INT32_MAX if value > _INT32_MAX else value
+
+
+class _Handle:
+    """Owns one ``pm_registry *`` and frees it exactly once, never under a call in flight.
+
+    ``pm_registry_close`` must not race with other calls on the handle, so each
+    call holds the handle through :meth:`acquire`/:meth:`release`, and
+    :meth:`close` defers the free to the last such call.
+    """
+
+    __slots__ = ("_pointer", "_users", "_closing", "_lock", "_on_free", "__weakref__")
+
+    def __init__(self, pointer: int, on_free: Callable[[], None]) -> None:
+        self._pointer: Optional[int] = pointer
+        self._users = 0
+        self._closing = False
+        self._lock = threading.Lock()
+        self._on_free = on_free
+
+    @property
+    def closed(self) -> bool:
+        return self._closing
+
+    def acquire(self) -> int:
+        with self._lock:
+            if self._closing or self._pointer is None:
+                raise InvalidArgumentError(1, "this PortManager is closed")
+            self._users += 1
+            return self._pointer
+
+    def release(self) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._closing and self._users == 0:
+                self._free()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closing:
+                return
+            self._closing = True
+            if self._users == 0:
+                self._free()
+
+    def _free(self) -> None:
+        pointer, self._pointer = self._pointer, None
+        if pointer is not None:
+            self._on_free()
+            _lib.lib.pm_registry_close(pointer)
+
+
+# --------------------------------------------------------------- manager
+
+
+class PortManager:
+    """An opened port registry: the seed's ``PortManager``, computed by libportmanager.
+
+    ``PortManager()`` resolves the registry the way the library does:
+    ``$PORTMANAGER_REGISTRY``, then ``./dynamicconfig/port_registry.yaml``; and
+    selects ``$PORTMANAGER_ENV`` when set. One manager may be used by any
+    number of threads at once. Close it with :meth:`close` or a ``with`` block;
+    a manager that is garbage-collected, or still open at interpreter exit, is
+    closed then (through ``weakref.finalize``, which is safe during shutdown).
+
+    Args:
+        registry_path: the registry YAML file, or ``None`` for the default.
+        environment: a name from the registry's ``_environments``, or ``None``
+            for ``$PORTMANAGER_ENV`` (none when unset).
+
+    Raises:
+        RegistryNotFoundError, RegistryIOError, RegistryParseError,
+        InvalidRegistryError, UnknownEnvironmentError, InvalidArgumentError.
+    """
+
+    def __init__(self, registry_path: Optional[PathArg] = None, environment: Optional[str] = None) -> None:
+        path: Optional[bytes] = None
+        if registry_path is not None:
+            try:
+                path = os.fsencode(registry_path)
+            except TypeError:
+                raise TypeError(
+                    f"registry_path must be a str, bytes or os.PathLike, not {type(registry_path).__name__}"
+                ) from None
+            if b"\0" in path:
+                raise InvalidArgumentError(1, f"registry_path {registry_path!r} contains a NUL character")
+        name = None if environment is None else _text(environment, "environment")
+        out = c_void_p()
+        _lib.lib.pm_registry_open_env(path, name, byref(out))
+        self._adopt(out.value)
+
+    @classmethod
+    def from_yaml(cls, yaml: Union[str, bytes], source: Optional[str] = None) -> "PortManager":
+        """Opens a registry held in memory (``pm_registry_open_string``); no environment is selected.
+
+        Args:
+            yaml: the registry's YAML text.
+            source: the name messages use in place of a file path (default ``"<memory>"``).
+        """
+        if isinstance(yaml, str):
+            data = yaml.encode("utf-8", "surrogateescape")
+        elif isinstance(yaml, (bytes, bytearray)):
+            data = bytes(yaml)
+        else:
+            raise TypeError(f"yaml must be a str or bytes, not {type(yaml).__name__}")
+        name = None if source is None else _text(source, "source")
+        out = c_void_p()
+        _lib.lib.pm_registry_open_string(data, len(data), name, byref(out))
+        manager = cls.__new__(cls)
+        manager._adopt(out.value)
+        return manager
+
+    def _adopt(self, pointer: Optional[int]) -> None:
+        # (service, instance_id, port_type) -> port: the fast path's table.
+        self._ports: Dict[Tuple[Any, Any, Any], int] = {}
+        # Every other remembered answer, keyed by (method, arguments...).
+        self._memo: Dict[Tuple[Any, ...], Any] = {}
+        ports, memo = self._ports, self._memo
+
+        def forget() -> None:
+            ports.clear()
+            memo.clear()
+
+        assert pointer, "the library returned PM_OK without a handle"
+        self._handle = _Handle(pointer, forget)
+        # Holds the handle, not self, so self can be collected.
+        self._finalizer = weakref.finalize(self, self._handle.close)
+
+    def _call(self, function: Callable[..., _T], *arguments: Any) -> _T:
+        """``function(handle, *arguments)`` with the handle held for the call."""
+        handle = self._handle.acquire()
+        try:
+            return function(handle, *arguments)
+        finally:
+            self._handle.release()
+
+    # ------------------------------------------------------- lifecycle
+
+    def close(self) -> None:
+        """Releases the registry. Later calls raise InvalidArgumentError; closing again does nothing."""
+        self._ports.clear()
+        self._memo.clear()
+        self._finalizer()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._handle.closed
+
+    def __enter__(self) -> "PortManager":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<PortManager closed>"
+        return f"<PortManager source={self.source!r} services={len(self.list_services())}>"
+
+    # ------------------------------------------------------ allocation
+
+    def get_port(self, service: str, instance_id: int = 0, port_type: str = "port") -> int:
+        """The host port of ``port_type`` of instance ``instance_id`` of ``service``.
+
+        ``base_port + instance_id * instance_increment`` (+ the environment's
+        offset); for a range, its first port. Logged at INFO on the
+        ``portmanager`` logger as ``port_manager_port_allocated service=...``.
+
+        Raises:
+            UnknownServiceError, UnknownPortError (both ``KeyError``),
+            InstanceOutOfRangeError (``ValueError``), TypeError for a non-str
+            name or a non-int instance_id.
+        """
+        try:
+            port = self._ports[(service, instance_id, port_type)]
+        except (KeyError, TypeError):
+            return self._get_port(service, instance_id, port_type)
+        # 1.0 == 1 and True == 1 as dict keys; only a real int may take the fast path.
+        if instance_id.__class__ is not int or _info_enabled(_INFO):
+            return self._get_port(service, instance_id, port_type)
+        return port
+
+    def _get_port(self, service: Any, instance_id: Any, port_type: Any) -> int:
+        """The C round trip behind :meth:`get_port`: validates, calls, logs, remembers."""
+        name = _text(service, "service")
+        port_name = _text(port_type, "port_type")
+        instance = _integer(instance_id, "instance_id")
+        out = c_uint16()
+        self._allocating(_lib.lib.pm_get_port, name, instance, port_name, byref(out))
+        port = out.value
+        self._ports[(service, instance_id, port_type)] = port
+        return port
+
+    def _allocating(self, function: Callable[..., int], service: bytes, instance: int, *rest: Any) -> None:
+        """Calls an instance-taking function; reports an instance beyond int32 with its real value."""
+        if _info_enabled(_INFO):
+            _log.ensure_info_threshold()
+        clamped = _int32(instance)
+        try:
+            self._call(function, service, clamped, *rest)
+        except InstanceOutOfRangeError as error:
+            if clamped == instance:
+                raise
+            message = error.message.replace(f"instance {clamped} ", f"instance {instance} ", 1)
+            raise InstanceOutOfRangeError(error.status, message) from None
+
+    def get_port_range(self, service: str, instance_id: int = 0, port_type: str = "port") -> Tuple[int, int]:
+        """The first and last host port of ``port_type`` (equal for a single port). Logged like :meth:`get_port`."""
+        name = _text(service, "service")
+        port_name = _text(port_type, "port_type")
+        instance = _integer(instance_id, "instance_id")
+        key = ("range", name, instance, port_name)
+        result = self._memo.get(key)
+        if result is None or _info_enabled(_INFO):
+            first, last = c_uint16(), c_uint16()
+            self._allocating(_lib.lib.pm_get_port_range, name, instance, port_name, byref(first), byref(last))
+            result = self._memo[key] = (first.value, last.value)
+        return result  # type: ignore[no-any-return]
+
+    def get_ports(self, service: str, instance_id: int = 0) -> Dict[str, int]:
+        """Every host port of one instance, ``{port_type: port}`` in file order. Each is logged."""
+        name = _text(service, "service")
+        instance = _integer(instance_id, "instance_id")
+        key = ("ports", name, instance)
+        pairs = self._memo.get(key)
+        if pairs is None or _info_enabled(_INFO):
+            # Validates service and instance (and logs) before the names are read.
+            ports = self._read_ports(name, instance)
+            pairs = self._memo[key] = tuple(zip(self.service_info(service).ports, ports))
+        return dict(pairs)
+
+    def _read_ports(self, name: bytes, instance: int) -> List[int]:
+        result: List[int] = []
+
+        def read(handle: int, service: bytes, clamped: int) -> None:
+            result.extend(_lib.read_ports(_lib.lib.pm_get_ports, handle, service, clamped))
+
+        self._allocating(read, name, instance)
+        return result
+
+    def container_port(self, service: str, instance_id: int = 0, port_type: str = "port") -> int:
+        """The port inside the container: the registry's fixed one, else the host port. Not logged."""
+        name = _text(service, "service")
+        port_name = _text(port_type, "port_type")
+        instance = _integer(instance_id, "instance_id")
+        key = ("container_port", name, instance, port_name)
+        port = self._memo.get(key)
+        if port is None:
+            out = c_uint16()
+            self._allocating(_lib.lib.pm_get_container_port, name, instance, port_name, byref(out))
+            port = self._memo[key] = out.value
+        return port  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------ names
+
+    def container_name(self, service: str, instance_id: int = 0) -> str:
+        """``kafka-development`` for instance 0, ``kafka-development-1`` for instance 1, ..."""
+        return self._name(_lib.lib.pm_container_name, "container_name", service, instance_id)
+
+    def volume_name(self, service: str, instance_id: int = 0) -> str:
+        """``kafka-data`` for instance 0, ``kafka-data-1`` for instance 1, ..."""
+        return self._name(_lib.lib.pm_volume_name, "volume_name", service, instance_id)
+
+    def _name(self, function: Callable[..., int], kind: str, service: Any, instance_id: Any) -> str:
+        name = _text(service, "service")
+        instance = _integer(instance_id, "instance_id")
+        key = (kind, name, instance)
+        text = self._memo.get(key)
+        if text is None:
+            result: List[str] = []
+
+            def read(handle: int, service_name: bytes, clamped: int) -> None:
+                result.append(_lib.read_string(function, handle, service_name, clamped))
+
+            self._allocating(read, name, instance)
+            text = self._memo[key] = result[0]
+        return text  # type: ignore[no-any-return]
+
+    # --------------------------------------------------------- registry
+
+    def list_services(self) -> List[str]:
+        """Every service name, in file order."""
+        names = self._memo.get(("services",))
+        if names is None:
+
+            def read(handle: int) -> Tuple[str, ...]:
+                count = c_size_t()
+                _lib.lib.pm_service_count(handle, byref(count))
+                return tuple(_lib.read_string(_lib.lib.pm_service_name, handle, i) for i in range(count.value))
+
+            names = self._memo[("services",)] = self._call(read)
+        return list(names)
+
+    def service_info(self, service: str) -> ServiceInfo:
+        """A service's increment, max_instances and port names. Raises UnknownServiceError."""
+        name = _text(service, "service")
+        key = ("info", name)
+        info = self._memo.get(key)
+        if info is None:
+
+            def read(handle: int) -> ServiceInfo:
+                increment, max_instances, count = c_int32(), c_int32(), c_size_t()
+                _lib.lib.pm_service_info(handle, name, byref(increment), byref(max_instances), byref(count))
+                ports = tuple(_lib.read_string(_lib.lib.pm_port_name, handle, name, i) for i in range(count.value))
+                return ServiceInfo(service, increment.value, max_instances.value, ports)
+
+            info = self._memo[key] = self._call(read)
+        return info  # type: ignore[no-any-return]
+
+    def port_definition(self, service: str, port_type: str = "port") -> PortDefinition:
+        """A port's instance-0 definition: base, count (range width) and fixed container port."""
+        name = _text(service, "service")
+        port_name = _text(port_type, "port_type")
+        key = ("definition", name, port_name)
+        definition = self._memo.get(key)
+        if definition is None:
+            base, count, container = c_uint16(), c_uint16(), c_uint16()
+            self._call(_lib.lib.pm_port_definition, name, port_name, byref(base), byref(count), byref(container))
+            definition = self._memo[key] = PortDefinition(
+                service, port_type, base.value, count.value, container.value or None
+            )
+        return definition  # type: ignore[no-any-return]
+
+    @property
+    def source(self) -> str:
+        """Where the registry came from: its file path, or the ``source`` given to :meth:`from_yaml`."""
+        source = self._memo.get(("source",))
+        if source is None:
+            source = self._memo[("source",)] = self._call(
+                lambda handle: _lib.read_string(_lib.lib.pm_registry_source, handle)
+            )
+        return source  # type: ignore[no-any-return]
+
+    @property
+    def environment(self) -> Environment:
+        """The environment in force: its name (``None`` for none) and offset."""
+        environment = self._memo.get(("environment",))
+        if environment is None:
+            name, offset = self._call(_lib.registry_environment)
+            environment = self._memo[("environment",)] = Environment(name or None, offset)
+        return environment  # type: ignore[no-any-return]
+
+    def allocations(self) -> Iterator[Allocation]:
+        """Every port of every instance of every service, in file order: the data behind a summary.
+
+        Enumerating is not allocating, so nothing is logged. Computed from the
+        definitions by the header's formula, ``base + instance * increment + offset``.
+        """
+        offset = self.environment.offset
+        for service in self.list_services():
+            info = self.service_info(service)
+            definitions = [self.port_definition(service, port) for port in info.ports]
+            for instance in range(info.max_instances):
+                for d in definitions:
+                    host = d.base + instance * info.increment + offset
+                    container = host if d.container_port is None else d.container_port
+                    yield Allocation(
+                        service, instance, d.name, host, host + d.count - 1,
+                        container, container + d.count - 1, d.base, info.increment,
+                    )
+
+    # --------------------------------------------------------- analysis
+
+    def analyze(
+        self,
+        ephemeral_range: Union[Tuple[int, int], str, None] = "kernel",
+        reserved_ports: Optional[str] = None,
+    ) -> Analysis:
+        """Proves the whole registry conflict-free, or says where it is not (``pm_analyze``).
+
+        Every host port of every instance of every service, with no environment
+        and with each of the registry's environments, is checked for collisions,
+        out-of-range offsets, privileged ports and ports in the ephemeral range.
+
+        Args:
+            ephemeral_range: ``"kernel"`` to read /proc/sys/net/ipv4/ip_local_port_range,
+                ``None`` for no ephemeral check, or ``(low, high)`` with 1 <= low <= high <= 65535.
+            reserved_ports: ports exempt from the ephemeral check, as in
+                /proc/sys/net/ipv4/ip_local_reserved_ports (``"8080,9000-9100"``);
+                ``None`` reads that file when the range comes from the kernel.
+
+        Raises:
+            InvalidArgumentError: a bad range or reserved list.
+            RegistryIOError: a /proc file cannot be read or parsed.
+        """
+        if ephemeral_range == "kernel":
+            low, high = 0, 0
+        elif ephemeral_range is None:
+            low, high = -1, -1
+        elif isinstance(ephemeral_range, tuple) and len(ephemeral_range) == 2:
+            low = _int32(_integer(ephemeral_range[0], "ephemeral_range[0]"))
+            high = _int32(_integer(ephemeral_range[1], "ephemeral_range[1]"))
+        else:
+            raise TypeError(f"ephemeral_range must be 'kernel', None or a (low, high) tuple, not {ephemeral_range!r}")
+        reserved = None if reserved_ports is None else _text(reserved_ports, "reserved_ports")
+
+        def run(handle: int) -> Analysis:
+            out = c_void_p()
+            _lib.lib.pm_analyze(handle, low, high, reserved, byref(out))
+            try:
+                return _read_analysis(out.value)
+            finally:
+                _lib.lib.pm_analysis_free(out.value)
+
+        return self._call(run)
+
+    # ------------------------------------------------------------ probe
+
+    def is_port_available(self, port: int, host: str = "127.0.0.1") -> bool:
+        """Whether a TCP port can be bound on ``host`` right now; see :func:`is_port_available`."""
+        return is_port_available(port, host)
+
+
+def _read_analysis(analysis: Optional[int]) -> Analysis:
+    """Reads everything out of a ``pm_analysis *`` (which the caller frees)."""
+    count, errors, warnings = c_size_t(), c_size_t(), c_size_t()
+    _lib.lib.pm_analysis_count(analysis, byref(count), byref(errors), byref(warnings))
+    findings = []
+    for index in range(count.value):
+        severity = c_int32()
+        text = _lib.read_string(_lib.lib.pm_analysis_finding, analysis, index, byref(severity))
+        findings.append(Finding(SEVERITIES.get(severity.value, str(severity.value)), text))
+    report = _lib.read_string(_lib.lib.pm_analysis_json, analysis)
+    return Analysis(count.value, errors.value, warnings.value, tuple(findings), report)
+
+
+def is_port_available(port: int, host: Optional[str] = "127.0.0.1") -> bool:
+    """Whether a TCP port can be bound on ``host`` right now (``pm_port_probe``).
+
+    Args:
+        port: 1..65535.
+        host: a numeric IPv4/IPv6 address or a host name; ``None`` means 127.0.0.1.
+
+    Returns:
+        True when ``bind()`` succeeds, False when the port is in use. A snapshot:
+        another process may take the port a moment later.
+
+    Raises:
+        ProbeFailedError: the answer cannot be known (permission, a missing
+            address family, an address not on this host, a name that does not resolve).
+        InvalidArgumentError: ``port`` outside 1..65535 or an empty host.
+    """
+    number = _integer(port, "port")
+    if not _INT32_MIN <= number <= _INT32_MAX:
+        raise InvalidArgumentError(1, f"port {number} is outside 1..65535")
+    name = None if host is None else _text(host, "host")
+    available = c_int()
+    _lib.lib.pm_port_probe(name, number, byref(available))
+    return bool(available.value)
+
+
+_default: Optional[PortManager] = None
+_default_lock = threading.Lock()
+
+
+def get_port_manager() -> PortManager:
+    """The process-wide manager, as in the seed: opened on first use, shared by every thread.
+
+    The registry is resolved as the library does (``$PORTMANAGER_REGISTRY``,
+    then ``./dynamicconfig/port_registry.yaml``; ``$PORTMANAGER_ENV`` selects an
+    environment). A failure to open raises and is tried again on the next
+    call; a manager someone closed is replaced by a fresh one.
+    """
+    global _default
+    manager = _default
+    if manager is None or manager.closed:
+        with _default_lock:
+            if _default is None or _default.closed:
+                _default = PortManager()
+            manager = _default
+    return manager
