@@ -81,8 +81,10 @@ struct Check: ParsableCommand {
         if let registry {
             let ports = registry.services.reduce(0) { $0 + $1.ports.count }
             let instances = registry.services.reduce(0) { $0 + $1.maxInstances }
+            let others = findings.count
+            let verdict = others == 0 ? "no problems found" : "no errors, \(others) warning\(others == 1 ? "" : "s") or note\(others == 1 ? "" : "s")"
             Output.line("OK: \(source): \(registry.services.count) services, \(ports) named ports, "
-                        + "\(instances) instances, \(registry.environments.count) environments; no problems found")
+                        + "\(instances) instances, \(registry.environments.count) environments; \(verdict)")
         }
     }
 }
