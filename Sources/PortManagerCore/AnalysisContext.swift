@@ -1,0 +1,329 @@
+/// What findings need to describe themselves and to suggest verified fixes:
+/// the registry, the options, the lattice and its port coverage. Immutable.
+final class AnalysisContext: Sendable {
+    let registry: Registry
+    let options: AnalysisOptions
+    let lattice: Lattice
+    /// How many lattice points cover each port, indexed by `port + Lattice.shift`.
+    let coverage: [Int32]
+    /// `unsafeEphemeral[p]`: how many ports in 1...p are in the ephemeral range
+    /// and not reserved (a prefix sum over 0...65535); nil without a range.
+    let unsafeEphemeral: [Int32]?
+    /// Candidate base ports: 1024...65535, covered by no point, not unsafe.
+    let freePorts: [Int]
+    /// The slot number of each service's first port.
+    let firstSlot: [Int]
+
+    init(registry: Registry, options: AnalysisOptions, lattice: Lattice) {
+        self.registry = registry
+        self.options = options
+        self.lattice = lattice
+        let coverage = lattice.coverage()
+        self.coverage = coverage
+        var unsafe: [Int32]?
+        if let range = options.ephemeralRange {
+            var prefix = [Int32](repeating: 0, count: 65536)
+            var running: Int32 = 0
+            for port in 1...65535 {
+                if range.contains(port) && !options.reservedPorts.contains(port) { running += 1 }
+                prefix[port] = running
+            }
+            unsafe = prefix
+        }
+        self.unsafeEphemeral = unsafe
+        var free: [Int] = []
+        for port in 1024...65535 where coverage[port + Lattice.shift] == 0 {
+            if let unsafe, unsafe[port] != unsafe[port - 1] { continue }
+            free.append(port)
+        }
+        self.freePorts = free
+        var first: [Int] = []
+        var slot = 0
+        for service in registry.services {
+            first.append(slot)
+            slot += service.ports.count
+        }
+        self.firstSlot = first
+    }
+
+    // MARK: Names
+
+    func slotName(_ member: LatticeMember) -> String {
+        let service = registry.services[member.service]
+        var text = "\(RegistryBuilder.quote(service.name))'s \(RegistryBuilder.quote(service.ports[member.port].name))"
+        if let environment = member.environment {
+            text += " in environment \(RegistryBuilder.quote(registry.environments[environment].name))"
+        }
+        return text
+    }
+
+    func environmentName(_ index: Int) -> String {
+        let environment = registry.environments[index]
+        let sign = environment.offset >= 0 ? "+" : ""
+        return "environment \(RegistryBuilder.quote(environment.name)) (offset \(sign)\(environment.offset))"
+    }
+
+    func serviceName(_ member: LatticeMember) -> String {
+        RegistryBuilder.quote(registry.services[member.service].name)
+    }
+
+    // MARK: Locations
+
+    /// A collision is located at the environment whose offset brings two
+    /// scenarios together, else at the port defined last (the one that
+    /// introduced the collision, as a compiler points at a redefinition).
+    func collisionLocation(_ scenarioSlots: [Int]) -> SourceLocation {
+        let scenarios = Set(scenarioSlots.map { $0 / lattice.slotCount })
+        if scenarios.count > 1, let last = scenarios.max(), last > 0 {
+            return registry.environments[last - 1].location
+        }
+        return scenarioSlots.map { slot -> SourceLocation in
+            let s = slot % lattice.slotCount
+            return registry.services[lattice.service[s]].ports[lattice.port[s]].location
+        }.max { ($0.line, $0.column) < ($1.line, $1.column) }!
+    }
+
+    // MARK: Messages
+
+    func message(for finding: Finding) -> String {
+        switch finding.kind {
+        case .collision:
+            return collisionMessage(finding)
+        case .environment:
+            let member = finding.occurrences[0].members[0]
+            return "\(environmentName(member.environment!)) moves \(flaggedPoints(finding, withEnvironment: false)) to \(portsText(finding.occurrences)), outside 1..65535"
+        case .privileged:
+            return "\(flagSubject(finding)) \(portsText(finding.occurrences)), below 1024: binding needs root or CAP_NET_BIND_SERVICE"
+        case .ephemeral:
+            let range = options.ephemeralRange.map { "\($0.lowerBound)-\($0.upperBound)" } ?? "?"
+            return "\(flagSubject(finding)) \(portsText(finding.occurrences)), inside the ephemeral range \(range), where the kernel may give them to outgoing connections"
+        }
+    }
+
+    /// "grafana's 'port' instances 0-2 uses host ports" or, under an
+    /// environment, "environment 'ci' (offset +20000) moves ... to host ports".
+    private func flagSubject(_ finding: Finding) -> String {
+        let member = finding.occurrences[0].members[0]
+        if let environment = member.environment {
+            return "\(environmentName(environment)) moves \(flaggedPoints(finding, withEnvironment: false)) to"
+        }
+        return "\(flaggedPoints(finding, withEnvironment: false)) \(finding.occurrences.count == 1 ? "uses" : "use")"
+    }
+
+    private func flaggedPoints(_ finding: Finding, withEnvironment: Bool) -> String {
+        let member = finding.occurrences[0].members[0]
+        let service = registry.services[member.service]
+        let name = "\(RegistryBuilder.quote(service.name))'s \(RegistryBuilder.quote(service.ports[member.port].name))"
+        return "\(name) \(instancesText(finding.occurrences.map { $0.members[0].instance }))"
+    }
+
+    private func collisionMessage(_ finding: Finding) -> String {
+        // Slots in member order; regular when every occurrence has one member of each.
+        var slots: [LatticeMember] = []
+        func key(_ m: LatticeMember) -> LatticeMember {
+            LatticeMember(service: m.service, port: m.port, instance: 0, environment: m.environment)
+        }
+        for member in finding.occurrences[0].members where !slots.contains(key(member)) { slots.append(key(member)) }
+        let regular = finding.occurrences.allSatisfy { occurrence in
+            occurrence.members.count == slots.count && occurrence.members.map(key) == slots
+        }
+        let ports = portsText(finding.occurrences)
+        if regular {
+            let parts = slots.enumerated().map { index, slot in
+                "\(slotName(slot)) \(instancesText(finding.occurrences.map { $0.members[index].instance }))"
+            }
+            let order = finding.occurrences.count > 1 ? ", in that order" : ""
+            return "\(listText(parts)) share \(ports)\(order)"
+        }
+        let limit = 8
+        var parts = finding.occurrences.prefix(limit).map { occurrence in
+            "\(portText(occurrence)) by " + listText(occurrence.members.map { "\(slotName($0)) instance \($0.instance)" })
+        }
+        if finding.occurrences.count > limit { parts.append("\(finding.occurrences.count - limit) more") }
+        return "host ports are shared: " + parts.joined(separator: "; ")
+    }
+
+    func instancesText(_ instances: [Int]) -> String {
+        if instances.count == 1 { return "instance \(instances[0])" }
+        if instances.count > 2, zip(instances, instances.dropFirst()).allSatisfy({ $1 == $0 + 1 }) {
+            return "instances \(instances.first!)-\(instances.last!)"
+        }
+        return "instances " + truncatedList(instances.map(String.init))
+    }
+
+    func portText(_ occurrence: Occurrence) -> String {
+        occurrence.first == occurrence.last ? "\(occurrence.first)" : "\(occurrence.first)-\(occurrence.last)"
+    }
+
+    func portsText(_ occurrences: [Occurrence]) -> String {
+        let single = occurrences.count == 1 && occurrences[0].first == occurrences[0].last
+        return (single ? "host port " : "host ports ") + truncatedList(occurrences.map(portText))
+    }
+
+    private func truncatedList(_ items: [String], limit: Int = 12) -> String {
+        items.count <= limit ? items.joined(separator: ", ")
+            : items.prefix(limit).joined(separator: ", ") + ", ... (\(items.count - limit) more)"
+    }
+
+    private func listText(_ items: [String]) -> String {
+        items.count <= 1 ? items.joined() : items.dropLast().joined(separator: ", ") + " and " + items.last!
+    }
+
+    // MARK: Suggestions
+
+    func suggestion(for finding: Finding) -> String? {
+        switch finding.kind {
+        case .collision:
+            return collisionSuggestion(finding)
+        case .environment:
+            guard let (low, high) = allowedOffsets() else { return nil }
+            return "use an offset between \(low) and \(high), which keeps every port of every instance inside 1..65535"
+        case .privileged:
+            let member = finding.occurrences[0].members[0]
+            var text = "run with CAP_NET_BIND_SERVICE (or lower net.ipv4.ip_unprivileged_port_start)"
+            if member.environment == nil, let base = freeBase(slot(member), extra: []) {
+                text += ", or move its base to \(base), free for every instance and environment"
+            }
+            return text
+        case .ephemeral:
+            let ports = PortSet(options.reservedPorts.ranges + finding.occurrences.map { $0.first...$0.last })
+            var text = "reserve them with sysctl -w net.ipv4.ip_local_reserved_ports=\(ports)"
+            let member = finding.occurrences[0].members[0]
+            if let base = freeBase(slot(member), extra: []) {
+                text += ", or move the base of \(RegistryBuilder.quote(registry.services[member.service].ports[member.port].name)) to \(base), free and outside the range in every environment"
+            }
+            return text
+        }
+    }
+
+    private func slot(_ member: LatticeMember) -> Int { firstSlot[member.service] + member.port }
+
+    private func collisionSuggestion(_ finding: Finding) -> String? {
+        var options: [String] = []
+        if let moves = moveFix(finding) {
+            options.append(listText(moves.map { "move the base of \($0.name) to \($0.base)" })
+                           + " (verified free for every instance and environment)")
+        }
+        if let (member, limit) = maxInstancesFix(finding) {
+            options.append("lower max_instances of \(serviceName(member)) to \(limit)")
+        }
+        if options.isEmpty {
+            return "no single base port or max_instances change fixes this; change an instance_increment or an environment offset"
+        }
+        return options.joined(separator: ", or ")
+    }
+
+    /// Moves every slot of the finding but the one defined first, latest first,
+    /// each to a base verified free against the whole lattice and the moves before it.
+    private func moveFix(_ finding: Finding) -> [(name: String, base: Int)]? {
+        var slots: [Int] = []
+        for occurrence in finding.occurrences {
+            for member in occurrence.members where !slots.contains(slot(member)) { slots.append(slot(member)) }
+        }
+        guard slots.count >= 2 else { return nil }
+        func location(_ s: Int) -> SourceLocation {
+            registry.services[lattice.service[s]].ports[lattice.port[s]].location
+        }
+        slots.sort { (location($0).line, location($0).column) > (location($1).line, location($1).column) }
+        var orders = [Array(slots.dropLast())]
+        if slots.count == 2 { orders.append([slots[1]]) }
+        for order in orders {
+            var extra = Set<Int>()
+            var moves: [(name: String, base: Int)] = []
+            for s in order {
+                guard let base = freeBase(s, extra: extra) else { break }
+                for port in ports(of: s, base: base) { extra.insert(port) }
+                let service = registry.services[lattice.service[s]]
+                moves.append(("\(RegistryBuilder.quote(service.name))'s \(RegistryBuilder.quote(service.ports[lattice.port[s]].name))", base))
+            }
+            if moves.count == order.count { return moves }
+        }
+        return nil
+    }
+
+    /// With two points per occurrence, lowering one service's max_instances to
+    /// below its smallest colliding instance removes every pair; the service
+    /// that keeps the most instances wins.
+    private func maxInstancesFix(_ finding: Finding) -> (LatticeMember, Int)? {
+        guard finding.occurrences.allSatisfy({ $0.members.count == 2 }) else { return nil }
+        var services: [Int] = []
+        for member in finding.occurrences[0].members where !services.contains(member.service) { services.append(member.service) }
+        var best: (LatticeMember, Int)?
+        for service in services {
+            var limit = Int.max
+            for occurrence in finding.occurrences {
+                let mine = occurrence.members.filter { $0.service == service }.map(\.instance)
+                guard let highest = mine.max() else { limit = 0; break }
+                limit = min(limit, highest)
+            }
+            if limit >= 1, limit > best?.1 ?? 0 {
+                best = (finding.occurrences[0].members.first { $0.service == service }!, limit)
+            }
+        }
+        return best
+    }
+
+    /// Every port (every scenario) of slot `s` if its base were `base`.
+    private func ports(of s: Int, base: Int) -> [Int] {
+        var result: [Int] = []
+        for offset in lattice.offsets {
+            for instance in 0..<lattice.maxInstances[s] {
+                let start = base + instance * lattice.increment[s] + offset
+                result.append(contentsOf: start...(start + lattice.width[s] - 1))
+            }
+        }
+        return result
+    }
+
+    /// The nearest base port for slot `s` (round numbers first) whose every
+    /// port, for every instance and scenario, is in 1024...65535, used by no
+    /// other lattice point nor `extra`, and outside the unreserved ephemeral
+    /// range. Nil when the slot collides with itself (moving cannot help) or no
+    /// base fits.
+    func freeBase(_ s: Int, extra: Set<Int>) -> Int? {
+        let current = lattice.base[s]
+        var own: [Int: Int32] = [:]
+        for port in ports(of: s, base: current) { own[port, default: 0] += 1 }
+        if own.values.contains(where: { $0 > 1 }) { return nil }
+        let unsafe = unsafeEphemeral
+        func fits(_ base: Int) -> Bool {
+            for offset in lattice.offsets {
+                for instance in 0..<lattice.maxInstances[s] {
+                    let start = base + instance * lattice.increment[s] + offset
+                    let end = start + lattice.width[s] - 1
+                    if start < 1024 || end > 65535 { return false }
+                    for port in start...end {
+                        if coverage[port + Lattice.shift] - (own[port] ?? 0) != 0 || extra.contains(port) { return false }
+                        if let unsafe, unsafe[port] != unsafe[port - 1] { return false }
+                    }
+                }
+            }
+            return true
+        }
+        var low = 0, high = freePorts.count
+        while low < high {
+            let mid = (low + high) / 2
+            if freePorts[mid] < current { low = mid + 1 } else { high = mid }
+        }
+        for roundOnly in [true, false] {
+            for index in low..<freePorts.count where !roundOnly || freePorts[index] % 10 == 0 {
+                if fits(freePorts[index]) { return freePorts[index] }
+            }
+            for index in stride(from: low - 1, through: 0, by: -1) where !roundOnly || freePorts[index] % 10 == 0 {
+                if fits(freePorts[index]) { return freePorts[index] }
+            }
+        }
+        return nil
+    }
+
+    /// The offsets that keep the whole instance-0-based lattice in 1...65535.
+    func allowedOffsets() -> (Int, Int)? {
+        var lowest = Int.max, highest = Int.min
+        for s in 0..<lattice.slotCount {
+            lowest = min(lowest, lattice.base[s])
+            highest = max(highest, lattice.base[s] + (lattice.maxInstances[s] - 1) * lattice.increment[s] + lattice.width[s] - 1)
+        }
+        guard lowest <= highest else { return nil }
+        return (1 - lowest, 65535 - highest)
+    }
+}
