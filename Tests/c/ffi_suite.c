@@ -1,0 +1,861 @@
+/*
+ * ffi_suite.c: calls every function of libportmanager through libffi, from
+ * the signature table include/portmanager.sig, covering success and every
+ * error path, then runs the shared conformance vectors.
+ *
+ *   ffi_suite SIGNATURES LIBRARY VECTORS REGISTRY
+ *
+ * REGISTRY is the shipped dynamicconfig/port_registry.yaml (an absolute path).
+ * Prints a FAIL line per failed check and ends with "N passed, N failed";
+ * exits 1 on any failure. Meant to run under valgrind too (make memcheck).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "harness.h"
+
+#include "portmanager.h" /* constants only: every call goes through libffi */
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SENTINEL16 ((uint16_t)0xBEEF)
+#define SENTINEL32 ((int32_t)-777)
+#define SENTINELZ ((size_t)0xDEADBEEF)
+
+static const char *registry_path;
+static char workdir[PATH_MAX];
+static char tmpdir[PATH_MAX];
+
+static void *open_shipped(void) {
+    void *r = NULL;
+    int s = ff_registry_open(registry_path, &r);
+    if (!CHECK(s == PM_OK && r != NULL, "open %s: %s %s", registry_path, ff_status_str(s), ff_last_error()))
+        exit(1);
+    return r;
+}
+
+static const char *write_file(const char *name, const char *text) {
+    static char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+        perror(path);
+        exit(1);
+    }
+    return path;
+}
+
+/* ------------------------------------------------------------ versions */
+
+static void test_versions(void) {
+    CHECK(ff_version_number() == PM_VERSION_NUMBER, "pm_version_number() = %u, header says %d", ff_version_number(),
+          PM_VERSION_NUMBER);
+    CHECK(strcmp(ff_version_string(), PM_VERSION_STRING) == 0, "pm_version_string() = '%s', header says '%s'",
+          ff_version_string(), PM_VERSION_STRING);
+    CHECK(ff_abi_version() == PM_ABI_VERSION, "pm_abi_version() = %u, header says %d", ff_abi_version(),
+          PM_ABI_VERSION);
+    char expect[32];
+    snprintf(expect, sizeof expect, "%d.%d.%d", PM_VERSION_MAJOR, PM_VERSION_MINOR, PM_VERSION_PATCH);
+    CHECK(strcmp(PM_VERSION_STRING, expect) == 0, "PM_VERSION_STRING '%s' disagrees with MAJOR.MINOR.PATCH '%s'",
+          PM_VERSION_STRING, expect);
+}
+
+/* -------------------------------------------------------------- status */
+
+static void test_status_strings(void) {
+    static const struct {
+        int value;
+        const char *name;
+    } known[] = {
+        {PM_OK, "PM_OK"},
+        {PM_ERR_INVALID_ARGUMENT, "PM_ERR_INVALID_ARGUMENT"},
+        {PM_ERR_NOT_FOUND, "PM_ERR_NOT_FOUND"},
+        {PM_ERR_IO, "PM_ERR_IO"},
+        {PM_ERR_PARSE, "PM_ERR_PARSE"},
+        {PM_ERR_INVALID_REGISTRY, "PM_ERR_INVALID_REGISTRY"},
+        {PM_ERR_UNKNOWN_SERVICE, "PM_ERR_UNKNOWN_SERVICE"},
+        {PM_ERR_UNKNOWN_PORT, "PM_ERR_UNKNOWN_PORT"},
+        {PM_ERR_INSTANCE_OUT_OF_RANGE, "PM_ERR_INSTANCE_OUT_OF_RANGE"},
+        {PM_ERR_BUFFER_TOO_SMALL, "PM_ERR_BUFFER_TOO_SMALL"},
+        {PM_ERR_PROBE_FAILED, "PM_ERR_PROBE_FAILED"},
+        {PM_ERR_UNKNOWN_ENVIRONMENT, "PM_ERR_UNKNOWN_ENVIRONMENT"},
+    };
+    int n = (int)(sizeof known / sizeof known[0]);
+    for (int i = 0; i < n; i++) {
+        CHECK(known[i].value == i, "pm_status values are pinned: %s = %d, expected %d", known[i].name, known[i].value,
+              i);
+        const char *s = ff_status_str(known[i].value);
+        CHECK(s && strcmp(s, known[i].name) == 0, "pm_status_str(%d) = '%s', expected '%s'", known[i].value,
+              s ? s : "(null)", known[i].name);
+    }
+    /* The first value after the known ones, negatives and large values are unknown. A status added to the
+       header without this test being updated fails here. */
+    const int unknown[] = {n, n + 1, -1, 100, INT_MAX, INT_MIN};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        const char *s = ff_status_str(unknown[i]);
+        CHECK(s && strcmp(s, "PM_ERR_UNKNOWN_STATUS") == 0, "pm_status_str(%d) = '%s', expected PM_ERR_UNKNOWN_STATUS",
+              unknown[i], s ? s : "(null)");
+    }
+    CHECK(ff_status_str(PM_OK) == ff_status_str(PM_OK), "pm_status_str returns static storage");
+}
+
+/* ------------------------------------------------------- the output protocol */
+
+/* A string-returning call, bound to its other arguments. */
+typedef int (*string_call)(const void *ctx, char *buffer, size_t capacity, size_t *needed);
+
+/* Checks the (buffer, capacity, needed) protocol of one call whose result is `expected`. */
+static void check_string_protocol(const char *label, string_call call, const void *ctx, const char *expected) {
+    size_t len = strlen(expected), needed = SENTINELZ;
+    int s = call(ctx, NULL, 0, &needed);
+    CHECK(s == PM_ERR_BUFFER_TOO_SMALL, "%s(NULL, 0): %s, expected PM_ERR_BUFFER_TOO_SMALL", label, ff_status_str(s));
+    CHECK(needed == len + 1, "%s(NULL, 0): needed = %zu, expected %zu", label, needed, len + 1);
+    CHECK(contains(ff_last_error(), "buffer too small"), "%s: last error '%s'", label, ff_last_error());
+
+    s = call(ctx, NULL, 0, NULL);
+    CHECK(s == PM_ERR_BUFFER_TOO_SMALL, "%s(NULL, 0, needed NULL): %s", label, ff_status_str(s));
+
+    char buffer[600];
+    memset(buffer, 0xAA, sizeof buffer);
+    needed = SENTINELZ;
+    s = call(ctx, buffer, len, &needed); /* one byte short: no room for the NUL */
+    CHECK(s == PM_ERR_BUFFER_TOO_SMALL, "%s(capacity %zu): %s", label, len, ff_status_str(s));
+    CHECK(needed == len + 1, "%s(capacity %zu): needed = %zu", label, len, needed);
+    int untouched = 1;
+    for (size_t i = 0; i < sizeof buffer; i++) untouched &= (unsigned char)buffer[i] == 0xAA;
+    CHECK(untouched, "%s: a too-small buffer was written to", label);
+
+    needed = SENTINELZ;
+    s = call(ctx, NULL, 5, &needed);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "%s(NULL, 5): %s, expected PM_ERR_INVALID_ARGUMENT", label, ff_status_str(s));
+    CHECK(contains(ff_last_error(), "buffer"), "%s(NULL, 5): message '%s' names the buffer", label, ff_last_error());
+
+    needed = SENTINELZ;
+    s = call(ctx, buffer, len + 1, &needed);
+    CHECK(s == PM_OK, "%s(capacity %zu): %s %s", label, len + 1, ff_status_str(s), ff_last_error());
+    CHECK(s == PM_OK && strcmp(buffer, expected) == 0, "%s = '%.100s', expected '%s'", label, buffer, expected);
+    CHECK(needed == len + 1, "%s: needed = %zu on success, expected %zu", label, needed, len + 1);
+    CHECK((unsigned char)buffer[len + 1] == 0xAA, "%s wrote past the result", label);
+
+    memset(buffer, 0xAA, sizeof buffer);
+    s = call(ctx, buffer, sizeof buffer, NULL);
+    CHECK(s == PM_OK && strcmp(buffer, expected) == 0, "%s with needed NULL: %s '%.100s'", label, ff_status_str(s),
+          buffer);
+}
+
+typedef struct {
+    const void *registry;
+    const char *service;
+    int32_t instance;
+    size_t index;
+} call_ctx;
+
+static int call_source(const void *c, char *b, size_t n, size_t *need) {
+    return ff_registry_source(((const call_ctx *)c)->registry, b, n, need);
+}
+static int call_environment(const void *c, char *b, size_t n, size_t *need) {
+    return ff_registry_environment(((const call_ctx *)c)->registry, b, n, need, NULL);
+}
+static int call_service_name(const void *c, char *b, size_t n, size_t *need) {
+    return ff_service_name(((const call_ctx *)c)->registry, ((const call_ctx *)c)->index, b, n, need);
+}
+static int call_port_name(const void *c, char *b, size_t n, size_t *need) {
+    const call_ctx *x = c;
+    return ff_port_name(x->registry, x->service, x->index, b, n, need);
+}
+static int call_container_name(const void *c, char *b, size_t n, size_t *need) {
+    const call_ctx *x = c;
+    return ff_container_name(x->registry, x->service, x->instance, b, n, need);
+}
+static int call_volume_name(const void *c, char *b, size_t n, size_t *need) {
+    const call_ctx *x = c;
+    return ff_volume_name(x->registry, x->service, x->instance, b, n, need);
+}
+
+/* ------------------------------------------------------------- opening */
+
+static const char good_yaml[] = "kafka:\n"
+                                "  broker_port: 9092\n"
+                                "  controller_port: 19093\n"
+                                "  container_name: kafka-development\n"
+                                "  volume_name: kafka-data\n"
+                                "_environments:\n"
+                                "  ci: 1000\n"
+                                "  wild: 60000\n";
+
+static void test_open(void) {
+    void *r = (void *)&r; /* a sentinel: must stay untouched on failure */
+    void *const sentinel = r;
+    int s;
+
+    s = ff_registry_open(registry_path, NULL);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_registry_open(path, NULL): %s", ff_status_str(s));
+    CHECK(contains(ff_last_error(), "out"), "pm_registry_open(path, NULL): message '%s' names out", ff_last_error());
+    s = ff_registry_open_env(registry_path, NULL, NULL);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_registry_open_env(path, NULL, NULL): %s", ff_status_str(s));
+
+    const char *missing_path = "/nonexistent/portmanager/registry.yaml";
+    s = ff_registry_open(missing_path, &r);
+    CHECK(s == PM_ERR_NOT_FOUND, "open missing file: %s", ff_status_str(s));
+    CHECK(contains(ff_last_error(), missing_path), "open missing file: '%s' names the path", ff_last_error());
+    CHECK(r == sentinel, "open missing file: out was written");
+
+    s = ff_registry_open(tmpdir, &r);
+    CHECK(s == PM_ERR_IO, "open a directory: %s, expected PM_ERR_IO", ff_status_str(s));
+    CHECK(contains(ff_last_error(), tmpdir), "open a directory: '%s' names it", ff_last_error());
+    CHECK(r == sentinel, "open a directory: out was written");
+
+    s = ff_registry_open("", &r);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "open \"\": %s", ff_status_str(s));
+    CHECK(r == sentinel, "open \"\": out was written");
+
+    const char *bad = write_file("bad.yaml", "kafka:\n  port: [1, 2\n");
+    s = ff_registry_open(bad, &r);
+    CHECK(s == PM_ERR_PARSE, "open bad YAML: %s, expected PM_ERR_PARSE", ff_status_str(s));
+    CHECK(contains(ff_last_error(), "bad.yaml:"), "open bad YAML: '%s' names the file", ff_last_error());
+    CHECK(r == sentinel, "open bad YAML: out was written");
+
+    const char *invalid = write_file("invalid.yaml", "kafka:\n  port: 70000\n");
+    s = ff_registry_open(invalid, &r);
+    CHECK(s == PM_ERR_INVALID_REGISTRY, "open port 70000: %s", ff_status_str(s));
+    CHECK(contains(ff_last_error(), "invalid.yaml:2:"), "open port 70000: '%s' gives file:line", ff_last_error());
+    CHECK(r == sentinel, "open port 70000: out was written");
+
+    /* Default resolution: $PORTMANAGER_REGISTRY, then ./dynamicconfig/port_registry.yaml. */
+    unsetenv("PORTMANAGER_ENV");
+    setenv("PORTMANAGER_REGISTRY", "/nonexistent/env-registry.yaml", 1);
+    if (chdir("/") != 0) perror("chdir /");
+    s = ff_registry_open(NULL, &r);
+    CHECK(s == PM_ERR_NOT_FOUND, "default open with nothing to find: %s", ff_status_str(s));
+    CHECK(contains(ff_last_error(), "/nonexistent/env-registry.yaml") &&
+              contains(ff_last_error(), "dynamicconfig/port_registry.yaml"),
+          "default open: '%s' lists both places", ff_last_error());
+    CHECK(r == sentinel, "default open: out was written");
+    setenv("PORTMANAGER_REGISTRY", registry_path, 1);
+    s = ff_registry_open(NULL, &r);
+    CHECK(s == PM_OK && r != sentinel, "default open through $PORTMANAGER_REGISTRY: %s %s", ff_status_str(s),
+          ff_last_error());
+    if (s == PM_OK) {
+        call_ctx c = {r, NULL, 0, 0};
+        check_string_protocol("pm_registry_source(env)", call_source, &c, registry_path);
+        ff_registry_close(r);
+        r = sentinel;
+    }
+    unsetenv("PORTMANAGER_REGISTRY");
+    if (chdir(workdir) != 0) perror("chdir back");
+    s = ff_registry_open(NULL, &r);
+    CHECK(s == PM_OK && r != sentinel, "default open of ./dynamicconfig/port_registry.yaml from %s: %s %s", workdir,
+          ff_status_str(s), ff_last_error());
+    if (s == PM_OK) {
+        ff_registry_close(r);
+        r = sentinel;
+    }
+
+    /* Environments. */
+    const char *with_env = write_file("env.yaml", good_yaml);
+    s = ff_registry_open_env(with_env, "nope", &r);
+    CHECK(s == PM_ERR_UNKNOWN_ENVIRONMENT, "open_env unknown: %s", ff_status_str(s));
+    CHECK(contains(ff_last_error(), "'nope'") && contains(ff_last_error(), "ci"), "open_env unknown: '%s'",
+          ff_last_error());
+    CHECK(r == sentinel, "open_env unknown: out was written");
+    s = ff_registry_open_env(with_env, "wild", &r);
+    CHECK(s == PM_ERR_INVALID_REGISTRY, "open_env pushing ports past 65535: %s", ff_status_str(s));
+    CHECK(contains(ff_last_error(), "wild"), "open_env past 65535: '%s' names the environment", ff_last_error());
+    s = ff_registry_open_env(with_env, "ci", &r);
+    CHECK(s == PM_OK, "open_env ci: %s %s", ff_status_str(s), ff_last_error());
+    if (s == PM_OK) {
+        uint16_t port = SENTINEL16;
+        s = ff_get_port(r, "kafka", 1, "broker_port", &port);
+        CHECK(s == PM_OK && port == 10192, "env ci: kafka 1 broker_port = %u (%s), expected 10192", port,
+              ff_status_str(s));
+        int32_t offset = SENTINEL32;
+        char name[16];
+        s = ff_registry_environment(r, name, sizeof name, NULL, &offset);
+        CHECK(s == PM_OK && strcmp(name, "ci") == 0 && offset == 1000, "pm_registry_environment: %s '%s' %d",
+              ff_status_str(s), name, offset);
+        call_ctx c = {r, NULL, 0, 0};
+        check_string_protocol("pm_registry_environment", call_environment, &c, "ci");
+        offset = SENTINEL32;
+        s = ff_registry_environment(r, NULL, 0, NULL, &offset);
+        CHECK(s == PM_ERR_BUFFER_TOO_SMALL && offset == SENTINEL32,
+              "pm_registry_environment too small: %s, offset %d must stay untouched", ff_status_str(s), offset);
+        ff_registry_close(r);
+        r = sentinel;
+    }
+    setenv("PORTMANAGER_ENV", "ci", 1);
+    s = ff_registry_open(with_env, &r);
+    CHECK(s == PM_OK, "open with PORTMANAGER_ENV=ci: %s %s", ff_status_str(s), ff_last_error());
+    if (s == PM_OK) {
+        uint16_t port = SENTINEL16;
+        ff_get_port(r, "kafka", 0, "broker_port", &port);
+        CHECK(port == 10092, "PORTMANAGER_ENV=ci: kafka 0 broker_port = %u, expected 10092", port);
+        ff_registry_close(r);
+        r = sentinel;
+    }
+    unsetenv("PORTMANAGER_ENV");
+
+    /* From memory. */
+    s = ff_registry_open_string(NULL, 10, "x", &r);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "yaml"), "open_string(NULL): %s '%s'",
+          ff_status_str(s), ff_last_error());
+    s = ff_registry_open_string(good_yaml, strlen(good_yaml), "x", NULL);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "out"), "open_string(out NULL): %s '%s'",
+          ff_status_str(s), ff_last_error());
+    s = ff_registry_open_string(good_yaml, 0, "empty.yaml", &r);
+    CHECK(s == PM_ERR_PARSE && contains(ff_last_error(), "empty.yaml"), "open_string(length 0): %s '%s'",
+          ff_status_str(s), ff_last_error());
+    CHECK(r == sentinel, "open_string(length 0): out was written");
+    s = ff_registry_open_string("kafka: {port: 1}\n\x80\xff", 18, NULL, &r);
+    CHECK(s == PM_ERR_PARSE && contains(ff_last_error(), "<memory>"), "open_string(binary): %s '%s'", ff_status_str(s),
+          ff_last_error());
+    CHECK(r == sentinel, "open_string(binary): out was written");
+    /* Not NUL-terminated: only `length` bytes are read (the rest would be an error). */
+    char unterminated[64];
+    memcpy(unterminated, "redis: {port: 6379}\n", 20);
+    memset(unterminated + 20, '!', sizeof unterminated - 20);
+    s = ff_registry_open_string(unterminated, 20, NULL, &r);
+    CHECK(s == PM_OK, "open_string(unterminated, 20): %s %s", ff_status_str(s), ff_last_error());
+    if (s == PM_OK) {
+        call_ctx c = {r, NULL, 0, 0};
+        check_string_protocol("pm_registry_source(<memory>)", call_source, &c, "<memory>");
+        check_string_protocol("pm_registry_environment(none)", call_environment, &c, "");
+        int32_t offset = SENTINEL32;
+        char name[4] = "xyz";
+        s = ff_registry_environment(r, name, sizeof name, NULL, &offset);
+        CHECK(s == PM_OK && name[0] == 0 && offset == 0, "no environment: %s '%s' %d", ff_status_str(s), name, offset);
+        ff_registry_close(r);
+        r = sentinel;
+    }
+
+    ff_registry_close(NULL); /* a no-op, and must not crash */
+    CHECK(1, "pm_registry_close(NULL) returned");
+}
+
+/* ------------------------------------------------------------ services */
+
+static void test_services(void *r) {
+    size_t count = SENTINELZ;
+    int s = ff_service_count(r, &count);
+    CHECK(s == PM_OK && count == 15, "pm_service_count: %s %zu, expected 15 services", ff_status_str(s), count);
+    s = ff_service_count(NULL, &count);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "registry"), "pm_service_count(NULL): %s '%s'",
+          ff_status_str(s), ff_last_error());
+    s = ff_service_count(r, NULL);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "out_count"), "pm_service_count(r, NULL): %s '%s'",
+          ff_status_str(s), ff_last_error());
+
+    static const char *first_and_last[] = {"kafka", "argocd"};
+    call_ctx c = {r, NULL, 0, 0};
+    check_string_protocol("pm_service_name(0)", call_service_name, &c, first_and_last[0]);
+    c.index = 14;
+    check_string_protocol("pm_service_name(14)", call_service_name, &c, first_and_last[1]);
+    const size_t bad_index[] = {15, 1000, (size_t)-1};
+    for (size_t i = 0; i < 3; i++) {
+        char buffer[32] = "untouched";
+        size_t needed = SENTINELZ;
+        s = ff_service_name(r, bad_index[i], buffer, sizeof buffer, &needed);
+        CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_service_name(%zu): %s", bad_index[i], ff_status_str(s));
+        CHECK(contains(ff_last_error(), "out of range") && contains(ff_last_error(), "15"),
+              "pm_service_name(%zu): '%s' states the range", bad_index[i], ff_last_error());
+        CHECK(strcmp(buffer, "untouched") == 0 && needed == SENTINELZ, "pm_service_name(%zu) wrote its out-params",
+              bad_index[i]);
+    }
+    s = ff_service_name(NULL, 0, NULL, 0, NULL);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_service_name(NULL registry): %s", ff_status_str(s));
+
+    int32_t inc = SENTINEL32, max = SENTINEL32;
+    size_t ports = SENTINELZ;
+    s = ff_service_info(r, "kafka", &inc, &max, &ports);
+    CHECK(s == PM_OK && inc == 100 && max == 10 && ports == 2, "pm_service_info(kafka): %s %d %d %zu",
+          ff_status_str(s), inc, max, ports);
+    s = ff_service_info(r, "grafana", NULL, &max, NULL);
+    CHECK(s == PM_OK && max == 5, "pm_service_info(grafana, NULL out-params): %s %d", ff_status_str(s), max);
+    inc = SENTINEL32, max = SENTINEL32, ports = SENTINELZ;
+    s = ff_service_info(r, "kafak", &inc, &max, &ports);
+    CHECK(s == PM_ERR_UNKNOWN_SERVICE && contains(ff_last_error(), "'kafak'") &&
+              contains(ff_last_error(), "did you mean 'kafka'"),
+          "pm_service_info(kafak): %s '%s'", ff_status_str(s), ff_last_error());
+    CHECK(inc == SENTINEL32 && max == SENTINEL32 && ports == SENTINELZ, "pm_service_info(kafak) wrote out-params");
+    s = ff_service_info(r, NULL, &inc, &max, &ports);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "service"), "pm_service_info(NULL service): %s",
+          ff_status_str(s));
+    s = ff_service_info(NULL, "kafka", &inc, &max, &ports);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "registry"), "pm_service_info(NULL registry): %s",
+          ff_status_str(s));
+    CHECK(inc == SENTINEL32, "pm_service_info(NULL ...) wrote out-params");
+
+    c.service = "kafka";
+    c.index = 1;
+    check_string_protocol("pm_port_name(kafka, 1)", call_port_name, &c, "controller_port");
+    c.service = "traefik";
+    c.index = 1;
+    check_string_protocol("pm_port_name(traefik, 1)", call_port_name, &c, "entrypoint_port");
+    char buffer[32] = "untouched";
+    size_t needed = SENTINELZ;
+    s = ff_port_name(r, "kafka", 2, buffer, sizeof buffer, &needed);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "out of range"), "pm_port_name(kafka, 2): %s '%s'",
+          ff_status_str(s), ff_last_error());
+    CHECK(strcmp(buffer, "untouched") == 0 && needed == SENTINELZ, "pm_port_name(kafka, 2) wrote out-params");
+    s = ff_port_name(r, "nope", 0, buffer, sizeof buffer, &needed);
+    CHECK(s == PM_ERR_UNKNOWN_SERVICE, "pm_port_name(nope): %s", ff_status_str(s));
+    s = ff_port_name(r, NULL, 0, buffer, sizeof buffer, &needed);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_port_name(NULL service): %s", ff_status_str(s));
+    s = ff_port_name(NULL, "kafka", 0, buffer, sizeof buffer, &needed);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_port_name(NULL registry): %s", ff_status_str(s));
+
+    uint16_t base = SENTINEL16, width = SENTINEL16, container = SENTINEL16;
+    s = ff_port_definition(r, "kafka", "broker_port", &base, &width, &container);
+    CHECK(s == PM_OK && base == 9092 && width == 1 && container == 0, "pm_port_definition(kafka broker_port): %s %u %u %u",
+          ff_status_str(s), base, width, container);
+    s = ff_port_definition(r, "traefik", "entrypoint_port", &base, &width, NULL);
+    CHECK(s == PM_OK && base == 31001 && width == 3, "pm_port_definition(traefik range): %s %u %u", ff_status_str(s),
+          base, width);
+    s = ff_port_definition(r, "argocd", "server_port", NULL, NULL, &container);
+    CHECK(s == PM_OK && container == 8080, "pm_port_definition(argocd server_port): %s container %u", ff_status_str(s),
+          container);
+    base = width = container = SENTINEL16;
+    s = ff_port_definition(r, "kafka", "port", &base, &width, &container);
+    CHECK(s == PM_ERR_UNKNOWN_PORT && contains(ff_last_error(), "broker_port, controller_port"),
+          "pm_port_definition(kafka port): %s '%s' lists the ports", ff_status_str(s), ff_last_error());
+    CHECK(base == SENTINEL16 && width == SENTINEL16 && container == SENTINEL16, "pm_port_definition failure wrote");
+    s = ff_port_definition(r, "nope", "port", &base, NULL, NULL);
+    CHECK(s == PM_ERR_UNKNOWN_SERVICE, "pm_port_definition(nope): %s", ff_status_str(s));
+    s = ff_port_definition(r, "kafka", NULL, &base, NULL, NULL);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "port_name"), "pm_port_definition(NULL port): %s",
+          ff_status_str(s));
+    s = ff_port_definition(r, NULL, "port", &base, NULL, NULL);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_port_definition(NULL service): %s", ff_status_str(s));
+    s = ff_port_definition(NULL, "kafka", "port", &base, NULL, NULL);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_port_definition(NULL registry): %s", ff_status_str(s));
+    CHECK(base == SENTINEL16, "pm_port_definition(NULL ...) wrote");
+}
+
+/* ---------------------------------------------------------- allocation */
+
+static void test_get_port(void *r) {
+    uint16_t port = SENTINEL16;
+    int s = ff_get_port(r, "kafka", 1, "broker_port", &port);
+    CHECK(s == PM_OK && port == 9192, "pm_get_port(kafka, 1, broker_port) = %u (%s), expected 9192", port,
+          ff_status_str(s));
+    s = ff_get_port(r, "kafka", 9, "controller_port", &port);
+    CHECK(s == PM_OK && port == 19993, "pm_get_port(kafka, 9, controller_port) = %u, expected 19993", port);
+    s = ff_get_port(r, "mongodb", 2, "port", &port);
+    CHECK(s == PM_OK && port == 27217, "pm_get_port(mongodb, 2) = %u, expected 27217", port);
+    s = ff_get_port(r, "traefik", 2, "entrypoint_port", &port);
+    CHECK(s == PM_OK && port == 31201, "pm_get_port(traefik range, 2) = %u, expected 31201", port);
+
+    /* Each required pointer NULL in turn. */
+    const void *regs[] = {NULL, r, r, r};
+    const char *services[] = {"kafka", NULL, "kafka", "kafka"};
+    const char *ports[] = {"broker_port", "broker_port", NULL, "broker_port"};
+    const char *culprit[] = {"registry", "service", "port_name", "out_port"};
+    for (int i = 0; i < 4; i++) {
+        port = SENTINEL16;
+        s = ff_get_port(regs[i], services[i], 0, ports[i], i == 3 ? NULL : &port);
+        CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_get_port with %s NULL: %s", culprit[i], ff_status_str(s));
+        CHECK(contains(ff_last_error(), culprit[i]), "pm_get_port with %s NULL: '%s' names it", culprit[i],
+              ff_last_error());
+        CHECK(port == SENTINEL16, "pm_get_port with %s NULL wrote out_port", culprit[i]);
+    }
+
+    port = SENTINEL16;
+    s = ff_get_port(r, "kafak", 0, "broker_port", &port);
+    CHECK(s == PM_ERR_UNKNOWN_SERVICE && contains(ff_last_error(), "unknown service 'kafak'") &&
+              contains(ff_last_error(), "did you mean 'kafka'"),
+          "pm_get_port(kafak): %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_get_port(r, "", 0, "port", &port);
+    CHECK(s == PM_ERR_UNKNOWN_SERVICE && contains(ff_last_error(), "''"), "pm_get_port(\"\"): %s '%s'",
+          ff_status_str(s), ff_last_error());
+    s = ff_get_port(r, "kafka", 0, "brokr_port", &port);
+    CHECK(s == PM_ERR_UNKNOWN_PORT && contains(ff_last_error(), "'brokr_port'") &&
+              contains(ff_last_error(), "broker_port, controller_port"),
+          "pm_get_port(brokr_port): %s '%s'", ff_status_str(s), ff_last_error());
+    const int32_t bad[] = {-1, 10, 11, INT32_MAX, INT32_MIN};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        s = ff_get_port(r, "kafka", bad[i], "broker_port", &port);
+        CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE, "pm_get_port(kafka, %d): %s", bad[i], ff_status_str(s));
+        char instance[32];
+        snprintf(instance, sizeof instance, "instance %d ", bad[i]);
+        CHECK(contains(ff_last_error(), instance) && contains(ff_last_error(), "allowed: 0..9"),
+              "pm_get_port(kafka, %d): '%s' states the instance and the range", bad[i], ff_last_error());
+    }
+    CHECK(port == SENTINEL16, "failed pm_get_port calls wrote out_port (%u)", port);
+
+    uint16_t first = SENTINEL16, last = SENTINEL16;
+    s = ff_get_port_range(r, "traefik", 1, "entrypoint_port", &first, &last);
+    CHECK(s == PM_OK && first == 31101 && last == 31103, "pm_get_port_range(traefik, 1) = %u-%u, expected 31101-31103",
+          first, last);
+    s = ff_get_port_range(r, "kafka", 2, "broker_port", &first, &last);
+    CHECK(s == PM_OK && first == 9292 && last == 9292, "pm_get_port_range(kafka, 2) = %u-%u", first, last);
+    first = last = SENTINEL16;
+    s = ff_get_port_range(r, "traefik", 3, "entrypoint_port", &first, &last);
+    CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE && contains(ff_last_error(), "allowed: 0..2"),
+          "pm_get_port_range(traefik, 3): %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_get_port_range(r, "traefik", 0, "web", &first, &last);
+    CHECK(s == PM_ERR_UNKNOWN_PORT, "pm_get_port_range(web): %s", ff_status_str(s));
+    s = ff_get_port_range(r, "traefk", 0, "web_port", &first, &last);
+    CHECK(s == PM_ERR_UNKNOWN_SERVICE, "pm_get_port_range(traefk): %s", ff_status_str(s));
+    const char *range_culprit[] = {"registry", "service", "port_name", "out_first", "out_last"};
+    for (int i = 0; i < 5; i++) {
+        s = ff_get_port_range(i == 0 ? NULL : r, i == 1 ? NULL : "traefik", 0, i == 2 ? NULL : "web_port",
+                              i == 3 ? NULL : &first, i == 4 ? NULL : &last);
+        CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), range_culprit[i]),
+              "pm_get_port_range with %s NULL: %s '%s'", range_culprit[i], ff_status_str(s), ff_last_error());
+    }
+    CHECK(first == SENTINEL16 && last == SENTINEL16, "failed pm_get_port_range calls wrote (%u, %u)", first, last);
+
+    s = ff_get_container_port(r, "argocd", 2, "server_port", &port);
+    CHECK(s == PM_OK && port == 8080, "pm_get_container_port(argocd, 2, server_port) = %u, expected 8080", port);
+    s = ff_get_port(r, "argocd", 2, "server_port", &port);
+    CHECK(s == PM_OK && port == 8290, "pm_get_port(argocd, 2, server_port) = %u, expected 8290", port);
+    s = ff_get_container_port(r, "kafka", 1, "broker_port", &port);
+    CHECK(s == PM_OK && port == 9192, "pm_get_container_port(kafka, 1) = %u, expected 9192 (same as host)", port);
+    port = SENTINEL16;
+    s = ff_get_container_port(r, "argocd", 3, "server_port", &port);
+    CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE, "pm_get_container_port(argocd, 3): %s", ff_status_str(s));
+    s = ff_get_container_port(r, "argocd", 0, "nope_port", &port);
+    CHECK(s == PM_ERR_UNKNOWN_PORT, "pm_get_container_port(nope_port): %s", ff_status_str(s));
+    s = ff_get_container_port(r, "argo", 0, "server_port", &port);
+    CHECK(s == PM_ERR_UNKNOWN_SERVICE, "pm_get_container_port(argo): %s", ff_status_str(s));
+    for (int i = 0; i < 4; i++) {
+        s = ff_get_container_port(regs[i], services[i], 0, ports[i], i == 3 ? NULL : &port);
+        CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), culprit[i]),
+              "pm_get_container_port with %s NULL: %s '%s'", culprit[i], ff_status_str(s), ff_last_error());
+    }
+    CHECK(port == SENTINEL16, "failed pm_get_container_port calls wrote out_port");
+}
+
+static void test_get_ports(void *r) {
+    size_t needed = SENTINELZ;
+    int s = ff_get_ports(r, "temporal", 1, NULL, 0, &needed);
+    CHECK(s == PM_ERR_BUFFER_TOO_SMALL && needed == 3, "pm_get_ports(temporal, NULL, 0): %s needed %zu, expected 3",
+          ff_status_str(s), needed);
+    uint16_t ports[8];
+    for (int i = 0; i < 8; i++) ports[i] = SENTINEL16;
+    needed = SENTINELZ;
+    s = ff_get_ports(r, "temporal", 1, ports, 2, &needed);
+    CHECK(s == PM_ERR_BUFFER_TOO_SMALL && needed == 3, "pm_get_ports(capacity 2): %s needed %zu", ff_status_str(s),
+          needed);
+    int untouched = 1;
+    for (int i = 0; i < 8; i++) untouched &= ports[i] == SENTINEL16;
+    CHECK(untouched, "pm_get_ports(capacity 2) wrote to the buffer");
+    s = ff_get_ports(r, "temporal", 1, NULL, 3, &needed);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "buffer"), "pm_get_ports(NULL, 3): %s '%s'",
+          ff_status_str(s), ff_last_error());
+    needed = SENTINELZ;
+    s = ff_get_ports(r, "temporal", 1, ports, 3, &needed);
+    CHECK(s == PM_OK && needed == 3 && ports[0] == 7333 && ports[1] == 8180 && ports[2] == 5532 &&
+              ports[3] == SENTINEL16,
+          "pm_get_ports(temporal, 1) = %s %zu [%u %u %u %u], expected [7333 8180 5532]", ff_status_str(s), needed,
+          ports[0], ports[1], ports[2], ports[3]);
+    s = ff_get_ports(r, "traefik", 2, ports, 8, NULL);
+    CHECK(s == PM_OK && ports[0] == 280 && ports[1] == 31201, "pm_get_ports(traefik, 2, needed NULL) = [%u %u]",
+          ports[0], ports[1]);
+
+    for (int i = 0; i < 8; i++) ports[i] = SENTINEL16;
+    needed = SENTINELZ;
+    s = ff_get_ports(r, "temporal", 3, ports, 8, &needed);
+    CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE && contains(ff_last_error(), "allowed: 0..2"),
+          "pm_get_ports(temporal, 3): %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_get_ports(r, "temporal", -5, ports, 8, &needed);
+    CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE, "pm_get_ports(temporal, -5): %s", ff_status_str(s));
+    s = ff_get_ports(r, "temporl", 0, ports, 8, &needed);
+    CHECK(s == PM_ERR_UNKNOWN_SERVICE && contains(ff_last_error(), "did you mean 'temporal'"),
+          "pm_get_ports(temporl): %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_get_ports(r, NULL, 0, ports, 8, &needed);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "service"), "pm_get_ports(NULL service): %s",
+          ff_status_str(s));
+    s = ff_get_ports(NULL, "temporal", 0, ports, 8, &needed);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "registry"), "pm_get_ports(NULL registry): %s",
+          ff_status_str(s));
+    untouched = needed == SENTINELZ;
+    for (int i = 0; i < 8; i++) untouched &= ports[i] == SENTINEL16;
+    CHECK(untouched, "failed pm_get_ports calls wrote their out-params");
+}
+
+static void test_names(void *r) {
+    call_ctx c = {r, "kafka", 0, 0};
+    check_string_protocol("pm_container_name(kafka, 0)", call_container_name, &c, "kafka-development");
+    check_string_protocol("pm_volume_name(kafka, 0)", call_volume_name, &c, "kafka-data");
+    c.instance = 1;
+    check_string_protocol("pm_container_name(kafka, 1)", call_container_name, &c, "kafka-development-1");
+    check_string_protocol("pm_volume_name(kafka, 1)", call_volume_name, &c, "kafka-data-1");
+    c.service = "mongo_express";
+    c.instance = 9;
+    check_string_protocol("pm_container_name(mongo_express, 9)", call_container_name, &c, "mongo-express-9");
+    check_string_protocol("pm_volume_name(mongo_express, 9)", call_volume_name, &c, "mongo-express-data-9");
+
+    typedef int (*name_fn)(const void *, const char *, int32_t, char *, size_t, size_t *);
+    name_fn fns[] = {ff_container_name, ff_volume_name};
+    const char *labels[] = {"pm_container_name", "pm_volume_name"};
+    for (int f = 0; f < 2; f++) {
+        char buffer[64] = "untouched";
+        size_t needed = SENTINELZ;
+        int s = fns[f](r, "kafka", 10, buffer, sizeof buffer, &needed);
+        CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE && contains(ff_last_error(), "allowed: 0..9"), "%s(kafka, 10): %s '%s'",
+              labels[f], ff_status_str(s), ff_last_error());
+        s = fns[f](r, "kafka", -1, buffer, sizeof buffer, &needed);
+        CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE, "%s(kafka, -1): %s", labels[f], ff_status_str(s));
+        s = fns[f](r, "kafka", INT32_MIN, buffer, sizeof buffer, &needed);
+        CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE, "%s(kafka, INT32_MIN): %s", labels[f], ff_status_str(s));
+        s = fns[f](r, "kafkaa", 0, buffer, sizeof buffer, &needed);
+        CHECK(s == PM_ERR_UNKNOWN_SERVICE && contains(ff_last_error(), "did you mean 'kafka'"), "%s(kafkaa): %s '%s'",
+              labels[f], ff_status_str(s), ff_last_error());
+        s = fns[f](r, NULL, 0, buffer, sizeof buffer, &needed);
+        CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "service"), "%s(NULL service): %s", labels[f],
+              ff_status_str(s));
+        s = fns[f](NULL, "kafka", 0, buffer, sizeof buffer, &needed);
+        CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "registry"), "%s(NULL registry): %s",
+              labels[f], ff_status_str(s));
+        CHECK(strcmp(buffer, "untouched") == 0 && needed == SENTINELZ, "failed %s calls wrote their out-params",
+              labels[f]);
+    }
+}
+
+/* --------------------------------------------------------------- probe */
+
+static void test_probe(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address;
+    memset(&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    int bound = fd >= 0 && bind(fd, (struct sockaddr *)&address, sizeof address) == 0 && listen(fd, 1) == 0 &&
+                getsockname(fd, (struct sockaddr *)&address, &length) == 0;
+    CHECK(bound, "the test could not open a listening socket");
+    if (bound) {
+        int32_t port = ntohs(address.sin_port);
+        int available = -1;
+        int s = ff_port_probe("127.0.0.1", port, &available);
+        CHECK(s == PM_OK && available == 0, "pm_port_probe(127.0.0.1, %d) on a listening port: %s available=%d", port,
+              ff_status_str(s), available);
+        available = -1;
+        s = ff_port_probe(NULL, port, &available);
+        CHECK(s == PM_OK && available == 0, "pm_port_probe(NULL host, %d): %s available=%d", port, ff_status_str(s),
+              available);
+        close(fd);
+        available = -1;
+        s = ff_port_probe("127.0.0.1", port, &available);
+        CHECK(s == PM_OK && available == 1, "pm_port_probe(%d) after close: %s available=%d", port, ff_status_str(s),
+              available);
+    }
+    const int32_t bad[] = {0, -1, 65536, INT32_MAX};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int available = 42;
+        int s = ff_port_probe(NULL, bad[i], &available);
+        char text[32];
+        snprintf(text, sizeof text, "%d", bad[i]);
+        CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), text), "pm_port_probe(%d): %s '%s'", bad[i],
+              ff_status_str(s), ff_last_error());
+        CHECK(available == 42, "pm_port_probe(%d) wrote out_available", bad[i]);
+    }
+    int available = 42;
+    int s = ff_port_probe("192.0.2.1", 40000, &available); /* TEST-NET-1: not an address of this host */
+    CHECK(s == PM_ERR_PROBE_FAILED && contains(ff_last_error(), "192.0.2.1"), "pm_port_probe(192.0.2.1): %s '%s'",
+          ff_status_str(s), ff_last_error());
+    CHECK(available == 42, "pm_port_probe(192.0.2.1) wrote out_available");
+    s = ff_port_probe("127.0.0.1", 40000, NULL);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "out_available"), "pm_port_probe(NULL out): %s",
+          ff_status_str(s));
+}
+
+/* ------------------------------------------------------------- logging */
+
+typedef struct {
+    int calls;
+    int32_t level;
+    char last[512];
+} log_capture;
+
+static void capture_log(int32_t level, const char *message, void *context) {
+    log_capture *c = context;
+    c->calls++;
+    c->level = level;
+    snprintf(c->last, sizeof c->last, "%s", message ? message : "(null)");
+}
+
+static void test_logging(void *r) {
+    int32_t initial = ff_log_level();
+    CHECK(initial == PM_LOG_WARNING || getenv("PORTMANAGER_LOG") != NULL,
+          "default log level %d, expected PM_LOG_WARNING (30)", initial);
+    log_capture capture;
+    memset(&capture, 0, sizeof capture);
+    CHECK(ff_set_log_callback(capture_log, &capture) == PM_OK, "pm_set_log_callback");
+    uint16_t port = 0;
+
+    CHECK(ff_set_log_level(PM_LOG_WARNING) == PM_OK, "pm_set_log_level(WARNING)");
+    ff_get_port(r, "kafka", 1, "broker_port", &port);
+    CHECK(capture.calls == 0, "an allocation was logged below the threshold: '%s'", capture.last);
+
+    CHECK(ff_set_log_level(PM_LOG_INFO) == PM_OK && ff_log_level() == PM_LOG_INFO, "pm_set_log_level(INFO)");
+    ff_get_port(r, "kafka", 1, "broker_port", &port);
+    CHECK(capture.calls == 1 && capture.level == PM_LOG_INFO, "pm_get_port logged %d times at level %d",
+          capture.calls, capture.level);
+    CHECK(strcmp(capture.last, "port_manager_port_allocated service=kafka instance=1 type=broker_port port=9192 "
+                               "base=9092 increment=100") == 0,
+          "the log line is not in the seed's format: '%s'", capture.last);
+
+    capture.calls = 0;
+    size_t needed;
+    uint16_t ports[4];
+    ff_get_ports(r, "kafka", 2, NULL, 0, &needed);
+    CHECK(capture.calls == 0, "a pm_get_ports size query logged %d allocations", capture.calls);
+    ff_get_ports(r, "kafka", 2, ports, 4, &needed);
+    CHECK(capture.calls == 2 && contains(capture.last, "type=controller_port port=19293"),
+          "pm_get_ports logged %d lines, last '%s'", capture.calls, capture.last);
+    capture.calls = 0;
+    uint16_t first, last;
+    ff_get_port_range(r, "traefik", 1, "entrypoint_port", &first, &last);
+    CHECK(capture.calls == 1 && contains(capture.last, "port=31101") && contains(capture.last, "last=31103"),
+          "pm_get_port_range log: '%s'", capture.last);
+    capture.calls = 0;
+    ff_get_container_port(r, "kafka", 1, "broker_port", &port);
+    CHECK(capture.calls == 0, "pm_get_container_port logged: '%s'", capture.last);
+    ff_get_port(r, "kafka", 99, "broker_port", &port);
+    CHECK(capture.calls == 0, "a failed allocation was logged as allocated: '%s'", capture.last);
+
+    CHECK(ff_set_log_level(PM_LOG_OFF) == PM_OK, "pm_set_log_level(OFF)");
+    ff_get_port(r, "kafka", 1, "broker_port", &port);
+    CHECK(capture.calls == 0, "logging at PM_LOG_OFF: '%s'", capture.last);
+
+    const int32_t bad[] = {-1, 101, INT32_MAX, INT32_MIN};
+    for (size_t i = 0; i < 4; i++) {
+        int s = ff_set_log_level(bad[i]);
+        CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "log level"), "pm_set_log_level(%d): %s '%s'",
+              bad[i], ff_status_str(s), ff_last_error());
+    }
+    CHECK(ff_log_level() == PM_LOG_OFF, "a refused pm_set_log_level changed the level to %d", ff_log_level());
+
+    CHECK(ff_set_log_callback(NULL, NULL) == PM_OK, "pm_set_log_callback(NULL)");
+    CHECK(ff_set_log_level(PM_LOG_INFO) == PM_OK, "pm_set_log_level(INFO)");
+    ff_get_port(r, "kafka", 1, "broker_port", &port); /* to the default stderr sink, not to capture */
+    CHECK(capture.calls == 0, "the removed callback was still called");
+    CHECK(ff_set_log_level(initial) == PM_OK, "restore the log level");
+}
+
+/* ------------------------------------------------------------- threads */
+
+#define THREADS 8
+static pthread_barrier_t barrier;
+
+typedef struct {
+    void *registry;
+    int index;
+    int fresh_empty;
+    int ports_ok;
+    char service[32];
+    char message[256];
+} thread_job;
+
+static void *thread_main(void *arg) {
+    thread_job *job = arg;
+    job->fresh_empty = strcmp(ff_last_error(), "") == 0;
+    snprintf(job->service, sizeof job->service, "ghost%d", job->index);
+    uint16_t port;
+    ff_get_port(job->registry, job->service, 0, "port", &port); /* fails with this thread's own message */
+    pthread_barrier_wait(&barrier);                            /* every thread has failed; none has read */
+    job->ports_ok = 1;
+    for (int i = 0; i < 200; i++) { /* the shared handle, concurrently */
+        int32_t instance = (job->index + i) % 10;
+        int s = ff_get_port(job->registry, "kafka", instance, "broker_port", &port);
+        job->ports_ok &= s == PM_OK && port == 9092 + 100 * instance;
+    }
+    pthread_barrier_wait(&barrier);
+    snprintf(job->message, sizeof job->message, "%s", ff_last_error());
+    return NULL;
+}
+
+static void test_threads(void *r) {
+    ff_get_port(r, "main-thread-service", 0, "port", NULL);
+    char mine[256];
+    snprintf(mine, sizeof mine, "%s", ff_last_error());
+    pthread_t threads[THREADS];
+    thread_job jobs[THREADS];
+    pthread_barrier_init(&barrier, NULL, THREADS);
+    for (int i = 0; i < THREADS; i++) {
+        memset(&jobs[i], 0, sizeof jobs[i]);
+        jobs[i].registry = r;
+        jobs[i].index = i;
+        if (pthread_create(&threads[i], NULL, thread_main, &jobs[i]) != 0) {
+            CHECK(0, "pthread_create");
+            exit(1);
+        }
+    }
+    for (int i = 0; i < THREADS; i++) pthread_join(threads[i], NULL);
+    pthread_barrier_destroy(&barrier);
+    for (int i = 0; i < THREADS; i++) {
+        char expect[64];
+        snprintf(expect, sizeof expect, "unknown service 'ghost%d'", i);
+        CHECK(jobs[i].fresh_empty, "thread %d: pm_last_error() of a new thread is not \"\"", i);
+        CHECK(contains(jobs[i].message, expect), "thread %d: pm_last_error() = '%s', expected its own '%s'", i,
+              jobs[i].message, expect);
+        CHECK(jobs[i].ports_ok, "thread %d: concurrent pm_get_port gave a wrong answer", i);
+    }
+    CHECK(strcmp(ff_last_error(), mine) == 0 && contains(mine, "out_port"),
+          "the main thread's last error changed to '%s' (was '%s')", ff_last_error(), mine);
+    uint16_t port;
+    ff_get_port(r, "kafka", 0, "broker_port", &port);
+    CHECK(strcmp(ff_last_error(), mine) == 0, "a successful call cleared the last error");
+}
+
+/* ---------------------------------------------------------------- main */
+
+int main(int argc, char **argv) {
+    if (argc != 5) {
+        fprintf(stderr, "usage: %s SIGNATURES LIBRARY VECTORS REGISTRY\n", argv[0]);
+        return 2;
+    }
+    registry_path = argv[4];
+    if (registry_path[0] != '/' || !getcwd(workdir, sizeof workdir)) {
+        fprintf(stderr, "ffi_suite: REGISTRY must be an absolute path\n");
+        return 2;
+    }
+    snprintf(tmpdir, sizeof tmpdir, "%s", "/tmp/pm-ffi-XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 2;
+    }
+    unsetenv("PORTMANAGER_LOG");
+    if (sig_load(argv[1], argv[2]) != 0) {
+        printf("%d passed, %d failed\n", t_passed, t_failed + 1);
+        return 1;
+    }
+    CHECK(strcmp(ff_last_error(), "") == 0, "pm_last_error() before any failure = '%s', expected \"\"",
+          ff_last_error());
+
+    test_versions();
+    test_status_strings();
+    test_open();
+    void *r = open_shipped();
+    test_services(r);
+    test_get_port(r);
+    test_get_ports(r);
+    test_names(r);
+    test_probe();
+    test_logging(r);
+    test_threads(r);
+    ff_registry_close(r);
+
+    int vectors = run_conformance(argv[3]);
+    CHECK(vectors > 0, "no conformance vectors ran from %s", argv[3]);
+    printf("conformance: %d vectors\n", vectors);
+    sig_check_coverage();
+
+    const char *names[] = {"bad.yaml", "invalid.yaml", "env.yaml"};
+    for (int i = 0; i < 3; i++) {
+        char path[PATH_MAX + 64];
+        snprintf(path, sizeof path, "%s/%s", tmpdir, names[i]);
+        unlink(path);
+    }
+    rmdir(tmpdir);
+    printf("%d passed, %d failed\n", t_passed, t_failed);
+    return t_failed ? 1 : 0;
+}
