@@ -41,7 +41,7 @@ struct Check: ParsableCommand {
         let registry: Registry
         do {
             registry = try options.load()
-        } catch PortManagerError.invalidRegistry(let diagnostics) {
+        } catch PortManagerError.invalidRegistry(let diagnostics) where !diagnostics.isEmpty {
             try finish(diagnostics, source: try Registry.resolvePath(options.registry), registry: nil)
             return
         }
