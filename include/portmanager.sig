@@ -57,3 +57,10 @@ pm_port_probe status str i32 ptr
 pm_set_log_callback status fn ptr
 pm_set_log_level status i32
 pm_get_log_level i32
+
+# analysis
+pm_analyze status ptr i32 i32 str ptr
+pm_analysis_free void ptr
+pm_analysis_count status ptr ptr ptr ptr
+pm_analysis_finding status ptr size ptr ptr size ptr
+pm_analysis_json status ptr ptr size ptr

@@ -1,0 +1,102 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import PortManagerCore
+
+/// The kernel's view of local ports, read from `/proc`: the ephemeral range
+/// it hands to outgoing connections, and the ports reserved out of it.
+public enum KernelPorts {
+    /// The ephemeral range: two numbers, `32768\t60999`.
+    public static let ephemeralRangePath = "/proc/sys/net/ipv4/ip_local_port_range"
+    /// Ports exempt from ephemeral use: `8080,9000-9100`, or empty.
+    public static let reservedPortsPath = "/proc/sys/net/ipv4/ip_local_reserved_ports"
+
+    /// The kernel's ephemeral range.
+    ///
+    /// - Throws: ``PortManagerError/io(path:reason:)`` naming the file when it
+    ///   cannot be read or does not hold two ports.
+    public static func ephemeralRange(path: String = ephemeralRangePath) throws -> ClosedRange<Int> {
+        let text = try read(path)
+        do {
+            return try AnalysisOptions.parseEphemeralRange(text)
+        } catch let PortManagerError.invalidArgument(reason) {
+            throw PortManagerError.io(path: path, reason: reason)
+        }
+    }
+
+    /// The kernel's reserved ports.
+    ///
+    /// - Throws: ``PortManagerError/io(path:reason:)`` naming the file when it
+    ///   cannot be read or parsed.
+    public static func reservedPorts(path: String = reservedPortsPath) throws -> PortSet {
+        let text = try read(path)
+        do {
+            return try PortSet(kernelList: text)
+        } catch let PortManagerError.invalidArgument(reason) {
+            throw PortManagerError.io(path: path, reason: reason)
+        }
+    }
+
+    /// Analysis options as `pm_analyze` takes them: `low` and `high` both 0 read
+    /// the kernel's range, both -1 skip the ephemeral check, else they are the
+    /// range. `reserved` in the kernel's syntax; nil reads the kernel's list
+    /// when the range is read from the kernel, and means none otherwise.
+    ///
+    /// - Throws: ``PortManagerError/invalidArgument(_:)`` for a bad range or list,
+    ///   ``PortManagerError/io(path:reason:)`` for an unreadable `/proc` file.
+    public static func options(ephemeralLow low: Int, ephemeralHigh high: Int, reserved: String?) throws -> AnalysisOptions {
+        let fromKernel = low == 0 && high == 0
+        let range: ClosedRange<Int>?
+        if fromKernel {
+            range = try ephemeralRange()
+        } else if low == -1 && high == -1 {
+            range = nil
+        } else {
+            range = try AnalysisOptions.ephemeralRange(low: low, high: high)
+        }
+        let ports: PortSet
+        if let reserved {
+            ports = try PortSet(kernelList: reserved)
+        } else {
+            ports = fromKernel ? try reservedPorts() : PortSet()
+        }
+        return AnalysisOptions(ephemeralRange: range, reservedPorts: ports)
+    }
+
+    /// A small text file, whole. `/proc` files report size 0, so read until EOF.
+    static func read(_ path: String) throws -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw PortManagerError.io(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while bytes.count <= 1 << 20 {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw PortManagerError.io(path: path, reason: String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension Analysis {
+    /// Analyzes `registry` under the kernel's ephemeral range and reserved
+    /// ports, or under `ephemeralRange` when given (no reserved ports then,
+    /// unless `reservedPorts` is given too).
+    public init(registry: Registry, ephemeralRange: ClosedRange<Int>?, reservedPorts: PortSet? = nil) throws {
+        if let ephemeralRange {
+            try self.init(registry: registry, options: AnalysisOptions(ephemeralRange: ephemeralRange,
+                                                                      reservedPorts: reservedPorts ?? PortSet()))
+        } else {
+            var options = try KernelPorts.options(ephemeralLow: 0, ephemeralHigh: 0, reserved: nil)
+            if let reservedPorts { options.reservedPorts = reservedPorts }
+            try self.init(registry: registry, options: options)
+        }
+    }
+}

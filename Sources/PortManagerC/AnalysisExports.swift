@@ -1,0 +1,82 @@
+import PortManager
+
+// The C ABI of the whole-lattice analysis. Marshalling only: the analysis is
+// PortManagerCore's `Analysis`; the kernel ranges come from `KernelPorts`.
+// Documentation of each function is in include/portmanager.h ("analysis").
+
+/// The object behind a `pm_analysis *`.
+final class AnalysisHandle: Sendable {
+    let analysis: Analysis
+    init(_ analysis: Analysis) { self.analysis = analysis }
+}
+
+@inline(__always)
+private func analysisHandle(_ pointer: OpaquePointer?) -> AnalysisHandle? {
+    guard let pointer else { return nil }
+    return Unmanaged<AnalysisHandle>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
+}
+
+/// See portmanager.h.
+@_cdecl("pm_analyze")
+public func pm_analyze(_ registry: OpaquePointer?, _ ephemeralLow: Int32, _ ephemeralHigh: Int32,
+                       _ reservedPorts: CString?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let r = handle(registry) else { return missing("pm_analyze", "registry") }
+    guard let out else { return missing("pm_analyze", "out") }
+    return guarded {
+        let options = try KernelPorts.options(ephemeralLow: Int(ephemeralLow), ephemeralHigh: Int(ephemeralHigh),
+                                              reserved: reservedPorts.map(text))
+        let analysis = try Analysis(registry: r.registry, options: options)
+        out.pointee = OpaquePointer(Unmanaged.passRetained(AnalysisHandle(analysis)).toOpaque())
+    }
+}
+
+/// See portmanager.h.
+@_cdecl("pm_analysis_free")
+public func pm_analysis_free(_ analysis: OpaquePointer?) {
+    guard let analysis else { return }
+    Unmanaged<AnalysisHandle>.fromOpaque(UnsafeRawPointer(analysis)).release()
+}
+
+/// See portmanager.h.
+@_cdecl("pm_analysis_count")
+public func pm_analysis_count(_ analysis: OpaquePointer?, _ count: CSize?, _ errors: CSize?, _ warnings: CSize?) -> Int32 {
+    guard let a = analysisHandle(analysis) else { return missing("pm_analysis_count", "analysis") }
+    count?.pointee = a.analysis.findings.count
+    errors?.pointee = a.analysis.errorCount
+    warnings?.pointee = a.analysis.warningCount
+    return Status.ok
+}
+
+/// See portmanager.h.
+@_cdecl("pm_analysis_finding")
+public func pm_analysis_finding(_ analysis: OpaquePointer?, _ index: Int, _ severity: UnsafeMutablePointer<Int32>?,
+                                _ buffer: CBuffer?, _ capacity: Int, _ needed: CSize?) -> Int32 {
+    guard let a = analysisHandle(analysis) else { return missing("pm_analysis_finding", "analysis") }
+    let findings = a.analysis.findings
+    guard index >= 0 && index < findings.count else {
+        return fail(.invalidArgument("finding index \(UInt(bitPattern: index)) is out of range; the analysis has \(findings.count) findings"))
+    }
+    return guarded {
+        let finding = findings[index]
+        try output(finding.line, buffer, capacity, needed)
+        severity?.pointee = finding.severity.cValue
+    }
+}
+
+/// See portmanager.h.
+@_cdecl("pm_analysis_json")
+public func pm_analysis_json(_ analysis: OpaquePointer?, _ buffer: CBuffer?, _ capacity: Int, _ needed: CSize?) -> Int32 {
+    guard let a = analysisHandle(analysis) else { return missing("pm_analysis_json", "analysis") }
+    return guarded { try output(a.analysis.json(), buffer, capacity, needed) }
+}
+
+extension Severity {
+    /// The `pm_severity` value.
+    var cValue: Int32 {
+        switch self {
+        case .note: return 0
+        case .warning: return 1
+        case .error: return 2
+        }
+    }
+}
