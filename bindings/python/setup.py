@@ -1,0 +1,90 @@
+"""Build hook: ships a self-contained libportmanager.so.1 inside the package.
+
+`pip install ./bindings/python` (from the repository) runs this. The library is
+taken, in order, from:
+
+1. ``$PORTMANAGER_PREBUILT_LIB``: a libportmanager.so.1 built elsewhere;
+2. the checkout's ``build/lib/libportmanager.so.1``, first (re)built with
+   ``scripts/build.sh lib`` when it is missing or older than any Swift source,
+   the header, the linker map or Package.swift.
+
+The wheel is tagged for the platform (it holds native code), not "any".
+Everything else about the package is in pyproject.toml.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Iterator
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+from setuptools.dist import Distribution
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+LIBRARY = REPO / "build" / "lib" / "libportmanager.so.1"
+SONAME = "libportmanager.so.1"
+
+
+def _inputs() -> Iterator[Path]:
+    """Every file the library is built from."""
+    for folder in ("Sources", "include"):
+        yield from (path for path in (REPO / folder).rglob("*") if path.is_file())
+    for name in ("Package.swift", "scripts/libportmanager.map", "scripts/build.sh"):
+        yield REPO / name
+
+
+def _stale() -> bool:
+    if not LIBRARY.exists():
+        return True
+    built = LIBRARY.stat().st_mtime
+    return any(path.stat().st_mtime > built for path in _inputs() if path.exists())
+
+
+def find_library() -> Path:
+    """A fresh self-contained libportmanager.so.1 to ship (see the module docstring)."""
+    prebuilt = os.environ.get("PORTMANAGER_PREBUILT_LIB", "")
+    if prebuilt:
+        path = Path(prebuilt)
+        if not path.is_file():
+            raise SystemExit(f"PORTMANAGER_PREBUILT_LIB={prebuilt}: no such file")
+        return path
+    script = REPO / "scripts" / "build.sh"
+    if not script.is_file():
+        raise SystemExit(
+            f"cannot build libportmanager: {script} does not exist (not a checkout of the repository). "
+            "Set PORTMANAGER_PREBUILT_LIB to a built libportmanager.so.1."
+        )
+    if _stale():
+        print(f"building libportmanager with {script} lib", flush=True)
+        subprocess.run(["bash", str(script), "lib"], cwd=str(REPO), check=True)
+    if not LIBRARY.is_file():
+        raise SystemExit(f"{script} lib did not produce {LIBRARY}")
+    return LIBRARY
+
+
+class BuildWithLibrary(build_py):
+    """build_py that also copies libportmanager.so.1 into the built package."""
+
+    def run(self) -> None:
+        super().run()
+        if getattr(self, "editable_mode", False):
+            return  # an editable install loads the checkout's build/lib copy instead
+        target = Path(self.build_lib) / "portmanager" / SONAME
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(find_library(), target)
+        target.chmod(0o755)
+
+
+class BinaryDistribution(Distribution):
+    """Marks the distribution as holding native code, so the wheel gets a platform tag."""
+
+    def has_ext_modules(self) -> bool:
+        return True
+
+
+setup(cmdclass={"build_py": BuildWithLibrary}, distclass=BinaryDistribution)

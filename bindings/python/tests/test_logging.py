@@ -1,0 +1,95 @@
+"""The log bridge: allocations reach logging.getLogger("portmanager") with the library's text."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+
+import pytest
+
+import portmanager
+from conftest import BINDING, REGISTRY
+
+LINE = "port_manager_port_allocated service=kafka instance=1 type=broker_port port=9192 base=9092 increment=100"
+
+
+def test_allocations_are_logged_every_time_with_the_seed_text(
+    pm: portmanager.PortManager, caplog: pytest.LogCaptureFixture, restore_logging: None
+) -> None:
+    assert pm.get_port("kafka", 1, "broker_port") == 9192  # remembered while logging is off
+    with caplog.at_level(logging.INFO, logger="portmanager"):
+        assert pm.get_port("kafka", 1, "broker_port") == 9192
+        assert pm.get_port("kafka", 1, "broker_port") == 9192
+    records = [r for r in caplog.records if r.name == "portmanager"]
+    assert [(r.levelno, r.getMessage()) for r in records] == [(logging.INFO, LINE)] * 2
+
+
+def test_every_logged_call(pm: portmanager.PortManager, caplog: pytest.LogCaptureFixture, restore_logging: None) -> None:
+    with caplog.at_level(logging.INFO, logger="portmanager"):
+        pm.get_ports("traefik", 1)
+        pm.get_port_range("argocd", 1, "server_port")
+        pm.container_name("kafka", 1)  # not an allocation
+        pm.container_port("kafka", 1, "broker_port")  # not an allocation
+        list(pm.allocations())  # enumerating is not allocating
+    assert [r.getMessage() for r in caplog.records if r.name == "portmanager"] == [
+        "port_manager_port_allocated service=traefik instance=1 type=web_port port=180 base=80 increment=100",
+        "port_manager_port_allocated service=traefik instance=1 type=entrypoint_port port=31101 base=31001"
+        " increment=100 last=31103",
+        "port_manager_port_allocated service=argocd instance=1 type=server_port port=8190 base=8090"
+        " increment=100 container=8080",
+    ]
+
+
+def test_disabled_logger_sets_the_library_threshold(pm: portmanager.PortManager, caplog: pytest.LogCaptureFixture, restore_logging: None) -> None:
+    logger = logging.getLogger("portmanager")
+    logger.setLevel(logging.WARNING)
+    assert portmanager.sync_log_level() == logging.WARNING
+    assert portmanager.log_level() == logging.WARNING
+    with caplog.at_level(logging.WARNING, logger="portmanager"):
+        pm.get_port("mongodb", 4)
+    assert [r for r in caplog.records if r.name == "portmanager"] == []
+    logger.setLevel(logging.DEBUG)
+    assert portmanager.sync_log_level() == logging.DEBUG
+    logger.disabled = True
+    assert portmanager.sync_log_level() == portmanager.LOG_OFF
+    logger.disabled = False
+    logging.disable(logging.INFO)
+    try:
+        assert portmanager.sync_log_level() == logging.INFO + 1
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def test_enabling_info_later_is_noticed_without_a_resync(pm: portmanager.PortManager, caplog: pytest.LogCaptureFixture, restore_logging: None) -> None:
+    logging.getLogger("portmanager").setLevel(logging.WARNING)
+    portmanager.sync_log_level()
+    assert portmanager.log_level() == logging.WARNING
+    with caplog.at_level(logging.INFO, logger="portmanager"):
+        pm.get_port("redis", 2)
+    assert [r.getMessage() for r in caplog.records if r.name == "portmanager"] == [
+        "port_manager_port_allocated service=redis instance=2 type=port port=6579 base=6379 increment=100"]
+    assert portmanager.log_level() <= logging.INFO
+
+
+def test_set_log_level_directly(restore_logging: None) -> None:
+    portmanager.set_log_level(portmanager.LOG_ERROR)
+    assert portmanager.log_level() == 40
+    with pytest.raises(TypeError):
+        portmanager.set_log_level("info")  # type: ignore[arg-type]
+
+
+def test_uninstalling_restores_the_library_stderr_sink() -> None:
+    code = (
+        "import logging, portmanager as p\n"
+        "logging.basicConfig(level=logging.INFO, format='PY %(name)s %(levelname)s %(message)s')\n"
+        "m = p.PortManager(REGISTRY)\n"
+        "m.get_port('kafka', 1, 'broker_port')\n"
+        "p.uninstall_log_bridge(); p.set_log_level(p.LOG_INFO)\n"
+        "m.get_port('kafka', 1, 'broker_port')\n"
+    ).replace("REGISTRY", repr(str(REGISTRY)))
+    env = dict(os.environ, PYTHONPATH=str(BINDING / "src"))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.splitlines() == [f"PY portmanager INFO {LINE}", f"portmanager: info: {LINE}"]
