@@ -1,0 +1,84 @@
+"""The seed's Temporal usage: start_kafka_activity in temporalio's in-process activity environment.
+
+No Temporal server and no Docker: ActivityEnvironment runs the activity
+function with a real activity context, and KafkaManager's default runner is a
+dry run that returns the `docker run` command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Dict, Iterator, List
+
+import pytest
+
+pytest.importorskip("temporalio", reason="temporalio is installed from Tests/requirements.txt")
+from temporalio.testing import ActivityEnvironment  # noqa: E402
+
+import portmanager  # noqa: E402
+from portmanager import manager as manager_module  # noqa: E402
+from portmanager.examples.kafka_activity import KafkaManager, start_kafka_activity  # noqa: E402
+from conftest import REGISTRY  # noqa: E402
+
+
+@pytest.fixture()
+def default_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process-wide manager, opened by the default resolution from $PORTMANAGER_REGISTRY."""
+    monkeypatch.setenv("PORTMANAGER_REGISTRY", str(REGISTRY))
+    monkeypatch.delenv("PORTMANAGER_ENV", raising=False)
+    monkeypatch.setattr(manager_module, "_default", None)
+    yield
+    if manager_module._default is not None:
+        manager_module._default.close()
+
+
+def run_activity(params: Dict[str, Any]) -> Dict[str, Any]:
+    return asyncio.run(ActivityEnvironment().run(start_kafka_activity, params))
+
+
+@pytest.mark.parametrize(
+    "params, name, volume, broker, controller",
+    [
+        ({}, "kafka-development", "kafka-data", 9092, 19093),
+        ({"instance_id": 0}, "kafka-development", "kafka-data", 9092, 19093),
+        ({"instance_id": 1}, "kafka-development-1", "kafka-data-1", 9192, 19193),
+        ({"instance_id": 2}, "kafka-development-2", "kafka-data-2", 9292, 19293),
+    ],
+)
+def test_start_kafka_activity_per_instance(
+    default_registry: None, params: Dict[str, Any], name: str, volume: str, broker: int, controller: int
+) -> None:
+    result = run_activity(params)
+    assert result["container_name"] == name
+    assert result["volume_name"] == volume
+    assert (result["broker_port"], result["controller_port"]) == (broker, controller)
+    assert result["bootstrap"] == f"localhost:{broker}"
+    command: List[str] = result["command"]
+    assert command[:5] == ["docker", "run", "-d", "--name", name]
+    # The seed's port maps: 9192:9192, 19193:19193 for instance 1.
+    assert f"{broker}:{broker}" in command and f"{controller}:{controller}" in command
+    assert f"{volume}:/var/lib/kafka/data" in command
+
+
+def test_activity_logs_allocations_and_the_manager_line(
+    default_registry: None, caplog: pytest.LogCaptureFixture, restore_logging: None
+) -> None:
+    with caplog.at_level(logging.INFO):
+        run_activity({"instance_id": 1})
+    messages = [r.getMessage() for r in caplog.records]
+    assert ("port_manager_port_allocated service=kafka instance=1 type=broker_port port=9192 base=9092 "
+            "increment=100") in messages
+    assert ("kafka_manager_initialized instance=1 name=kafka-development-1 bootstrap=localhost:9192 "
+            "broker_port=9192 controller_port=19193") in messages
+
+
+def test_activity_rejects_an_instance_beyond_max_instances(default_registry: None) -> None:
+    with pytest.raises(portmanager.InstanceOutOfRangeError, match="instance 10 of service 'kafka'"):
+        run_activity({"instance_id": 10})
+
+
+def test_the_runner_receives_the_command(default_registry: None) -> None:
+    started: List[List[str]] = []
+    KafkaManager(instance_id=2, runner=started.append).run()
+    assert len(started) == 1 and started[0][4] == "kafka-development-2"
