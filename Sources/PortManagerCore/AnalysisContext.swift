@@ -50,7 +50,7 @@ final class AnalysisContext: Sendable {
 
     func slotName(_ member: LatticeMember) -> String {
         let service = registry.services[member.service]
-        var text = "\(RegistryBuilder.quote(service.name))'s \(RegistryBuilder.quote(service.ports[member.port].name))"
+        var text = "\(service.name) port \(RegistryBuilder.quote(service.ports[member.port].name))"
         if let environment = member.environment {
             text += " in environment \(RegistryBuilder.quote(registry.environments[environment].name))"
         }
@@ -64,7 +64,7 @@ final class AnalysisContext: Sendable {
     }
 
     func serviceName(_ member: LatticeMember) -> String {
-        RegistryBuilder.quote(registry.services[member.service].name)
+        registry.services[member.service].name
     }
 
     // MARK: Locations
@@ -100,7 +100,7 @@ final class AnalysisContext: Sendable {
         }
     }
 
-    /// "grafana's 'port' instances 0-2 uses host ports" or, under an
+    /// "traefik port 'web_port' instances 0-2 use host ports" or, under an
     /// environment, "environment 'ci' (offset +20000) moves ... to host ports".
     private func flagSubject(_ finding: Finding) -> String {
         let member = finding.occurrences[0].members[0]
@@ -113,7 +113,7 @@ final class AnalysisContext: Sendable {
     private func flaggedPoints(_ finding: Finding, withEnvironment: Bool) -> String {
         let member = finding.occurrences[0].members[0]
         let service = registry.services[member.service]
-        let name = "\(RegistryBuilder.quote(service.name))'s \(RegistryBuilder.quote(service.ports[member.port].name))"
+        let name = "\(service.name) port \(RegistryBuilder.quote(service.ports[member.port].name))"
         return "\(name) \(instancesText(finding.occurrences.map { $0.members[0].instance }))"
     }
 
@@ -215,7 +215,7 @@ final class AnalysisContext: Sendable {
 
     /// Moves every slot of the finding but the one defined first, latest first,
     /// each to a base verified free against the whole lattice and the moves before it.
-    private func moveFix(_ finding: Finding) -> [(name: String, base: Int)]? {
+    func moveFix(_ finding: Finding) -> [(name: String, base: Int)]? {
         var slots: [Int] = []
         for occurrence in finding.occurrences {
             for member in occurrence.members where !slots.contains(slot(member)) { slots.append(slot(member)) }
@@ -234,7 +234,7 @@ final class AnalysisContext: Sendable {
                 guard let base = freeBase(s, extra: extra) else { break }
                 for port in ports(of: s, base: base) { extra.insert(port) }
                 let service = registry.services[lattice.service[s]]
-                moves.append(("\(RegistryBuilder.quote(service.name))'s \(RegistryBuilder.quote(service.ports[lattice.port[s]].name))", base))
+                moves.append(("\(service.name) port \(RegistryBuilder.quote(service.ports[lattice.port[s]].name))", base))
             }
             if moves.count == order.count { return moves }
         }
@@ -244,7 +244,7 @@ final class AnalysisContext: Sendable {
     /// With two points per occurrence, lowering one service's max_instances to
     /// below its smallest colliding instance removes every pair; the service
     /// that keeps the most instances wins.
-    private func maxInstancesFix(_ finding: Finding) -> (LatticeMember, Int)? {
+    func maxInstancesFix(_ finding: Finding) -> (LatticeMember, Int)? {
         guard finding.occurrences.allSatisfy({ $0.members.count == 2 }) else { return nil }
         var services: [Int] = []
         for member in finding.occurrences[0].members where !services.contains(member.service) { services.append(member.service) }

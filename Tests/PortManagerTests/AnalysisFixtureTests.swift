@@ -1,0 +1,145 @@
+import Testing
+@testable import PortManager
+@testable import PortManagerCore
+
+// The analysis over real YAML: the seed's original table (Tests/fixtures/seed_table.yaml)
+// and the shipped registry, plus the kernel's /proc files.
+
+/// The repository root, from this file's path (Tests/PortManagerTests/...).
+private let root: String = {
+    var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)
+    return parts.joined(separator: "/")
+}()
+
+private let linux = AnalysisOptions(ephemeralRange: AnalysisOptions.linuxDefaultEphemeralRange)
+
+@Suite("Analysis: fixtures")
+struct AnalysisFixtureTests {
+    @Test("the seed's table has exactly its 10 colliding host ports, in 3 findings, and Traefik's privileged port")
+    func seedTable() throws {
+        let path = root + "/Tests/fixtures/seed_table.yaml"
+        let registry = try Registry(contentsOf: path)
+        #expect(registry.services.count == 15)
+        let analysis = try Analysis(registry: registry, options: linux)
+        #expect(analysis.collidingHostPorts == [3100, 3200, 3300, 3400, 8080, 8081, 8180, 8181, 8280, 8281])
+        let collisions = analysis.collisions
+        #expect(collisions.count == 3)
+        let pairsByServices = Dictionary(grouping: collisions) { finding in
+            Set(finding.occurrences[0].members.map { registry.services[$0.service].name })
+        }
+        #expect(pairsByServices[["grafana", "loki"]]?.first?.hostPorts == [3100, 3200, 3300, 3400])
+        #expect(pairsByServices[["argocd", "temporal"]]?.first?.hostPorts == [8080, 8180, 8280])
+        #expect(pairsByServices[["argocd", "mongo_express"]]?.first?.hostPorts == [8081, 8181, 8281])
+        for finding in collisions {
+            #expect(finding.severity == .error)
+            #expect(finding.location.file == path)
+            #expect(finding.suggestion != nil)
+        }
+        let warnings = analysis.findings.filter { $0.severity == .warning }
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.kind == .privileged)
+        #expect(warnings.first?.hostPorts == [80, 180, 280])
+        #expect(warnings.first?.message.contains("traefik port 'web_port'") == true)
+        #expect(analysis.errorCount == 3)
+        // Every line is FILE:LINE:COLUMN: severity: message.
+        let grafana = try #require(pairsByServices[["grafana", "loki"]]?.first)
+        #expect(grafana.line.hasPrefix("\(path):50:3: error: grafana port 'port' instances 1-4 and loki port 'port' instances 0-3 share host ports 3100, 3200, 3300, 3400"), "\(grafana.line)")
+    }
+
+    @Test("applying the suggested moves one finding at a time makes the seed's table collision-free")
+    func seedFixed() throws {
+        let path = root + "/Tests/fixtures/seed_table.yaml"
+        var yaml = String(decoding: try FileReader.read(path), as: UTF8.self)
+        var analysis = try Analysis(registry: Registry(yaml: yaml, source: path), options: linux)
+        var rounds = 0
+        while let finding = analysis.collisions.first, rounds < 10 {
+            rounds += 1
+            // Fixes are verified against the lattice as it is, so apply one finding's, then look again.
+            let moves = try #require(analysis.context.moveFix(finding))
+            for move in moves {
+                let parts = move.name.split(separator: " ")
+                let service = try Registry(yaml: yaml).service(named: String(parts[0]))
+                let port = try #require(service.port(named: String(parts[2].dropFirst().dropLast())))
+                var lines = yaml.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                lines[port.location.line - 1] = "  \(port.name): \(move.base)"
+                yaml = lines.joined(separator: "\n")
+            }
+            let before = analysis.collisions.count
+            analysis = try Analysis(registry: Registry(yaml: yaml, source: path), options: linux)
+            #expect(analysis.collisions.count == before - 1, "\(analysis.collisions.map(\.line))")
+        }
+        #expect(rounds == 3)
+        #expect(analysis.collisions.isEmpty, "\(analysis.collisions.map(\.line))")
+    }
+
+    @Test("the shipped registry has no collisions and no error")
+    func shipped() throws {
+        let registry = try Registry(contentsOf: root + "/dynamicconfig/port_registry.yaml")
+        let analysis = try Analysis(registry: registry, options: linux)
+        #expect(analysis.collisions.isEmpty, "\(analysis.collisions.map(\.line))")
+        #expect(analysis.errorCount == 0, "\(analysis.findings.map(\.line))")
+    }
+
+    @Test("the JSON form holds every finding")
+    func json() throws {
+        let registry = try Registry(contentsOf: root + "/Tests/fixtures/seed_table.yaml")
+        let text = try Analysis(registry: registry, options: linux).json()
+        #expect(text.hasPrefix("{\"source\":"))
+        #expect(text.contains("\"ephemeral_range\":[32768,60999]"))
+        #expect(text.contains("\"errors\":3,\"warnings\":1"))
+        #expect(text.contains("\"host_ports\":[3100,3200,3300,3400]"))
+        #expect(text.contains("{\"service\":\"grafana\",\"port\":\"port\",\"instance\":1,\"environment\":null}"))
+        #expect(JSONText.string("a\"b\\c\n\u{1}") == "\"a\\\"b\\\\c\\n\\u0001\"")
+    }
+}
+
+@Suite("Analysis: kernel ranges")
+struct AnalysisKernelTests {
+    @Test("this host's /proc files parse, or the error names the file")
+    func procFiles() {
+        do {
+            let range = try KernelPorts.ephemeralRange()
+            #expect(range.lowerBound >= 1 && range.upperBound <= 65535)
+            _ = try KernelPorts.reservedPorts()
+        } catch let PortManagerError.io(path, _) {
+            #expect(path.hasPrefix("/proc/sys/net/ipv4/"))
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test("missing and malformed files give io errors naming them")
+    func badFiles() throws {
+        do {
+            _ = try KernelPorts.ephemeralRange(path: "/nonexistent/ip_local_port_range")
+            Issue.record("expected an error")
+        } catch let PortManagerError.io(path, reason) {
+            #expect(path == "/nonexistent/ip_local_port_range")
+            #expect(reason.contains("No such file"))
+        }
+        // The seed fixture is a readable file that is not a port range.
+        do {
+            _ = try KernelPorts.ephemeralRange(path: root + "/Tests/fixtures/seed_table.yaml")
+            Issue.record("expected an error")
+        } catch let PortManagerError.io(path, reason) {
+            #expect(path.hasSuffix("seed_table.yaml"))
+            #expect(reason.contains("not two port numbers"))
+        }
+        do {
+            _ = try KernelPorts.reservedPorts(path: root + "/Tests/fixtures/seed_table.yaml")
+            Issue.record("expected an error")
+        } catch let PortManagerError.io(_, reason) {
+            #expect(reason.contains("reserved port list"))
+        }
+    }
+
+    @Test("pm_analyze's range conventions: 0,0 reads the kernel, -1,-1 skips, else checked")
+    func conventions() throws {
+        #expect(try KernelPorts.options(ephemeralLow: -1, ephemeralHigh: -1, reserved: nil) == AnalysisOptions())
+        #expect(try KernelPorts.options(ephemeralLow: 1000, ephemeralHigh: 2000, reserved: "1500")
+                == AnalysisOptions(ephemeralRange: 1000...2000, reservedPorts: PortSet([1500...1500])))
+        #expect(throws: PortManagerError.self) { try KernelPorts.options(ephemeralLow: 0, ephemeralHigh: 5, reserved: nil) }
+        #expect(throws: PortManagerError.self) { try KernelPorts.options(ephemeralLow: 5, ephemeralHigh: 6, reserved: "x") }
+    }
+}
