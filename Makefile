@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 export SWIFT_BACKTRACE := enable=no
 
-.PHONY: all lib cli summary test test-swift test-c test-cli test-python bench clean
+.PHONY: all lib cli summary test test-swift test-c test-cli test-python bench clean install memcheck
 
 all: lib cli
 
@@ -37,6 +37,16 @@ test-cli: cli
 
 test-python: lib
 	scripts/test-python.sh
+
+# The libffi suite under valgrind memcheck (test-c runs it too).
+memcheck: lib
+	scripts/test-c.sh memcheck
+
+# make install PREFIX=/usr/local [DESTDIR=/staging]: library, header, pkg-config
+# file, CLI and default registry (layout in scripts/install.sh).
+PREFIX ?= /usr/local
+install: all
+	DESTDIR="$(DESTDIR)" scripts/install.sh "$(PREFIX)"
 
 bench: all
 	scripts/bench.sh

@@ -204,7 +204,21 @@ int ff_set_log_callback(ff_log_fn callback, void *context) {
     return ff_status(CALL("pm_set_log_callback", &callback, &context));
 }
 int ff_set_log_level(int32_t level) { return ff_status(CALL("pm_set_log_level", &level)); }
-int32_t ff_log_level(void) { return (int32_t)CALL0("pm_get_log_level"); }
+int32_t ff_get_log_level(void) { return (int32_t)CALL0("pm_get_log_level"); }
+int ff_analyze(const void *registry, int32_t low, int32_t high, const char *reserved, void **out) {
+    return ff_status(CALL("pm_analyze", &registry, &low, &high, &reserved, &out));
+}
+void ff_analysis_free(void *analysis) { (void)CALL("pm_analysis_free", &analysis); }
+int ff_analysis_count(const void *analysis, size_t *count, size_t *errors, size_t *warnings) {
+    return ff_status(CALL("pm_analysis_count", &analysis, &count, &errors, &warnings));
+}
+int ff_analysis_finding(const void *analysis, size_t index, int32_t *severity, char *buffer, size_t capacity,
+                        size_t *needed) {
+    return ff_status(CALL("pm_analysis_finding", &analysis, &index, &severity, &buffer, &capacity, &needed));
+}
+int ff_analysis_json(const void *analysis, char *buffer, size_t capacity, size_t *needed) {
+    return ff_status(CALL("pm_analysis_json", &analysis, &buffer, &capacity, &needed));
+}
 
 int ff_status_value(const char *name) {
     for (int v = 0; v < 64; v++)

@@ -122,14 +122,16 @@ static void check_string_protocol(const char *label, string_call call, const voi
     s = call(ctx, NULL, 0, NULL);
     CHECK(s == PM_ERR_BUFFER_TOO_SMALL, "%s(NULL, 0, needed NULL): %s", label, ff_status_str(s));
 
-    char buffer[600];
-    memset(buffer, 0xAA, sizeof buffer);
+    size_t size = len + 64;
+    char *buffer = malloc(size);
+    if (!buffer) exit(2);
+    memset(buffer, 0xAA, size);
     needed = SENTINELZ;
     s = call(ctx, buffer, len, &needed); /* one byte short: no room for the NUL */
     CHECK(s == PM_ERR_BUFFER_TOO_SMALL, "%s(capacity %zu): %s", label, len, ff_status_str(s));
     CHECK(needed == len + 1, "%s(capacity %zu): needed = %zu", label, len, needed);
     int untouched = 1;
-    for (size_t i = 0; i < sizeof buffer; i++) untouched &= (unsigned char)buffer[i] == 0xAA;
+    for (size_t i = 0; i < size; i++) untouched &= (unsigned char)buffer[i] == 0xAA;
     CHECK(untouched, "%s: a too-small buffer was written to", label);
 
     needed = SENTINELZ;
@@ -144,10 +146,11 @@ static void check_string_protocol(const char *label, string_call call, const voi
     CHECK(needed == len + 1, "%s: needed = %zu on success, expected %zu", label, needed, len + 1);
     CHECK((unsigned char)buffer[len + 1] == 0xAA, "%s wrote past the result", label);
 
-    memset(buffer, 0xAA, sizeof buffer);
-    s = call(ctx, buffer, sizeof buffer, NULL);
+    memset(buffer, 0xAA, size);
+    s = call(ctx, buffer, size, NULL);
     CHECK(s == PM_OK && strcmp(buffer, expected) == 0, "%s with needed NULL: %s '%.100s'", label, ff_status_str(s),
           buffer);
+    free(buffer);
 }
 
 typedef struct {
@@ -683,7 +686,7 @@ static void capture_log(int32_t level, const char *message, void *context) {
 }
 
 static void test_logging(void *r) {
-    int32_t initial = ff_log_level();
+    int32_t initial = ff_get_log_level();
     CHECK(initial == PM_LOG_WARNING || getenv("PORTMANAGER_LOG") != NULL,
           "default log level %d, expected PM_LOG_WARNING (30)", initial);
     log_capture capture;
@@ -695,7 +698,7 @@ static void test_logging(void *r) {
     ff_get_port(r, "kafka", 1, "broker_port", &port);
     CHECK(capture.calls == 0, "an allocation was logged below the threshold: '%s'", capture.last);
 
-    CHECK(ff_set_log_level(PM_LOG_INFO) == PM_OK && ff_log_level() == PM_LOG_INFO, "pm_set_log_level(INFO)");
+    CHECK(ff_set_log_level(PM_LOG_INFO) == PM_OK && ff_get_log_level() == PM_LOG_INFO, "pm_set_log_level(INFO)");
     ff_get_port(r, "kafka", 1, "broker_port", &port);
     CHECK(capture.calls == 1 && capture.level == PM_LOG_INFO, "pm_get_port logged %d times at level %d",
           capture.calls, capture.level);
@@ -732,13 +735,169 @@ static void test_logging(void *r) {
         CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "log level"), "pm_set_log_level(%d): %s '%s'",
               bad[i], ff_status_str(s), ff_last_error());
     }
-    CHECK(ff_log_level() == PM_LOG_OFF, "a refused pm_set_log_level changed the level to %d", ff_log_level());
+    CHECK(ff_get_log_level() == PM_LOG_OFF, "a refused pm_set_log_level changed the level to %d", ff_get_log_level());
 
     CHECK(ff_set_log_callback(NULL, NULL) == PM_OK, "pm_set_log_callback(NULL)");
     CHECK(ff_set_log_level(PM_LOG_INFO) == PM_OK, "pm_set_log_level(INFO)");
     ff_get_port(r, "kafka", 1, "broker_port", &port); /* to the default stderr sink, not to capture */
     CHECK(capture.calls == 0, "the removed callback was still called");
     CHECK(ff_set_log_level(initial) == PM_OK, "restore the log level");
+}
+
+/* ------------------------------------------------------------ analysis */
+
+static const char analysis_yaml[] = "grafana:\n  port: 3000\n  max_instances: 5\n"
+                                    "loki:\n  port: 3100\n  max_instances: 5\n"
+                                    "web:\n  port: 80\n  max_instances: 1\n"
+                                    "eph:\n  port: 40000\n  max_instances: 1\n";
+
+static int call_finding(const void *c, char *b, size_t n, size_t *need) {
+    const call_ctx *x = c;
+    return ff_analysis_finding(x->registry, x->index, NULL, b, n, need);
+}
+static int call_json(const void *c, char *b, size_t n, size_t *need) {
+    return ff_analysis_json(((const call_ctx *)c)->registry, b, n, need);
+}
+
+static void test_analysis(void *shipped) {
+    void *r = NULL;
+    int s = ff_registry_open_string(analysis_yaml, strlen(analysis_yaml), "an.yaml", &r);
+    if (!CHECK(s == PM_OK, "open the analysis registry: %s %s", ff_status_str(s), ff_last_error())) return;
+    void *a = (void *)&a;
+    void *const sentinel = a;
+
+    /* Refused arguments, each named, out untouched. */
+    s = ff_analyze(NULL, -1, -1, NULL, &a);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "registry"), "pm_analyze(NULL registry): %s '%s'",
+          ff_status_str(s), ff_last_error());
+    s = ff_analyze(r, -1, -1, NULL, NULL);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "out"), "pm_analyze(out NULL): %s '%s'",
+          ff_status_str(s), ff_last_error());
+    const int32_t ranges[][2] = {{5, 3}, {0, 5}, {5, 0}, {-1, 5}, {1, 65536}, {-2, -2}, {INT32_MIN, INT32_MAX}};
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        s = ff_analyze(r, ranges[i][0], ranges[i][1], "", &a);
+        CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "ephemeral range"),
+              "pm_analyze(range %d-%d): %s '%s'", ranges[i][0], ranges[i][1], ff_status_str(s), ff_last_error());
+    }
+    const char *reserved[] = {"abc", "70000", "9000-8000", "1,,2"};
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
+        s = ff_analyze(r, 32768, 60999, reserved[i], &a);
+        CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "reserved"), "pm_analyze(reserved '%s'): %s '%s'",
+              reserved[i], ff_status_str(s), ff_last_error());
+    }
+    CHECK(a == sentinel, "failed pm_analyze calls wrote *out");
+
+    /* An explicit range: one collision (error), one privileged and one ephemeral port (warnings). */
+    s = ff_analyze(r, 32768, 60999, "", &a);
+    CHECK(s == PM_OK && a != sentinel && a != NULL, "pm_analyze(32768-60999): %s %s", ff_status_str(s),
+          ff_last_error());
+    if (s == PM_OK) {
+        size_t count = SENTINELZ, errors = SENTINELZ, warnings = SENTINELZ;
+        s = ff_analysis_count(a, &count, &errors, &warnings);
+        CHECK(s == PM_OK && count == 3 && errors == 1 && warnings == 2, "pm_analysis_count = %s %zu %zu %zu, expected 3 1 2",
+              ff_status_str(s), count, errors, warnings);
+        s = ff_analysis_count(a, NULL, &errors, NULL);
+        CHECK(s == PM_OK && errors == 1, "pm_analysis_count with NULL out-params: %s", ff_status_str(s));
+        int32_t severity = SENTINEL32;
+        char line[1024];
+        s = ff_analysis_finding(a, 0, &severity, line, sizeof line, NULL);
+        CHECK(s == PM_OK && severity == PM_SEVERITY_ERROR && contains(line, "an.yaml:5:3: error:") &&
+                  contains(line, "grafana") && contains(line, "loki") && contains(line, "3100") &&
+                  contains(line, "; fix: "),
+              "finding 0: %s %d '%s'", ff_status_str(s), severity, line);
+        s = ff_analysis_finding(a, 1, &severity, line, sizeof line, NULL);
+        CHECK(s == PM_OK && severity == PM_SEVERITY_WARNING && contains(line, "an.yaml:8:3: warning:") &&
+                  contains(line, "80"),
+              "finding 1 (privileged): %s %d '%s'", ff_status_str(s), severity, line);
+        s = ff_analysis_finding(a, 2, &severity, line, sizeof line, NULL);
+        CHECK(s == PM_OK && severity == PM_SEVERITY_WARNING && contains(line, "an.yaml:11:3: warning:") &&
+                  contains(line, "32768-60999"),
+              "finding 2 (ephemeral): %s %d '%s'", ff_status_str(s), severity, line);
+        char first[1024];
+        ff_analysis_finding(a, 0, NULL, first, sizeof first, NULL);
+        call_ctx c = {a, NULL, 0, 0};
+        check_string_protocol("pm_analysis_finding(0)", call_finding, &c, first);
+
+        severity = SENTINEL32;
+        size_t needed = SENTINELZ;
+        snprintf(line, sizeof line, "untouched");
+        s = ff_analysis_finding(a, 3, &severity, line, sizeof line, &needed);
+        CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "out of range"), "pm_analysis_finding(3): %s '%s'",
+              ff_status_str(s), ff_last_error());
+        s = ff_analysis_finding(a, (size_t)-1, &severity, line, sizeof line, &needed);
+        CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_analysis_finding(SIZE_MAX): %s", ff_status_str(s));
+        s = ff_analysis_finding(a, 0, &severity, line, 4, &needed);
+        CHECK(s == PM_ERR_BUFFER_TOO_SMALL && needed == strlen(first) + 1, "pm_analysis_finding(capacity 4): %s %zu",
+              ff_status_str(s), needed);
+        CHECK(severity == SENTINEL32 && strcmp(line, "untouched") == 0,
+              "failed pm_analysis_finding calls wrote out-params (severity %d)", severity);
+
+        size_t json_size = 0;
+        s = ff_analysis_json(a, NULL, 0, &json_size);
+        CHECK(s == PM_ERR_BUFFER_TOO_SMALL && json_size > 2, "pm_analysis_json size query: %s %zu", ff_status_str(s),
+              json_size);
+        char *json = malloc(json_size ? json_size : 1);
+        s = ff_analysis_json(a, json, json_size, NULL);
+        CHECK(s == PM_OK && json[0] == '{' && json[json_size - 2] == '}' && json[json_size - 1] == 0 &&
+                  contains(json, "\"kind\":\"collision\"") && contains(json, "\"errors\":1") &&
+                  contains(json, "\"ephemeral_range\":[32768,60999]"),
+              "pm_analysis_json: %s '%.200s'", ff_status_str(s), json);
+        if (s == PM_OK) check_string_protocol("pm_analysis_json", call_json, &c, json);
+        free(json);
+        ff_analysis_free(a);
+        a = sentinel;
+    }
+
+    /* Reserved ports exempt from the ephemeral check; no check at all with -1, -1. */
+    s = ff_analyze(r, 32768, 60999, "39000-41000,8080", &a);
+    if (CHECK(s == PM_OK, "pm_analyze(reserved): %s %s", ff_status_str(s), ff_last_error())) {
+        size_t warnings = SENTINELZ;
+        ff_analysis_count(a, NULL, NULL, &warnings);
+        CHECK(warnings == 1, "a reserved port still gave an ephemeral warning (%zu warnings)", warnings);
+        ff_analysis_free(a);
+    }
+    s = ff_analyze(r, -1, -1, NULL, &a);
+    if (CHECK(s == PM_OK, "pm_analyze(-1, -1): %s %s", ff_status_str(s), ff_last_error())) {
+        size_t count = SENTINELZ, errors = SENTINELZ;
+        ff_analysis_count(a, &count, &errors, NULL);
+        CHECK(count == 2 && errors == 1, "pm_analyze(-1, -1): %zu findings, %zu errors; expected 2, 1", count, errors);
+        ff_analysis_free(a);
+    }
+    s = ff_analyze(r, 0, 0, NULL, &a); /* the kernel's range, from /proc */
+    CHECK(s == PM_OK || s == PM_ERR_IO, "pm_analyze(0, 0): %s %s", ff_status_str(s), ff_last_error());
+    if (s == PM_OK) {
+        size_t errors = SENTINELZ;
+        ff_analysis_count(a, NULL, &errors, NULL);
+        CHECK(errors == 1, "pm_analyze(0, 0): %zu errors", errors);
+        ff_analysis_free(a);
+    } else {
+        CHECK(contains(ff_last_error(), "/proc/sys/net/ipv4/"), "pm_analyze(0, 0) IO error names the file: '%s'",
+              ff_last_error());
+    }
+    ff_registry_close(r);
+
+    /* The shipped registry is conflict-free. */
+    s = ff_analyze(shipped, -1, -1, NULL, &a);
+    if (CHECK(s == PM_OK, "pm_analyze(shipped): %s %s", ff_status_str(s), ff_last_error())) {
+        size_t errors = SENTINELZ;
+        ff_analysis_count(a, NULL, &errors, NULL);
+        CHECK(errors == 0, "the shipped registry has %zu analysis errors", errors);
+        ff_analysis_free(a);
+    }
+
+    /* NULL handles. */
+    size_t n = SENTINELZ;
+    s = ff_analysis_count(NULL, &n, NULL, NULL);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "analysis") && n == SENTINELZ,
+          "pm_analysis_count(NULL): %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_analysis_finding(NULL, 0, NULL, NULL, 0, &n);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "analysis") && n == SENTINELZ,
+          "pm_analysis_finding(NULL): %s", ff_status_str(s));
+    s = ff_analysis_json(NULL, NULL, 0, &n);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "analysis") && n == SENTINELZ,
+          "pm_analysis_json(NULL): %s", ff_status_str(s));
+    ff_analysis_free(NULL);
+    CHECK(1, "pm_analysis_free(NULL) returned");
 }
 
 /* ------------------------------------------------------------- threads */
@@ -841,6 +1000,7 @@ int main(int argc, char **argv) {
     test_names(r);
     test_probe();
     test_logging(r);
+    test_analysis(r);
     test_threads(r);
     ff_registry_close(r);
 

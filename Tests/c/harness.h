@@ -93,7 +93,13 @@ int ff_port_probe(const char *host, int32_t port, int *available);
 typedef void (*ff_log_fn)(int32_t level, const char *message, void *context);
 int ff_set_log_callback(ff_log_fn callback, void *context);
 int ff_set_log_level(int32_t level);
-int32_t ff_log_level(void);
+int32_t ff_get_log_level(void);
+int ff_analyze(const void *registry, int32_t low, int32_t high, const char *reserved, void **out);
+void ff_analysis_free(void *analysis);
+int ff_analysis_count(const void *analysis, size_t *count, size_t *errors, size_t *warnings);
+int ff_analysis_finding(const void *analysis, size_t index, int32_t *severity, char *buffer, size_t capacity,
+                        size_t *needed);
+int ff_analysis_json(const void *analysis, char *buffer, size_t capacity, size_t *needed);
 
 /** Status name to value through pm_status_str (-1 when no value 0..63 has that name). */
 int ff_status_value(const char *name);
