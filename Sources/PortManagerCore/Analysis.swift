@@ -124,7 +124,8 @@ public struct CollisionPair: Sendable, Hashable, CustomStringConvertible {
 ///
 /// The lattice holds every named port and range of every service, for every
 /// instance `0..<max_instances`, with no environment and with each environment
-/// of the registry. Points of different environments must not collide
+/// of the registry (environments with equal offsets, such as `dev: 0` and none,
+/// are one scenario). Points of different scenarios must not collide
 /// (environments exist to share one host); points of one environment collide
 /// exactly as they do with none, so those are reported once, for none.
 ///
@@ -265,7 +266,7 @@ public struct Analysis: Sendable {
         }
         for scenario in 0..<lattice.offsets.count {
             let offset = lattice.offsets[scenario]
-            let environment: Int? = scenario == 0 ? nil : scenario - 1
+            let environment = lattice.scenarioEnvironment[scenario]
             for slot in 0..<lattice.slotCount {
                 var outside: [Occurrence] = [], privileged: [Occurrence] = [], inEphemeral: [Occurrence] = []
                 for instance in 0..<lattice.maxInstances[slot] {
@@ -333,8 +334,10 @@ struct Lattice: Sendable {
     let slotStart: [Int]
     /// The slot of each local point.
     let slotOfLocal: [Int32]
-    /// Scenario offsets: 0, then each environment's.
+    /// Scenario offsets: 0, then each distinct offset of the environments.
     let offsets: [Int]
+    /// The environment each scenario stands for; nil for none.
+    let scenarioEnvironment: [Int?]
     let perScenario: Int
 
     var slotCount: Int { base.count }
@@ -377,7 +380,16 @@ struct Lattice: Sendable {
         self.service = service; self.port = port; self.base = base; self.width = width
         self.increment = increment; self.maxInstances = maxInstances; self.slotStart = slotStart
         self.slotOfLocal = slotOfLocal
-        self.offsets = [0] + registry.environments.map(\.offset)
+        // Environments with one offset are aliases of one scenario (`dev: 0` is
+        // the same ports as no environment), named by the first of them.
+        var offsets = [0]
+        var scenarioEnvironment: [Int?] = [nil]
+        for (index, environment) in registry.environments.enumerated() where !offsets.contains(environment.offset) {
+            offsets.append(environment.offset)
+            scenarioEnvironment.append(index)
+        }
+        self.offsets = offsets
+        self.scenarioEnvironment = scenarioEnvironment
         self.perScenario = total
     }
 
@@ -413,7 +425,7 @@ struct Lattice: Sendable {
     func member(of point: Int) -> LatticeMember {
         let scenario = self.scenario(of: point), local = point % perScenario, slot = Int(slotOfLocal[local])
         return LatticeMember(service: service[slot], port: port[slot], instance: local - slotStart[slot],
-                             environment: scenario == 0 ? nil : scenario - 1)
+                             environment: scenarioEnvironment[scenario])
     }
 
     /// Points that share ports are reported when at least two are without an

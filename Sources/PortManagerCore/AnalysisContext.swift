@@ -74,8 +74,8 @@ final class AnalysisContext: Sendable {
     /// introduced the collision, as a compiler points at a redefinition).
     func collisionLocation(_ scenarioSlots: [Int]) -> SourceLocation {
         let scenarios = Set(scenarioSlots.map { $0 / lattice.slotCount })
-        if scenarios.count > 1, let last = scenarios.max(), last > 0 {
-            return registry.environments[last - 1].location
+        if scenarios.count > 1, let last = scenarios.max(), let environment = lattice.scenarioEnvironment[last] {
+            return registry.environments[environment].location
         }
         return scenarioSlots.map { slot -> SourceLocation in
             let s = slot % lattice.slotCount

@@ -167,6 +167,14 @@ struct AnalysisEnvironmentTests {
         #expect(finding.suggestion == "lower max_instances of kafka to 1")
     }
 
+    @Test("an environment with offset 0, or the offset of another, is an alias, not a collision")
+    func aliases() throws {
+        let r = registry([("kafka", 100, 2, [("broker_port", 9092, 1)])], environments: [("dev", 0), ("ci", 20000), ("ci2", 20000)])
+        let analysis = try Analysis(registry: r, options: noKernel)
+        #expect(analysis.findings.isEmpty, "\(analysis.findings.map(\.line))")
+        #expect(analysis.latticePoints == 4)
+    }
+
     @Test("collisions inside one environment are reported once, without environment")
     func sameEnvironmentOnce() throws {
         let r = registry([("grafana", 100, 5, [("port", 3000, 1)]), ("loki", 100, 5, [("port", 3100, 1)])],
@@ -275,7 +283,9 @@ private func randomRegistry(_ rng: inout SplitMix) -> Registry {
     }
     var environments: [(String, Int)] = []
     for e in 0..<Int.random(in: 0...2, using: &rng) {
-        environments.append(("e\(e)", Int.random(in: -1200...300, using: &rng)))
+        // Sometimes 0 or a repeat, which alias another scenario.
+        let offset = Int.random(in: 0...5, using: &rng) == 0 ? (environments.last?.1 ?? 0) : Int.random(in: -1200...300, using: &rng)
+        environments.append(("e\(e)", offset))
     }
     return registry(services, environments: environments)
 }
@@ -285,6 +295,8 @@ private func points(_ r: Registry) -> [(member: LatticeMember, start: Int, end: 
     var result: [(LatticeMember, Int, Int, Int, Int)] = []
     for scenario in 0...r.environments.count {
         let offset = scenario == 0 ? 0 : r.environments[scenario - 1].offset
+        // Environments with the offset of an earlier one (or 0) are that one's aliases.
+        if scenario > 0 && (offset == 0 || r.environments[..<(scenario - 1)].contains { $0.offset == offset }) { continue }
         for (s, service) in r.services.enumerated() {
             for instance in 0..<service.maxInstances {
                 for (p, port) in service.ports.enumerated() {
