@@ -89,20 +89,30 @@ enum FileReader {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw PortManagerError.io(path: path, reason: String(cString: strerror(errno))) }
         if (info.st_mode & S_IFMT) == S_IFDIR { throw PortManagerError.io(path: path, reason: "it is a directory") }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        let size = Int(info.st_size)
+        if size > YAMLReader.maximumSize {
+            throw PortManagerError.io(path: path, reason: "\(size) bytes is larger than \(YAMLReader.maximumSize); a registry is a small text file")
+        }
+        // Read exactly the file's size (plus one byte to notice growth), then
+        // fall back to chunks for files whose size stat cannot tell (pipes, /proc).
+        var bytes = [UInt8](repeating: 0, count: size + 1)
+        var filled = 0
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if filled == bytes.count {
+                guard bytes.count <= YAMLReader.maximumSize else {
+                    throw PortManagerError.io(path: path, reason: "larger than \(YAMLReader.maximumSize) bytes; a registry is a small text file")
+                }
+                bytes.append(contentsOf: repeatElement(0, count: max(4096, bytes.count)))
+            }
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw PortManagerError.io(path: path, reason: String(cString: strerror(errno)))
             }
             if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-            if bytes.count > YAMLReader.maximumSize {
-                throw PortManagerError.io(path: path, reason: "larger than \(YAMLReader.maximumSize) bytes; a registry is a small text file")
-            }
+            filled += n
         }
+        bytes.removeLast(bytes.count - filled)
         return bytes
     }
 }

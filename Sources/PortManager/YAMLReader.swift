@@ -34,27 +34,30 @@ public enum YAMLReader {
         else { yaml_parser_set_input_string(&parser, "", 0) }
         yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
 
-        enum Frame {
-            case mapping([(key: YAMLNode, value: YAMLNode)], pendingKey: YAMLNode?, line: Int, column: Int)
-            case sequence([YAMLNode], line: Int, column: Int)
+        /// An open collection. Mutated in place through `stack[top]`, so
+        /// appending never copies the entries gathered so far.
+        struct Frame {
+            var isMapping: Bool
+            var entries: [(key: YAMLNode, value: YAMLNode)] = []
+            var items: [YAMLNode] = []
+            var pendingKey: YAMLNode?
+            var line: Int
+            var column: Int
         }
         var stack: [Frame] = []
         var root: YAMLNode?
         var documents = 0
 
         func add(_ node: YAMLNode) {
-            guard let top = stack.popLast() else { root = node; return }
-            switch top {
-            case .mapping(var entries, let key, let line, let column):
-                if let key {
-                    entries.append((key, node))
-                    stack.append(.mapping(entries, pendingKey: nil, line: line, column: column))
-                } else {
-                    stack.append(.mapping(entries, pendingKey: node, line: line, column: column))
-                }
-            case .sequence(var items, let line, let column):
-                items.append(node)
-                stack.append(.sequence(items, line: line, column: column))
+            let top = stack.count - 1
+            guard top >= 0 else { root = node; return }
+            if !stack[top].isMapping {
+                stack[top].items.append(node)
+            } else if let key = stack[top].pendingKey {
+                stack[top].entries.append((key, node))
+                stack[top].pendingKey = nil
+            } else {
+                stack[top].pendingKey = node
             }
         }
 
@@ -95,15 +98,11 @@ public enum YAMLReader {
                 guard stack.count < maximumDepth else {
                     throw fail(line, column, "nesting deeper than \(maximumDepth) levels; a registry needs 3")
                 }
-                stack.append(event.type == YAML_MAPPING_START_EVENT
-                    ? .mapping([], pendingKey: nil, line: line, column: column)
-                    : .sequence([], line: line, column: column))
+                stack.append(Frame(isMapping: event.type == YAML_MAPPING_START_EVENT, line: line, column: column))
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                 guard let frame = stack.popLast() else { throw fail(line, column, "unbalanced YAML collection") }
-                switch frame {
-                case .mapping(let entries, _, let l, let c): add(.mapping(entries, line: l, column: c))
-                case .sequence(let items, let l, let c): add(.sequence(items, line: l, column: c))
-                }
+                add(frame.isMapping ? .mapping(frame.entries, line: frame.line, column: frame.column)
+                                    : .sequence(frame.items, line: frame.line, column: frame.column))
             default:
                 break
             }
@@ -114,16 +113,26 @@ public enum YAMLReader {
     /// naming the line and column of the first bad byte.
     private static func checkText(_ bytes: UnsafeRawBufferPointer,
                                   fail: (Int, Int, String) -> PortManagerError) throws {
-        var line = 1, lineStart = 0
-        var i = 0
+        func position(_ offset: Int) -> (Int, Int) {
+            var line = 1, lineStart = 0
+            for i in 0..<offset where bytes[i] == 0x0A { line += 1; lineStart = i + 1 }
+            return (line, offset - lineStart + 1)
+        }
         let n = bytes.count
+        var i = 0
         while i < n {
+            // Eight ASCII bytes at a time: no high bit set and no zero byte.
+            if i + 8 <= n {
+                let word = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                let hasZero = (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
+                if word & 0x8080_8080_8080_8080 == 0 && hasZero == 0 { i += 8; continue }
+            }
             let b = bytes[i]
             if b < 0x80 {
                 if b == 0 {
-                    throw fail(line, i - lineStart + 1, "binary input: NUL byte at offset \(i); a registry is UTF-8 text")
+                    let (line, column) = position(i)
+                    throw fail(line, column, "binary input: NUL byte at offset \(i); a registry is UTF-8 text")
                 }
-                if b == 0x0A { line += 1; lineStart = i + 1 }
                 i += 1
                 continue
             }
@@ -146,7 +155,8 @@ public enum YAMLReader {
                 ok = ok && scalar >= minimum && scalar <= 0x10FFFF && !(0xD800...0xDFFF).contains(scalar)
             }
             guard ok else {
-                throw fail(line, i - lineStart + 1, "the input is not UTF-8 text: invalid byte 0x\(String(b, radix: 16)) at offset \(i)")
+                let (line, column) = position(i)
+                throw fail(line, column, "the input is not UTF-8 text: invalid byte 0x\(String(b, radix: 16)) at offset \(i)")
             }
             i += width
         }

@@ -9,7 +9,12 @@ import PortManager
 /// The object behind a `pm_registry *`.
 final class RegistryHandle: Sendable {
     let registry: Registry
-    init(_ registry: Registry) { self.registry = registry }
+    /// The registry's allocation-free index, held directly for the hot path.
+    let table: LookupTable
+    init(_ registry: Registry) {
+        self.registry = registry
+        self.table = registry.table
+    }
 }
 
 /// The C status values, from include/portmanager.h.

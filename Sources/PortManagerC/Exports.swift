@@ -185,16 +185,25 @@ public func pm_port_definition(_ registry: OpaquePointer?, _ service: CString?, 
 @_cdecl("pm_get_port")
 public func pm_get_port(_ registry: OpaquePointer?, _ service: CString?, _ instanceID: Int32, _ portName: CString?,
                         _ out: UnsafeMutablePointer<UInt16>?) -> Int32 {
-    guard let r = handle(registry) else { return missing("pm_get_port", "registry") }
+    guard let registry else { return missing("pm_get_port", "registry") }
     guard let service else { return missing("pm_get_port", "service") }
     guard let portName else { return missing("pm_get_port", "port_name") }
     guard let out else { return missing("pm_get_port", "out_port") }
-    switch r.registry.hostPort(service: bytes(service), instance: instance(instanceID), port: bytes(portName)) {
-    case .success(let port):
-        out.pointee = port16(port)
-        return Status.ok
-    case .failure(let error):
-        return fail(error)
+    return Unmanaged<RegistryHandle>.fromOpaque(UnsafeRawPointer(registry))._withUnsafeGuaranteedRef { r in
+        let s = bytes(service), p = bytes(portName)
+        let hit = r.table.lookup(service: s, instance: instanceID, port: p)
+        if hit.status == Status.ok && !Log.isEnabled(.info) {
+            out.pointee = UInt16(truncatingIfNeeded: hit.port)
+            return Status.ok
+        }
+        // Logging or failing: the slow path builds the log line or the message.
+        switch r.registry.hostPort(service: s, instance: instance(instanceID), port: p) {
+        case .success(let port):
+            out.pointee = port16(port)
+            return Status.ok
+        case .failure(let error):
+            return fail(error)
+        }
     }
 }
 

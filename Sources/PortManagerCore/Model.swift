@@ -75,7 +75,7 @@ public struct ServiceDefinition: Sendable, Hashable {
     /// The stem a service name gives when the registry sets none:
     /// underscores become dashes (`my_new_service` → `my-new-service`).
     public static func defaultStem(for name: String) -> String {
-        String(name.map { $0 == "_" ? "-" : $0 })
+        String(decoding: name.utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: "-") : $0 }, as: UTF8.self)
     }
 
     /// The port named `name`, if the service has one.

@@ -14,9 +14,8 @@ public struct Registry: Sendable {
     /// The environment in force, or nil for none (offset 0).
     public let environment: EnvironmentDefinition?
 
-    private let serviceIndex: NameIndex
-    /// Per service, the UTF-8 names of its ports, for byte lookups.
-    private let portNameBytes: [[[UInt8]]]
+    /// The allocation-free index behind ``hostPort(service:instance:port:)``.
+    public let table: LookupTable
 
     /// Creates a registry from validated parts. ``RegistryBuilder`` is the usual way in.
     public init(source: String, services: [ServiceDefinition], environments: [EnvironmentDefinition] = []) {
@@ -29,8 +28,7 @@ public struct Registry: Sendable {
         self.services = services
         self.environments = environments
         self.environment = environment
-        self.serviceIndex = NameIndex(services.map(\.name))
-        self.portNameBytes = services.map { $0.ports.map { Array($0.name.utf8) } }
+        self.table = LookupTable(services, offset: environment?.offset ?? 0)
     }
 
     /// The offset of the environment in force (0 when none).
@@ -69,12 +67,12 @@ public struct Registry: Sendable {
     /// The index of a service in ``services``, from its UTF-8 name.
     @inline(__always)
     public func serviceIndex(utf8 name: UnsafeRawBufferPointer) -> Int? {
-        serviceIndex.find(name)
+        table.service(name)
     }
 
     /// The index of a service in ``services``.
     public func serviceIndex(named name: String) -> Int? {
-        name.withUTF8Bytes { serviceIndex.find($0) }
+        name.withUTF8Bytes { table.service($0) }
     }
 
     /// The service called `name`.
@@ -98,32 +96,28 @@ public struct Registry: Sendable {
     /// behind `pm_get_port`. A range gives its first port.
     ///
     /// The allocation is logged at ``LogLevel/info``.
-    @inline(__always)
     public func hostPort(service: UnsafeRawBufferPointer, instance: Int, port: UnsafeRawBufferPointer) -> Result<Int, PortManagerError> {
-        guard let s = serviceIndex.find(service) else {
-            return .failure(unknownService(String(decoding: service, as: UTF8.self)))
+        let hit = table.lookup(service: service, instance: Int32(clamping: instance), port: port)
+        if hit.status == 0 && instance == Int(Int32(clamping: instance)) {
+            if Log.isEnabled(.info) {
+                let definition = services[Int(hit.service)]
+                Log.allocated(allocation(definition, definition.ports[Int(hit.portIndex)], instance))
+            }
+            return .success(Int(hit.port))
         }
+        return .failure(lookupError(service: service, instance: instance, port: port))
+    }
+
+    /// The error a failed lookup reports, with names and suggestions (the slow path).
+    public func lookupError(service: UnsafeRawBufferPointer, instance: Int, port: UnsafeRawBufferPointer) -> PortManagerError {
+        let name = String(decoding: service, as: UTF8.self)
+        guard let s = table.service(service) else { return unknownService(name) }
         let definition = services[s]
-        let names = portNameBytes[s]
-        var found = -1
-        for p in 0..<names.count where NameIndex.equal(names[p], port) {
-            found = p
-            break
+        let portName = String(decoding: port, as: UTF8.self)
+        guard definition.port(named: portName) != nil else {
+            return .unknownPort(service: definition.name, port: portName, available: definition.portNames)
         }
-        if found < 0 {
-            return .failure(.unknownPort(service: definition.name, port: String(decoding: port, as: UTF8.self),
-                                         available: definition.portNames))
-        }
-        guard instance >= 0 && instance < definition.maxInstances else {
-            return .failure(.instanceOutOfRange(service: definition.name, instance: instance,
-                                                maxInstances: definition.maxInstances))
-        }
-        let portDefinition = definition.ports[found]
-        let host = portDefinition.base + instance * definition.increment + offset
-        if Log.isEnabled(.info) {
-            Log.allocated(allocation(definition, portDefinition, instance))
-        }
-        return .success(host)
+        return .instanceOutOfRange(service: definition.name, instance: instance, maxInstances: definition.maxInstances)
     }
 
     /// The host port of `portName` for `instance` of `service`; a range gives its first port.

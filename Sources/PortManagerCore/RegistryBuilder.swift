@@ -102,7 +102,7 @@ public struct RegistryBuilder {
     }
 
     private mutating func service(named name: String, keyNode: YAMLNode, _ node: YAMLNode) -> ServiceDefinition? {
-        let quoted = Self.quote(name)
+        var quoted: String { Self.quote(name) }
         var valid = true
         if !Naming.isValidDockerName(name) {
             fail(keyNode, "service name \(quoted) is not a valid Docker container name ([a-zA-Z0-9][a-zA-Z0-9_.-]+, at most 253 characters)")
@@ -117,15 +117,15 @@ public struct RegistryBuilder {
         var maxInstances: Int?
         var containerStem: String?
         var volumeStem: String?
-        var seen: [String: Int] = [:]
+        var seen = SeenKeys()
         for (keyNode, value) in entries {
             guard let key = keyString(keyNode, what: "key of service \(quoted)") else { valid = false; continue }
-            if let first = seen[key] {
+            if let first = seen.line(of: key) {
                 fail(keyNode, "duplicate key \(Self.quote(key)) in service \(quoted); first defined on line \(first)")
                 valid = false
                 continue
             }
-            seen[key] = keyNode.line
+            seen.add(key, line: keyNode.line)
             switch key {
             case "instance_increment":
                 increment = integer(value, what: "instance_increment of service \(quoted)")
@@ -195,90 +195,98 @@ public struct RegistryBuilder {
         return valid ? service : nil
     }
 
-    private mutating func port(named name: String, keyNode: YAMLNode, _ node: YAMLNode, service: String) -> PortDefinition? {
-        let what = "port \(Self.quote(name)) of service \(service)"
+    private mutating func port(named name: String, keyNode: YAMLNode, _ node: YAMLNode, service: @autoclosure () -> String) -> PortDefinition? {
+        func what() -> String { "port \(Self.quote(name)) of service \(service())" }
         if case .mapping(let entries, _, _) = node {
             var host: (Int, Int)?
             var container: (Int, Int)?
-            var seen: [String: Int] = [:]
+            var seen = SeenKeys()
             var ok = true
             for (k, v) in entries {
-                guard let key = keyString(k, what: "key of \(what)") else { ok = false; continue }
-                if let first = seen[key] {
-                    fail(k, "duplicate key \(Self.quote(key)) in \(what); first defined on line \(first)")
+                guard let key = keyString(k, what: "key of \(what())") else { ok = false; continue }
+                if let first = seen.line(of: key) {
+                    fail(k, "duplicate key \(Self.quote(key)) in \(what()); first defined on line \(first)")
                     ok = false
                     continue
                 }
-                seen[key] = k.line
+                seen.add(key, line: k.line)
                 switch key {
-                case "host": host = portValue(v, what: "host side of \(what)")
+                case "host": host = portValue(v, what: "host side of \(what())")
                     if host == nil { ok = false }
-                case "container": container = portValue(v, what: "container side of \(what)")
+                case "container": container = portValue(v, what: "container side of \(what())")
                     if container == nil { ok = false }
                 default:
-                    fail(k, "unknown key \(Self.quote(key)) in \(what)" + hint(key, Self.portMappingKeys) + "; a port mapping has 'host' and optionally 'container'")
+                    fail(k, "unknown key \(Self.quote(key)) in \(what())" + hint(key, Self.portMappingKeys) + "; a port mapping has 'host' and optionally 'container'")
                     ok = false
                 }
             }
             guard ok else { return nil }
             guard let host else {
-                fail(node, "\(what) is a mapping without 'host'")
+                fail(node, "\(what()) is a mapping without 'host'")
                 return nil
             }
             if let container, container.1 - container.0 != host.1 - host.0 {
-                fail(node, "\(what): the container range has \(container.1 - container.0 + 1) ports but the host range has \(host.1 - host.0 + 1)")
+                fail(node, "\(what()): the container range has \(container.1 - container.0 + 1) ports but the host range has \(host.1 - host.0 + 1)")
                 return nil
             }
             return PortDefinition(name: name, base: host.0, count: host.1 - host.0 + 1, containerPort: container?.0,
                                   location: location(keyNode))
         }
-        guard let (first, last) = portValue(node, what: what) else { return nil }
+        guard let (first, last) = portValue(node, what: what()) else { return nil }
         return PortDefinition(name: name, base: first, count: last - first + 1, location: location(keyNode))
     }
 
     /// An integer port or a `"FIRST-LAST"` range, each end in 1..65535.
-    private mutating func portValue(_ node: YAMLNode, what: String) -> (Int, Int)? {
+    private mutating func portValue(_ node: YAMLNode, what: @autoclosure () -> String) -> (Int, Int)? {
+        if case .scalar(let text, .plain, _, _) = node, Self.startsWithNonZeroDigit(text),
+           let value = Self.parseInteger(text), (1...65535).contains(value) {
+            return (value, value)
+        }
         if case .scalar(let text, _, _, _) = node, let range = Self.parseRange(text) {
             guard let first = range.0, let last = range.1 else {
-                fail(node, "\(what): the range \(Self.quote(text)) holds a number too large to hold")
+                fail(node, "\(what()): the range \(Self.quote(text)) holds a number too large to hold")
                 return nil
             }
             guard (1...65535).contains(first), (1...65535).contains(last) else {
-                fail(node, "\(what): the range \(text) is outside 1..65535")
+                fail(node, "\(what()): the range \(text) is outside 1..65535")
                 return nil
             }
             guard first <= last else {
-                fail(node, "\(what): the range \(text) ends before it starts")
+                fail(node, "\(what()): the range \(text) ends before it starts")
                 return nil
             }
             return (first, last)
         }
         if case .scalar(_, .plain, _, _) = node, Self.typeName(node) == "an integer" {
-            guard let value = integer(node, what: what) else { return nil }
+            guard let value = integer(node, what: what()) else { return nil }
             guard (1...65535).contains(value) else {
-                fail(node, "\(what) is \(value), outside 1..65535")
+                fail(node, "\(what()) is \(value), outside 1..65535")
                 return nil
             }
             return (value, value)
         }
-        fail(node, "\(what) must be an integer 1..65535, a range \"FIRST-LAST\" or a mapping {host: ..., container: ...}, not \(Self.typeName(node))")
+        fail(node, "\(what()) must be an integer 1..65535, a range \"FIRST-LAST\" or a mapping {host: ..., container: ...}, not \(Self.typeName(node))")
         return nil
     }
 
     // MARK: Scalars
 
-    private mutating func keyString(_ node: YAMLNode, what: String) -> String? {
+    private mutating func keyString(_ node: YAMLNode, what: @autoclosure () -> String) -> String? {
         guard case .scalar(let text, _, _, _) = node else {
-            fail(node, "\(what) must be a plain string, not \(Self.typeName(node))")
+            fail(node, "\(what()) must be a plain string, not \(Self.typeName(node))")
             return nil
         }
         return text
     }
 
-    private mutating func integer(_ node: YAMLNode, what: String) -> Int? {
+    private mutating func integer(_ node: YAMLNode, what: @autoclosure () -> String) -> Int? {
+        if case .scalar(let text, .plain, _, _) = node, Self.startsWithNonZeroDigit(text),
+           let value = Self.parseInteger(text) {
+            return value
+        }
         let type = Self.typeName(node)
         guard type == "an integer", case .scalar(let text, _, _, _) = node else {
-            fail(node, "\(what) must be an integer, not \(type)")
+            fail(node, "\(what()) must be an integer, not \(type)")
             return nil
         }
         var digits = Substring(text)
@@ -288,23 +296,23 @@ public struct RegistryBuilder {
             digits = digits.dropFirst()
         }
         if digits.count > 1 && digits.first == "0" {
-            fail(node, "\(what) is written \(text) with a leading zero, which YAML 1.1 reads as octal; write it without the zero")
+            fail(node, "\(what()) is written \(text) with a leading zero, which YAML 1.1 reads as octal; write it without the zero")
             return nil
         }
         guard let magnitude = Int(digits) else {
-            fail(node, "\(what) is \(Self.truncated(text)), an integer too large to hold")
+            fail(node, "\(what()) is \(Self.truncated(text)), an integer too large to hold")
             return nil
         }
         return negative ? -magnitude : magnitude
     }
 
-    private mutating func dockerName(_ node: YAMLNode, what: String) -> String? {
+    private mutating func dockerName(_ node: YAMLNode, what: @autoclosure () -> String) -> String? {
         guard case .scalar(let text, let style, _, _) = node, style == .quoted || Self.typeName(node) == "a string" else {
-            fail(node, "\(what) must be a string, not \(Self.typeName(node))")
+            fail(node, "\(what()) must be a string, not \(Self.typeName(node))")
             return nil
         }
         guard Naming.isValidDockerName(text) else {
-            fail(node, "\(what) \(Self.quote(text)) is not a valid Docker name ([a-zA-Z0-9][a-zA-Z0-9_.-]+, at most 253 characters)")
+            fail(node, "\(what()) \(Self.quote(text)) is not a valid Docker name ([a-zA-Z0-9][a-zA-Z0-9_.-]+, at most 253 characters)")
             return nil
         }
         return text
@@ -317,6 +325,7 @@ public struct RegistryBuilder {
         case .sequence: return "a list"
         case .scalar(_, .quoted, _, _): return "a string"
         case .scalar(let text, .plain, _, _):
+            if isInteger(text) { return "an integer" }
             switch text {
             case "", "~", "null", "Null", "NULL": return "null"
             case "true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO",
@@ -328,6 +337,32 @@ public struct RegistryBuilder {
             if isFloat(text) { return "a float" }
             return "a string"
         }
+    }
+
+    /// The value of a plain decimal integer (`[+-]?[0-9]+`), nil for anything else or on overflow.
+    static func parseInteger(_ text: String) -> Int? {
+        var value = 0
+        var negative = false
+        var digits = 0
+        for (index, byte) in text.utf8.enumerated() {
+            if index == 0 && (byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")) {
+                negative = byte == UInt8(ascii: "-")
+                continue
+            }
+            guard byte >= 0x30 && byte <= 0x39 else { return nil }
+            let (times, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times.addingReportingOverflow(Int(byte - 0x30))
+            if o1 || o2 { return nil }
+            value = sum
+            digits += 1
+        }
+        return digits == 0 ? nil : (negative ? -value : value)
+    }
+
+    /// True for text beginning with 1-9: the only form the integer fast paths take.
+    static func startsWithNonZeroDigit(_ text: String) -> Bool {
+        guard let first = text.utf8.first else { return false }
+        return first >= UInt8(ascii: "1") && first <= UInt8(ascii: "9")
     }
 
     static func isInteger(_ text: String) -> Bool {
@@ -409,6 +444,13 @@ public struct RegistryBuilder {
     private mutating func fail(at location: SourceLocation, _ message: String) {
         diagnostics.append(Diagnostic(location, message))
     }
+}
+
+/// The keys of one small mapping, for duplicate detection without hashing.
+struct SeenKeys {
+    private var keys: [(String, Int)] = []
+    func line(of key: String) -> Int? { keys.first { $0.0 == key }?.1 }
+    mutating func add(_ key: String, line: Int) { keys.append((key, line)) }
 }
 
 extension Substring {

@@ -20,13 +20,14 @@ enum SelfCollision {
             }
         }
         spans.sort { ($0.start, $0.port, $0.instance) < ($1.start, $1.port, $1.instance) }
-        var reported = Set<Int>()
+        var reported = [Bool](repeating: false, count: service.ports.count * service.ports.count)
         var problems: [Problem] = []
         var reach: Span?
         for span in spans {
             if let open = reach, span.start <= open.end {
                 let (a, b) = (min(open.port, span.port), max(open.port, span.port))
-                if reported.insert(a * service.ports.count + b).inserted {
+                if !reported[a * service.ports.count + b] {
+                    reported[a * service.ports.count + b] = true
                     let first = service.ports[open.port], second = service.ports[span.port]
                     let where1 = "\(RegistryBuilder.quote(first.name)) of instance \(open.instance) (\(text(open.start, open.end)))"
                     let where2 = "\(RegistryBuilder.quote(second.name)) of instance \(span.instance) (\(text(span.start, span.end)))"

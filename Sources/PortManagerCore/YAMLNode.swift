@@ -1,7 +1,7 @@
 /// A YAML document reduced to what a registry needs: scalars, mappings and
 /// sequences, each with its source position. The libyaml reader in the
 /// `PortManager` target produces it; the core validates it without I/O.
-public indirect enum YAMLNode: Sendable, Hashable {
+public enum YAMLNode: Sendable, Hashable {
     /// How a scalar was written, which decides its type: `"9092"` is a string,
     /// `9092` an integer.
     public enum ScalarStyle: Sendable, Hashable {

@@ -1,0 +1,145 @@
+/*
+ * Core benchmarks of libportmanager (issue 2, section 9). Not a test: it
+ * prints figures, each beside a baseline measured in the same run.
+ *
+ *   pm_get_port            vs  a hand-written C lookup of the same table
+ *                              (strcmp over an array + the arithmetic)
+ *   pm_registry_open*      vs  libyaml's bare event parse of the same bytes
+ *
+ * Build and run: benchmarks/core/run.sh
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <yaml.h>
+
+#include "portmanager.h"
+
+static double now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* Best of `rounds` timings of `iterations` calls, in ns per call. */
+#define BEST_OF(rounds, iterations, body)                         \
+    ({                                                            \
+        double best_ = 1e300;                                     \
+        for (int r_ = 0; r_ < (rounds); r_++) {                   \
+            double t0_ = now_ns();                                \
+            for (long i_ = 0; i_ < (iterations); i_++) { body; }  \
+            double per_ = (now_ns() - t0_) / (double)(iterations); \
+            if (per_ < best_) best_ = per_;                       \
+        }                                                         \
+        best_;                                                    \
+    })
+
+/* The baseline: the same allocation as a C programmer would hand-write it. */
+struct c_port { const char *name; int base; };
+struct c_service { const char *name; int increment, max; struct c_port ports[3]; int nports; };
+static const struct c_service c_table[] = {
+    {"kafka", 100, 10, {{"broker_port", 9092}, {"controller_port", 19093}}, 2},
+    {"mongodb", 100, 10, {{"port", 27017}}, 1},
+    {"mongo_express", 100, 10, {{"port", 8081}}, 1},
+    {"redis", 100, 10, {{"port", 6379}}, 1},
+    {"alertmanager", 100, 5, {{"port", 9093}}, 1},
+    {"prometheus", 100, 5, {{"port", 9090}}, 1},
+    {"grafana", 10, 5, {{"port", 3000}}, 1},
+    {"loki", 100, 5, {{"port", 3100}}, 1},
+    {"jaeger", 100, 5, {{"port", 16686}}, 1},
+    {"neo4j", 100, 5, {{"http_port", 7474}, {"bolt_port", 7687}}, 2},
+    {"qdrant", 100, 5, {{"http_port", 6333}, {"grpc_port", 6334}}, 2},
+    {"traefik", 100, 3, {{"web_port", 80}, {"entrypoint_port", 31001}}, 2},
+    {"promtail", 100, 5, {{"port", 9080}}, 1},
+    {"temporal", 100, 3, {{"frontend_port", 7233}, {"ui_port", 8080}, {"postgres_port", 5432}}, 3},
+    {"argocd", 100, 3, {{"server_port", 8090}, {"repo_server_port", 8091}}, 2},
+};
+
+static int c_get_port(const char *service, int instance, const char *port, uint16_t *out) {
+    for (size_t s = 0; s < sizeof c_table / sizeof c_table[0]; s++) {
+        if (strcmp(c_table[s].name, service) != 0) continue;
+        if (instance < 0 || instance >= c_table[s].max) return 8;
+        for (int p = 0; p < c_table[s].nports; p++) {
+            if (strcmp(c_table[s].ports[p].name, port) == 0) {
+                *out = (uint16_t)(c_table[s].ports[p].base + instance * c_table[s].increment);
+                return 0;
+            }
+        }
+        return 7;
+    }
+    return 6;
+}
+
+static int libyaml_parse(const unsigned char *bytes, size_t length) {
+    yaml_parser_t parser;
+    yaml_event_t event;
+    int events = 0, done = 0;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_string(&parser, bytes, length);
+    while (!done) {
+        if (!yaml_parser_parse(&parser, &event)) break;
+        done = event.type == YAML_STREAM_END_EVENT;
+        yaml_event_delete(&event);
+        events++;
+    }
+    yaml_parser_delete(&parser);
+    return events;
+}
+
+static volatile uint32_t sink;
+
+int main(int argc, char **argv) {
+    const char *path = argc > 1 ? argv[1] : "dynamicconfig/port_registry.yaml";
+    FILE *f = fopen(path, "rb");
+    if (!f) { perror(path); return 2; }
+    static unsigned char text[1 << 20];
+    size_t length = fread(text, 1, sizeof text, f);
+    fclose(f);
+
+    pm_registry *reg = NULL;
+    if (pm_registry_open(path, &reg) != PM_OK) { fprintf(stderr, "%s\n", pm_last_error()); return 2; }
+
+    /* Queries cycle over the table so neither side benefits from one hot entry. */
+    static const struct { const char *s; const char *p; int i; } q[] = {
+        {"kafka", "broker_port", 1}, {"argocd", "repo_server_port", 2}, {"mongodb", "port", 3},
+        {"temporal", "postgres_port", 2}, {"traefik", "entrypoint_port", 1}, {"loki", "port", 4},
+        {"qdrant", "grpc_port", 0}, {"redis", "port", 9},
+    };
+    const long N = 2000000;
+    uint16_t port = 0;
+    for (size_t k = 0; k < 8; k++) {
+        uint16_t a = 0, b = 0;
+        if (pm_get_port(reg, q[k].s, q[k].i, q[k].p, &a) != PM_OK || c_get_port(q[k].s, q[k].i, q[k].p, &b) != 0 || a != b) {
+            fprintf(stderr, "mismatch on %s/%s: %u vs %u\n", q[k].s, q[k].p, a, b);
+            return 1;
+        }
+    }
+    double lib = BEST_OF(5, N, { pm_get_port(reg, q[i_ & 7].s, q[i_ & 7].i, q[i_ & 7].p, &port); sink += port; });
+    double base = BEST_OF(5, N, { c_get_port(q[i_ & 7].s, q[i_ & 7].i, q[i_ & 7].p, &port); sink += port; });
+    double miss = BEST_OF(5, N / 10, { pm_get_port(reg, "kafak", 0, "port", &port); sink += port; });
+
+    const long M = 20000;
+    double parse = BEST_OF(5, M, { sink += (uint32_t)libyaml_parse(text, length); });
+    double load_mem = BEST_OF(5, M, {
+        pm_registry *r = NULL;
+        pm_registry_open_string((const char *)text, length, path, &r);
+        pm_registry_close(r);
+    });
+    double load_file = BEST_OF(5, M, {
+        pm_registry *r = NULL;
+        pm_registry_open(path, &r);
+        pm_registry_close(r);
+    });
+    pm_registry_close(reg);
+
+    printf("benchmark                                   per call      baseline (same run)              ratio   target\n");
+    printf("pm_get_port (shipped registry, hit)      %9.1f ns   %9.1f ns hand-written C lookup   %5.2fx   <= 100 ns\n", lib, base, lib / base);
+    printf("pm_get_port (unknown service, error)     %9.1f ns\n", miss);
+    printf("pm_registry_open_string (load+validate)  %9.1f us   %9.1f us libyaml bare parse      %5.2fx   <= 100 us\n", load_mem / 1e3, parse / 1e3, load_mem / parse);
+    printf("pm_registry_open (file: read+load)       %9.1f us   %9.1f us libyaml bare parse      %5.2fx   <= 100 us\n", load_file / 1e3, parse / 1e3, load_file / parse);
+    printf("RESULT get_port_ns=%.1f baseline_ns=%.1f load_us=%.2f load_file_us=%.2f libyaml_us=%.2f\n", lib, base, load_mem / 1e3, load_file / 1e3, parse / 1e3);
+    return (int)(sink & 0);
+}
