@@ -10,9 +10,10 @@ import PortManager
 /// printed the same way: `FILE:LINE:COLUMN: SEVERITY: message` on standard output.
 /// 1. Loading: everything ``RegistryBuilder`` refuses (types, ranges, unknown
 ///    keys, duplicates, collisions within one service).
-/// 2. Environments: every environment under `_environments` must keep every
-///    port of every instance inside 1..65535.
-/// 3. Whole-lattice analysis (issue 5): not here yet; see ``findings(_:)``.
+/// 2. Whole-lattice analysis (``Analysis``, docs/analysis.md): collisions across
+///    and within services and environments, environment offsets that leave
+///    1..65535 (errors); privileged and ephemeral ports (warnings). `--strict`
+///    makes warnings fail too; `--json` prints the analysis as JSON.
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Validate the registry.",
@@ -22,52 +23,107 @@ struct Check: ParsableCommand {
 
           FILE:LINE:COLUMN: error: message
 
+        Then it analyzes the whole lattice: every port of every instance of every \
+        service, with no environment and with each one. Collisions and environment \
+        offsets that push a port outside 1..65535 are errors, each with a suggested \
+        fix; ports below 1024 and ports inside the kernel's ephemeral range (less \
+        ip_local_reserved_ports) are warnings.
+
         Exit status: 0 when the registry is valid (one OK line is printed); 1 when \
-        it has problems; 2 when it cannot be found, read or parsed as YAML, or \
-        --env names an environment the registry does not define.
+        it has errors, or warnings with --strict; 2 when it cannot be found, read or \
+        parsed as YAML, --env names an environment the registry does not define, or \
+        the kernel's port range cannot be read.
 
         Examples:
           portmanager check
           portmanager check --registry my_registry.yaml
+          portmanager check --strict --ephemeral-range 32768-60999
+          portmanager check --json
         """
     )
 
     @OptionGroup var options: RegistryOptions
 
-    // Options of the whole-lattice analysis (--strict, --json, the ephemeral
-    // range) belong here.
+    @OptionGroup var output: JSONOption
+
+    @Flag(name: .long, help: "Exit 1 on warnings (privileged or ephemeral ports) too, not only on errors.")
+    var strict = false
+
+    @Option(name: .customLong("ephemeral-range"), help: ArgumentHelp(
+        "The kernel's ephemeral port range as LOW-HIGH, or 'none' to skip that check.",
+        discussion: "Default: read /proc/sys/net/ipv4/ip_local_port_range, less the ports in ip_local_reserved_ports. A range given here has no reserved ports.",
+        valueName: "low-high"))
+    var ephemeralRange: String?
+
+    func validate() throws {
+        if let ephemeralRange, ephemeralRange != "none" {
+            do {
+                _ = try AnalysisOptions.parseEphemeralRange(ephemeralRange)
+            } catch {
+                throw ValidationError("--ephemeral-range: \(error)")
+            }
+        }
+    }
+
+    /// The analysis options: `--ephemeral-range`, else the kernel's.
+    private func analysisOptions() throws -> AnalysisOptions {
+        switch ephemeralRange {
+        case "none": return AnalysisOptions()
+        case let text?: return AnalysisOptions(ephemeralRange: try AnalysisOptions.parseEphemeralRange(text))
+        case nil:
+            do {
+                return try KernelPorts.options(ephemeralLow: 0, ephemeralHigh: 0, reserved: nil)
+            } catch let PortManagerError.io(path, reason) {
+                throw PortManagerError.io(path: path, reason: reason + "; give the range with --ephemeral-range LOW-HIGH (or 'none')")
+            }
+        }
+    }
 
     func run() throws {
         let registry: Registry
         do {
             registry = try options.load()
         } catch PortManagerError.invalidRegistry(let diagnostics) where !diagnostics.isEmpty {
-            try finish(diagnostics, source: try Registry.resolvePath(options.registry), registry: nil)
+            let source = try Registry.resolvePath(options.registry)
+            if output.json {
+                Output.line(Check.json(diagnostics, source: source))
+                throw ExitCode(Failure.findings)
+            }
+            try finish(diagnostics, source: source, registry: nil)
             return
         }
         if let name = options.selectedEnvironment, !registry.environments.contains(where: { $0.name == name }) {
             throw PortManagerError.unknownEnvironment(name, available: registry.environments.map(\.name))
         }
-        try finish(findings(registry), source: registry.source, registry: registry)
+        let analysis = try Analysis(registry: registry, options: analysisOptions())
+        if output.json {
+            Output.line(analysis.json())
+            if analysis.errorCount > 0 || (strict && analysis.warningCount > 0) { throw ExitCode(Failure.findings) }
+            return
+        }
+        try finish(findings(analysis), source: registry.source, registry: registry)
     }
 
-    /// Every finding about a registry that loaded.
-    private func findings(_ registry: Registry) -> [Diagnostic] {
-        var findings: [Diagnostic] = []
-        for environment in registry.environments {
-            do {
-                _ = try registry.selecting(environment: environment.name)
-            } catch PortManagerError.invalidRegistry(let diagnostics) {
-                findings += diagnostics
-            } catch {
-                findings.append(Diagnostic(environment.location, "\(error)"))
-            }
+    /// Load problems as JSON, in the shape of ``Analysis/json()`` (kind "invalid").
+    static func json(_ diagnostics: [Diagnostic], source: String) -> String {
+        let findings = diagnostics.map { d -> JSON in
+            .object([("kind", .string("invalid")), ("severity", .string(d.severity.rawValue)),
+                     ("file", .string(d.location.file)), ("line", .int(d.location.line)),
+                     ("column", .int(d.location.column)), ("message", .string(d.message)),
+                     ("suggestion", .null), ("host_ports", .array([])), ("occurrences", .array([]))])
         }
-        // Issue 5's whole-lattice analysis appends its findings here (collisions
-        // across services, privileged and ephemeral ports), for the selected
-        // environment or every one. If it reports environment offsets that
-        // leave 1..65535 itself, the loop above can go.
-        return findings
+        let errors = diagnostics.filter { $0.severity == .error }.count
+        return JSON.object([("source", .string(source)), ("errors", .int(errors)),
+                            ("warnings", .int(diagnostics.count - errors)), ("findings", .array(findings))]).rendered()
+    }
+
+    /// The analysis findings as diagnostics, each message ending in its fix.
+    /// The analysis covers every environment, offsets that leave 1..65535 included.
+    private func findings(_ analysis: Analysis) -> [Diagnostic] {
+        analysis.findings.map { finding in
+            Diagnostic(finding.location, finding.suggestion.map { "\(finding.message); fix: \($0)" } ?? finding.message,
+                       severity: finding.severity)
+        }
     }
 
     /// Prints the findings, or the OK line, and exits 1 when any is an error.
@@ -76,6 +132,11 @@ struct Check: ParsableCommand {
         Output.lines(findings.map { "\($0.location): \($0.severity.rawValue): \($0.message)" })
         if errors > 0 {
             Output.err("portmanager: \(source): \(errors) problem\(errors == 1 ? "" : "s") found")
+            throw ExitCode(Failure.findings)
+        }
+        let warnings = findings.filter { $0.severity == .warning }.count
+        if strict && warnings > 0 {
+            Output.err("portmanager: \(source): \(warnings) warning\(warnings == 1 ? "" : "s") found (--strict)")
             throw ExitCode(Failure.findings)
         }
         if let registry {

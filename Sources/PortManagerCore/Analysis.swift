@@ -67,12 +67,29 @@ public struct Finding: Sendable {
     /// Every place the pattern happens, by host port.
     public let occurrences: [Occurrence]
     let context: AnalysisContext
+    /// The fix chosen for this finding (see ``AnalysisContext/fix(for:taken:)``).
+    var fix = Fix()
 
     /// A sentence naming the culprits, their instances and the host ports.
     public var message: String { context.message(for: self) }
 
     /// A fix, verified against the whole lattice where it names a port; `nil` when none applies.
     public var suggestion: String? { context.suggestion(for: self) }
+
+    /// The base-port moves the suggestion names: each (service, port name, new base).
+    /// Verified against the whole lattice and the moves of earlier findings, so all
+    /// of an analysis's moves can be applied together.
+    public var suggestedMoves: [(service: String, port: String, base: Int)] {
+        fix.moves.map { move in
+            let service = context.registry.services[context.lattice.service[move.slot]]
+            return (service.name, service.ports[context.lattice.port[move.slot]].name, move.base)
+        }
+    }
+
+    /// The max_instances change the suggestion names, if any: (service, new max_instances).
+    public var suggestedMaxInstances: (service: String, maxInstances: Int)? {
+        fix.lowerMaxInstances.map { (context.registry.services[$0.member.service].name, $0.limit) }
+    }
 
     /// `FILE:LINE:COLUMN: severity: message; fix: suggestion`, as compilers print.
     public var line: String {
@@ -156,6 +173,10 @@ public struct Analysis: Sendable {
         findings.sort { a, b in
             (a.location.line, a.location.column, -a.severity.order, a.kind.order, a.occurrences.first?.first ?? 0)
                 < (b.location.line, b.location.column, -b.severity.order, b.kind.order, b.occurrences.first?.first ?? 0)
+        }
+        var taken = AnalysisContext.FixState()
+        for index in findings.indices {
+            findings[index].fix = context.fix(for: findings[index], taken: &taken)
         }
         self.findings = findings
         self.latticePoints = lattice.pointCount
@@ -302,6 +323,12 @@ public struct Analysis: Sendable {
         }
         return findings
     }
+}
+
+/// A finding's fix: base moves (slot, new base) and/or a lower max_instances.
+struct Fix: Sendable {
+    var moves: [(slot: Int, base: Int)] = []
+    var lowerMaxInstances: (member: LatticeMember, limit: Int)?
 }
 
 extension Severity {

@@ -171,6 +171,36 @@ final class AnalysisContext: Sendable {
 
     // MARK: Suggestions
 
+    /// What earlier fixes of one analysis took: the ports of moved slots, and their bases.
+    struct FixState {
+        var ports = Set<Int>()
+        var moved: [Int: Int] = [:]
+    }
+
+    /// Chooses the finding's fix. Bases chosen for earlier findings are in
+    /// `taken`, and this fix's are added, so the suggestions of one analysis
+    /// can all be applied together.
+    func fix(for finding: Finding, taken: inout FixState) -> Fix {
+        var fix = Fix()
+        switch finding.kind {
+        case .collision:
+            fix.moves = moveFix(finding, taken: &taken) ?? []
+            fix.lowerMaxInstances = maxInstancesFix(finding)
+        case .privileged, .ephemeral:
+            let member = finding.occurrences[0].members[0], s = slot(member)
+            if let base = taken.moved[s] {
+                fix.moves = [(s, base)]
+            } else if finding.kind == .ephemeral || member.environment == nil, let base = freeBase(s, extra: taken.ports) {
+                for port in ports(of: s, base: base) { taken.ports.insert(port) }
+                taken.moved[s] = base
+                fix.moves = [(s, base)]
+            }
+        case .environment:
+            break
+        }
+        return fix
+    }
+
     func suggestion(for finding: Finding) -> String? {
         switch finding.kind {
         case .collision:
@@ -179,18 +209,16 @@ final class AnalysisContext: Sendable {
             guard let (low, high) = allowedOffsets() else { return nil }
             return "use an offset between \(low) and \(high), which keeps every port of every instance inside 1..65535"
         case .privileged:
-            let member = finding.occurrences[0].members[0]
             var text = "run with CAP_NET_BIND_SERVICE (or lower net.ipv4.ip_unprivileged_port_start)"
-            if member.environment == nil, let base = freeBase(slot(member), extra: []) {
-                text += ", or move its base to \(base), free for every instance and environment"
+            if let move = finding.fix.moves.first {
+                text += ", or move its base to \(move.base), free for every instance and environment"
             }
             return text
         case .ephemeral:
             let ports = PortSet(options.reservedPorts.ranges + finding.occurrences.map { $0.first...$0.last })
             var text = "reserve them with sysctl -w net.ipv4.ip_local_reserved_ports=\(ports)"
-            let member = finding.occurrences[0].members[0]
-            if let base = freeBase(slot(member), extra: []) {
-                text += ", or move the base of \(RegistryBuilder.quote(registry.services[member.service].ports[member.port].name)) to \(base), free and outside the range in every environment"
+            if let move = finding.fix.moves.first {
+                text += ", or move the base of \(slotName(move.slot)) to \(move.base), free and outside the range in every environment"
             }
             return text
         }
@@ -198,13 +226,19 @@ final class AnalysisContext: Sendable {
 
     private func slot(_ member: LatticeMember) -> Int { firstSlot[member.service] + member.port }
 
+    /// `kafka port 'broker_port'`.
+    func slotName(_ s: Int) -> String {
+        let service = registry.services[lattice.service[s]]
+        return "\(service.name) port \(RegistryBuilder.quote(service.ports[lattice.port[s]].name))"
+    }
+
     private func collisionSuggestion(_ finding: Finding) -> String? {
         var options: [String] = []
-        if let moves = moveFix(finding) {
-            options.append(listText(moves.map { "move the base of \($0.name) to \($0.base)" })
+        if !finding.fix.moves.isEmpty {
+            options.append(listText(finding.fix.moves.map { "move the base of \(slotName($0.slot)) to \($0.base)" })
                            + " (verified free for every instance and environment)")
         }
-        if let (member, limit) = maxInstancesFix(finding) {
+        if let (member, limit) = finding.fix.lowerMaxInstances {
             options.append("lower max_instances of \(serviceName(member)) to \(limit)")
         }
         if options.isEmpty {
@@ -214,13 +248,20 @@ final class AnalysisContext: Sendable {
     }
 
     /// Moves every slot of the finding but the one defined first, latest first,
-    /// each to a base verified free against the whole lattice and the moves before it.
-    func moveFix(_ finding: Finding) -> [(name: String, base: Int)]? {
+    /// each to a base verified free against the whole lattice, `taken`, and the
+    /// moves before it; adds the chosen ports to `taken`.
+    func moveFix(_ finding: Finding, taken: inout FixState) -> [(slot: Int, base: Int)]? {
         var slots: [Int] = []
         for occurrence in finding.occurrences {
             for member in occurrence.members where !slots.contains(slot(member)) { slots.append(slot(member)) }
         }
         guard slots.count >= 2 else { return nil }
+        // Two points of one slot (instances of one port across environments)
+        // collide wherever the slot goes: no move fixes that.
+        for occurrence in finding.occurrences {
+            let mine = occurrence.members.map { slot($0) }
+            if Set(mine).count < mine.count { return nil }
+        }
         func location(_ s: Int) -> SourceLocation {
             registry.services[lattice.service[s]].ports[lattice.port[s]].location
         }
@@ -228,15 +269,23 @@ final class AnalysisContext: Sendable {
         var orders = [Array(slots.dropLast())]
         if slots.count == 2 { orders.append([slots[1]]) }
         for order in orders {
-            var extra = Set<Int>()
-            var moves: [(name: String, base: Int)] = []
+            var state = taken
+            var moves: [(slot: Int, base: Int)] = []
             for s in order {
-                guard let base = freeBase(s, extra: extra) else { break }
-                for port in ports(of: s, base: base) { extra.insert(port) }
-                let service = registry.services[lattice.service[s]]
-                moves.append(("\(service.name) port \(RegistryBuilder.quote(service.ports[lattice.port[s]].name))", base))
+                // A slot an earlier fix moved is already verified free: reuse its base.
+                if let base = state.moved[s] {
+                    moves.append((s, base))
+                    continue
+                }
+                guard let base = freeBase(s, extra: state.ports) else { break }
+                for port in ports(of: s, base: base) { state.ports.insert(port) }
+                state.moved[s] = base
+                moves.append((s, base))
             }
-            if moves.count == order.count { return moves }
+            if moves.count == order.count {
+                taken = state
+                return moves
+            }
         }
         return nil
     }
@@ -244,11 +293,11 @@ final class AnalysisContext: Sendable {
     /// With two points per occurrence, lowering one service's max_instances to
     /// below its smallest colliding instance removes every pair; the service
     /// that keeps the most instances wins.
-    func maxInstancesFix(_ finding: Finding) -> (LatticeMember, Int)? {
+    func maxInstancesFix(_ finding: Finding) -> (member: LatticeMember, limit: Int)? {
         guard finding.occurrences.allSatisfy({ $0.members.count == 2 }) else { return nil }
         var services: [Int] = []
         for member in finding.occurrences[0].members where !services.contains(member.service) { services.append(member.service) }
-        var best: (LatticeMember, Int)?
+        var best: (member: LatticeMember, limit: Int)?
         for service in services {
             var limit = Int.max
             for occurrence in finding.occurrences {

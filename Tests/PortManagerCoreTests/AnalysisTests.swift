@@ -376,7 +376,7 @@ struct AnalysisPropertyTests {
         #expect(collisionsSeen > 500, "the generator should produce plenty of collisions, made \(collisionsSeen)")
     }
 
-    @Test("suggested fixes remove the finding's pairs and create no new collision")
+    @Test("all suggested moves applied together remove every collision they touch and create none")
     func fixesAreVerified() throws {
         var rng = SplitMix(state: 0xF1C5)
         var moved = 0, lowered = 0
@@ -384,38 +384,41 @@ struct AnalysisPropertyTests {
             let r = randomRegistry(&rng)
             let analysis = try Analysis(registry: r, options: noKernel)
             let before = bruteForcePairs(r)
-            for finding in analysis.collisions {
-                if let moves = analysis.context.moveFix(finding) {
-                    var services = r.services
-                    var movedSlots = Set<[Int]>()
-                    for move in moves {
-                        // "name port 'p'" back to indexes.
-                        let parts = move.name.split(separator: " ")
-                        let s = r.services.firstIndex { $0.name == parts[0] }!
-                        let portName = String(parts[2].dropFirst().dropLast())
-                        let p = services[s].ports.firstIndex { $0.name == portName }!
-                        var ports = services[s].ports
-                        let old = ports[p]
-                        ports[p] = PortDefinition(name: old.name, base: move.base, count: old.count, location: old.location)
-                        let o = services[s]
-                        services[s] = ServiceDefinition(name: o.name, ports: ports, increment: o.increment, maxInstances: o.maxInstances, location: o.location)
-                        movedSlots.insert([s, p])
+            var services = r.services
+            var movedSlots = Set<[Int]>()
+            for finding in analysis.findings {
+                for move in finding.suggestedMoves {
+                    let s = r.services.firstIndex { $0.name == move.service }!
+                    let p = services[s].ports.firstIndex { $0.name == move.port }!
+                    if let base = movedSlots.contains([s, p]) ? services[s].ports[p].base : nil {
+                        #expect(base == move.base, "round \(round): two different moves for one port")
                     }
-                    let fixed = Registry(source: r.source, services: services, environments: r.environments)
-                    let after = bruteForcePairs(fixed)
-                    let touching = after.filter { movedSlots.contains([$0.a.service, $0.a.port]) || movedSlots.contains([$0.b.service, $0.b.port]) }
-                    #expect(touching.isEmpty, "round \(round): moving \(moves) still collides: \(touching)")
-                    #expect(after.isSubset(of: before), "round \(round): a move created new collisions")
+                    var ports = services[s].ports
+                    let old = ports[p]
+                    ports[p] = PortDefinition(name: old.name, base: move.base, count: old.count, location: old.location)
+                    let o = services[s]
+                    services[s] = ServiceDefinition(name: o.name, ports: ports, increment: o.increment, maxInstances: o.maxInstances, location: o.location)
+                    movedSlots.insert([s, p])
                     moved += 1
                 }
-                if let (member, limit) = analysis.context.maxInstancesFix(finding) {
-                    var services = r.services
-                    let o = services[member.service]
-                    services[member.service] = ServiceDefinition(name: o.name, ports: o.ports, increment: o.increment, maxInstances: limit, location: o.location)
-                    let after = bruteForcePairs(Registry(source: r.source, services: services, environments: r.environments))
+                if finding.kind == .collision, let lower = finding.suggestedMaxInstances {
+                    var lowerServices = r.services
+                    let s = r.services.firstIndex { $0.name == lower.service }!
+                    let o = lowerServices[s]
+                    lowerServices[s] = ServiceDefinition(name: o.name, ports: o.ports, increment: o.increment, maxInstances: lower.maxInstances, location: o.location)
+                    let after = bruteForcePairs(Registry(source: r.source, services: lowerServices, environments: r.environments))
                     #expect(after.isDisjoint(with: finding.pairs), "round \(round): lowering max_instances left the finding")
                     lowered += 1
                 }
+            }
+            let fixed = Registry(source: r.source, services: services, environments: r.environments)
+            let after = bruteForcePairs(fixed)
+            let touching = after.filter { movedSlots.contains([$0.a.service, $0.a.port]) || movedSlots.contains([$0.b.service, $0.b.port]) }
+            #expect(touching.isEmpty, "round \(round): moved ports still collide: \(touching)")
+            #expect(after.isSubset(of: before), "round \(round): the moves created new collisions")
+            // Findings whose every slot but one moved are gone.
+            for finding in analysis.collisions where !finding.suggestedMoves.isEmpty {
+                #expect(after.isDisjoint(with: finding.pairs), "round \(round): \(finding.line)")
             }
         }
         #expect(moved > 50 && lowered > 50, "moved \(moved), lowered \(lowered)")
