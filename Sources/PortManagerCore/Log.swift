@@ -50,7 +50,14 @@ public typealias LogSink = @Sendable (LogLevel, String) -> Void
 /// module points at standard error) or nowhere.
 public enum Log {
     private static let threshold = Atomic<Int32>(LogLevel.warning.rawValue)
-    private static let sinks = Locked<(custom: LogSink?, fallback: LogSink?)>((nil, nil))
+    /// A struct, not a tuple: a tuple of closures as `Locked`'s generic value is
+    /// re-abstracted on every `withLock` write-back, wrapping the sink in two more
+    /// thunks per message (each message slower and the stack deeper than the last).
+    private struct Sinks {
+        var custom: LogSink?
+        var fallback: LogSink?
+    }
+    private static let sinks = Locked<Sinks>(Sinks(custom: nil, fallback: nil))
 
     /// True when a message at `level` would be delivered. Cheap: one atomic load.
     @inline(__always)
