@@ -76,6 +76,10 @@ public func pm_registry_open_string(_ yaml: CString?, _ length: Int, _ source: C
                                     _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let yaml else { return missing("pm_registry_open_string", "yaml") }
     guard let out else { return missing("pm_registry_open_string", "out") }
+    // A size_t above Int.max arrives negative; refuse it rather than build a buffer of negative size.
+    guard length >= 0 else {
+        return fail(.invalidArgument("pm_registry_open_string: length \(UInt(bitPattern: length)) is larger than any buffer"))
+    }
     return guarded {
         let bytes = UnsafeRawBufferPointer(start: yaml, count: length)
         let registry = try Registry(yaml: bytes, source: source.map(text) ?? "<memory>")

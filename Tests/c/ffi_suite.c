@@ -311,6 +311,13 @@ static void test_open(void) {
     s = ff_registry_open_string(good_yaml, strlen(good_yaml), "x", NULL);
     CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "out"), "open_string(out NULL): %s '%s'",
           ff_status_str(s), ff_last_error());
+    s = ff_registry_open_string(good_yaml, (size_t)-1, "x", &r);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "length"), "open_string(length SIZE_MAX): %s '%s'",
+          ff_status_str(s), ff_last_error());
+    s = ff_registry_open_string(good_yaml, (size_t)1 << 40, "big.yaml", &r); /* refused before reading a byte */
+    CHECK(s == PM_ERR_PARSE && contains(ff_last_error(), "big.yaml") && contains(ff_last_error(), "at most"),
+          "open_string(length 2^40): %s '%s'", ff_status_str(s), ff_last_error());
+    CHECK(r == sentinel, "open_string(bad length): out was written");
     s = ff_registry_open_string(good_yaml, 0, "empty.yaml", &r);
     CHECK(s == PM_ERR_PARSE && contains(ff_last_error(), "empty.yaml"), "open_string(length 0): %s '%s'",
           ff_status_str(s), ff_last_error());
