@@ -89,6 +89,9 @@ public enum PortManagerError: Error, Sendable, Hashable, CustomStringConvertible
     case probeFailed(host: String, port: Int, reason: String)
     /// The named environment is not defined by the registry. The corresponding C status is `PM_ERR_UNKNOWN_ENVIRONMENT` (11).
     case unknownEnvironment(String, available: [String])
+    /// The instance's ports are leased by another holder (or, with `instance`
+    /// nil, every instance is taken). The corresponding C status is `PM_ERR_LEASED` (12).
+    case leased(service: String, instance: Int?, reason: String)
 
     /// The `pm_status` value this error maps to. Pinned; never renumbered.
     public var status: Int32 {
@@ -104,6 +107,7 @@ public enum PortManagerError: Error, Sendable, Hashable, CustomStringConvertible
         case .bufferTooSmall: return 9
         case .probeFailed: return 10
         case .unknownEnvironment: return 11
+        case .leased: return 12
         }
     }
 
@@ -136,6 +140,9 @@ public enum PortManagerError: Error, Sendable, Hashable, CustomStringConvertible
             return "buffer too small; \(needed) needed"
         case .probeFailed(let host, let port, let reason):
             return "cannot check port \(port) on \(host): \(reason)"
+        case .leased(let service, let instance, let reason):
+            let subject = instance.map { "instance \($0) of service '\(service)'" } ?? "service '\(service)'"
+            return "cannot lease \(subject): \(reason)"
         case .unknownEnvironment(let name, let available):
             return "unknown environment '\(name)'; the registry defines: "
                 + (available.isEmpty ? "none" : available.joined(separator: ", "))

@@ -63,8 +63,8 @@ public struct RegistryBuilder {
                 if key == "_environments" {
                     environments = self.environments(value)
                 } else {
-                    fail(keyNode, "unknown registry setting \(Self.quote(key))" + hint(key, Self.reservedTopLevelKeys)
-                        + "; keys beginning with '_' are reserved")
+                    fail(keyNode, "unknown registry setting \(Self.quote(key)); keys beginning with '_' are reserved"
+                        + hint(key, Self.reservedTopLevelKeys))
                 }
                 continue
             }
@@ -147,8 +147,8 @@ public struct RegistryBuilder {
                         valid = false
                     }
                 } else {
-                    fail(keyNode, "unknown key \(Self.quote(key)) in service \(quoted)" + hint(key, Self.serviceKeys + ["port"] + portSuggestion(key))
-                        + "; port keys are 'port' or end in '_port'")
+                    fail(keyNode, "unknown key \(Self.quote(key)) in service \(quoted); port keys are 'port' or end in '_port'"
+                        + hint(key, Self.serviceKeys + ["port"] + portSuggestion(key)))
                     valid = false
                 }
             }
@@ -216,7 +216,7 @@ public struct RegistryBuilder {
                 case "container": container = portValue(v, what: "container side of \(what())")
                     if container == nil { ok = false }
                 default:
-                    fail(k, "unknown key \(Self.quote(key)) in \(what())" + hint(key, Self.portMappingKeys) + "; a port mapping has 'host' and optionally 'container'")
+                    fail(k, "unknown key \(Self.quote(key)) in \(what()); a port mapping has 'host' and optionally 'container'" + hint(key, Self.portMappingKeys))
                     ok = false
                 }
             }

@@ -1,0 +1,108 @@
+import Glibc
+import Testing
+@testable import PortManager
+
+@Suite("Cross-process port leases", .serialized)
+struct LeaseTests {
+    /// A registry whose ports nothing else on the host uses, and a private lease directory.
+    private func fixture() throws -> (Registry, String) {
+        var template = Array("/tmp/portmanager-lease-XXXXXX".utf8CString)
+        let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        let registry = try Registry(yaml: """
+            svc:
+              a_port: 41000
+              r_port: "41050-41052"
+              max_instances: 3
+            """)
+        return (registry, dir)
+    }
+
+    @Test func aLeaseHoldsEveryPortUntilReleased() throws {
+        let (registry, dir) = try fixture()
+        defer { _ = system("rm -rf '\(dir)'") }
+        let lease = try registry.lease("svc", instance: 1, directory: dir)
+        #expect(lease.instance == 1 && lease.isHeld)
+        #expect(lease.ports == [41100, 41150, 41151, 41152])
+
+        // flock(2) locks belong to the open file, so a second claim in this
+        // process conflicts exactly as one from another process would.
+        #expect {
+            try registry.lease("svc", instance: 1, directory: dir)
+        } throws: { error in
+            guard case PortManagerError.leased(let service, let instance, let reason) = error else { return false }
+            return service == "svc" && instance == 1 && reason.contains("port 41100 is leased by pid=\(getpid())")
+        }
+        lease.release()
+        #expect(!lease.isHeld)
+        lease.release()  // a second release is a no-op
+        let again = try registry.lease("svc", instance: 1, directory: dir)
+        #expect(again.isHeld)
+    }
+
+    @Test func withoutAnInstanceTheLowestFreeOneIsTaken() throws {
+        let (registry, dir) = try fixture()
+        defer { _ = system("rm -rf '\(dir)'") }
+        let first = try registry.lease("svc", directory: dir)
+        let second = try registry.lease("svc", directory: dir)
+        #expect(first.instance == 0 && second.instance == 1)
+        first.release()
+        let third = try registry.lease("svc", directory: dir)
+        #expect(third.instance == 0)
+        let fourth = try registry.lease("svc", directory: dir)
+        #expect(fourth.instance == 2)
+        #expect {
+            try registry.lease("svc", directory: dir)
+        } throws: { error in
+            guard case PortManagerError.leased(_, nil, let reason) = error else { return false }
+            return reason.hasPrefix("all 3 instances are taken")
+        }
+        withExtendedLifetime([second, third, fourth]) {}
+    }
+
+    @Test func portsBoundByOthersAreSkippedWhenProbing() throws {
+        let (registry, dir) = try fixture()
+        defer { _ = system("rm -rf '\(dir)'") }
+        // Something without a lease listens on instance 0's range.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(41051).bigEndian
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(bound == 0)
+        listen(fd, 1)
+        let lease = try registry.lease("svc", directory: dir)
+        #expect(lease.instance == 1)
+        #expect(throws: PortManagerError.self) { try registry.lease("svc", instance: 0, directory: dir) }
+        let unprobed = try registry.lease("svc", instance: 0, directory: dir, probe: false)
+        #expect(unprobed.instance == 0)
+    }
+
+    @Test func environmentOffsetsLeaseTheMovedPorts() throws {
+        let (_, dir) = try fixture()
+        defer { _ = system("rm -rf '\(dir)'") }
+        let registry = try Registry(yaml: "svc:\n  port: 41200\n_environments:\n  ci: 100\n").selecting(environment: "ci")
+        #expect(try registry.lease("svc", instance: 0, directory: dir).ports == [41300])
+    }
+
+    @Test func badRequestsAreRefused() throws {
+        let (registry, dir) = try fixture()
+        defer { _ = system("rm -rf '\(dir)'") }
+        #expect(throws: PortManagerError.instanceOutOfRange(service: "svc", instance: 3, maxInstances: 3)) {
+            try registry.lease("svc", instance: 3, directory: dir)
+        }
+        #expect(throws: PortManagerError.unknownService("nope", suggestion: nil)) { try registry.lease("nope", directory: dir) }
+        #expect(throws: PortManagerError.invalidArgument("the lease directory is empty")) {
+            try registry.lease("svc", directory: "")
+        }
+        #expect {
+            try registry.lease("svc", directory: "/proc/forbidden-lease-dir")
+        } throws: { error in
+            guard case PortManagerError.io(let path, let reason) = error else { return false }
+            return path == "/proc/forbidden-lease-dir" && reason.contains("cannot create the lease directory")
+        }
+    }
+}
