@@ -42,6 +42,18 @@ public final class PortLease: @unchecked Sendable {
 
     deinit { release() }
 
+    /// Lets the lease outlive this program image: the lock descriptors stay open
+    /// across `exec`, so a command started with `execvp` holds the lease until it
+    /// exits. Used by `portmanager run`.
+    public func keepAcrossExec() {
+        state.withLock { fds in
+            for fd in fds {
+                let flags = fcntl(fd, F_GETFD)
+                if flags >= 0 { _ = fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) }
+            }
+        }
+    }
+
     /// The environment variable naming the lease directory.
     public static let directoryVariable = "PORTMANAGER_LEASE_DIR"
     /// The lease directory used when the variable is unset.

@@ -45,7 +45,7 @@ struct PortManagerCommand: ParsableCommand {
         most commands take --json for machine-readable output.
         """,
         subcommands: [
-            Summary.self, List.self, Get.self, Names.self, Env.self, Compose.self, Check.self,
+            Summary.self, List.self, Get.self, Names.self, Env.self, Compose.self, Check.self, Run.self,
         ]
     )
 
