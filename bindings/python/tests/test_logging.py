@@ -93,3 +93,56 @@ def test_uninstalling_restores_the_library_stderr_sink() -> None:
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stderr.splitlines() == [f"PY portmanager INFO {LINE}", f"portmanager: info: {LINE}"]
+
+
+ENV_YAML = (
+    "_environments:\n  staging: 1000\n"
+    "web:\n  port: 5000\n  max_instances: 3\n"
+    "edge:\n  admin_port: {host: 8090, container: 8080}\n  pool_port: \"31001-31003\"\n  instance_increment: 10\n"
+)
+
+
+def lines(caplog: pytest.LogCaptureFixture) -> list:
+    found = [r.getMessage() for r in caplog.records if r.name == "portmanager"]
+    caplog.clear()
+    return found
+
+
+@pytest.mark.parametrize("source", ["shipped", "environment"])
+def test_remembered_allocations_log_exactly_the_library_line(
+    source: str, caplog: pytest.LogCaptureFixture, restore_logging: None, tmp_path
+) -> None:
+    if source == "shipped":
+        pm = portmanager.PortManager(REGISTRY)
+    else:
+        path = tmp_path / "env.yaml"
+        path.write_text(ENV_YAML)
+        pm = portmanager.PortManager(path, environment="staging")
+    with pm, caplog.at_level(logging.INFO, logger="portmanager"):
+        for a in list(pm.allocations()):
+            pm.get_port(a.service, a.instance, a.port_type)  # C logs
+            from_library = lines(caplog)
+            pm.get_port(a.service, a.instance, a.port_type)  # remembered: Python logs
+            assert lines(caplog) == from_library and len(from_library) == 1
+            pm.get_port_range(a.service, a.instance, a.port_type)
+            assert lines(caplog) == from_library
+            pm.get_port_range(a.service, a.instance, a.port_type)
+            assert lines(caplog) == from_library
+        for service in pm.list_services():
+            pm.get_ports(service, 1)
+            from_library = lines(caplog)
+            pm.get_ports(service, 1)
+            assert lines(caplog) == from_library and len(from_library) == len(pm.service_info(service).ports)
+    if source == "environment":
+        assert from_library[0].endswith("offset=1000") or "offset=1000" in from_library[0]
+
+
+def test_the_python_escape_matches_the_library_rules() -> None:
+    from portmanager.manager import _escape
+
+    assert _escape("kafka") == "kafka"
+    assert _escape("a-b_c.d:e/f@g+h") == "a-b_c.d:e/f@g+h"
+    assert _escape("") == '""'
+    assert _escape('a "b"') == '"a \\"b\\""'
+    assert _escape("a\\b\n\r\t") == '"a\\\\b\\n\\r\\t"'
+    assert _escape("x\x01\x7f\x85\u2028é") == '"x\\u{1}\\u{7f}\\u{85}\\u{2028}é"'

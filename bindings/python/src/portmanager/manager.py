@@ -9,9 +9,11 @@ the library stays the only place that computes ports. Nothing is shared
 between managers, failures are never remembered (a bad call raises every
 time), and a closed manager answers nothing.
 
-Allocations are still logged every time: when the ``portmanager`` logger is
-enabled for INFO, a remembered answer is asked of the library again, which
-logs the seed's line through the log bridge.
+Allocations are still logged every time. The first call for an allocation
+goes through C, and the library logs its line through the log bridge. When
+the ``portmanager`` logger is enabled for INFO, a remembered answer logs the
+same line from Python: it is built once per allocation from the registry's
+definitions, and a test holds it equal to the library's text.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ _INT32_MAX = 2**31 - 1
 _INFO = _log.LOG_INFO
 # Bound once: the fast path's only question to `logging`.
 _info_enabled = _log.logger.isEnabledFor
+_pm_get_port = _lib.lib.pm_get_port
 
 PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
@@ -166,6 +169,45 @@ def _int32(value: int) -> int:
     return _INT32_MIN if value < _INT32_MIN else _INT32_MAX if value > _INT32_MAX else value
 
 
+_BARE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:/@+-")
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(value: str) -> str:
+    """A logfmt value exactly as the library's ``Log.escape`` writes it."""
+    data = value.encode("utf-8")
+    if data and all(byte in _BARE for byte in data):
+        return value
+    out = ['"']
+    for char in value:
+        code = ord(char)
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0 or code in (0x2028, 0x2029):
+            out.append("\\u{%x}" % code)
+        else:
+            out.append(char)
+    out.append('"')
+    return "".join(out)
+
+
+def _allocation_line(
+    service: str, instance: int, port_type: str, host: int, host_last: int, container: int, base: int, increment: int
+) -> str:
+    """The library's allocation line (``Log.allocationMessage``), for a remembered allocation."""
+    fields = [
+        ("service", service), ("instance", str(instance)), ("type", port_type),
+        ("port", str(host)), ("base", str(base)), ("increment", str(increment)),
+    ]
+    if host_last != host:
+        fields.append(("last", str(host_last)))
+    if container != host:
+        fields.append(("container", str(container)))
+    if host != base + instance * increment:
+        fields.append(("offset", str(host - base - instance * increment)))
+    return "port_manager_port_allocated" + "".join(f" {key}={_escape(value)}" for key, value in fields)
+
+
 class _Handle:
     """Owns one ``pm_registry *`` and frees it exactly once, never under a call in flight.
 
@@ -188,11 +230,15 @@ class _Handle:
         return self._closing
 
     def acquire(self) -> int:
-        with self._lock:
-            if self._closing or self._pointer is None:
-                raise InvalidArgumentError(1, "this PortManager is closed")
-            self._users += 1
-            return self._pointer
+        lock = self._lock
+        lock.acquire()
+        pointer = self._pointer
+        if self._closing or pointer is None:
+            lock.release()
+            raise InvalidArgumentError(1, "this PortManager is closed")
+        self._users += 1
+        lock.release()
+        return pointer
 
     def release(self) -> None:
         with self._lock:
@@ -280,11 +326,14 @@ class PortManager:
         self._ports: Dict[Tuple[Any, Any, Any], int] = {}
         # Every other remembered answer, keyed by (method, arguments...).
         self._memo: Dict[Tuple[Any, ...], Any] = {}
-        ports, memo = self._ports, self._memo
+        # (service, instance, port_type) -> the library's log line for that allocation.
+        self._lines: Dict[Tuple[Any, Any, Any], str] = {}
+        ports, memo, lines = self._ports, self._memo, self._lines
 
         def forget() -> None:
             ports.clear()
             memo.clear()
+            lines.clear()
 
         assert pointer, "the library returned PM_OK without a handle"
         self._handle = _Handle(pointer, forget)
@@ -305,6 +354,7 @@ class PortManager:
         """Releases the registry. Later calls raise InvalidArgumentError; closing again does nothing."""
         self._ports.clear()
         self._memo.clear()
+        self._lines.clear()
         self._finalizer()
 
     @property
@@ -342,20 +392,54 @@ class PortManager:
         except (KeyError, TypeError):
             return self._get_port(service, instance_id, port_type)
         # 1.0 == 1 and True == 1 as dict keys; only a real int may take the fast path.
-        if instance_id.__class__ is not int or _info_enabled(_INFO):
+        if instance_id.__class__ is not int:
             return self._get_port(service, instance_id, port_type)
+        if _info_enabled(_INFO):
+            self._log_allocation(service, instance_id, port_type)
         return port
 
     def _get_port(self, service: Any, instance_id: Any, port_type: Any) -> int:
-        """The C round trip behind :meth:`get_port`: validates, calls, logs, remembers."""
+        """The C round trip behind :meth:`get_port`: validates, calls (the library logs), remembers."""
         name = _text(service, "service")
         port_name = _text(port_type, "port_type")
         instance = _integer(instance_id, "instance_id")
         out = c_uint16()
-        self._allocating(_lib.lib.pm_get_port, name, instance, port_name, byref(out))
+        if _INT32_MIN <= instance <= _INT32_MAX and not _info_enabled(_INFO):
+            # _allocating() inlined for the common case: a miss with logging off.
+            handle = self._handle.acquire()
+            try:
+                _pm_get_port(handle, name, instance, port_name, byref(out))
+            finally:
+                self._handle.release()
+        else:
+            self._allocating(_lib.lib.pm_get_port, name, instance, port_name, byref(out))
         port = out.value
         self._ports[(service, instance_id, port_type)] = port
         return port
+
+    def _log_allocation(self, service: str, instance: int, port_type: str) -> None:
+        """Logs a remembered allocation with the line the library logged for it.
+
+        The line is built once per (service, instance, port) by
+        :func:`_allocation_line`, which a test holds equal to the library's
+        text for every allocation; later calls only hand it to ``logging``.
+        """
+        key = (service, instance, port_type)
+        line = self._lines.get(key)
+        if line is None:
+            line = self._lines[key] = self._allocation_line(service, instance, port_type)
+        _log.logger.info(line)
+
+    def _allocation_line(self, service: str, instance: int, port_type: str) -> str:
+        info = self.service_info(service)
+        definition = self.port_definition(service, port_type)
+        offset = self.environment.offset
+        host = definition.base + instance * info.increment + offset
+        container = host if definition.container_port is None else definition.container_port
+        return _allocation_line(
+            info.name, instance, definition.name, host, host + definition.count - 1, container,
+            definition.base, info.increment,
+        )
 
     def _allocating(self, function: Callable[..., int], service: bytes, instance: int, *rest: Any) -> None:
         """Calls an instance-taking function; reports an instance beyond int32 with its real value."""
@@ -377,10 +461,12 @@ class PortManager:
         instance = _integer(instance_id, "instance_id")
         key = ("range", name, instance, port_name)
         result = self._memo.get(key)
-        if result is None or _info_enabled(_INFO):
+        if result is None:
             first, last = c_uint16(), c_uint16()
             self._allocating(_lib.lib.pm_get_port_range, name, instance, port_name, byref(first), byref(last))
             result = self._memo[key] = (first.value, last.value)
+        elif _info_enabled(_INFO):
+            self._log_allocation(service, instance, port_type)
         return result  # type: ignore[no-any-return]
 
     def get_ports(self, service: str, instance_id: int = 0) -> Dict[str, int]:
@@ -389,10 +475,13 @@ class PortManager:
         instance = _integer(instance_id, "instance_id")
         key = ("ports", name, instance)
         pairs = self._memo.get(key)
-        if pairs is None or _info_enabled(_INFO):
+        if pairs is None:
             # Validates service and instance (and logs) before the names are read.
             ports = self._read_ports(name, instance)
             pairs = self._memo[key] = tuple(zip(self.service_info(service).ports, ports))
+        elif _info_enabled(_INFO):
+            for port_type, _ in pairs:
+                self._log_allocation(service, instance, port_type)
         return dict(pairs)
 
     def _read_ports(self, name: bytes, instance: int) -> List[int]:
