@@ -172,3 +172,13 @@ def test_port_probe(pm: portmanager.PortManager) -> None:
         assert pm.is_port_available(busy) is False
         assert portmanager.is_port_available(busy, "127.0.0.1") is False
     assert portmanager.is_port_available(busy) is True
+
+
+def test_python_m_portmanager_prints_the_summary() -> None:
+    env = dict(os.environ, PYTHONPATH=str(BINDING / "src"))
+    out = subprocess.run([sys.executable, "-m", "portmanager", str(REGISTRY)], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "  instance 1  broker_port        9192          (kafka-development-1)" in out.stdout.splitlines()
+    assert "  instance 0  server_port        8090         -> container 8080  (argocd)" in out.stdout.splitlines()
+    out = subprocess.run([sys.executable, "-m", "portmanager", "/nonexistent.yaml"], env=env, capture_output=True, text=True)
+    assert out.returncode == 2 and "/nonexistent.yaml" in out.stderr

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import sys
 from typing import Optional
 
 from . import _lib
@@ -70,13 +71,35 @@ def install_log_bridge() -> None:
     _lib.lib.pm_set_log_callback(_CALLBACK, None)
     _installed = True
     sync_log_level()
+    _notify_manager()
 
 
 def uninstall_log_bridge() -> None:
-    """Restores the library's default sink (``portmanager: LEVEL: message`` lines on stderr)."""
+    """Restores the library's default sink (``portmanager: LEVEL: message`` lines on stderr).
+
+    The library's threshold (:func:`set_log_level`) then alone decides what is
+    logged, for remembered answers too.
+    """
     global _installed
     _lib.lib.pm_set_log_callback(_lib.pm_log_fn(), None)
     _installed = False
+    _notify_manager()
+
+
+def bridge_installed() -> bool:
+    """True while library messages go to the ``portmanager`` logger."""
+    return _installed
+
+
+def library_threshold() -> Optional[int]:
+    """The library threshold this module last set (None before the first)."""
+    return _threshold
+
+
+def _notify_manager() -> None:
+    manager = sys.modules.get(__package__ + ".manager")
+    if manager is not None:
+        manager._bridge_changed(_installed)
 
 
 def _wanted_threshold() -> int:

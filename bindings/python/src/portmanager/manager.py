@@ -45,8 +45,20 @@ _T = TypeVar("_T")
 _INT32_MIN = -(2**31)
 _INT32_MAX = 2**31 - 1
 _INFO = _log.LOG_INFO
-# Bound once: the fast path's only question to `logging`.
-_info_enabled = _log.logger.isEnabledFor
+# Bound once: the fast path's only question to `logging` (see _bridge_changed).
+_info_enabled: Callable[[int], bool] = _log.logger.isEnabledFor
+
+
+def _library_threshold_allows(level: int) -> bool:
+    """With the bridge uninstalled, the library's threshold alone decides what its sink gets."""
+    threshold = _log.library_threshold()
+    return threshold is not None and threshold <= level
+
+
+def _bridge_changed(installed: bool) -> None:
+    """Called by the log bridge: who decides whether a remembered allocation is logged."""
+    global _info_enabled
+    _info_enabled = _log.logger.isEnabledFor if installed else _library_threshold_allows
 _pm_get_port = _lib.lib.pm_get_port
 
 PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
@@ -424,6 +436,12 @@ class PortManager:
         :func:`_allocation_line`, which a test holds equal to the library's
         text for every allocation; later calls only hand it to ``logging``.
         """
+        if not _log.bridge_installed():
+            # The library's own sink: let the library log it.
+            first, last = c_uint16(), c_uint16()
+            self._call(_lib.lib.pm_get_port_range, _text(service, "service"), instance,
+                       _text(port_type, "port_type"), byref(first), byref(last))
+            return
         key = (service, instance, port_type)
         line = self._lines.get(key)
         if line is None:
