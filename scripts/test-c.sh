@@ -120,7 +120,7 @@ run_memcheck() {
     fail "valgrind is not installed (apt-get install valgrind)"
     return 1
   fi
-  [ -x "$out/ffi_suite" ] || build_ffi || return 1
+  build_ffi || return 1
   local log="$out/memcheck.log"
   valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite,indirect \
     --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
