@@ -90,7 +90,8 @@ typedef enum pm_status {
     PM_ERR_INSTANCE_OUT_OF_RANGE = 8, /**< instance_id outside 0..max_instances-1. */
     PM_ERR_BUFFER_TOO_SMALL = 9,      /**< The result does not fit; `*needed` tells what does. */
     PM_ERR_PROBE_FAILED = 10,         /**< Port availability cannot be determined (permission, address family, host). */
-    PM_ERR_UNKNOWN_ENVIRONMENT = 11   /**< The registry defines no environment of that name. */
+    PM_ERR_UNKNOWN_ENVIRONMENT = 11,  /**< The registry defines no environment of that name. */
+    PM_ERR_LEASED = 12                /**< The instance (or every instance) is leased by another holder. */
 } pm_status;
 
 /**
@@ -377,6 +378,60 @@ PM_API pm_status pm_analysis_finding(const pm_analysis *analysis, size_t index, 
  * location, message, suggestion, host ports and members. Output protocol above.
  */
 PM_API pm_status pm_analysis_json(const pm_analysis *analysis, char *buffer, size_t capacity, size_t *needed);
+
+/* ------------------------------------------------------------------ leases */
+/*
+ * Leases keep two processes from starting the same instance. A lease holds
+ * every host port of one instance (each port of a range too) with an flock(2)
+ * on a lock file per port, port-NNNNN.lock, in the lease directory
+ * ($PORTMANAGER_LEASE_DIR, default /tmp/portmanager-leases, created
+ * world-writable and sticky like /tmp). Locking by port means registries that
+ * name services differently still cannot hand out the same port. The kernel
+ * drops the locks when the lease is released or the process exits or crashes,
+ * so a lease is never left stale. Each lock file records the holder
+ * ("pid=N service=S instance=I"), which a refused caller's message quotes.
+ */
+
+/** A held lease. Opaque. Release it with pm_lease_release(). */
+typedef struct pm_lease pm_lease;
+
+/** Flags for pm_lease_acquire(). */
+typedef enum pm_lease_flags {
+    PM_LEASE_DEFAULT = 0,
+    /** Do not also require every port to be bindable on 127.0.0.1 right now.
+        Without this flag, an instance whose ports a process without a lease has
+        bound is refused (or skipped); ports that cannot be checked never block. */
+    PM_LEASE_NO_PROBE = 1
+} pm_lease_flags;
+
+/**
+ * Leases one instance of a service for the calling process.
+ *
+ * registry, service, out: required.
+ * instance_id: the instance to lease, or -1 for the lowest free one.
+ * directory:   the lease directory, or NULL for the default above.
+ * flags:       PM_LEASE_DEFAULT or PM_LEASE_NO_PROBE; other bits are PM_ERR_INVALID_ARGUMENT.
+ * out:         receives the lease; release it with pm_lease_release().
+ *
+ * Returns PM_OK, PM_ERR_LEASED (the instance, or with -1 every instance, is
+ * taken; the message names the port and its holder), PM_ERR_UNKNOWN_SERVICE,
+ * PM_ERR_INSTANCE_OUT_OF_RANGE, PM_ERR_INVALID_ARGUMENT or PM_ERR_IO (the
+ * directory or a lock file cannot be used; the message names the path).
+ */
+PM_API pm_status pm_lease_acquire(const pm_registry *registry, const char *service, int32_t instance_id,
+                                  const char *directory, int32_t flags, pm_lease **out);
+
+/** The instance a lease holds, into *out_instance (required). */
+PM_API pm_status pm_lease_instance(const pm_lease *lease, int32_t *out_instance);
+
+/**
+ * The host ports a lease holds, ascending (a range contributes each port).
+ * Output protocol above, counting uint16_t elements.
+ */
+PM_API pm_status pm_lease_ports(const pm_lease *lease, uint16_t *ports, size_t capacity, size_t *needed);
+
+/** Releases a lease: its ports are free for others at once. NULL is a no-op. */
+PM_API void pm_lease_release(pm_lease *lease);
 
 #ifdef __cplusplus
 }

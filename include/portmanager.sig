@@ -64,3 +64,9 @@ pm_analysis_free void ptr
 pm_analysis_count status ptr ptr ptr ptr
 pm_analysis_finding status ptr size ptr ptr size ptr
 pm_analysis_json status ptr ptr size ptr
+
+# leases
+pm_lease_acquire status ptr str i32 str i32 ptr
+pm_lease_instance status ptr ptr
+pm_lease_ports status ptr ptr size ptr
+pm_lease_release void ptr

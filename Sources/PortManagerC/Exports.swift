@@ -43,6 +43,7 @@ public func pm_status_str(_ status: Int32) -> CString {
     case 9: return staticCString("PM_ERR_BUFFER_TOO_SMALL")
     case 10: return staticCString("PM_ERR_PROBE_FAILED")
     case 11: return staticCString("PM_ERR_UNKNOWN_ENVIRONMENT")
+    case 12: return staticCString("PM_ERR_LEASED")
     default: return staticCString("PM_ERR_UNKNOWN_STATUS")
     }
 }
@@ -56,14 +57,19 @@ public func pm_last_error() -> CString { LastError.get() }
 /// See portmanager.h.
 @_cdecl("pm_registry_open")
 public func pm_registry_open(_ path: CString?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    pm_registry_open_env(path, nil, out)
+    openRegistry("pm_registry_open", path, nil, out)
 }
 
 /// See portmanager.h.
 @_cdecl("pm_registry_open_env")
 public func pm_registry_open_env(_ path: CString?, _ environment: CString?,
                                  _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    guard let out else { return missing("pm_registry_open", "out") }
+    openRegistry("pm_registry_open_env", path, environment, out)
+}
+
+private func openRegistry(_ function: StaticString, _ path: CString?, _ environment: CString?,
+                          _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let out else { return missing(function, "out") }
     return guarded {
         let registry = try Registry.open(path: path.map(text), environment: environment.map(text))
         out.pointee = OpaquePointer(Unmanaged.passRetained(RegistryHandle(registry)).toOpaque())

@@ -220,6 +220,16 @@ int ff_analysis_json(const void *analysis, char *buffer, size_t capacity, size_t
     return ff_status(CALL("pm_analysis_json", &analysis, &buffer, &capacity, &needed));
 }
 
+int ff_lease_acquire(const void *registry, const char *service, int32_t instance, const char *directory, int32_t flags,
+                     void **out) {
+    return ff_status(CALL("pm_lease_acquire", &registry, &service, &instance, &directory, &flags, &out));
+}
+int ff_lease_instance(const void *lease, int32_t *out) { return ff_status(CALL("pm_lease_instance", &lease, &out)); }
+int ff_lease_ports(const void *lease, uint16_t *ports, size_t capacity, size_t *needed) {
+    return ff_status(CALL("pm_lease_ports", &lease, &ports, &capacity, &needed));
+}
+void ff_lease_release(void *lease) { (void)CALL("pm_lease_release", &lease); }
+
 int ff_status_value(const char *name) {
     for (int v = 0; v < 64; v++)
         if (strcmp(ff_status_str(v), name) == 0) return v;

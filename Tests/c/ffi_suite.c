@@ -28,6 +28,7 @@
 #define SENTINEL16 ((uint16_t)0xBEEF)
 #define SENTINEL32 ((int32_t)-777)
 #define SENTINELZ ((size_t)0xDEADBEEF)
+#define SENTINELP ((void *)(uintptr_t)0xFEEDFACE)
 
 static const char *registry_path;
 static char workdir[PATH_MAX];
@@ -86,6 +87,7 @@ static void test_status_strings(void) {
         {PM_ERR_BUFFER_TOO_SMALL, "PM_ERR_BUFFER_TOO_SMALL"},
         {PM_ERR_PROBE_FAILED, "PM_ERR_PROBE_FAILED"},
         {PM_ERR_UNKNOWN_ENVIRONMENT, "PM_ERR_UNKNOWN_ENVIRONMENT"},
+        {PM_ERR_LEASED, "PM_ERR_LEASED"},
     };
     int n = (int)(sizeof known / sizeof known[0]);
     for (int i = 0; i < n; i++) {
@@ -939,6 +941,89 @@ static void *thread_main(void *arg) {
     return NULL;
 }
 
+/* Leases: two claims on one instance conflict (flock locks belong to the open
+   file, so this holds within one process as across processes). */
+static void test_leases(void) {
+    static const char yaml[] = "svc:\n  a_port: 43000\n  r_port: \"43050-43051\"\n  max_instances: 2\n";
+    void *r = NULL;
+    int s = ff_registry_open_string(yaml, strlen(yaml), "lease.yaml", &r);
+    if (!CHECK(s == PM_OK, "open lease registry: %s %s", ff_status_str(s), ff_last_error())) return;
+    char dir[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/leases", tmpdir);
+
+    void *a = NULL, *b = NULL, *c = SENTINELP;
+    s = ff_lease_acquire(r, "svc", -1, dir, PM_LEASE_DEFAULT, &a);
+    CHECK(s == PM_OK && a != NULL, "pm_lease_acquire(svc, -1): %s %s", ff_status_str(s), ff_last_error());
+    s = ff_lease_acquire(r, "svc", -1, dir, PM_LEASE_NO_PROBE, &b);
+    CHECK(s == PM_OK && b != NULL, "second pm_lease_acquire(svc, -1): %s %s", ff_status_str(s), ff_last_error());
+    int32_t ia = -7, ib = -7;
+    CHECK(ff_lease_instance(a, &ia) == PM_OK && ia == 0, "first lease holds instance %d, expected 0", ia);
+    CHECK(ff_lease_instance(b, &ib) == PM_OK && ib == 1, "second lease holds instance %d, expected 1", ib);
+
+    uint16_t ports[8];
+    for (int i = 0; i < 8; i++) ports[i] = SENTINEL16;
+    size_t needed = SENTINELZ;
+    s = ff_lease_ports(b, ports, 2, &needed);
+    CHECK(s == PM_ERR_BUFFER_TOO_SMALL && needed == 3 && ports[0] == SENTINEL16,
+          "pm_lease_ports(capacity 2): %s needed %zu", ff_status_str(s), needed);
+    s = ff_lease_ports(b, ports, 8, &needed);
+    CHECK(s == PM_OK && needed == 3 && ports[0] == 43100 && ports[1] == 43150 && ports[2] == 43151,
+          "pm_lease_ports = %s [%u %u %u]", ff_status_str(s), ports[0], ports[1], ports[2]);
+
+    s = ff_lease_acquire(r, "svc", -1, dir, PM_LEASE_DEFAULT, &c);
+    CHECK(s == PM_ERR_LEASED && c == SENTINELP && contains(ff_last_error(), "all 2 instances are taken"),
+          "third pm_lease_acquire: %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_lease_acquire(r, "svc", 1, dir, PM_LEASE_DEFAULT, &c);
+    CHECK(s == PM_ERR_LEASED && c == SENTINELP && contains(ff_last_error(), "port 43100 is leased by pid="),
+          "pm_lease_acquire(held instance 1): %s '%s'", ff_status_str(s), ff_last_error());
+    ff_lease_release(b);
+    s = ff_lease_acquire(r, "svc", 1, dir, PM_LEASE_DEFAULT, &c);
+    CHECK(s == PM_OK && c != SENTINELP, "pm_lease_acquire after release: %s '%s'", ff_status_str(s), ff_last_error());
+    ff_lease_release(c);
+
+    c = SENTINELP;
+    s = ff_lease_acquire(r, "svc", 2, dir, PM_LEASE_DEFAULT, &c);
+    CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE && c == SENTINELP, "pm_lease_acquire(instance 2): %s", ff_status_str(s));
+    s = ff_lease_acquire(r, "svc", -2, dir, PM_LEASE_DEFAULT, &c);
+    CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE, "pm_lease_acquire(instance -2): %s", ff_status_str(s));
+    s = ff_lease_acquire(r, "sv", -1, dir, PM_LEASE_DEFAULT, &c);
+    CHECK(s == PM_ERR_UNKNOWN_SERVICE, "pm_lease_acquire(sv): %s", ff_status_str(s));
+    s = ff_lease_acquire(r, "svc", -1, dir, 6, &c);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "flags"), "pm_lease_acquire(flags 6): %s '%s'",
+          ff_status_str(s), ff_last_error());
+    s = ff_lease_acquire(r, "svc", -1, "/proc/no-leases-here", PM_LEASE_DEFAULT, &c);
+    CHECK(s == PM_ERR_IO && contains(ff_last_error(), "/proc/no-leases-here"), "pm_lease_acquire(bad dir): %s '%s'",
+          ff_status_str(s), ff_last_error());
+    s = ff_lease_acquire(NULL, "svc", -1, dir, PM_LEASE_DEFAULT, &c);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "registry"), "pm_lease_acquire(NULL registry): %s",
+          ff_status_str(s));
+    s = ff_lease_acquire(r, NULL, -1, dir, PM_LEASE_DEFAULT, &c);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "service"), "pm_lease_acquire(NULL service): %s",
+          ff_status_str(s));
+    s = ff_lease_acquire(r, "svc", -1, dir, PM_LEASE_DEFAULT, NULL);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "out"), "pm_lease_acquire(NULL out): %s",
+          ff_status_str(s));
+    CHECK(c == SENTINELP, "failed pm_lease_acquire calls wrote *out");
+    int32_t untouched = -7;
+    s = ff_lease_instance(NULL, &untouched);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && untouched == -7, "pm_lease_instance(NULL): %s", ff_status_str(s));
+    s = ff_lease_instance(a, NULL);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_lease_instance(out NULL): %s", ff_status_str(s));
+    s = ff_lease_ports(NULL, ports, 8, &needed);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_lease_ports(NULL): %s", ff_status_str(s));
+    ff_lease_release(NULL);
+    ff_lease_release(a);
+    ff_registry_close(r);
+
+    char path[PATH_MAX + 64];
+    const int held[] = {43000, 43050, 43051, 43100, 43150, 43151};
+    for (size_t i = 0; i < sizeof held / sizeof held[0]; i++) {
+        snprintf(path, sizeof path, "%s/port-%d.lock", dir, held[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 static void test_threads(void *r) {
     ff_get_port(r, "main-thread-service", 0, "port", NULL);
     char mine[256];
@@ -1008,6 +1093,7 @@ int main(int argc, char **argv) {
     test_probe();
     test_logging(r);
     test_analysis(r);
+    test_leases();
     test_threads(r);
     ff_registry_close(r);
 
