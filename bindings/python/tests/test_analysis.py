@@ -12,7 +12,7 @@ COLLIDING = "a1:\n  port: 5000\nb1:\n  port: 5100\n"
 def test_the_shipped_registry_is_conflict_free(pm: portmanager.PortManager) -> None:
     analysis = pm.analyze(ephemeral_range=None)
     assert analysis.conflict_free and analysis.errors == 0
-    assert analysis.count == len(analysis.findings) == analysis.errors + analysis.warnings + sum(
+    assert analysis.total == len(analysis.findings) == analysis.errors + analysis.warnings + sum(
         f.severity == "note" for f in analysis.findings)
     report = analysis.to_dict()
     assert report["errors"] == 0 and report["source"] == pm.source
@@ -22,7 +22,7 @@ def test_a_collision_is_an_error_with_location_and_fix() -> None:
     with portmanager.PortManager.from_yaml(COLLIDING, source="c.yaml") as pm:
         analysis = pm.analyze(ephemeral_range=(40000, 50000), reserved_ports="")
     assert not analysis.conflict_free
-    assert (analysis.count, analysis.errors, analysis.warnings) == (1, 1, 0)
+    assert (analysis.total, analysis.errors, analysis.warnings) == (1, 1, 0)
     finding = analysis.findings[0]
     assert finding.severity == "error"
     assert finding.text.startswith("c.yaml:4:3: error: ") and "5100" in finding.text and "; fix: " in finding.text

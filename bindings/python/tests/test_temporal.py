@@ -34,7 +34,11 @@ def default_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def run_activity(params: Dict[str, Any]) -> Dict[str, Any]:
-    return asyncio.run(ActivityEnvironment().run(start_kafka_activity, params))
+    async def run() -> Dict[str, Any]:
+        # Made inside the loop: on Python 3.9 the environment needs a running one.
+        return await ActivityEnvironment().run(start_kafka_activity, params)
+
+    return asyncio.run(run())
 
 
 @pytest.mark.parametrize(

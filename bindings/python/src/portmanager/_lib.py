@@ -206,7 +206,7 @@ def _last_error_raw(library: ctypes.CDLL) -> Callable[[], bytes]:
     function = library.pm_last_error
     function.restype = c_char_p
     function.argtypes = ()
-    return function  # type: ignore[no-any-return]
+    return function
 
 
 #: Header functions the loaded library does not export (empty unless it is stale).

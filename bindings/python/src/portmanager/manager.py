@@ -98,8 +98,8 @@ class PortDefinition(NamedTuple):
     service: str
     name: str
     base: int
-    #: 1 for a single port, the width of a range otherwise.
-    count: int
+    #: 1 for a single port, the width of a range otherwise (``pm_port_definition``'s count).
+    width: int
     #: The fixed container port, or ``None`` when it equals the host port.
     container_port: Optional[int]
 
@@ -129,7 +129,8 @@ class Finding(NamedTuple):
 class Analysis(NamedTuple):
     """A whole-registry analysis (``pm_analyze``): collisions, bad offsets, risky ports."""
 
-    count: int
+    #: How many findings (``pm_analysis_count``'s count).
+    total: int
     errors: int
     warnings: int
     #: Ordered by source location, then severity.
@@ -455,11 +456,11 @@ class PortManager:
         host = definition.base + instance * info.increment + offset
         container = host if definition.container_port is None else definition.container_port
         return _allocation_line(
-            info.name, instance, definition.name, host, host + definition.count - 1, container,
+            info.name, instance, definition.name, host, host + definition.width - 1, container,
             definition.base, info.increment,
         )
 
-    def _allocating(self, function: Callable[..., int], service: bytes, instance: int, *rest: Any) -> None:
+    def _allocating(self, function: Callable[..., Any], service: bytes, instance: int, *rest: Any) -> None:
         """Calls an instance-taking function; reports an instance beyond int32 with its real value."""
         if _info_enabled(_INFO):
             _log.ensure_info_threshold()
@@ -485,7 +486,7 @@ class PortManager:
             result = self._memo[key] = (first.value, last.value)
         elif _info_enabled(_INFO):
             self._log_allocation(service, instance, port_type)
-        return result  # type: ignore[no-any-return]
+        return result
 
     def get_ports(self, service: str, instance_id: int = 0) -> Dict[str, int]:
         """Every host port of one instance, ``{port_type: port}`` in file order. Each is logged."""
@@ -522,7 +523,7 @@ class PortManager:
             out = c_uint16()
             self._allocating(_lib.lib.pm_get_container_port, name, instance, port_name, byref(out))
             port = self._memo[key] = out.value
-        return port  # type: ignore[no-any-return]
+        return port
 
     # ------------------------------------------------------------ names
 
@@ -547,7 +548,7 @@ class PortManager:
 
             self._allocating(read, name, instance)
             text = self._memo[key] = result[0]
-        return text  # type: ignore[no-any-return]
+        return text
 
     # --------------------------------------------------------- registry
 
@@ -578,7 +579,7 @@ class PortManager:
                 return ServiceInfo(service, increment.value, max_instances.value, ports)
 
             info = self._memo[key] = self._call(read)
-        return info  # type: ignore[no-any-return]
+        return info
 
     def port_definition(self, service: str, port_type: str = "port") -> PortDefinition:
         """A port's instance-0 definition: base, count (range width) and fixed container port."""
@@ -592,7 +593,7 @@ class PortManager:
             definition = self._memo[key] = PortDefinition(
                 service, port_type, base.value, count.value, container.value or None
             )
-        return definition  # type: ignore[no-any-return]
+        return definition
 
     @property
     def source(self) -> str:
@@ -602,7 +603,7 @@ class PortManager:
             source = self._memo[("source",)] = self._call(
                 lambda handle: _lib.read_string(_lib.lib.pm_registry_source, handle)
             )
-        return source  # type: ignore[no-any-return]
+        return source
 
     @property
     def environment(self) -> Environment:
@@ -611,7 +612,7 @@ class PortManager:
         if environment is None:
             name, offset = self._call(_lib.registry_environment)
             environment = self._memo[("environment",)] = Environment(name or None, offset)
-        return environment  # type: ignore[no-any-return]
+        return environment
 
     def allocations(self) -> Iterator[Allocation]:
         """Every port of every instance of every service, in file order: the data behind a summary.
@@ -628,8 +629,8 @@ class PortManager:
                     host = d.base + instance * info.increment + offset
                     container = host if d.container_port is None else d.container_port
                     yield Allocation(
-                        service, instance, d.name, host, host + d.count - 1,
-                        container, container + d.count - 1, d.base, info.increment,
+                        service, instance, d.name, host, host + d.width - 1,
+                        container, container + d.width - 1, d.base, info.increment,
                     )
 
     # --------------------------------------------------------- analysis
