@@ -25,6 +25,7 @@ ALL = [
     (portmanager.BufferTooSmallError, 9, None),
     (portmanager.ProbeFailedError, 10, None),
     (portmanager.UnknownEnvironmentError, 11, None),
+    (portmanager.LeasedError, 12, None),
 ]
 
 
@@ -197,3 +198,11 @@ def test_errors_pickle_and_repr() -> None:
     assert repr(error) == "UnknownPortError(7, \"service 'kafka' has no port named 'x'\")"
     assert error.status_name == "PM_ERR_UNKNOWN_PORT"
     assert type(portmanager.errors.error_for_status(99, "m")) is portmanager.PortManagerError
+
+
+def test_leased(tmp_path: Path) -> None:
+    with portmanager.PortManager(REGISTRY) as first, portmanager.PortManager(REGISTRY) as second:
+        with first.lease("mongodb", 3, directory=tmp_path, probe=False):
+            error = raised(lambda: second.lease("mongodb", 3, directory=tmp_path, probe=False))
+    assert type(error) is portmanager.LeasedError and error.status == 12
+    assert "27317" in str(error) and "instance 3" in str(error) and f"pid={__import__('os').getpid()}" in str(error)

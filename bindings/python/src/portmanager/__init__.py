@@ -42,6 +42,7 @@ from .errors import (
     RegistryIOError,
     RegistryNotFoundError,
     RegistryParseError,
+    LeasedError,
     UnknownEnvironmentError,
     UnknownPortError,
     UnknownServiceError,
@@ -51,6 +52,7 @@ from .manager import (
     Allocation,
     Analysis,
     Finding,
+    Lease,
     Environment,
     PortDefinition,
     PortManager,
@@ -70,6 +72,7 @@ __all__ = [
     "Environment",
     "Analysis",
     "Finding",
+    "Lease",
     "SEVERITIES",
     "library_version",
     "library_version_number",
@@ -100,6 +103,7 @@ __all__ = [
     "BufferTooSmallError",
     "ProbeFailedError",
     "UnknownEnvironmentError",
+    "LeasedError",
     "LibraryLoadError",
 ]
 

@@ -30,6 +30,7 @@ __all__ = [
     "BufferTooSmallError",
     "ProbeFailedError",
     "UnknownEnvironmentError",
+    "LeasedError",
     "LibraryLoadError",
     "error_for_status",
     "STATUS_NAMES",
@@ -49,6 +50,7 @@ STATUS_NAMES: Dict[int, str] = {
     9: "PM_ERR_BUFFER_TOO_SMALL",
     10: "PM_ERR_PROBE_FAILED",
     11: "PM_ERR_UNKNOWN_ENVIRONMENT",
+    12: "PM_ERR_LEASED",
 }
 
 
@@ -154,6 +156,15 @@ class UnknownEnvironmentError(PortManagerError):
     STATUS = 11
 
 
+class LeasedError(PortManagerError):
+    """``PM_ERR_LEASED`` (12): the instance (or every instance) is leased by another holder.
+
+    The message names the port and its holder (``pid=N service=S instance=I``).
+    """
+
+    STATUS = 12
+
+
 class LibraryLoadError(ImportError):
     """libportmanager could not be found or loaded, or its ABI is not the one this package expects.
 
@@ -175,6 +186,7 @@ _BY_STATUS: Dict[int, Type[PortManagerError]] = {
         BufferTooSmallError,
         ProbeFailedError,
         UnknownEnvironmentError,
+        LeasedError,
     )
     if cls.STATUS is not None
 }

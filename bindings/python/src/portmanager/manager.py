@@ -39,6 +39,8 @@ __all__ = [
     "Analysis",
     "Finding",
     "SEVERITIES",
+    "Lease",
+    "LEASE_NO_PROBE",
 ]
 
 _T = TypeVar("_T")
@@ -678,11 +680,122 @@ class PortManager:
 
         return self._call(run)
 
+    # ----------------------------------------------------------- leases
+
+    def lease(
+        self,
+        service: str,
+        instance_id: Optional[int] = None,
+        directory: Optional[PathArg] = None,
+        probe: bool = True,
+    ) -> "Lease":
+        """Leases one instance of a service for this process (``pm_lease_acquire``).
+
+        A lease holds every host port of the instance with a lock file per
+        port, so no other process (using this library) starts the same
+        instance until it is released; the kernel drops it if the process dies.
+
+        Args:
+            service: the service.
+            instance_id: the instance to lease, or ``None`` for the lowest free one.
+            directory: the lease directory; ``None`` for ``$PORTMANAGER_LEASE_DIR``,
+                else /tmp/portmanager-leases.
+            probe: also require every port to be bindable on 127.0.0.1 now
+                (``False`` sets ``PM_LEASE_NO_PROBE``).
+
+        Returns:
+            a :class:`Lease`; release it with ``release()`` or a ``with`` block.
+
+        Raises:
+            LeasedError: the instance (or every instance) is taken; the message names the holder.
+            UnknownServiceError, InstanceOutOfRangeError, InvalidArgumentError,
+            RegistryIOError (the directory or a lock file cannot be used).
+        """
+        name = _text(service, "service")
+        instance = -1 if instance_id is None else _integer(instance_id, "instance_id")
+        folder: Optional[bytes] = None
+        if directory is not None:
+            try:
+                folder = os.fsencode(directory)
+            except TypeError:
+                raise TypeError(
+                    f"directory must be a str, bytes or os.PathLike, not {type(directory).__name__}"
+                ) from None
+            if b"\0" in folder:
+                raise InvalidArgumentError(1, f"directory {directory!r} contains a NUL character")
+        flags = 0 if probe else LEASE_NO_PROBE
+        out = c_void_p()
+        if instance == -1:
+            self._call(_lib.lib.pm_lease_acquire, name, -1, folder, flags, byref(out))
+        else:
+            self._allocating(_lib.lib.pm_lease_acquire, name, instance, folder, flags, byref(out))
+        return Lease(service, out.value, self._handle)
+
     # ------------------------------------------------------------ probe
 
     def is_port_available(self, port: int, host: str = "127.0.0.1") -> bool:
         """Whether a TCP port can be bound on ``host`` right now; see :func:`is_port_available`."""
         return is_port_available(port, host)
+
+
+#: ``PM_LEASE_NO_PROBE``: lease without checking that the ports are bindable now.
+LEASE_NO_PROBE = 1
+
+
+class Lease:
+    """A held lease on one instance of a service (see :meth:`PortManager.lease`).
+
+    Release it with :meth:`release` (or :meth:`close`, or a ``with`` block); a
+    lease that is garbage-collected, or still held at interpreter exit, is
+    released then. The registry it came from stays open until it is released.
+    """
+
+    def __init__(self, service: str, pointer: Optional[int], registry: _Handle) -> None:
+        assert pointer, "the library returned PM_OK without a lease"
+        self._pointer: Optional[int] = pointer
+        self._lock = threading.Lock()
+        #: The leased service.
+        self.service: str = service
+        try:
+            # Keeps the registry from being freed under the lease.
+            registry.acquire()
+        except BaseException:
+            _lib.lib.pm_lease_release(pointer)
+            raise
+        self._finalizer = weakref.finalize(self, Lease._release, pointer, registry)
+        instance = c_int32()
+        _lib.lib.pm_lease_instance(pointer, byref(instance))
+        #: The leased instance.
+        self.instance: int = instance.value
+        #: Every host port it holds, ascending (each port of a range).
+        self.ports: Tuple[int, ...] = tuple(_lib.read_ports(_lib.lib.pm_lease_ports, pointer))
+
+    @staticmethod
+    def _release(pointer: int, registry: _Handle) -> None:
+        _lib.lib.pm_lease_release(pointer)
+        registry.release()
+
+    @property
+    def released(self) -> bool:
+        """True once the lease was released."""
+        return not self._finalizer.alive
+
+    def release(self) -> None:
+        """Releases the lease: its ports are free for others at once. Releasing again does nothing."""
+        with self._lock:
+            self._finalizer()
+
+    close = release
+
+    def __enter__(self) -> "Lease":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.release()
+
+    def __repr__(self) -> str:
+        state = "released" if self.released else "held"
+        return f"<Lease {self.service} instance={self.instance} ports={list(self.ports)} {state}>"
 
 
 def _read_analysis(analysis: Optional[int]) -> Analysis:
