@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# get_port through the Python binding against the seed's pure-Python design,
+# measured in the same run; prints ns per call and ratios (see bench_get_port.py).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+exec python3 benchmarks/python/bench_get_port.py "$@"
