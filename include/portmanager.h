@@ -383,7 +383,7 @@ PM_API pm_status pm_analysis_json(const pm_analysis *analysis, char *buffer, siz
 /*
  * Leases keep two processes from starting the same instance. A lease holds
  * every host port of one instance (each port of a range too) with an flock(2)
- * on a lock file per port, port-NNNNN.lock, in the lease directory
+ * on a lock file per port, port-PORT.lock (port-9192.lock), in the lease directory
  * ($PORTMANAGER_LEASE_DIR, default /tmp/portmanager-leases, created
  * world-writable and sticky like /tmp). Locking by port means registries that
  * name services differently still cannot hand out the same port. The kernel
