@@ -6,7 +6,7 @@ import PortManagerCore
 /// A claim on every host port of one service instance, shared by all processes
 /// on the host, so that two orchestrators never start the same instance.
 ///
-/// Each host port is a lock file, `port-PORT.lock (port-9192.lock)`, in the lease directory
+/// Each host port is a lock file, `port-PORT.lock` (`port-9192.lock`), in the lease directory
 /// (`$PORTMANAGER_LEASE_DIR`, default `/tmp/portmanager-leases`), held with
 /// `flock(2)`. Locking by port rather than by service name means two registries
 /// that disagree about names still cannot hand out the same port. The kernel
