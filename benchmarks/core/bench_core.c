@@ -135,11 +135,35 @@ int main(int argc, char **argv) {
     });
     pm_registry_close(reg);
 
+    /* Hostile input: 1 MiB of printable junk and 1 MiB of random bytes must be
+       refused quickly (target: well within a second). */
+    static char junk[1 << 20], noise[1 << 20];
+    uint64_t x = 42;
+    for (size_t i = 0; i < sizeof junk; i++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        junk[i] = (char)(0x20 + x % 95);
+        noise[i] = (char)(1 + x % 255);
+    }
+    int refused = 1;
+    double junk_ns = BEST_OF(3, 5, {
+        pm_registry *r = NULL;
+        refused &= pm_registry_open_string(junk, sizeof junk, "junk", &r) != PM_OK;
+        pm_registry_close(r);
+    });
+    double noise_ns = BEST_OF(3, 5, {
+        pm_registry *r = NULL;
+        refused &= pm_registry_open_string(noise, sizeof noise, "noise", &r) != PM_OK;
+        pm_registry_close(r);
+    });
+    if (!refused) { fprintf(stderr, "junk was accepted\n"); return 1; }
+
     printf("benchmark                                   per call      baseline (same run)              ratio   target\n");
     printf("pm_get_port (shipped registry, hit)      %9.1f ns   %9.1f ns hand-written C lookup   %5.2fx   <= 100 ns\n", lib, base, lib / base);
     printf("pm_get_port (unknown service, error)     %9.1f ns\n", miss);
     printf("pm_registry_open_string (load+validate)  %9.1f us   %9.1f us libyaml bare parse      %5.2fx   <= 100 us\n", load_mem / 1e3, parse / 1e3, load_mem / parse);
     printf("pm_registry_open (file: read+load)       %9.1f us   %9.1f us libyaml bare parse      %5.2fx   <= 100 us\n", load_file / 1e3, parse / 1e3, load_file / parse);
+    printf("1 MiB printable junk refused in          %9.3f ms                                               target < 1000 ms\n", junk_ns / 1e6);
+    printf("1 MiB random bytes refused in            %9.3f ms                                               target < 1000 ms\n", noise_ns / 1e6);
     printf("RESULT get_port_ns=%.1f baseline_ns=%.1f load_us=%.2f load_file_us=%.2f libyaml_us=%.2f\n", lib, base, load_mem / 1e3, load_file / 1e3, parse / 1e3);
     return (int)(sink & 0);
 }
