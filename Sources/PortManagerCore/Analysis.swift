@@ -174,7 +174,7 @@ public struct Analysis: Sendable {
             (a.location.line, a.location.column, -a.severity.order, a.kind.order, a.occurrences.first?.first ?? 0)
                 < (b.location.line, b.location.column, -b.severity.order, b.kind.order, b.occurrences.first?.first ?? 0)
         }
-        var taken = AnalysisContext.FixState()
+        var taken = AnalysisContext.FixState(occupancy: context.coverage)
         for index in findings.indices {
             findings[index].fix = context.fix(for: findings[index], taken: &taken)
         }
@@ -357,6 +357,8 @@ extension FindingKind {
 /// `scenario * perScenario + slotStart[slot] + instance`.
 struct Lattice: Sendable {
     let service: [Int], port: [Int], base: [Int], width: [Int], increment: [Int], maxInstances: [Int]
+    /// Where each slot's port is defined, as one comparable number: line << 32 | column.
+    let position: [Int]
     /// First local point of each slot.
     let slotStart: [Int]
     /// The slot of each local point.
@@ -376,7 +378,7 @@ struct Lattice: Sendable {
 
     init(_ registry: Registry) throws {
         var service: [Int] = [], port: [Int] = [], base: [Int] = [], width: [Int] = [], increment: [Int] = []
-        var maxInstances: [Int] = [], slotStart: [Int] = []
+        var maxInstances: [Int] = [], slotStart: [Int] = [], position: [Int] = []
         var total = 0
         for (s, definition) in registry.services.enumerated() {
             guard definition.maxInstances >= 1, definition.increment >= 0 else {
@@ -393,6 +395,7 @@ struct Lattice: Sendable {
                 service.append(s); port.append(p); base.append(definition2.base); width.append(definition2.count)
                 increment.append(definition.increment); maxInstances.append(definition.maxInstances)
                 slotStart.append(total)
+                position.append(definition2.location.line << 32 | definition2.location.column)
                 total += definition.maxInstances
             }
         }
@@ -407,6 +410,7 @@ struct Lattice: Sendable {
         self.service = service; self.port = port; self.base = base; self.width = width
         self.increment = increment; self.maxInstances = maxInstances; self.slotStart = slotStart
         self.slotOfLocal = slotOfLocal
+        self.position = position
         // Environments with one offset are aliases of one scenario (`dev: 0` is
         // the same ports as no environment), named by the first of them.
         var offsets = [0]

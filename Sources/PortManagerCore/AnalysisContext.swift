@@ -77,10 +77,11 @@ final class AnalysisContext: Sendable {
         if scenarios.count > 1, let last = scenarios.max(), let environment = lattice.scenarioEnvironment[last] {
             return registry.environments[environment].location
         }
-        return scenarioSlots.map { slot -> SourceLocation in
-            let s = slot % lattice.slotCount
-            return registry.services[lattice.service[s]].ports[lattice.port[s]].location
-        }.max { ($0.line, $0.column) < ($1.line, $1.column) }!
+        var latest = scenarioSlots[0] % lattice.slotCount
+        for slot in scenarioSlots where lattice.position[slot % lattice.slotCount] > lattice.position[latest] {
+            latest = slot % lattice.slotCount
+        }
+        return registry.services[lattice.service[latest]].ports[lattice.port[latest]].location
     }
 
     // MARK: Messages
@@ -173,8 +174,13 @@ final class AnalysisContext: Sendable {
 
     /// What earlier fixes of one analysis took: the ports of moved slots, and their bases.
     struct FixState {
-        var ports = Set<Int>()
+        /// The lattice's coverage plus the ports of moves chosen so far.
+        var occupancy: [Int32]
         var moved: [Int: Int] = [:]
+        /// Per slot shape (increment, max_instances, width): the bases that
+        /// fitted when first asked, in port order. Occupancy only grows, so a
+        /// base that stops fitting never fits again and is dropped.
+        var candidates: [[Int]: [Int]] = [:]
     }
 
     /// Chooses the finding's fix. Bases chosen for earlier findings are in
@@ -190,8 +196,8 @@ final class AnalysisContext: Sendable {
             let member = finding.occurrences[0].members[0], s = slot(member)
             if let base = taken.moved[s] {
                 fix.moves = [(s, base)]
-            } else if finding.kind == .ephemeral || member.environment == nil, let base = freeBase(s, extra: taken.ports) {
-                for port in ports(of: s, base: base) { taken.ports.insert(port) }
+            } else if finding.kind == .ephemeral || member.environment == nil, let base = freeBase(s, state: &taken) {
+                for port in ports(of: s, base: base) { taken.occupancy[port + Lattice.shift] += 1 }
                 taken.moved[s] = base
                 fix.moves = [(s, base)]
             }
@@ -262,30 +268,31 @@ final class AnalysisContext: Sendable {
             let mine = occurrence.members.map { slot($0) }
             if Set(mine).count < mine.count { return nil }
         }
-        func location(_ s: Int) -> SourceLocation {
-            registry.services[lattice.service[s]].ports[lattice.port[s]].location
-        }
-        slots.sort { (location($0).line, location($0).column) > (location($1).line, location($1).column) }
+        slots.sort { lattice.position[$0] > lattice.position[$1] }
         var orders = [Array(slots.dropLast())]
         if slots.count == 2 { orders.append([slots[1]]) }
         for order in orders {
-            var state = taken
+            // Tentative: undone below when some slot of this order finds no base.
+            var inserted: [Int] = [], newlyMoved: [Int] = []
             var moves: [(slot: Int, base: Int)] = []
             for s in order {
                 // A slot an earlier fix moved is already verified free: reuse its base.
-                if let base = state.moved[s] {
+                if let base = taken.moved[s] {
                     moves.append((s, base))
                     continue
                 }
-                guard let base = freeBase(s, extra: state.ports) else { break }
-                for port in ports(of: s, base: base) { state.ports.insert(port) }
-                state.moved[s] = base
+                guard let base = freeBase(s, state: &taken) else { break }
+                for port in ports(of: s, base: base) {
+                    taken.occupancy[port + Lattice.shift] += 1
+                    inserted.append(port)
+                }
+                taken.moved[s] = base
+                newlyMoved.append(s)
                 moves.append((s, base))
             }
-            if moves.count == order.count {
-                taken = state
-                return moves
-            }
+            if moves.count == order.count { return moves }
+            for port in inserted { taken.occupancy[port + Lattice.shift] -= 1 }
+            for s in newlyMoved { taken.moved[s] = nil }
         }
         return nil
     }
@@ -325,44 +332,93 @@ final class AnalysisContext: Sendable {
     }
 
     /// The nearest base port for slot `s` (round numbers first) whose every
-    /// port, for every instance and scenario, is in 1024...65535, used by no
-    /// other lattice point nor `extra`, and outside the unreserved ephemeral
-    /// range. Nil when the slot collides with itself (moving cannot help) or no
-    /// base fits.
-    func freeBase(_ s: Int, extra: Set<Int>) -> Int? {
+    /// port, for every instance and scenario, is in 1024...65535, unoccupied in
+    /// `state.occupancy` (the lattice's coverage plus earlier fixes) once the
+    /// slot's own points leave, and outside the unreserved ephemeral range. Nil
+    /// when the slot collides with itself (moving cannot help) or no base fits.
+    ///
+    /// The bases that fit a slot's shape are found once per shape, by one scan
+    /// of the free ports; later calls only re-check those, so a dense lattice
+    /// with many findings costs O(findings + ports), not their product.
+    func freeBase(_ s: Int, state: inout FixState) -> Int? {
         let current = lattice.base[s]
-        var own: [Int: Int32] = [:]
-        for port in ports(of: s, base: current) { own[port, default: 0] += 1 }
-        if own.values.contains(where: { $0 > 1 }) { return nil }
+        let own = ports(of: s, base: current)
+        let sorted = own.sorted()
+        if zip(sorted, sorted.dropFirst()).contains(where: { $0 == $1 }) { return nil }
+        let increment = lattice.increment[s], width = lattice.width[s], count = lattice.maxInstances[s]
+        let offsets = lattice.offsets
         let unsafe = unsafeEphemeral
-        func fits(_ base: Int) -> Bool {
-            for offset in lattice.offsets {
-                for instance in 0..<lattice.maxInstances[s] {
-                    let start = base + instance * lattice.increment[s] + offset
-                    let end = start + lattice.width[s] - 1
+        func fits(_ base: Int, _ occupied: UnsafeBufferPointer<Int32>) -> Bool {
+            for offset in offsets {
+                for instance in 0..<count {
+                    let start = base + instance * increment + offset
+                    let end = start + width - 1
                     if start < 1024 || end > 65535 { return false }
                     for port in start...end {
-                        if coverage[port + Lattice.shift] - (own[port] ?? 0) != 0 || extra.contains(port) { return false }
+                        if occupied[port + Lattice.shift] != 0 { return false }
                         if let unsafe, unsafe[port] != unsafe[port - 1] { return false }
                     }
                 }
             }
             return true
         }
-        var low = 0, high = freePorts.count
-        while low < high {
-            let mid = (low + high) / 2
-            if freePorts[mid] < current { low = mid + 1 } else { high = mid }
-        }
-        for roundOnly in [true, false] {
-            for index in low..<freePorts.count where !roundOnly || freePorts[index] % 10 == 0 {
-                if fits(freePorts[index]) { return freePorts[index] }
+        let shape = [increment, count, width]
+        if state.candidates[shape] == nil {
+            // Sparse lattices: the nearest round free ports usually fit; try a
+            // few before scanning every free port for this shape.
+            for port in own { state.occupancy[port + Lattice.shift] -= 1 }
+            defer { for port in own { state.occupancy[port + Lattice.shift] += 1 } }
+            let quick: Int? = state.occupancy.withUnsafeBufferPointer { occupied in
+                var low = 0, high = freePorts.count
+                while low < high {
+                    let mid = (low + high) / 2
+                    if freePorts[mid] < current { low = mid + 1 } else { high = mid }
+                }
+                var tried = 0
+                for index in low..<freePorts.count where freePorts[index] % 10 == 0 {
+                    if fits(freePorts[index], occupied) { return freePorts[index] }
+                    tried += 1
+                    if tried == 32 { break }
+                }
+                return nil
             }
-            for index in stride(from: low - 1, through: 0, by: -1) where !roundOnly || freePorts[index] % 10 == 0 {
-                if fits(freePorts[index]) { return freePorts[index] }
+            if let quick { return quick }
+        }
+        if state.candidates[shape] == nil {
+            state.candidates[shape] = state.occupancy.withUnsafeBufferPointer { occupied in
+                freePorts.filter { fits($0, occupied) }
             }
         }
-        return nil
+        var list = state.candidates[shape]!
+        state.candidates[shape] = nil  // Edited in place below, without a copy.
+        defer { state.candidates[shape] = list }
+        for port in own { state.occupancy[port + Lattice.shift] -= 1 }
+        defer { for port in own { state.occupancy[port + Lattice.shift] += 1 } }
+        // Dead bases (occupied by others since: they stay so) are negated, then compacted.
+        var dead = 0
+        defer { if dead > 0 { list.removeAll { $0 < 0 } } }
+        return state.occupancy.withUnsafeBufferPointer { occupied -> Int? in
+            var low = 0, high = list.count
+            while low < high {
+                let mid = (low + high) / 2
+                if abs(list[mid]) < current { low = mid + 1 } else { high = mid }
+            }
+            func attempt(_ index: Int, roundOnly: Bool) -> Int? {
+                let base = list[index]
+                guard base > 0, !roundOnly || base % 10 == 0 else { return nil }
+                if fits(base, occupied) { return base }
+                list[index] = -base
+                dead += 1
+                return nil
+            }
+            for roundOnly in [true, false] {
+                for index in low..<list.count { if let base = attempt(index, roundOnly: roundOnly) { return base } }
+                for index in stride(from: low - 1, through: 0, by: -1) {
+                    if let base = attempt(index, roundOnly: roundOnly) { return base }
+                }
+            }
+            return nil
+        }
     }
 
     /// The offsets that keep the whole instance-0-based lattice in 1...65535.
