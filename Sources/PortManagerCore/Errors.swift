@@ -111,7 +111,9 @@ public enum PortManagerError: Error, Sendable, Hashable, CustomStringConvertible
         }
     }
 
-    /// A one-paragraph message that names the culprit.
+    /// A one-paragraph message that names the culprit. Names a caller passed in
+    /// are quoted with control characters escaped and cut at 64 characters, so
+    /// no argument can forge a line or flood a log.
     public var description: String {
         switch self {
         case .invalidArgument(let message):
@@ -128,23 +130,23 @@ public enum PortManagerError: Error, Sendable, Hashable, CustomStringConvertible
             return more == 0 ? first.description
                 : "\(first) (and \(more) more problem\(more == 1 ? "" : "s"))"
         case .unknownService(let name, let suggestion):
-            var text = "unknown service '\(name)'"
+            var text = "unknown service \(RegistryBuilder.quote(name))"
             if let suggestion { text += "; did you mean '\(suggestion)'?" }
             return text
         case .unknownPort(let service, let port, let available):
-            return "service '\(service)' has no port named '\(port)'; it has: "
+            return "service '\(service)' has no port named \(RegistryBuilder.quote(port)); it has: "
                 + available.joined(separator: ", ")
         case .instanceOutOfRange(let service, let instance, let maxInstances):
             return "instance \(instance) of service '\(service)' is out of range; allowed: 0..\(maxInstances - 1) (max_instances=\(maxInstances))"
         case .bufferTooSmall(let needed):
             return "buffer too small; \(needed) needed"
         case .probeFailed(let host, let port, let reason):
-            return "cannot check port \(port) on \(host): \(reason)"
+            return "cannot check port \(port) on \(RegistryBuilder.quote(host)): \(reason)"
         case .leased(let service, let instance, let reason):
             let subject = instance.map { "instance \($0) of service '\(service)'" } ?? "service '\(service)'"
             return "cannot lease \(subject): \(reason)"
         case .unknownEnvironment(let name, let available):
-            return "unknown environment '\(name)'; the registry defines: "
+            return "unknown environment \(RegistryBuilder.quote(name)); the registry defines: "
                 + (available.isEmpty ? "none" : available.joined(separator: ", "))
         }
     }

@@ -60,6 +60,15 @@ struct AllocationTests {
         }
     }
 
+    @Test func callerNamesCannotForgeOrFloodMessages() {
+        let forged = PortManagerError.unknownService("x\nport_manager_port_allocated service=evil", suggestion: nil).description
+        #expect(!forged.contains("\n") && forged.contains("x\\nport_manager"))
+        let huge = PortManagerError.unknownPort(service: "kafka", port: String(repeating: "p", count: 100_000),
+                                                available: ["broker_port"]).description
+        #expect(huge.count < 200)
+        #expect(huge.contains("ppp...'"))
+    }
+
     @Test func rangesMoveAsOneBlock() throws {
         let a = try registry.allocation("traefik", instance: 2, name: "entrypoint_port")
         #expect(a.hostPort == 31201 && a.hostPortLast == 31203)
