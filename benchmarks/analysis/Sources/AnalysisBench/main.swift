@@ -50,6 +50,65 @@ func synthetic(_ services: Int) -> Registry {
     return Registry(source: "synthetic.yaml", services: definitions)
 }
 
+/// FNV-1a over the UTF-8 of `text`.
+func fnv(_ text: String) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    return hash
+}
+
+/// A random registry with ranges, increments of any size and environments
+/// (some aliases, some colliding), for the digest mode.
+func randomRegistry(_ seed: UInt64) -> Registry {
+    var rng = LCG(state: seed)
+    var definitions: [ServiceDefinition] = []
+    var line = 1
+    for s in 0..<(1 + rng.next(60)) {
+        let max = 1 + rng.next(8)
+        let increment = rng.next(4) == 0 ? rng.next(3) : rng.next(200)
+        let location = SourceLocation(file: "r.yaml", line: line, column: 1)
+        line += 1
+        var ports: [PortDefinition] = []
+        for p in 0..<(1 + rng.next(3)) {
+            let width = rng.next(4) == 0 ? 2 + rng.next(5) : 1
+            ports.append(PortDefinition(name: "p\(p)_port", base: 500 + rng.next(3000), count: width,
+                                        location: SourceLocation(file: "r.yaml", line: line, column: 3)))
+            line += 1
+        }
+        definitions.append(ServiceDefinition(name: "s\(s)", ports: ports, increment: increment, maxInstances: max, location: location))
+    }
+    var environments: [EnvironmentDefinition] = []
+    for e in 0..<rng.next(4) {
+        let offset = rng.next(5) == 0 ? 0 : rng.next(3) == 0 ? 100 * (1 + rng.next(3)) : rng.next(40_000) - 5_000
+        environments.append(EnvironmentDefinition(name: "e\(e)", offset: offset, location: SourceLocation(file: "r.yaml", line: line, column: 3)))
+        line += 1
+    }
+    return Registry(source: "r.yaml", services: definitions, environments: environments)
+}
+
+// `AnalysisBench digest`: one FNV-1a hash of the JSON (messages, suggestions,
+// occurrences) per registry, synthetic and random, to check that a faster
+// analysis gives the same results as a slower one. Not timed.
+if CommandLine.arguments.dropFirst().first == "digest" {
+    let options = AnalysisOptions(ephemeralRange: 32768...60999, reservedPorts: PortSet([40000...40100]))
+    for services in [1_000, 10_000] where CommandLine.arguments.count < 3 {
+        let json = try! Analysis(registry: synthetic(services), options: options).json()
+        print("synthetic \(services): \(String(fnv(json), radix: 16)) (\(json.utf8.count) bytes)")
+    }
+    var all: UInt64 = 0
+    var kinds: [FindingKind: Int] = [:]
+    for seed in 1...500 {
+        let r = randomRegistry(UInt64(seed))
+        let low = 1000 + seed % 2000
+        let o = AnalysisOptions(ephemeralRange: low...(low + 400), reservedPorts: PortSet([(low + 10)...(low + 30)]))
+        let analysis = try! Analysis(registry: r, options: o)
+        for finding in analysis.findings { kinds[finding.kind, default: 0] += 1 }
+        all = (all ^ fnv(analysis.json())) &* 0x100_0000_01b3
+    }
+    print("random 1...500: \(String(all, radix: 16)) (findings: \(FindingKind.allCases.map { "\($0.rawValue) \(kinds[$0] ?? 0)" }.joined(separator: ", ")))")
+    exit(0)
+}
+
 let options = AnalysisOptions(ephemeralRange: 32768...60999)
 print("whole-lattice analysis, release build; best of 5 runs (best of 3 at 100k)")
 print("services  points     findings  analysis_ms  sort_ms  ratio  ns/point")
