@@ -210,9 +210,9 @@ public enum Naming {
     /// True when `name` is a valid Docker container or volume name:
     /// `[a-zA-Z0-9][a-zA-Z0-9_.-]+`, at most 253 bytes.
     public static func isValidDockerName(_ name: String) -> Bool {
-        let bytes = Array(name.utf8)
-        guard bytes.count >= 2, bytes.count <= 253, isAlnum(bytes[0]) else { return false }
-        return bytes.dropFirst().allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
+        let utf8 = name.utf8
+        guard utf8.count >= 2, utf8.count <= 253, let first = utf8.first, isAlnum(first) else { return false }
+        return utf8.dropFirst().allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
     }
 
     static func isAlnum(_ b: UInt8) -> Bool {

@@ -5,41 +5,67 @@ enum SelfCollision {
     struct Problem {
         let location: SourceLocation
         let message: String
+        /// The two ports (indices) and the instances at which they meet.
+        let ports: (Int, Int)
+        let instances: (Int, Int)
     }
 
-    /// Every colliding pair of the service's ports, once per pair, in O(n log n)
-    /// over the service's instances × ports.
+    /// Every colliding pair of the service's ports, once per pair, by arithmetic:
+    /// O(ports²), independent of max_instances, and allocation-free unless
+    /// something collides.
+    ///
+    /// Ports p and q of instances i and j overlap when the distance
+    /// `d = (base_q - base_p) + k * increment` (with `k = j - i`) lies in
+    /// `-(width_q - 1) ... width_p - 1`. So a collision exists when some integer
+    /// `k` in `-(max-1) ... max-1` (not 0 when p == q) falls in that window.
     static func find(in service: ServiceDefinition) -> [Problem] {
-        struct Span { let start: Int; let end: Int; let port: Int; let instance: Int }
-        var spans: [Span] = []
-        spans.reserveCapacity(service.ports.count * service.maxInstances)
-        for instance in 0..<service.maxInstances {
-            for (p, port) in service.ports.enumerated() {
-                let start = port.base + instance * service.increment
-                spans.append(Span(start: start, end: start + port.count - 1, port: p, instance: instance))
-            }
-        }
-        spans.sort { ($0.start, $0.port, $0.instance) < ($1.start, $1.port, $1.instance) }
-        var reported = [Bool](repeating: false, count: service.ports.count * service.ports.count)
         var problems: [Problem] = []
-        var reach: Span?
-        for span in spans {
-            if let open = reach, span.start <= open.end {
-                let (a, b) = (min(open.port, span.port), max(open.port, span.port))
-                if !reported[a * service.ports.count + b] {
-                    reported[a * service.ports.count + b] = true
-                    let first = service.ports[open.port], second = service.ports[span.port]
-                    let where1 = "\(RegistryBuilder.quote(first.name)) of instance \(open.instance) (\(text(open.start, open.end)))"
-                    let where2 = "\(RegistryBuilder.quote(second.name)) of instance \(span.instance) (\(text(span.start, span.end)))"
-                    let message = a == b
-                        ? "port \(where1) of service \(RegistryBuilder.quote(service.name)) overlaps its own instance \(span.instance) (\(text(span.start, span.end))): the range is \(first.count) ports wide but instance_increment is \(service.increment)"
-                        : "ports \(where1) and \(where2) of service \(RegistryBuilder.quote(service.name)) coincide; instance_increment \(service.increment) is too small for the distance between them"
-                    problems.append(Problem(location: service.ports[b].location, message: message))
-                }
+        let ports = service.ports, inc = service.increment, span = service.maxInstances - 1
+        for p in ports.indices {
+            for q in p..<ports.count {
+                guard let k = offset(ports[p], ports[q], increment: inc, span: span, samePort: p == q) else { continue }
+                let i = max(0, -k), j = i + k
+                problems.append(Problem(location: ports[q].location,
+                                        message: message(service, ports[p], i, ports[q], j),
+                                        ports: (p, q), instances: (i, j)))
             }
-            if reach == nil || span.end > reach!.end { reach = span }
         }
         return problems
+    }
+
+    /// The instance difference `k` closest to 0 at which the two ports overlap, if any.
+    private static func offset(_ a: PortDefinition, _ b: PortDefinition, increment: Int, span: Int,
+                               samePort: Bool) -> Int? {
+        let distance = b.base - a.base
+        let low = -(b.count - 1) - distance, high = (a.count - 1) - distance
+        var kLow: Int, kHigh: Int
+        if increment == 0 {
+            guard low <= 0 && 0 <= high else { return nil }
+            (kLow, kHigh) = (-span, span)
+        } else {
+            kLow = max(-span, ceilDiv(low, increment))
+            kHigh = min(span, floorDiv(high, increment))
+        }
+        guard kLow <= kHigh else { return nil }
+        if !samePort { return kLow > 0 ? kLow : (kHigh < 0 ? kHigh : 0) }
+        // One port against itself: instance i against instance i + k, k != 0.
+        if kHigh >= 1 { return max(1, kLow) }
+        if kLow <= -1 { return min(-1, kHigh) }
+        return nil
+    }
+
+    private static func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
+    private static func ceilDiv(_ a: Int, _ b: Int) -> Int { -floorDiv(-a, b) }
+
+    private static func message(_ service: ServiceDefinition, _ a: PortDefinition, _ i: Int,
+                                _ b: PortDefinition, _ j: Int) -> String {
+        let startA = a.base + i * service.increment, startB = b.base + j * service.increment
+        let where1 = "\(RegistryBuilder.quote(a.name)) of instance \(i) (\(text(startA, startA + a.count - 1)))"
+        let where2 = "\(RegistryBuilder.quote(b.name)) of instance \(j) (\(text(startB, startB + b.count - 1)))"
+        if a.name == b.name {
+            return "port \(where1) of service \(RegistryBuilder.quote(service.name)) overlaps its own instance \(j) (\(text(startB, startB + b.count - 1))): the range is \(a.count) ports wide but instance_increment is \(service.increment)"
+        }
+        return "ports \(where1) and \(where2) of service \(RegistryBuilder.quote(service.name)) coincide; instance_increment \(service.increment) is too small for the distance between them"
     }
 
     private static func text(_ start: Int, _ end: Int) -> String {
