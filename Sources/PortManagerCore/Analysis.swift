@@ -32,14 +32,58 @@ public struct Occurrence: Sendable, Hashable {
     public let first: Int
     /// The last host port concerned (equal to ``first`` unless ranges are involved).
     public let last: Int
+    /// The members, inline when one or two (nearly always), so an analysis
+    /// with many findings does not allocate an array per occurrence.
+    let storage: Storage
+
     /// The lattice points, sorted.
-    public let members: [LatticeMember]
+    public var members: [LatticeMember] {
+        switch storage {
+        case .one(let a): return [a]
+        case .two(let a, let b): return [a, b]
+        case .many(let all): return Array(all)
+        }
+    }
 
     /// Creates an occurrence.
     public init(first: Int, last: Int, members: [LatticeMember]) {
+        let storage: Storage
+        switch members.count {
+        case 1: storage = .one(members[0])
+        case 2: storage = .two(members[0], members[1])
+        default: storage = .many(members[...])
+        }
+        self.init(first: first, last: last, storage: storage)
+    }
+
+    init(first: Int, last: Int, storage: Storage) {
         self.first = first
         self.last = last
-        self.members = members
+        self.storage = storage
+    }
+
+    /// One form per member count (`many` for 0 or 3 and more), so equal member
+    /// lists are equal storage. `many` slices an array shared by the analysis.
+    enum Storage: Sendable, Hashable {
+        case one(LatticeMember)
+        case two(LatticeMember, LatticeMember)
+        case many(ArraySlice<LatticeMember>)
+
+        var count: Int {
+            switch self {
+            case .one: return 1
+            case .two: return 2
+            case .many(let all): return all.count
+            }
+        }
+
+        subscript(index: Int) -> LatticeMember {
+            switch self {
+            case .one(let a): return a
+            case .two(let a, let b): return index == 0 ? a : b
+            case .many(let all): return all[all.startIndex + index]
+            }
+        }
     }
 }
 
@@ -67,7 +111,7 @@ public struct Finding: Sendable {
     /// Every place the pattern happens, by host port.
     public let occurrences: [Occurrence]
     let context: AnalysisContext
-    /// The fix chosen for this finding (see ``AnalysisContext/fix(for:taken:)``).
+    /// The fix chosen for this finding (see ``AnalysisContext/fix(kind:_:taken:)``).
     var fix = Fix()
 
     /// A sentence naming the culprits, their instances and the host ports.
@@ -169,14 +213,32 @@ public struct Analysis: Sendable {
         let lattice = try Lattice(registry)
         let context = AnalysisContext(registry: registry, options: options, lattice: lattice)
         var findings = Analysis.collisions(lattice, context)
-        findings += Analysis.flags(lattice, context)
-        findings.sort { a, b in
-            (a.location.line, a.location.column, -a.severity.order, a.kind.order, a.occurrences.first?.first ?? 0)
-                < (b.location.line, b.location.column, -b.severity.order, b.kind.order, b.occurrences.first?.first ?? 0)
+        Analysis.flags(lattice, context, into: &findings)
+        // Sorted through an index (stable, as the sort of the findings themselves):
+        // moving the indices is cheaper than moving findings.
+        let keys = findings.map { finding in
+            SortKey(line: finding.location.line, column: finding.location.column,
+                    rank: (2 - finding.severity.order) << 8 | finding.kind.order,
+                    port: finding.occurrences.first?.first ?? 0)
         }
-        var taken = AnalysisContext.FixState(occupancy: context.coverage)
+        var order = Array(findings.indices)
+        keys.withUnsafeBufferPointer { keys in
+            order.sort { keys[$0] < keys[$1] }
+        }
+        // In place, by cycles of swaps: no copies of findings.
+        var placed = [Bool](repeating: false, count: order.count)
+        for start in order.indices where !placed[start] {
+            var i = start
+            placed[i] = true
+            while order[i] != start {
+                findings.swapAt(i, order[i])
+                i = order[i]
+                placed[i] = true
+            }
+        }
+        var taken = AnalysisContext.FixState(occupancy: context.coverage, slotCount: lattice.slotCount)
         for index in findings.indices {
-            findings[index].fix = context.fix(for: findings[index], taken: &taken)
+            findings[index].fix = context.fix(kind: findings[index].kind, findings[index].occurrences, taken: &taken)
         }
         self.findings = findings
         self.latticePoints = lattice.pointCount
@@ -202,57 +264,40 @@ public struct Analysis: Sendable {
     /// runs (chains of ranges) give one occurrence per overlapping pair.
     /// Occurrences are grouped by the set of (environment, service, port) they
     /// involve, so a pattern repeated over instances is one finding.
+    ///
+    /// Without per-occurrence allocations: occurrences are kept in flat arrays
+    /// (their points in `pointStore`), grouped by a packed integer for the
+    /// common two-point case, and turned into ``Occurrence`` values once, per
+    /// finding. The sweep emits occurrences by non-decreasing first port, so
+    /// each finding's occurrences come out in port order without a sort.
     static func collisions(_ lattice: Lattice, _ context: AnalysisContext) -> [Finding] {
-        let keys = lattice.sortedKeys()
-        var groups: [[Int]: Int] = [:]
-        var grouped: [[Occurrence]] = []
-        var groupSlots: [[Int]] = []
-        func add(_ points: [Int], first: Int, last: Int) {
-            var slots = points.map { lattice.scenarioSlot(of: $0) }
-            slots.sort()
-            let members = points.map { lattice.member(of: $0) }.sorted()
-            let occurrence = Occurrence(first: first, last: last, members: members)
-            if let index = groups[slots] {
-                grouped[index].append(occurrence)
-            } else {
-                groups[slots] = grouped.count
-                grouped.append([occurrence])
-                groupSlots.append(slots)
-            }
-        }
-        var run: [Int] = []
+        let sorted = lattice.sortedByStart()
+        let starts = sorted.start, ends = sorted.end, points = sorted.point
+        let n = starts.count
+        var table = OccurrenceTable(lattice)
+        var active: [(end: Int, point: Int)] = []
         var i = 0
-        let n = keys.count
         while i < n {
-            let firstStart = Lattice.start(ofKey: keys[i])
-            var reach = lattice.end(point: Lattice.point(ofKey: keys[i]), start: firstStart)
+            var reach = ends[i]
+            var minEnd = ends[i]
             var j = i + 1
-            while j < n {
-                let start = Lattice.start(ofKey: keys[j])
-                if start > reach { break }
-                reach = max(reach, lattice.end(point: Lattice.point(ofKey: keys[j]), start: start))
+            while j < n && starts[j] <= reach {
+                reach = max(reach, ends[j])
+                minEnd = min(minEnd, ends[j])
                 j += 1
             }
             if j - i >= 2 {
-                run.removeAll(keepingCapacity: true)
-                var minEnd = Int.max
-                for k in i..<j {
-                    let point = Lattice.point(ofKey: keys[k])
-                    run.append(point)
-                    minEnd = min(minEnd, lattice.end(point: point, start: Lattice.start(ofKey: keys[k])))
-                }
-                let maxStart = Lattice.start(ofKey: keys[j - 1])
+                let maxStart = starts[j - 1]
                 if maxStart <= minEnd {
-                    if lattice.reportable(run) { add(run, first: maxStart, last: minEnd) }
+                    table.addIfReportable(points[i..<j], first: maxStart, last: minEnd)
                 } else {
                     // A chain of ranges: every overlapping pair, by an active list.
-                    var active: [(end: Int, point: Int)] = []
-                    for k in i..<j {
-                        let point = Lattice.point(ofKey: keys[k]), start = Lattice.start(ofKey: keys[k])
-                        let end = lattice.end(point: point, start: start)
+                    active.removeAll(keepingCapacity: true)
+                    for index in i..<j {
+                        let point = points[index], start = starts[index], end = ends[index]
                         active.removeAll { $0.end < start }
-                        for other in active where lattice.reportable([other.point, point]) {
-                            add([other.point, point], first: start, last: min(end, other.end))
+                        for other in active {
+                            table.addIfReportable([other.point, point], first: start, last: min(end, other.end))
                         }
                         active.append((end, point))
                     }
@@ -260,16 +305,145 @@ public struct Analysis: Sendable {
             }
             i = j
         }
+        let occFirst = table.occFirst, occLast = table.occLast, occGroup = table.occGroup
+        let occEnd = table.occEnd, pointStore = table.pointStore
+        // Occurrences by group (a stable counting sort keeps port order), then findings.
+        let groups = table.groupCount
+        var groupStart = [Int](repeating: 0, count: groups + 1)
+        for group in occGroup { groupStart[Int(group) + 1] += 1 }
+        for index in 0..<groups { groupStart[index + 1] += groupStart[index] }
+        var byGroup = [Int](repeating: 0, count: occGroup.count)
+        var next = groupStart
+        for (occurrence, group) in occGroup.enumerated() {
+            byGroup[next[Int(group)]] = occurrence
+            next[Int(group)] += 1
+        }
+        // Members of occurrences of three or more points, all in one array that
+        // their occurrences slice: no array per occurrence.
+        var shared: [LatticeMember] = []
+        var sharedCount = 0
+        for o in occEnd.indices where occEnd[o] - (o == 0 ? 0 : occEnd[o - 1]) > 2 {
+            sharedCount += occEnd[o] - (o == 0 ? 0 : occEnd[o - 1])
+        }
+        shared.reserveCapacity(sharedCount)
+        for (o, end) in occEnd.enumerated() where end - (o == 0 ? 0 : occEnd[o - 1]) > 2 {
+            for index in (o == 0 ? 0 : occEnd[o - 1])..<end { shared.append(lattice.member(of: pointStore[index])) }
+        }
         var findings: [Finding] = []
-        findings.reserveCapacity(grouped.count)
-        for (index, occurrences) in grouped.enumerated() {
-            let slots = groupSlots[index]
-            findings.append(Finding(kind: .collision, severity: .error,
-                                    location: context.collisionLocation(slots),
-                                    occurrences: occurrences.sorted { $0.first < $1.first }, context: context))
+        findings.reserveCapacity(groups)
+        var sharedStart = [Int](repeating: -1, count: occEnd.count)
+        var at = 0
+        for (o, end) in occEnd.enumerated() where end - (o == 0 ? 0 : occEnd[o - 1]) > 2 {
+            sharedStart[o] = at
+            at += end - (o == 0 ? 0 : occEnd[o - 1])
+        }
+        pointStore.withUnsafeBufferPointer { store in
+            for group in 0..<groups {
+                var occurrences: [Occurrence] = []
+                occurrences.reserveCapacity(groupStart[group + 1] - groupStart[group])
+                for index in groupStart[group]..<groupStart[group + 1] {
+                    let o = byGroup[index]
+                    let start = o == 0 ? 0 : occEnd[o - 1], end = occEnd[o]
+                    let storage: Occurrence.Storage
+                    switch end - start {
+                    case 2: storage = .two(lattice.member(of: store[start]), lattice.member(of: store[start + 1]))
+                    default: storage = .many(shared[sharedStart[o]..<(sharedStart[o] + end - start)])
+                    }
+                    occurrences.append(Occurrence(first: occFirst[o], last: occLast[o], storage: storage))
+                }
+                let o = byGroup[groupStart[group]]
+                let points = UnsafeBufferPointer(rebasing: store[(o == 0 ? 0 : occEnd[o - 1])..<occEnd[o]])
+                findings.append(Finding(kind: .collision, severity: .error,
+                                        location: context.collisionLocation(points),
+                                        occurrences: occurrences, context: context))
+            }
         }
         return findings
     }
+
+/// The occurrences of collisions found by the sweep, grouped by the sorted
+/// scenario-slots of their points, in flat arrays: no allocation per
+/// occurrence or group. Occurrence o covers ports `occFirst[o]...occLast[o]`;
+/// its points, in member order (which is point order: scenario, slot,
+/// instance), are `pointStore[occEnd[o - 1]..<occEnd[o]]`; its group is
+/// `occGroup[o]`, numbered by first appearance. Group g's key is
+/// `keyStore[keyEnd[g - 1]..<keyEnd[g]]`, found by open addressing in `table`.
+struct OccurrenceTable {
+    let lattice: Lattice
+    var occFirst: [Int] = [], occLast: [Int] = [], occGroup: [Int32] = [], occEnd: [Int] = []
+    var pointStore: [Int] = []
+    var keyStore: [Int] = [], keyEnd: [Int] = [], keyHash: [Int] = []
+    var table = [Int32](repeating: -1, count: 1 << 12)
+    var groupCount = 0
+    /// The points being added, and their scenario-slots.
+    var scratch: [Int] = [], keys: [Int] = []
+
+    init(_ lattice: Lattice) { self.lattice = lattice }
+
+    /// Adds the points sharing `first...last` as one occurrence, unless
+    /// ``Lattice/reportable(_:)`` says they repeat a collision found without environment.
+    mutating func addIfReportable<C: Collection>(_ points: C, first: Int, last: Int) where C.Element == Int {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: points)
+        guard lattice.reportable(scratch) else { return }
+        if scratch.count == 2 {
+            if scratch[0] > scratch[1] { scratch.swapAt(0, 1) }
+        } else {
+            scratch.sort()
+        }
+        keys.removeAll(keepingCapacity: true)
+        for point in scratch { keys.append(lattice.scenarioSlot(of: point)) }
+        let group = self.group(of: keys)
+        occFirst.append(first)
+        occLast.append(last)
+        occGroup.append(group)
+        pointStore.append(contentsOf: scratch)
+        occEnd.append(pointStore.count)
+    }
+
+    private func hash(_ keys: [Int]) -> Int {
+        var h: UInt64 = 0x243F_6A88_85A3_08D3
+        for key in keys {
+            h = (h ^ UInt64(key)) &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 29
+        }
+        return Int(bitPattern: UInt(h >> 1))
+    }
+
+    /// The group of these sorted scenario-slots, created when new.
+    private mutating func group(of keys: [Int]) -> Int32 {
+        let h = hash(keys)
+        let mask = table.count - 1
+        var index = h & mask
+        while true {
+            let g = Int(table[index])
+            if g < 0 { break }
+            if keyHash[g] == h {
+                let start = g == 0 ? 0 : keyEnd[g - 1]
+                if keyEnd[g] - start == keys.count, keys.indices.allSatisfy({ keyStore[start + $0] == keys[$0] }) {
+                    return Int32(g)
+                }
+            }
+            index = (index + 1) & mask
+        }
+        let g = groupCount
+        groupCount += 1
+        keyStore.append(contentsOf: keys)
+        keyEnd.append(keyStore.count)
+        keyHash.append(h)
+        table[index] = Int32(g)
+        if 2 * groupCount > table.count {
+            table = [Int32](repeating: -1, count: 2 * table.count)
+            let mask = table.count - 1
+            for other in 0..<groupCount {
+                var at = keyHash[other] & mask
+                while table[at] >= 0 { at = (at + 1) & mask }
+                table[at] = Int32(other)
+            }
+        }
+        return Int32(g)
+    }
+}
 
     // MARK: Flags
 
@@ -277,8 +451,7 @@ public struct Analysis: Sendable {
     /// 1..65535, one finding per (environment, service, port). Under an
     /// environment, only points not already flagged without one are reported:
     /// those are the offset's doing.
-    static func flags(_ lattice: Lattice, _ context: AnalysisContext) -> [Finding] {
-        var findings: [Finding] = []
+    static func flags(_ lattice: Lattice, _ context: AnalysisContext, into findings: inout [Finding]) {
         let unsafe = context.unsafeEphemeral
         func ephemeral(_ start: Int, _ end: Int) -> Bool {
             guard let unsafe, end >= 1, start <= 65535 else { return false }
@@ -288,8 +461,12 @@ public struct Analysis: Sendable {
         for scenario in 0..<lattice.offsets.count {
             let offset = lattice.offsets[scenario]
             let environment = lattice.scenarioEnvironment[scenario]
+            // Reused for every slot; each finding gets its own copy.
+            var outside: [Occurrence] = [], privileged: [Occurrence] = [], inEphemeral: [Occurrence] = []
             for slot in 0..<lattice.slotCount {
-                var outside: [Occurrence] = [], privileged: [Occurrence] = [], inEphemeral: [Occurrence] = []
+                outside.removeAll(keepingCapacity: true)
+                privileged.removeAll(keepingCapacity: true)
+                inEphemeral.removeAll(keepingCapacity: true)
                 for instance in 0..<lattice.maxInstances[slot] {
                     let start0 = lattice.base[slot] + instance * lattice.increment[slot]
                     let end0 = start0 + lattice.width[slot] - 1
@@ -297,31 +474,40 @@ public struct Analysis: Sendable {
                     let member = LatticeMember(service: lattice.service[slot], port: lattice.port[slot],
                                                instance: instance, environment: environment)
                     if start < 1 || end > 65535 {
-                        outside.append(Occurrence(first: start, last: end, members: [member]))
+                        outside.append(Occurrence(first: start, last: end, storage: .one(member)))
                         continue
                     }
                     if start < 1024 && !(scenario > 0 && start0 < 1024) {
-                        privileged.append(Occurrence(first: start, last: min(end, 1023), members: [member]))
+                        privileged.append(Occurrence(first: start, last: min(end, 1023), storage: .one(member)))
                     }
                     if ephemeral(start, end) && !(scenario > 0 && ephemeral(start0, end0)) {
-                        inEphemeral.append(Occurrence(first: start, last: end, members: [member]))
+                        inEphemeral.append(Occurrence(first: start, last: end, storage: .one(member)))
                     }
                 }
                 let service = context.registry.services[lattice.service[slot]]
                 let at = environment.map { context.registry.environments[$0].location }
                     ?? service.ports[lattice.port[slot]].location
                 if !outside.isEmpty {
-                    findings.append(Finding(kind: .environment, severity: .error, location: at, occurrences: outside, context: context))
+                    findings.append(Finding(kind: .environment, severity: .error, location: at, occurrences: Array(outside), context: context))
                 }
                 if !privileged.isEmpty {
-                    findings.append(Finding(kind: .privileged, severity: .warning, location: at, occurrences: privileged, context: context))
+                    findings.append(Finding(kind: .privileged, severity: .warning, location: at, occurrences: Array(privileged), context: context))
                 }
                 if !inEphemeral.isEmpty {
-                    findings.append(Finding(kind: .ephemeral, severity: .warning, location: at, occurrences: inEphemeral, context: context))
+                    findings.append(Finding(kind: .ephemeral, severity: .warning, location: at, occurrences: Array(inEphemeral), context: context))
                 }
             }
         }
-        return findings
+    }
+}
+
+/// The order of findings: source location, then severity (errors first), then
+/// kind, then first port.
+struct SortKey: Comparable {
+    let line: Int, column: Int, rank: Int, port: Int
+
+    static func < (a: SortKey, b: SortKey) -> Bool {
+        (a.line, a.column, a.rank, a.port) < (b.line, b.column, b.rank, b.port)
     }
 }
 
@@ -372,9 +558,8 @@ struct Lattice: Sendable {
     var slotCount: Int { base.count }
     var pointCount: Int { perScenario * offsets.count }
 
-    /// Ports plus this fit in a key's 18 high bits (ports may reach -65534...131070).
+    /// Ports plus this are in 0..<2 * shift (ports may reach -65534...131070).
     static let shift = 131_072
-    static let pointBits: UInt64 = 40
 
     init(_ registry: Registry) throws {
         var service: [Int] = [], port: [Int] = [], base: [Int] = [], width: [Int] = [], increment: [Int] = []
@@ -424,37 +609,59 @@ struct Lattice: Sendable {
         self.perScenario = total
     }
 
-    /// One key per point: `(start + shift) << 40 | point`, sorted.
-    func sortedKeys() -> [UInt64] {
-        var keys = [UInt64](repeating: 0, count: pointCount)
-        keys.withUnsafeMutableBufferPointer { out in
-            var index = 0
+    /// Every point's interval, sorted by start port, then point number: a
+    /// stable counting sort over the port space, O(n + ports).
+    func sortedByStart() -> (start: [Int], end: [Int], point: [Int]) {
+        let n = pointCount
+        var count = [Int](repeating: 0, count: 2 * Lattice.shift + 1)
+        var start = [Int](repeating: 0, count: n), end = [Int](repeating: 0, count: n), point = [Int](repeating: 0, count: n)
+        count.withUnsafeMutableBufferPointer { next in
             for scenario in 0..<offsets.count {
                 let offset = offsets[scenario] + Lattice.shift
                 for slot in 0..<slotCount {
                     let b = base[slot] + offset, inc = increment[slot]
-                    for instance in 0..<maxInstances[slot] {
-                        out[index] = UInt64(b + instance * inc) << Lattice.pointBits | UInt64(index)
-                        index += 1
+                    for instance in 0..<maxInstances[slot] { next[b + instance * inc + 1] += 1 }
+                }
+            }
+            for index in 1..<next.count { next[index] += next[index - 1] }
+            start.withUnsafeMutableBufferPointer { start in
+            end.withUnsafeMutableBufferPointer { end in
+            point.withUnsafeMutableBufferPointer { point in
+                var index = 0
+                for scenario in 0..<offsets.count {
+                    let offset = offsets[scenario] + Lattice.shift
+                    for slot in 0..<slotCount {
+                        let b = base[slot] + offset, inc = increment[slot], w = width[slot] - 1
+                        for instance in 0..<maxInstances[slot] {
+                            let key = b + instance * inc
+                            let at = next[key]
+                            next[key] = at + 1
+                            start[at] = key - Lattice.shift
+                            end[at] = key - Lattice.shift + w
+                            point[at] = index
+                            index += 1
+                        }
                     }
                 }
             }
+            }
+            }
         }
-        keys.sort()
-        return keys
+        return (start, end, point)
     }
 
-    @inline(__always) static func start(ofKey key: UInt64) -> Int { Int(key >> pointBits) - shift }
-    @inline(__always) static func point(ofKey key: UInt64) -> Int { Int(key & ((1 << pointBits) - 1)) }
 
-    @inline(__always) func slot(of point: Int) -> Int { Int(slotOfLocal[point % perScenario]) }
-    @inline(__always) func scenario(of point: Int) -> Int { point / perScenario }
+    /// Whether there is one scenario (no environment moves ports): then a
+    /// point is its local number, and no division is needed.
+    var singleScenario: Bool { offsets.count == 1 }
+    @inline(__always) func slot(of point: Int) -> Int { Int(slotOfLocal[singleScenario ? point : point % perScenario]) }
+    @inline(__always) func scenario(of point: Int) -> Int { singleScenario ? 0 : point / perScenario }
     @inline(__always) func end(point: Int, start: Int) -> Int { start + width[slot(of: point)] - 1 }
     /// A number naming (scenario, slot), for grouping.
     @inline(__always) func scenarioSlot(of point: Int) -> Int { scenario(of: point) * slotCount + slot(of: point) }
 
     func member(of point: Int) -> LatticeMember {
-        let scenario = self.scenario(of: point), local = point % perScenario, slot = Int(slotOfLocal[local])
+        let scenario = self.scenario(of: point), local = point - scenario * perScenario, slot = Int(slotOfLocal[local])
         return LatticeMember(service: service[slot], port: port[slot], instance: local - slotStart[slot],
                              environment: scenarioEnvironment[scenario])
     }

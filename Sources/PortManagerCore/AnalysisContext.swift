@@ -72,14 +72,21 @@ final class AnalysisContext: Sendable {
     /// A collision is located at the environment whose offset brings two
     /// scenarios together, else at the port defined last (the one that
     /// introduced the collision, as a compiler points at a redefinition).
-    func collisionLocation(_ scenarioSlots: [Int]) -> SourceLocation {
-        let scenarios = Set(scenarioSlots.map { $0 / lattice.slotCount })
-        if scenarios.count > 1, let last = scenarios.max(), let environment = lattice.scenarioEnvironment[last] {
+    func collisionLocation(_ points: UnsafeBufferPointer<Int>) -> SourceLocation {
+        // Points in order: their scenario-slots are sorted.
+        var lastScenario = 0, mixed = false
+        let firstScenario = lattice.scenario(of: points[0])
+        for point in points {
+            let scenario = lattice.scenario(of: point)
+            if scenario != firstScenario { mixed = true }
+            lastScenario = max(lastScenario, scenario)
+        }
+        if mixed, let environment = lattice.scenarioEnvironment[lastScenario] {
             return registry.environments[environment].location
         }
-        var latest = scenarioSlots[0] % lattice.slotCount
-        for slot in scenarioSlots where lattice.position[slot % lattice.slotCount] > lattice.position[latest] {
-            latest = slot % lattice.slotCount
+        var latest = lattice.slot(of: points[0])
+        for point in points where lattice.position[lattice.slot(of: point)] > lattice.position[latest] {
+            latest = lattice.slot(of: point)
         }
         return registry.services[lattice.service[latest]].ports[lattice.port[latest]].location
     }
@@ -172,32 +179,54 @@ final class AnalysisContext: Sendable {
 
     // MARK: Suggestions
 
-    /// What earlier fixes of one analysis took: the ports of moved slots, and their bases.
+    /// What earlier fixes of one analysis took: the ports of moved slots, and
+    /// their bases; plus caches and scratch space, so the search allocates
+    /// nothing per finding.
     struct FixState {
         /// The lattice's coverage plus the ports of moves chosen so far.
         var occupancy: [Int32]
-        var moved: [Int: Int] = [:]
+        /// The base each slot was moved to; 0 for none (bases are >= 1024).
+        var moved: [Int]
         /// Per slot shape (increment, max_instances, width): the bases that
         /// fitted when first asked, in port order. Occupancy only grows, so a
         /// base that stops fitting never fits again and is dropped.
-        var candidates: [[Int]: [Int]] = [:]
+        var shapes: [Shape: Int] = [:]
+        var candidates: [[Int]] = []
+        /// Per slot: its shape's index in `candidates`, once it has one; else -1.
+        var slotShape: [Int32]
+        /// Per slot: 0 unknown, 1 its points are disjoint, 2 two of them overlap.
+        var selfOverlap: [UInt8]
+        /// Scratch for a finding's slots and a slot's starts.
+        var slots: [Int] = []
+        var starts: [Int] = []
+
+        init(occupancy: [Int32], slotCount: Int) {
+            self.occupancy = occupancy
+            self.moved = [Int](repeating: 0, count: slotCount)
+            self.selfOverlap = [UInt8](repeating: 0, count: slotCount)
+            self.slotShape = [Int32](repeating: -1, count: slotCount)
+        }
+    }
+
+    struct Shape: Hashable {
+        let increment: Int, count: Int, width: Int
     }
 
     /// Chooses the finding's fix. Bases chosen for earlier findings are in
     /// `taken`, and this fix's are added, so the suggestions of one analysis
     /// can all be applied together.
-    func fix(for finding: Finding, taken: inout FixState) -> Fix {
+    func fix(kind: FindingKind, _ occurrences: [Occurrence], taken: inout FixState) -> Fix {
         var fix = Fix()
-        switch finding.kind {
+        switch kind {
         case .collision:
-            fix.moves = moveFix(finding, taken: &taken) ?? []
-            fix.lowerMaxInstances = maxInstancesFix(finding)
+            fix.moves = moveFix(occurrences, taken: &taken) ?? []
+            fix.lowerMaxInstances = maxInstancesFix(occurrences)
         case .privileged, .ephemeral:
-            let member = finding.occurrences[0].members[0], s = slot(member)
-            if let base = taken.moved[s] {
-                fix.moves = [(s, base)]
-            } else if finding.kind == .ephemeral || member.environment == nil, let base = freeBase(s, state: &taken) {
-                for port in ports(of: s, base: base) { taken.occupancy[port + Lattice.shift] += 1 }
+            let member = occurrences[0].storage[0], s = slot(member)
+            if taken.moved[s] != 0 {
+                fix.moves = [(s, taken.moved[s])]
+            } else if kind == .ephemeral || member.environment == nil, let base = freeBase(s, state: &taken) {
+                occupy(s, base: base, by: 1, &taken.occupancy)
                 taken.moved[s] = base
                 fix.moves = [(s, base)]
             }
@@ -255,44 +284,63 @@ final class AnalysisContext: Sendable {
 
     /// Moves every slot of the finding but the one defined first, latest first,
     /// each to a base verified free against the whole lattice, `taken`, and the
-    /// moves before it; adds the chosen ports to `taken`.
-    func moveFix(_ finding: Finding, taken: inout FixState) -> [(slot: Int, base: Int)]? {
-        var slots: [Int] = []
-        for occurrence in finding.occurrences {
-            for member in occurrence.members where !slots.contains(slot(member)) { slots.append(slot(member)) }
+    /// moves before it; adds the chosen ports to `taken`. When the finding has
+    /// two slots and the later cannot move, tries the earlier.
+    func moveFix(_ occurrences: [Occurrence], taken: inout FixState) -> [(slot: Int, base: Int)]? {
+        // Every occurrence of a collision finding has the same (scenario, slot)
+        // points (that is how they are grouped), so the first tells them all.
+        let members = occurrences[0].storage, count = members.count
+        var slots = taken.slots
+        taken.slots = []
+        defer { taken.slots = slots }
+        slots.removeAll(keepingCapacity: true)
+        for index in 0..<count {
+            let s = slot(members[index])
+            // Two points of one slot (instances of one port across environments)
+            // collide wherever the slot goes: no move fixes that.
+            if slots.contains(s) { return nil }
+            slots.append(s)
         }
         guard slots.count >= 2 else { return nil }
-        // Two points of one slot (instances of one port across environments)
-        // collide wherever the slot goes: no move fixes that.
-        for occurrence in finding.occurrences {
-            let mine = occurrence.members.map { slot($0) }
-            if Set(mine).count < mine.count { return nil }
+        // Latest defined first; stable, as the standard sort.
+        if slots.count <= 16 {
+            for i in 1..<slots.count {
+                let s = slots[i]
+                var j = i
+                while j > 0 && lattice.position[slots[j - 1]] < lattice.position[s] {
+                    slots[j] = slots[j - 1]
+                    j -= 1
+                }
+                slots[j] = s
+            }
+        } else {
+            slots.sort { lattice.position[$0] > lattice.position[$1] }
         }
-        slots.sort { lattice.position[$0] > lattice.position[$1] }
-        var orders = [Array(slots.dropLast())]
-        if slots.count == 2 { orders.append([slots[1]]) }
-        for order in orders {
+        // The orders tried: every slot but the last (defined first); with two
+        // slots, then the last alone.
+        let orders = slots.count == 2 ? 2 : 1
+        for order in 0..<orders {
+            let range = order == 0 ? 0..<(slots.count - 1) : 1..<2
             // Tentative: undone below when some slot of this order finds no base.
-            var inserted: [Int] = [], newlyMoved: [Int] = []
             var moves: [(slot: Int, base: Int)] = []
-            for s in order {
+            var fresh: [Int] = []
+            for s in slots[range] {
                 // A slot an earlier fix moved is already verified free: reuse its base.
-                if let base = taken.moved[s] {
-                    moves.append((s, base))
+                if taken.moved[s] != 0 {
+                    moves.append((s, taken.moved[s]))
                     continue
                 }
                 guard let base = freeBase(s, state: &taken) else { break }
-                for port in ports(of: s, base: base) {
-                    taken.occupancy[port + Lattice.shift] += 1
-                    inserted.append(port)
-                }
+                occupy(s, base: base, by: 1, &taken.occupancy)
                 taken.moved[s] = base
-                newlyMoved.append(s)
+                fresh.append(s)
                 moves.append((s, base))
             }
-            if moves.count == order.count { return moves }
-            for port in inserted { taken.occupancy[port + Lattice.shift] -= 1 }
-            for s in newlyMoved { taken.moved[s] = nil }
+            if moves.count == range.count { return moves }
+            for s in fresh {
+                occupy(s, base: taken.moved[s], by: -1, &taken.occupancy)
+                taken.moved[s] = 0
+            }
         }
         return nil
     }
@@ -300,35 +348,65 @@ final class AnalysisContext: Sendable {
     /// With two points per occurrence, lowering one service's max_instances to
     /// below its smallest colliding instance removes every pair; the service
     /// that keeps the most instances wins.
-    func maxInstancesFix(_ finding: Finding) -> (member: LatticeMember, limit: Int)? {
-        guard finding.occurrences.allSatisfy({ $0.members.count == 2 }) else { return nil }
-        var services: [Int] = []
-        for member in finding.occurrences[0].members where !services.contains(member.service) { services.append(member.service) }
+    func maxInstancesFix(_ occurrences: [Occurrence]) -> (member: LatticeMember, limit: Int)? {
+        guard occurrences.allSatisfy({ $0.storage.count == 2 }) else { return nil }
+        let firstMembers = occurrences[0].storage
         var best: (member: LatticeMember, limit: Int)?
-        for service in services {
+        for index in 0..<2 {
+            let service = firstMembers[index].service
+            // Each service once, in member order.
+            if index == 1 && firstMembers[0].service == service { continue }
             var limit = Int.max
-            for occurrence in finding.occurrences {
-                let mine = occurrence.members.filter { $0.service == service }.map(\.instance)
-                guard let highest = mine.max() else { limit = 0; break }
+            for occurrence in occurrences {
+                let members = occurrence.storage
+                var highest = -1
+                for m in 0..<2 where members[m].service == service { highest = max(highest, members[m].instance) }
+                guard highest >= 0 else { limit = 0; break }
                 limit = min(limit, highest)
             }
             if limit >= 1, limit > best?.1 ?? 0 {
-                best = (finding.occurrences[0].members.first { $0.service == service }!, limit)
+                best = (firstMembers[index], limit)
             }
         }
         return best
     }
 
-    /// Every port (every scenario) of slot `s` if its base were `base`.
-    private func ports(of s: Int, base: Int) -> [Int] {
-        var result: [Int] = []
-        for offset in lattice.offsets {
-            for instance in 0..<lattice.maxInstances[s] {
-                let start = base + instance * lattice.increment[s] + offset
-                result.append(contentsOf: start...(start + lattice.width[s] - 1))
+    /// Adds `delta` to the occupancy of every port (every scenario) of slot
+    /// `s` if its base were `base`.
+    private func occupy(_ s: Int, base: Int, by delta: Int32, _ occupancy: inout [Int32]) {
+        let increment = lattice.increment[s], width = lattice.width[s], count = lattice.maxInstances[s]
+        occupancy.withUnsafeMutableBufferPointer { occupied in
+            for offset in lattice.offsets {
+                for instance in 0..<count {
+                    let start = base + instance * increment + offset + Lattice.shift
+                    for port in start..<(start + width) { occupied[port] += delta }
+                }
             }
         }
-        return result
+    }
+
+    /// Whether two points of slot `s` (any instances and scenarios) share a port.
+    private func overlapsItself(_ s: Int, state: inout FixState) -> Bool {
+        if state.selfOverlap[s] == 0 && lattice.offsets.count == 1 {
+            // One scenario: instances overlap when the increment is narrower than the port.
+            state.selfOverlap[s] = lattice.maxInstances[s] > 1 && lattice.increment[s] < lattice.width[s] ? 2 : 1
+        }
+        if state.selfOverlap[s] == 0 {
+            var starts = state.starts
+            state.starts = []
+            starts.removeAll(keepingCapacity: true)
+            let increment = lattice.increment[s], count = lattice.maxInstances[s]
+            for offset in lattice.offsets {
+                for instance in 0..<count { starts.append(lattice.base[s] + instance * increment + offset) }
+            }
+            starts.sort()
+            let width = lattice.width[s]
+            var overlap = false
+            for index in starts.indices.dropFirst() where starts[index] - starts[index - 1] < width { overlap = true }
+            state.selfOverlap[s] = overlap ? 2 : 1
+            state.starts = starts
+        }
+        return state.selfOverlap[s] == 2
     }
 
     /// The nearest base port for slot `s` (round numbers first) whose every
@@ -341,10 +419,8 @@ final class AnalysisContext: Sendable {
     /// of the free ports; later calls only re-check those, so a dense lattice
     /// with many findings costs O(findings + ports), not their product.
     func freeBase(_ s: Int, state: inout FixState) -> Int? {
+        if overlapsItself(s, state: &state) { return nil }
         let current = lattice.base[s]
-        let own = ports(of: s, base: current)
-        let sorted = own.sorted()
-        if zip(sorted, sorted.dropFirst()).contains(where: { $0 == $1 }) { return nil }
         let increment = lattice.increment[s], width = lattice.width[s], count = lattice.maxInstances[s]
         let offsets = lattice.offsets
         let unsafe = unsafeEphemeral
@@ -362,63 +438,74 @@ final class AnalysisContext: Sendable {
             }
             return true
         }
-        let shape = [increment, count, width]
-        if state.candidates[shape] == nil {
-            // Sparse lattices: the nearest round free ports usually fit; try a
-            // few before scanning every free port for this shape.
-            for port in own { state.occupancy[port + Lattice.shift] -= 1 }
-            defer { for port in own { state.occupancy[port + Lattice.shift] += 1 } }
-            let quick: Int? = state.occupancy.withUnsafeBufferPointer { occupied in
-                var low = 0, high = freePorts.count
-                while low < high {
-                    let mid = (low + high) / 2
-                    if freePorts[mid] < current { low = mid + 1 } else { high = mid }
+        var id = Int(state.slotShape[s])
+        if id < 0 {
+            let shape = Shape(increment: increment, count: count, width: width)
+            if let known = state.shapes[shape] {
+                id = known
+            } else {
+                // Sparse lattices: the nearest round free ports usually fit; try a
+                // few (with the slot's own points gone) before scanning every free
+                // port for this shape (with them: the scan's list never holds them).
+                occupy(s, base: current, by: -1, &state.occupancy)
+                let quick: Int? = state.occupancy.withUnsafeBufferPointer { occupied in
+                    var low = 0, high = freePorts.count
+                    while low < high {
+                        let mid = (low + high) / 2
+                        if freePorts[mid] < current { low = mid + 1 } else { high = mid }
+                    }
+                    var tried = 0
+                    for index in low..<freePorts.count where freePorts[index] % 10 == 0 {
+                        if fits(freePorts[index], occupied) { return freePorts[index] }
+                        tried += 1
+                        if tried == 32 { break }
+                    }
+                    return nil
                 }
-                var tried = 0
-                for index in low..<freePorts.count where freePorts[index] % 10 == 0 {
-                    if fits(freePorts[index], occupied) { return freePorts[index] }
-                    tried += 1
-                    if tried == 32 { break }
-                }
-                return nil
+                occupy(s, base: current, by: 1, &state.occupancy)
+                if let quick { return quick }
+                id = state.candidates.count
+                state.shapes[shape] = id
+                state.candidates.append(state.occupancy.withUnsafeBufferPointer { occupied in
+                    freePorts.filter { fits($0, occupied) }
+                })
             }
-            if let quick { return quick }
+            state.slotShape[s] = Int32(id)
         }
-        if state.candidates[shape] == nil {
-            state.candidates[shape] = state.occupancy.withUnsafeBufferPointer { occupied in
-                freePorts.filter { fits($0, occupied) }
-            }
-        }
-        var list = state.candidates[shape]!
-        state.candidates[shape] = nil  // Edited in place below, without a copy.
-        defer { state.candidates[shape] = list }
-        for port in own { state.occupancy[port + Lattice.shift] -= 1 }
-        defer { for port in own { state.occupancy[port + Lattice.shift] += 1 } }
+        var list: [Int] = []
+        swap(&list, &state.candidates[id])  // Edited in place below, without a copy.
+        occupy(s, base: current, by: -1, &state.occupancy)
         // Dead bases (occupied by others since: they stay so) are negated, then compacted.
         var dead = 0
-        defer { if dead > 0 { list.removeAll { $0 < 0 } } }
-        return state.occupancy.withUnsafeBufferPointer { occupied -> Int? in
-            var low = 0, high = list.count
-            while low < high {
-                let mid = (low + high) / 2
-                if abs(list[mid]) < current { low = mid + 1 } else { high = mid }
-            }
-            func attempt(_ index: Int, roundOnly: Bool) -> Int? {
-                let base = list[index]
-                guard base > 0, !roundOnly || base % 10 == 0 else { return nil }
-                if fits(base, occupied) { return base }
-                list[index] = -base
-                dead += 1
+        let found: Int? = state.occupancy.withUnsafeBufferPointer { occupied -> Int? in
+            list.withUnsafeMutableBufferPointer { list -> Int? in
+                var low = 0, high = list.count
+                while low < high {
+                    let mid = (low + high) / 2
+                    if abs(list[mid]) < current { low = mid + 1 } else { high = mid }
+                }
+                func attempt(_ index: Int, roundOnly: Bool) -> Int? {
+                    let base = list[index]
+                    guard base > 0, !roundOnly || base % 10 == 0 else { return nil }
+                    if fits(base, occupied) { return base }
+                    list[index] = -base
+                    dead += 1
+                    return nil
+                }
+                for pass in 0..<2 {
+                    let roundOnly = pass == 0
+                    for index in low..<list.count { if let base = attempt(index, roundOnly: roundOnly) { return base } }
+                    for index in stride(from: low - 1, through: 0, by: -1) {
+                        if let base = attempt(index, roundOnly: roundOnly) { return base }
+                    }
+                }
                 return nil
             }
-            for roundOnly in [true, false] {
-                for index in low..<list.count { if let base = attempt(index, roundOnly: roundOnly) { return base } }
-                for index in stride(from: low - 1, through: 0, by: -1) {
-                    if let base = attempt(index, roundOnly: roundOnly) { return base }
-                }
-            }
-            return nil
         }
+        occupy(s, base: current, by: 1, &state.occupancy)
+        if dead > 0 { list.removeAll { $0 < 0 } }
+        swap(&list, &state.candidates[id])
+        return found
     }
 
     /// The offsets that keep the whole instance-0-based lattice in 1...65535.
