@@ -212,33 +212,25 @@ public struct Analysis: Sendable {
     public init(registry: Registry, options: AnalysisOptions = AnalysisOptions()) throws {
         let lattice = try Lattice(registry)
         let context = AnalysisContext(registry: registry, options: options, lattice: lattice)
-        var findings = Analysis.collisions(lattice, context)
-        Analysis.flags(lattice, context, into: &findings)
-        // Sorted through an index (stable, as the sort of the findings themselves):
-        // moving the indices is cheaper than moving findings.
-        let keys = findings.map { finding in
-            SortKey(line: finding.location.line, column: finding.location.column,
-                    rank: (2 - finding.severity.order) << 8 | finding.kind.order,
-                    port: finding.occurrences.first?.first ?? 0)
-        }
-        var order = Array(findings.indices)
-        keys.withUnsafeBufferPointer { keys in
+        var parts = FindingParts()
+        Analysis.collisions(lattice, context, into: &parts)
+        Analysis.flags(lattice, context, into: &parts)
+        // Sorted through an index (stable, as a sort of the findings themselves
+        // would be); each finding is then built once, in order, with its fix.
+        var order = Array(0..<parts.count)
+        parts.keys.withUnsafeBufferPointer { keys in
             order.sort { keys[$0] < keys[$1] }
         }
-        // In place, by cycles of swaps: no copies of findings.
-        var placed = [Bool](repeating: false, count: order.count)
-        for start in order.indices where !placed[start] {
-            var i = start
-            placed[i] = true
-            while order[i] != start {
-                findings.swapAt(i, order[i])
-                i = order[i]
-                placed[i] = true
-            }
-        }
         var taken = AnalysisContext.FixState(occupancy: context.coverage, slotCount: lattice.slotCount)
-        for index in findings.indices {
-            findings[index].fix = context.fix(kind: findings[index].kind, findings[index].occurrences, taken: &taken)
+        var findings: [Finding] = []
+        findings.reserveCapacity(parts.count)
+        for index in order {
+            var occurrences: [Occurrence] = []
+            swap(&occurrences, &parts.occurrences[index])
+            let fix = context.fix(kind: parts.kind[index], occurrences, taken: &taken)
+            findings.append(Finding(kind: parts.kind[index], severity: parts.severity[index],
+                                    location: parts.location[index], occurrences: occurrences,
+                                    context: context, fix: fix))
         }
         self.findings = findings
         self.latticePoints = lattice.pointCount
@@ -270,12 +262,13 @@ public struct Analysis: Sendable {
     /// common two-point case, and turned into ``Occurrence`` values once, per
     /// finding. The sweep emits occurrences by non-decreasing first port, so
     /// each finding's occurrences come out in port order without a sort.
-    static func collisions(_ lattice: Lattice, _ context: AnalysisContext) -> [Finding] {
+    static func collisions(_ lattice: Lattice, _ context: AnalysisContext, into parts: inout FindingParts) {
         let sorted = lattice.sortedByStart()
         let starts = sorted.start, ends = sorted.end, points = sorted.point
         let n = starts.count
         var table = OccurrenceTable(lattice)
         var active: [(end: Int, point: Int)] = []
+        var pair = [0, 0]
         var i = 0
         while i < n {
             var reach = ends[i]
@@ -287,17 +280,19 @@ public struct Analysis: Sendable {
                 j += 1
             }
             if j - i >= 2 {
-                let maxStart = starts[j - 1]
+                let maxStart = Int(starts[j - 1]), minEnd = Int(minEnd)
                 if maxStart <= minEnd {
-                    table.addIfReportable(points[i..<j], first: maxStart, last: minEnd)
+                    table.addIfReportable(points, i..<j, first: maxStart, last: minEnd)
                 } else {
                     // A chain of ranges: every overlapping pair, by an active list.
                     active.removeAll(keepingCapacity: true)
                     for index in i..<j {
-                        let point = points[index], start = starts[index], end = ends[index]
+                        let point = points[index], start = Int(starts[index]), end = Int(ends[index])
                         active.removeAll { $0.end < start }
                         for other in active {
-                            table.addIfReportable([other.point, point], first: start, last: min(end, other.end))
+                            pair[0] = other.point
+                            pair[1] = point
+                            table.addIfReportable(pair, 0..<2, first: start, last: min(end, other.end))
                         }
                         active.append((end, point))
                     }
@@ -329,8 +324,6 @@ public struct Analysis: Sendable {
         for (o, end) in occEnd.enumerated() where end - (o == 0 ? 0 : occEnd[o - 1]) > 2 {
             for index in (o == 0 ? 0 : occEnd[o - 1])..<end { shared.append(lattice.member(of: pointStore[index])) }
         }
-        var findings: [Finding] = []
-        findings.reserveCapacity(groups)
         var sharedStart = [Int](repeating: -1, count: occEnd.count)
         var at = 0
         for (o, end) in occEnd.enumerated() where end - (o == 0 ? 0 : occEnd[o - 1]) > 2 {
@@ -353,12 +346,10 @@ public struct Analysis: Sendable {
                 }
                 let o = byGroup[groupStart[group]]
                 let points = UnsafeBufferPointer(rebasing: store[(o == 0 ? 0 : occEnd[o - 1])..<occEnd[o]])
-                findings.append(Finding(kind: .collision, severity: .error,
-                                        location: context.collisionLocation(points),
-                                        occurrences: occurrences, context: context))
+                parts.append(kind: .collision, severity: .error, location: context.collisionLocation(points),
+                             occurrences: occurrences)
             }
         }
-        return findings
     }
 
 /// The occurrences of collisions found by the sweep, grouped by the sorted
@@ -375,63 +366,59 @@ struct OccurrenceTable {
     var keyStore: [Int] = [], keyEnd: [Int] = [], keyHash: [Int] = []
     var table = [Int32](repeating: -1, count: 1 << 12)
     var groupCount = 0
-    /// The points being added, and their scenario-slots.
-    var scratch: [Int] = [], keys: [Int] = []
 
     init(_ lattice: Lattice) { self.lattice = lattice }
 
     /// Adds the points sharing `first...last` as one occurrence, unless
-    /// ``Lattice/reportable(_:)`` says they repeat a collision found without environment.
-    mutating func addIfReportable<C: Collection>(_ points: C, first: Int, last: Int) where C.Element == Int {
-        scratch.removeAll(keepingCapacity: true)
-        scratch.append(contentsOf: points)
-        guard lattice.reportable(scratch) else { return }
-        if scratch.count == 2 {
-            if scratch[0] > scratch[1] { scratch.swapAt(0, 1) }
-        } else {
-            scratch.sort()
+    /// ``Lattice/reportable(_:_:)`` says they repeat a collision found without environment.
+    mutating func addIfReportable(_ points: [Int], _ range: Range<Int>, first: Int, last: Int) {
+        guard lattice.reportable(points, range) else { return }
+        // The points go straight to the store, sorted there.
+        let start = pointStore.count
+        for index in range { pointStore.append(points[index]) }
+        pointStore.withUnsafeMutableBufferPointer { buffer in
+            var tail = UnsafeMutableBufferPointer(rebasing: buffer[start...])
+            if tail.count == 2 {
+                if tail[0] > tail[1] { tail.swapAt(0, 1) }
+            } else {
+                tail.sort()
+            }
         }
-        keys.removeAll(keepingCapacity: true)
-        for point in scratch { keys.append(lattice.scenarioSlot(of: point)) }
-        let group = self.group(of: keys)
         occFirst.append(first)
         occLast.append(last)
-        occGroup.append(group)
-        pointStore.append(contentsOf: scratch)
+        occGroup.append(group(ofPointsFrom: start))
         occEnd.append(pointStore.count)
     }
 
-    private func hash(_ keys: [Int]) -> Int {
+    /// The group of the sorted points `pointStore[start...]`, created when new.
+    private mutating func group(ofPointsFrom start: Int) -> Int32 {
+        let end = pointStore.count
         var h: UInt64 = 0x243F_6A88_85A3_08D3
-        for key in keys {
-            h = (h ^ UInt64(key)) &* 0x9E37_79B9_7F4A_7C15
+        for index in start..<end {
+            h = (h ^ UInt64(lattice.scenarioSlot(of: pointStore[index]))) &* 0x9E37_79B9_7F4A_7C15
             h ^= h >> 29
         }
-        return Int(bitPattern: UInt(h >> 1))
-    }
-
-    /// The group of these sorted scenario-slots, created when new.
-    private mutating func group(of keys: [Int]) -> Int32 {
-        let h = hash(keys)
+        let hash = Int(bitPattern: UInt(h >> 1))
         let mask = table.count - 1
-        var index = h & mask
+        var slot = hash & mask
         while true {
-            let g = Int(table[index])
+            let g = Int(table[slot])
             if g < 0 { break }
-            if keyHash[g] == h {
-                let start = g == 0 ? 0 : keyEnd[g - 1]
-                if keyEnd[g] - start == keys.count, keys.indices.allSatisfy({ keyStore[start + $0] == keys[$0] }) {
+            if keyHash[g] == hash {
+                let keyStart = g == 0 ? 0 : keyEnd[g - 1]
+                if keyEnd[g] - keyStart == end - start,
+                   (0..<(end - start)).allSatisfy({ keyStore[keyStart + $0] == lattice.scenarioSlot(of: pointStore[start + $0]) }) {
                     return Int32(g)
                 }
             }
-            index = (index + 1) & mask
+            slot = (slot + 1) & mask
         }
         let g = groupCount
         groupCount += 1
-        keyStore.append(contentsOf: keys)
+        for index in start..<end { keyStore.append(lattice.scenarioSlot(of: pointStore[index])) }
         keyEnd.append(keyStore.count)
-        keyHash.append(h)
-        table[index] = Int32(g)
+        keyHash.append(hash)
+        table[slot] = Int32(g)
         if 2 * groupCount > table.count {
             table = [Int32](repeating: -1, count: 2 * table.count)
             let mask = table.count - 1
@@ -451,7 +438,7 @@ struct OccurrenceTable {
     /// 1..65535, one finding per (environment, service, port). Under an
     /// environment, only points not already flagged without one are reported:
     /// those are the offset's doing.
-    static func flags(_ lattice: Lattice, _ context: AnalysisContext, into findings: inout [Finding]) {
+    static func flags(_ lattice: Lattice, _ context: AnalysisContext, into parts: inout FindingParts) {
         let unsafe = context.unsafeEphemeral
         func ephemeral(_ start: Int, _ end: Int) -> Bool {
             guard let unsafe, end >= 1, start <= 65535 else { return false }
@@ -484,20 +471,37 @@ struct OccurrenceTable {
                         inEphemeral.append(Occurrence(first: start, last: end, storage: .one(member)))
                     }
                 }
-                let service = context.registry.services[lattice.service[slot]]
+                if outside.isEmpty && privileged.isEmpty && inEphemeral.isEmpty { continue }
                 let at = environment.map { context.registry.environments[$0].location }
-                    ?? service.ports[lattice.port[slot]].location
+                    ?? context.registry.services[lattice.service[slot]].ports[lattice.port[slot]].location
                 if !outside.isEmpty {
-                    findings.append(Finding(kind: .environment, severity: .error, location: at, occurrences: Array(outside), context: context))
+                    parts.append(kind: .environment, severity: .error, location: at, occurrences: Array(outside))
                 }
                 if !privileged.isEmpty {
-                    findings.append(Finding(kind: .privileged, severity: .warning, location: at, occurrences: Array(privileged), context: context))
+                    parts.append(kind: .privileged, severity: .warning, location: at, occurrences: Array(privileged))
                 }
                 if !inEphemeral.isEmpty {
-                    findings.append(Finding(kind: .ephemeral, severity: .warning, location: at, occurrences: Array(inEphemeral), context: context))
+                    parts.append(kind: .ephemeral, severity: .warning, location: at, occurrences: Array(inEphemeral))
                 }
             }
         }
+    }
+}
+
+/// Findings before they are ordered and get their fixes, as parallel arrays.
+struct FindingParts {
+    var kind: [FindingKind] = [], severity: [Severity] = [], location: [SourceLocation] = []
+    var occurrences: [[Occurrence]] = [], keys: [SortKey] = []
+
+    var count: Int { kind.count }
+
+    mutating func append(kind: FindingKind, severity: Severity, location: SourceLocation, occurrences: [Occurrence]) {
+        self.kind.append(kind)
+        self.severity.append(severity)
+        self.location.append(location)
+        self.occurrences.append(occurrences)
+        keys.append(SortKey(line: location.line, column: location.column,
+                            rank: (2 - severity.order) << 8 | kind.order, port: occurrences.first?.first ?? 0))
     }
 }
 
@@ -611,10 +615,10 @@ struct Lattice: Sendable {
 
     /// Every point's interval, sorted by start port, then point number: a
     /// stable counting sort over the port space, O(n + ports).
-    func sortedByStart() -> (start: [Int], end: [Int], point: [Int]) {
+    func sortedByStart() -> (start: [Int32], end: [Int32], point: [Int]) {
         let n = pointCount
         var count = [Int](repeating: 0, count: 2 * Lattice.shift + 1)
-        var start = [Int](repeating: 0, count: n), end = [Int](repeating: 0, count: n), point = [Int](repeating: 0, count: n)
+        var start = [Int32](repeating: 0, count: n), end = [Int32](repeating: 0, count: n), point = [Int](repeating: 0, count: n)
         count.withUnsafeMutableBufferPointer { next in
             for scenario in 0..<offsets.count {
                 let offset = offsets[scenario] + Lattice.shift
@@ -636,8 +640,8 @@ struct Lattice: Sendable {
                             let key = b + instance * inc
                             let at = next[key]
                             next[key] = at + 1
-                            start[at] = key - Lattice.shift
-                            end[at] = key - Lattice.shift + w
+                            start[at] = Int32(key - Lattice.shift)
+                            end[at] = Int32(key - Lattice.shift + w)
                             point[at] = index
                             index += 1
                         }
@@ -669,12 +673,13 @@ struct Lattice: Sendable {
     /// Points that share ports are reported when at least two are without an
     /// environment, or they span two scenarios. Two points of one environment
     /// repeat a collision already found without one.
-    func reportable(_ points: [Int]) -> Bool {
+    func reportable(_ points: [Int], _ range: Range<Int>) -> Bool {
+        if singleScenario { return range.count >= 2 }
         var none = 0
-        let firstScenario = scenario(of: points[0])
+        let firstScenario = scenario(of: points[range.lowerBound])
         var mixed = false
-        for point in points {
-            let s = scenario(of: point)
+        for index in range {
+            let s = scenario(of: points[index])
             if s == 0 { none += 1 }
             if s != firstScenario { mixed = true }
         }

@@ -472,6 +472,8 @@ final class AnalysisContext: Sendable {
             }
             state.slotShape[s] = Int32(id)
         }
+        // No base fitted the shape, or every one has been taken since.
+        if state.candidates[id].isEmpty { return nil }
         var list: [Int] = []
         swap(&list, &state.candidates[id])  // Edited in place below, without a copy.
         occupy(s, base: current, by: -1, &state.occupancy)
