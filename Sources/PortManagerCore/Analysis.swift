@@ -190,7 +190,8 @@ public struct CollisionPair: Sendable, Hashable, CustomStringConvertible {
 /// (environments exist to share one host); points of one environment collide
 /// exactly as they do with none, so those are reported once, for none.
 ///
-/// Cost: O(n log n) in the number n of lattice points (one sort, one sweep),
+/// Cost: O(n log n) in the number n of lattice points (a counting sort by
+/// port, one sweep, hashing of occurrence groups, one sort of the findings),
 /// plus the size of the findings. Pure: no I/O.
 public struct Analysis: Sendable {
     /// The registry analyzed. Its selected environment does not matter.
@@ -332,17 +333,19 @@ public struct Analysis: Sendable {
         }
         pointStore.withUnsafeBufferPointer { store in
             for group in 0..<groups {
-                var occurrences: [Occurrence] = []
-                occurrences.reserveCapacity(groupStart[group + 1] - groupStart[group])
-                for index in groupStart[group]..<groupStart[group + 1] {
-                    let o = byGroup[index]
-                    let start = o == 0 ? 0 : occEnd[o - 1], end = occEnd[o]
-                    let storage: Occurrence.Storage
-                    switch end - start {
-                    case 2: storage = .two(lattice.member(of: store[start]), lattice.member(of: store[start + 1]))
-                    default: storage = .many(shared[sharedStart[o]..<(sharedStart[o] + end - start)])
+                let first = groupStart[group], count = groupStart[group + 1] - first
+                let occurrences = [Occurrence](unsafeUninitializedCapacity: count) { buffer, initialized in
+                    for k in 0..<count {
+                        let o = byGroup[first + k]
+                        let start = o == 0 ? 0 : occEnd[o - 1], end = occEnd[o]
+                        let storage: Occurrence.Storage
+                        switch end - start {
+                        case 2: storage = .two(lattice.member(of: store[start]), lattice.member(of: store[start + 1]))
+                        default: storage = .many(shared[sharedStart[o]..<(sharedStart[o] + end - start)])
+                        }
+                        (buffer.baseAddress! + k).initialize(to: Occurrence(first: occFirst[o], last: occLast[o], storage: storage))
                     }
-                    occurrences.append(Occurrence(first: occFirst[o], last: occLast[o], storage: storage))
+                    initialized = count
                 }
                 let o = byGroup[groupStart[group]]
                 let points = UnsafeBufferPointer(rebasing: store[(o == 0 ? 0 : occEnd[o - 1])..<occEnd[o]])
