@@ -111,8 +111,13 @@ public struct Finding: Sendable {
     /// Every place the pattern happens, by host port.
     public let occurrences: [Occurrence]
     let context: AnalysisContext
+    /// This finding's place in the analysis, for its fix.
+    let index: Int
+    /// The fixes of the whole analysis, chosen together on first use.
+    let fixes: FixTable
+
     /// The fix chosen for this finding (see ``AnalysisContext/fix(kind:_:taken:)``).
-    var fix = Fix()
+    var fix: Fix { fixes.fix(at: index) }
 
     /// A sentence naming the culprits, their instances and the host ports.
     public var message: String { context.message(for: self) }
@@ -222,16 +227,23 @@ public struct Analysis: Sendable {
         parts.keys.withUnsafeBufferPointer { keys in
             order.sort { keys[$0] < keys[$1] }
         }
-        var taken = AnalysisContext.FixState(occupancy: context.coverage, slotCount: lattice.slotCount)
         var findings: [Finding] = []
         findings.reserveCapacity(parts.count)
+        var kinds: [FindingKind] = []
+        kinds.reserveCapacity(parts.count)
+        var allOccurrences: [[Occurrence]] = []
+        allOccurrences.reserveCapacity(parts.count)
         for index in order {
+            kinds.append(parts.kind[index])
             var occurrences: [Occurrence] = []
             swap(&occurrences, &parts.occurrences[index])
-            let fix = context.fix(kind: parts.kind[index], occurrences, taken: &taken)
+            allOccurrences.append(occurrences)
+        }
+        let fixes = FixTable(context: context, kinds: kinds, occurrences: allOccurrences)
+        for (position, index) in order.enumerated() {
             findings.append(Finding(kind: parts.kind[index], severity: parts.severity[index],
-                                    location: parts.location[index], occurrences: occurrences,
-                                    context: context, fix: fix))
+                                    location: parts.location[index], occurrences: allOccurrences[position],
+                                    context: context, index: position, fixes: fixes))
         }
         self.findings = findings
         self.latticePoints = lattice.pointCount
@@ -515,6 +527,34 @@ struct SortKey: Comparable {
 
     static func < (a: SortKey, b: SortKey) -> Bool {
         (a.line, a.column, a.rank, a.port) < (b.line, b.column, b.rank, b.port)
+    }
+}
+
+/// The fixes of one analysis. They are chosen together, in finding order, so
+/// that all of them can be applied at once (each avoids the ports the earlier
+/// ones take). Finding collisions proves a registry conflict-free or not;
+/// choosing fixes is extra work that only callers who read a suggestion pay
+/// for, once, on first use. Thread-safe: an analysis is shared across threads.
+final class FixTable: @unchecked Sendable {
+    private let context: AnalysisContext
+    private let kinds: [FindingKind]
+    private let occurrences: [[Occurrence]]
+    private let fixes = Locked<[Fix]?>(nil)
+
+    init(context: AnalysisContext, kinds: [FindingKind], occurrences: [[Occurrence]]) {
+        self.context = context
+        self.kinds = kinds
+        self.occurrences = occurrences
+    }
+
+    func fix(at index: Int) -> Fix {
+        fixes.withLock { table in
+            if table == nil {
+                var taken = AnalysisContext.FixState(occupancy: context.coverage, slotCount: context.lattice.slotCount)
+                table = kinds.indices.map { context.fix(kind: kinds[$0], occurrences[$0], taken: &taken) }
+            }
+            return table![index]
+        }
     }
 }
 
