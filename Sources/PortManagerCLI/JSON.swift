@@ -1,3 +1,4 @@
+import PortManager
 /// A JSON value, just enough for the CLI's `--json` output. Objects keep their
 /// keys in the order given, so output is stable and diffable.
 enum JSON {
@@ -52,26 +53,8 @@ enum JSON {
 
     private static func indent(_ depth: Int) -> String { String(repeating: "  ", count: depth) }
 
-    /// Appends `text` as a JSON string: quotes, backslashes and control
-    /// characters escaped; everything else passes through as UTF-8.
+    /// Appends `text` as a JSON string (the core's ``JSONText`` escaping).
     static func quote(_ text: String, into out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
+        JSONText.quote(text, into: &out)
     }
 }

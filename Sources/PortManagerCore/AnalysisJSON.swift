@@ -60,10 +60,21 @@ extension Finding {
     }
 }
 
-/// JSON string literals, escaped per RFC 8259.
-enum JSONText {
-    static func string(_ text: String) -> String {
-        var out = "\""
+/// JSON string literals, escaped per RFC 8259: quotes, backslashes and
+/// control characters escaped (and U+2028/U+2029, which break JavaScript
+/// readers); everything else passes through as UTF-8. Shared by the analysis
+/// JSON and the CLI's `--json` output.
+public enum JSONText {
+    /// `text` as a JSON string literal, quotes included.
+    public static func string(_ text: String) -> String {
+        var out = ""
+        quote(text, into: &out)
+        return out
+    }
+
+    /// Appends `text` to `out` as a JSON string literal.
+    public static func quote(_ text: String, into out: inout String) {
+        out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -72,7 +83,7 @@ enum JSONText {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 {
+                if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 {
                     let hex = String(scalar.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {
@@ -80,6 +91,6 @@ enum JSONText {
                 }
             }
         }
-        return out + "\""
+        out += "\""
     }
 }
