@@ -7,7 +7,17 @@ import PortManager
 /// The object behind a `pm_analysis *`.
 final class AnalysisHandle: Sendable {
     let analysis: Analysis
+    /// The JSON text, built on first request and kept: the two-call buffer
+    /// protocol asks for it twice, and for a large registry it is large.
+    private let cachedJSON = Locked<String?>(nil)
     init(_ analysis: Analysis) { self.analysis = analysis }
+
+    var json: String {
+        cachedJSON.withLock { text in
+            if text == nil { text = analysis.json() }
+            return text!
+        }
+    }
 }
 
 @inline(__always)
@@ -67,7 +77,7 @@ public func pm_analysis_finding(_ analysis: OpaquePointer?, _ index: Int, _ seve
 @_cdecl("pm_analysis_json")
 public func pm_analysis_json(_ analysis: OpaquePointer?, _ buffer: CBuffer?, _ capacity: Int, _ needed: CSize?) -> Int32 {
     guard let a = analysisHandle(analysis) else { return missing("pm_analysis_json", "analysis") }
-    return guarded { try output(a.analysis.json(), buffer, capacity, needed) }
+    return guarded { try output(a.json, buffer, capacity, needed) }
 }
 
 extension Severity {
