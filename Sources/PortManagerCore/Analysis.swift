@@ -38,10 +38,10 @@ public struct Occurrence: Sendable, Hashable {
 
     /// The lattice points, sorted.
     public var members: [LatticeMember] {
-        switch storage {
-        case .one(let a): return [a]
-        case .two(let a, let b): return [a, b]
-        case .many(let all): return Array(all)
+        switch storage.count {
+        case 1: return [storage.a]
+        case 2: return [storage.a, storage.b]
+        default: return Array(storage.rest)
         }
     }
 
@@ -62,26 +62,62 @@ public struct Occurrence: Sendable, Hashable {
         self.storage = storage
     }
 
-    /// One form per member count (`many` for 0 or 3 and more), so equal member
-    /// lists are equal storage. `many` slices an array shared by the analysis.
-    enum Storage: Sendable, Hashable {
-        case one(LatticeMember)
-        case two(LatticeMember, LatticeMember)
-        case many(ArraySlice<LatticeMember>)
+    /// One or two members inline, more (or none) as a slice of an array shared
+    /// by the analysis; built only through `one`, `two` and `many`, so equal
+    /// member lists are equal storage.
+    ///
+    /// A struct rather than an enum with payloads on purpose: copying a
+    /// multi-payload enum whose cases differ in reference counting reads spare
+    /// bits that valgrind's memcheck reports as uninitialised on every copy.
+    struct Storage: Sendable, Hashable {
+        /// How many members.
+        var count: Int { Int(stored) }
+        private let stored: Int32
+        /// The first member when `count` is 1 or 2.
+        private let first: Packed
+        /// The second member when `count` is 2 (a copy of the first when 1).
+        private let second: Packed
+        /// Every member when `count` is 0 or above 2; empty otherwise.
+        let rest: ArraySlice<LatticeMember>
 
-        var count: Int {
-            switch self {
-            case .one: return 1
-            case .two: return 2
-            case .many(let all): return all.count
+        /// A member in 16 bytes, so an occurrence stays small.
+        private struct Packed: Sendable, Hashable {
+            let service: Int32, port: Int32, instance: Int32, environment: Int32  // -1: none
+            init(_ m: LatticeMember) {
+                service = Int32(truncatingIfNeeded: m.service)
+                port = Int32(truncatingIfNeeded: m.port)
+                instance = Int32(truncatingIfNeeded: m.instance)
+                environment = Int32(truncatingIfNeeded: m.environment ?? -1)
+            }
+            var member: LatticeMember {
+                LatticeMember(service: Int(service), port: Int(port), instance: Int(instance),
+                              environment: environment < 0 ? nil : Int(environment))
             }
         }
 
+        private static let none = Packed(LatticeMember(service: -1, port: -1, instance: -1, environment: nil))
+
+        static func one(_ a: LatticeMember) -> Storage {
+            let packed = Packed(a)
+            return Storage(stored: 1, first: packed, second: packed, rest: [])
+        }
+        static func two(_ a: LatticeMember, _ b: LatticeMember) -> Storage {
+            Storage(stored: 2, first: Packed(a), second: Packed(b), rest: [])
+        }
+        static func many(_ all: ArraySlice<LatticeMember>) -> Storage {
+            Storage(stored: Int32(all.count), first: none, second: none, rest: all)
+        }
+
+        /// The first member (count 1 or 2).
+        var a: LatticeMember { first.member }
+        /// The second member (count 2).
+        var b: LatticeMember { second.member }
+
         subscript(index: Int) -> LatticeMember {
-            switch self {
-            case .one(let a): return a
-            case .two(let a, let b): return index == 0 ? a : b
-            case .many(let all): return all[all.startIndex + index]
+            switch count {
+            case 1: return first.member
+            case 2: return index == 0 ? first.member : second.member
+            default: return rest[rest.startIndex + index]
             }
         }
     }
