@@ -61,8 +61,9 @@ extension Finding {
 }
 
 /// JSON string literals, escaped per RFC 8259: quotes, backslashes and
-/// control characters escaped (and U+2028/U+2029, which break JavaScript
-/// readers); everything else passes through as UTF-8. Shared by the analysis
+/// control characters escaped (C0, DEL and C1, whose U+0085 some readers take
+/// as a line break, and U+2028/U+2029, which break JavaScript readers);
+/// everything else passes through as UTF-8. Shared by the analysis
 /// JSON and the CLI's `--json` output.
 public enum JSONText {
     /// `text` as a JSON string literal, quotes included.
@@ -83,7 +84,8 @@ public enum JSONText {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 {
+                if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+                    || scalar.value == 0x2028 || scalar.value == 0x2029 {
                     let hex = String(scalar.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {

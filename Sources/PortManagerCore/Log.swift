@@ -121,32 +121,14 @@ public enum Log {
         return line
     }
 
-    /// A logfmt value: bare when it holds only `[A-Za-z0-9_.:/@+-]`, otherwise
-    /// double-quoted with `\"`, `\\`, `\n`, `\r`, `\t` and `\u{XX}` escapes, so
-    /// no value can end a line or forge a field.
+    /// A logfmt value: bare when it holds only `[A-Za-z0-9_.:/@+-]`, otherwise a
+    /// JSON string literal (``JSONText``), as logfmt readers expect, so no value
+    /// can end a line or forge a field.
     public static func escape(_ value: String) -> String {
         let bare = !value.isEmpty && value.utf8.allSatisfy { b in
             Naming.isAlnum(b) || b == UInt8(ascii: "_") || b == UInt8(ascii: ".") || b == UInt8(ascii: ":")
                 || b == UInt8(ascii: "/") || b == UInt8(ascii: "@") || b == UInt8(ascii: "+") || b == UInt8(ascii: "-")
         }
-        if bare { return value }
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || (scalar.value >= 0x80 && scalar.value < 0xA0)
-                    || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    out += "\\u{" + String(scalar.value, radix: 16) + "}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        return bare ? value : JSONText.string(value)
     }
 }

@@ -39,7 +39,8 @@ struct LogTests {
         ("x\nport_manager_port_allocated service=evil", "\"x\\nport_manager_port_allocated service=evil\""),
         ("k=v", "\"k=v\""),
         ("quote\"back\\slash", "\"quote\\\"back\\\\slash\""),
-        ("bell\u{7}", "\"bell\\u{7}\""),
+        ("bell\u{7}", "\"bell\\u0007\""),
+        ("next\u{85}line\u{2028}", "\"next\\u0085line\\u2028\""),
         ("", "\"\""),
     ])
     func escaping(value: String, expected: String) {

@@ -145,4 +145,4 @@ def test_the_python_escape_matches_the_library_rules() -> None:
     assert _escape("") == '""'
     assert _escape('a "b"') == '"a \\"b\\""'
     assert _escape("a\\b\n\r\t") == '"a\\\\b\\n\\r\\t"'
-    assert _escape("x\x01\x7f\x85\u2028é") == '"x\\u{1}\\u{7f}\\u{85}\\u{2028}é"'
+    assert _escape("x\x01\x7f\x85\u2028é") == '"x\\u0001\\u007f\\u0085\\u2028é"'

@@ -155,6 +155,17 @@ class Analysis(NamedTuple):
 # ------------------------------------------------------------ validation
 
 
+def _path(value: PathArg, argument: str) -> bytes:
+    """A file-system path argument as bytes for C; refuses other types and NUL characters."""
+    try:
+        path = os.fsencode(value)
+    except TypeError:
+        raise TypeError(f"{argument} must be a str, bytes or os.PathLike, not {type(value).__name__}") from None
+    if b"\0" in path:
+        raise InvalidArgumentError(1, f"{argument} {value!r} contains a NUL character")
+    return path
+
+
 def _text(value: Any, argument: str) -> bytes:
     """A str argument as the UTF-8 bytes C expects; TypeError or InvalidArgumentError naming `argument`."""
     if not isinstance(value, str):
@@ -199,7 +210,7 @@ def _escape(value: str) -> str:
         if char in _ESCAPES:
             out.append(_ESCAPES[char])
         elif code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0 or code in (0x2028, 0x2029):
-            out.append("\\u{%x}" % code)
+            out.append("\\u%04x" % code)
         else:
             out.append(char)
     out.append('"')
@@ -300,16 +311,7 @@ class PortManager:
     """
 
     def __init__(self, registry_path: Optional[PathArg] = None, environment: Optional[str] = None) -> None:
-        path: Optional[bytes] = None
-        if registry_path is not None:
-            try:
-                path = os.fsencode(registry_path)
-            except TypeError:
-                raise TypeError(
-                    f"registry_path must be a str, bytes or os.PathLike, not {type(registry_path).__name__}"
-                ) from None
-            if b"\0" in path:
-                raise InvalidArgumentError(1, f"registry_path {registry_path!r} contains a NUL character")
+        path = None if registry_path is None else _path(registry_path, "registry_path")
         name = None if environment is None else _text(environment, "environment")
         out = c_void_p()
         _lib.lib.pm_registry_open_env(path, name, byref(out))
@@ -713,16 +715,7 @@ class PortManager:
         """
         name = _text(service, "service")
         instance = -1 if instance_id is None else _integer(instance_id, "instance_id")
-        folder: Optional[bytes] = None
-        if directory is not None:
-            try:
-                folder = os.fsencode(directory)
-            except TypeError:
-                raise TypeError(
-                    f"directory must be a str, bytes or os.PathLike, not {type(directory).__name__}"
-                ) from None
-            if b"\0" in folder:
-                raise InvalidArgumentError(1, f"directory {directory!r} contains a NUL character")
+        folder = None if directory is None else _path(directory, "directory")
         flags = 0 if probe else LEASE_NO_PROBE
         out = c_void_p()
         if instance == -1:
