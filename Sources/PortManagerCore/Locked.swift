@@ -25,6 +25,14 @@ public final class Locked<Value>: @unchecked Sendable {
         mutex.deallocate()
     }
 
+    /// A copy of the value, taken with the lock held. Unlike `withLock { $0 }`
+    /// it writes nothing back, so reading never reassigns the stored value.
+    public func read() -> Value {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return value
+    }
+
     /// Runs `body` with the lock held.
     public func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
         pthread_mutex_lock(mutex)

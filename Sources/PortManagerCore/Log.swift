@@ -84,7 +84,7 @@ public enum Log {
     /// Delivers `message` if `level` passes the threshold.
     public static func emit(_ level: LogLevel, _ message: @autoclosure () -> String) {
         guard isEnabled(level) else { return }
-        let pair = sinks.withLock { $0 }
+        let pair = sinks.read()
         guard let sink = pair.custom ?? pair.fallback else { return }
         sink(level, message())
     }

@@ -97,8 +97,11 @@ public struct Registry: Sendable {
     ///
     /// The allocation is logged at ``LogLevel/info``.
     public func hostPort(service: UnsafeRawBufferPointer, instance: Int, port: UnsafeRawBufferPointer) -> Result<Int, PortManagerError> {
-        let hit = table.lookup(service: service, instance: Int32(clamping: instance), port: port)
-        if hit.status == 0 && instance == Int(Int32(clamping: instance)) {
+        guard let id = Int32(exactly: instance) else {
+            return .failure(lookupError(service: service, instance: instance, port: port))
+        }
+        let hit = table.lookup(service: service, instance: id, port: port)
+        if hit.status == 0 {
             if Log.isEnabled(.info) {
                 let definition = services[Int(hit.service)]
                 Log.allocated(allocation(definition, definition.ports[Int(hit.portIndex)], instance))
