@@ -37,7 +37,7 @@ public final class PortLease: @unchecked Sendable {
             defer { fds = [] }
             return fds
         }
-        descriptors.forEach { _ = close($0) }
+        descriptors.forEach(LeaseFiles.unlockAndClose)
     }
 
     deinit { release() }
@@ -124,7 +124,7 @@ enum LeaseFiles {
         }
         ports.sort()
         var held: [Int32] = []
-        func giveBack() { held.forEach { _ = close($0) } }
+        func giveBack() { held.forEach(unlockAndClose) }
         for port in ports {
             let path = "\(folder)/port-\(port).lock"
             var fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
@@ -158,6 +158,15 @@ enum LeaseFiles {
             }
         }
         return PortLease(service: service.name, instance: instance, ports: ports, descriptors: held)
+    }
+
+    /// Drops the lock, then the descriptor. `flock(2)` locks belong to the open
+    /// file description, which a child forked by another thread shares until it
+    /// execs or exits: `close` alone would leave the port locked for that long.
+    /// `LOCK_UN` releases it for every copy at once.
+    static func unlockAndClose(_ fd: Int32) {
+        _ = flock(fd, LOCK_UN)
+        _ = close(fd)
     }
 
     /// Writes `pid=N service=S instance=I` into a lock file we hold, for the

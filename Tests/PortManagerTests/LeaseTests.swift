@@ -19,7 +19,7 @@ struct LeaseTests {
 
     @Test func aLeaseHoldsEveryPortUntilReleased() throws {
         let (registry, dir) = try fixture()
-        defer { _ = system("rm -rf '\(dir)'") }
+        defer { removeTree(dir) }
         let lease = try registry.lease("svc", instance: 1, directory: dir)
         #expect(lease.instance == 1 && lease.isHeld)
         #expect(lease.ports == [41100, 41150, 41151, 41152])
@@ -39,9 +39,41 @@ struct LeaseTests {
         #expect(again.isHeld)
     }
 
+    /// A child forked by another thread (as `system()` or `posix_spawn` fallbacks do)
+    /// shares the lock files' open file descriptions until it execs or exits.
+    /// Releasing must free the ports anyway, at once.
+    @Test func releaseFreesThePortsWhileAForkedChildHoldsTheDescriptors() throws {
+        let (registry, dir) = try fixture()
+        defer { removeTree(dir) }
+        let lease = try registry.lease("svc", instance: 2, directory: dir, probe: false)
+        var pipeEnds: [Int32] = [-1, -1]
+        try #require(pipe(&pipeEnds) == 0)
+        let (readEnd, writeEnd) = (pipeEnds[0], pipeEnds[1])
+        for end in pipeEnds { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        let child = fork()
+        if child == 0 {
+            // The child keeps every descriptor of the parent and waits, without
+            // exec, until the parent closes the pipe. Only async-signal-safe calls here.
+            close(writeEnd)
+            var byte: UInt8 = 0
+            while read(readEnd, &byte, 1) < 0 && errno == EINTR {}
+            _exit(0)
+        }
+        close(readEnd)
+        defer {
+            close(writeEnd)
+            var status: Int32 = 0
+            while child > 0 && waitpid(child, &status, 0) < 0 && errno == EINTR {}
+        }
+        try #require(child > 0)
+        lease.release()
+        let again = try registry.lease("svc", instance: 2, directory: dir, probe: false)
+        #expect(again.isHeld && again.ports == [41200, 41250, 41251, 41252])
+    }
+
     @Test func withoutAnInstanceTheLowestFreeOneIsTaken() throws {
         let (registry, dir) = try fixture()
-        defer { _ = system("rm -rf '\(dir)'") }
+        defer { removeTree(dir) }
         let first = try registry.lease("svc", directory: dir)
         let second = try registry.lease("svc", directory: dir)
         #expect(first.instance == 0 && second.instance == 1)
@@ -61,7 +93,7 @@ struct LeaseTests {
 
     @Test func portsBoundByOthersAreSkippedWhenProbing() throws {
         let (registry, dir) = try fixture()
-        defer { _ = system("rm -rf '\(dir)'") }
+        defer { removeTree(dir) }
         // Something without a lease listens on instance 0's range.
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
@@ -83,14 +115,14 @@ struct LeaseTests {
 
     @Test func environmentOffsetsLeaseTheMovedPorts() throws {
         let (_, dir) = try fixture()
-        defer { _ = system("rm -rf '\(dir)'") }
+        defer { removeTree(dir) }
         let registry = try Registry(yaml: "svc:\n  port: 41200\n_environments:\n  ci: 100\n").selecting(environment: "ci")
         #expect(try registry.lease("svc", instance: 0, directory: dir).ports == [41300])
     }
 
     @Test func badRequestsAreRefused() throws {
         let (registry, dir) = try fixture()
-        defer { _ = system("rm -rf '\(dir)'") }
+        defer { removeTree(dir) }
         #expect(throws: PortManagerError.instanceOutOfRange(service: "svc", instance: 3, maxInstances: 3)) {
             try registry.lease("svc", instance: 3, directory: dir)
         }

@@ -14,10 +14,6 @@ private func write(_ text: String, to path: String) {
     fclose(file)
 }
 
-private func removeTree(_ path: String) {
-    _ = system("rm -rf '\(path)'")
-}
-
 /// Tests that change the working directory or environment variables run one at a time.
 @Suite("Loading files and the default registry", .serialized)
 struct LoaderTests {
