@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 export SWIFT_BACKTRACE := enable=no
 
-.PHONY: all lib cli summary test test-swift test-c test-cli test-python bench clean install memcheck
+.PHONY: all lib cli summary test test-lint test-swift test-c test-cli test-python bench clean install memcheck
 
 all: lib cli
 
@@ -21,10 +21,16 @@ summary: all
 # Every suite runs even when an earlier one fails; the target fails if any did.
 test: all
 	@status=0; \
-	for suite in swift c cli python; do \
+	for suite in lint swift c cli python; do \
 	  echo "=== test-$$suite"; \
 	  $(MAKE) --no-print-directory test-$$suite || { echo "=== test-$$suite FAILED"; status=1; }; \
 	done; exit $$status
+
+# Shell pipelines that fail at random under pipefail (`cmd | grep -q`), and a
+# check that the lint refuses a planted one.
+test-lint:
+	scripts/lint-pipes.py
+	scripts/lint-pipes.py --self-test
 
 test-swift:
 	scripts/test-swift.sh

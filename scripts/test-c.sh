@@ -109,7 +109,7 @@ run_ffi() {
   local rc=$?
   grep -v '^ok ' "$log"
   # The closing line must be there: a crash before it is a failure even with rc 0.
-  tail -n 1 "$log" | grep -Eq '^[0-9]+ passed, 0 failed$' || { fail "ffi_suite did not finish cleanly"; return 1; }
+  grep -Eq '^[0-9]+ passed, 0 failed$' <<< "$(tail -n 1 "$log")" || { fail "ffi_suite did not finish cleanly"; return 1; }
   return $rc
 }
 
@@ -135,7 +135,7 @@ run_memcheck() {
     grep -q 'definitely lost: 0 bytes in 0 blocks' "$log" || { fail "memory definitely lost: $log"; ok=1; }
     grep -q 'indirectly lost: 0 bytes in 0 blocks' "$log" || { fail "memory indirectly lost: $log"; ok=1; }
   fi
-  tail -n 1 "$out/memcheck.stdout" | grep -Eq '^[0-9]+ passed, 0 failed$' || { fail "the suite failed under valgrind"; ok=1; }
+  grep -Eq '^[0-9]+ passed, 0 failed$' <<< "$(tail -n 1 "$out/memcheck.stdout")" || { fail "the suite failed under valgrind"; ok=1; }
   return $ok
 }
 
@@ -206,8 +206,10 @@ run_install() {
   if ! gcc -std=c99 "${warn[@]}" bindings/c/pm-env.c -o "$t/pm-env" $flags -Wl,-rpath,"$libdir"; then
     fail "building bindings/c/pm-env.c with pkg-config"; rm -rf "$t"; return 1
   fi
-  ldd "$t/pm-env" | grep -q "libportmanager.so.1 => $prefix/lib/libportmanager.so.1" \
-    || { ldd "$t/pm-env"; fail "pm-env does not load the installed library"; ok=1; }
+  # ldd's whole output first: `ldd | grep -q` under pipefail fails when grep quits early (SIGPIPE).
+  local deps; deps="$(ldd "$t/pm-env")"
+  grep -qF "libportmanager.so.1 => $prefix/lib/libportmanager.so.1" <<< "$deps" \
+    || { echo "$deps"; fail "pm-env does not load the installed library"; ok=1; }
 
   local registry_installed="$(pkg-config --variable=registry portmanager)" got expected
   got="$(cd "$t" && "$t/pm-env" --registry "$registry_installed" kafka 1)"
@@ -220,7 +222,7 @@ KAFKA_CONTAINER_NAME=kafka-development-1
 KAFKA_VOLUME_NAME=kafka-data-1"
   [ "$got" = "$expected" ] && echo "ok   pm-env kafka 1" || { fail "pm-env kafka 1 printed:"; echo "$got"; ok=1; }
   got="$(cd "$t" && PORTMANAGER_REGISTRY="$registry_installed" "$t/pm-env" --export --prefix ARGO argocd 2)"
-  echo "$got" | grep -qx 'export ARGO_SERVER_PORT=8290' && echo "$got" | grep -qx 'export ARGO_SERVER_CONTAINER_PORT=8080' \
+  grep -qx 'export ARGO_SERVER_PORT=8290' <<< "$got" && grep -qx 'export ARGO_SERVER_CONTAINER_PORT=8080' <<< "$got" \
     && echo "ok   pm-env --export --prefix ARGO argocd 2" || { fail "pm-env argocd 2 printed:"; echo "$got"; ok=1; }
   got="$(cd "$t" && PORTMANAGER_REGISTRY="$registry_installed" "$t/pm-env" traefik 1 | grep RANGE)"
   [ "$got" = "TRAEFIK_ENTRYPOINT_PORT_RANGE=31101-31103" ] && echo "ok   pm-env traefik 1 range" \

@@ -20,14 +20,14 @@ struct LeaseTests {
     @Test func aLeaseHoldsEveryPortUntilReleased() throws {
         let (registry, dir) = try fixture()
         defer { removeTree(dir) }
-        let lease = try registry.lease("svc", instance: 1, directory: dir)
+        let lease = try registry.lease("svc", instance: 1, directory: dir, probe: false)
         #expect(lease.instance == 1 && lease.isHeld)
         #expect(lease.ports == [41100, 41150, 41151, 41152])
 
         // flock(2) locks belong to the open file, so a second claim in this
         // process conflicts exactly as one from another process would.
         #expect {
-            try registry.lease("svc", instance: 1, directory: dir)
+            try registry.lease("svc", instance: 1, directory: dir, probe: false)
         } throws: { error in
             guard case PortManagerError.leased(let service, let instance, let reason) = error else { return false }
             return service == "svc" && instance == 1 && reason.contains("port 41100 is leased by pid=\(getpid())")
@@ -35,7 +35,7 @@ struct LeaseTests {
         lease.release()
         #expect(!lease.isHeld)
         lease.release()  // a second release is a no-op
-        let again = try registry.lease("svc", instance: 1, directory: dir)
+        let again = try registry.lease("svc", instance: 1, directory: dir, probe: false)
         #expect(again.isHeld)
     }
 
@@ -74,16 +74,16 @@ struct LeaseTests {
     @Test func withoutAnInstanceTheLowestFreeOneIsTaken() throws {
         let (registry, dir) = try fixture()
         defer { removeTree(dir) }
-        let first = try registry.lease("svc", directory: dir)
-        let second = try registry.lease("svc", directory: dir)
+        let first = try registry.lease("svc", directory: dir, probe: false)
+        let second = try registry.lease("svc", directory: dir, probe: false)
         #expect(first.instance == 0 && second.instance == 1)
         first.release()
-        let third = try registry.lease("svc", directory: dir)
+        let third = try registry.lease("svc", directory: dir, probe: false)
         #expect(third.instance == 0)
-        let fourth = try registry.lease("svc", directory: dir)
+        let fourth = try registry.lease("svc", directory: dir, probe: false)
         #expect(fourth.instance == 2)
         #expect {
-            try registry.lease("svc", directory: dir)
+            try registry.lease("svc", directory: dir, probe: false)
         } throws: { error in
             guard case PortManagerError.leased(_, nil, let reason) = error else { return false }
             return reason.hasPrefix("all 3 instances are taken")
@@ -92,32 +92,37 @@ struct LeaseTests {
     }
 
     @Test func portsBoundByOthersAreSkippedWhenProbing() throws {
-        let (registry, dir) = try fixture()
+        let (_, dir) = try fixture()
         defer { removeTree(dir) }
-        // Something without a lease listens on instance 0's range.
+        // Something without a lease listens on instance 0's port. The kernel picks
+        // the port, so no other process on the host can hold it too.
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(41051).bigEndian
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let listening = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &length) == 0
+            }
         }
-        try #require(bound == 0)
-        listen(fd, 1)
+        try #require(listening)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        try #require(port > 0 && port <= 65000)
+        let registry = try Registry(yaml: "svc:\n  port: \(port)\n  instance_increment: 100\n  max_instances: 3\n")
         let lease = try registry.lease("svc", directory: dir)
-        #expect(lease.instance == 1)
+        #expect(lease.instance != 0)
         #expect(throws: PortManagerError.self) { try registry.lease("svc", instance: 0, directory: dir) }
         let unprobed = try registry.lease("svc", instance: 0, directory: dir, probe: false)
-        #expect(unprobed.instance == 0)
+        #expect(unprobed.instance == 0 && unprobed.ports == [port])
     }
 
     @Test func environmentOffsetsLeaseTheMovedPorts() throws {
         let (_, dir) = try fixture()
         defer { removeTree(dir) }
         let registry = try Registry(yaml: "svc:\n  port: 41200\n_environments:\n  ci: 100\n").selecting(environment: "ci")
-        #expect(try registry.lease("svc", instance: 0, directory: dir).ports == [41300])
+        #expect(try registry.lease("svc", instance: 0, directory: dir, probe: false).ports == [41300])
     }
 
     @Test func badRequestsAreRefused() throws {

@@ -24,7 +24,7 @@ svc:
 def start_holder(binary: Path, registry: Path, lease_dir: Path, *extra: str) -> subprocess.Popen:
     """Starts `run` with a command that prints its variables and waits for stdin to close."""
     process = subprocess.Popen(
-        [str(binary), "run", "svc", "--registry", str(registry), "--lease-dir", str(lease_dir), *extra,
+        [str(binary), "run", "svc", "--no-probe", "--registry", str(registry), "--lease-dir", str(lease_dir), *extra,
          "--", "sh", "-c", 'echo "$PORTMANAGER_INSTANCE $SVC_A_PORT $SVC_R_PORT $SVC_CONTAINER_NAME"; exec cat >/dev/null'],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=clean_environment(),
@@ -57,20 +57,20 @@ def test_concurrent_runs_get_different_instances(binary, run, registry_file, tmp
         first.stdin.close()
         first.wait(timeout=30)
     # The commands have exited, so the kernel has dropped their locks.
-    again = run("run", "svc", "--registry", str(registry), "--lease-dir", str(leases), "--", "sh", "-c", "echo $PORTMANAGER_INSTANCE")
+    again = run("run", "svc", "--no-probe", "--registry", str(registry), "--lease-dir", str(leases), "--", "sh", "-c", "echo $PORTMANAGER_INSTANCE")
     assert again.returncode == 0, again.stderr
     assert again.stdout == "0\n"
 
 
 def test_the_commands_exit_status_is_kept(run, registry_file, tmp_path):
     registry = registry_file(REGISTRY)
-    result = run("run", "svc", "--registry", str(registry), "--lease-dir", str(tmp_path / "l"), "--", "sh", "-c", "exit 7")
+    result = run("run", "svc", "--no-probe", "--registry", str(registry), "--lease-dir", str(tmp_path / "l"), "--", "sh", "-c", "exit 7")
     assert result.returncode == 7
 
 
 def test_a_command_that_cannot_start(run, registry_file, tmp_path):
     registry = registry_file(REGISTRY)
-    result = run("run", "svc", "--registry", str(registry), "--lease-dir", str(tmp_path / "l"), "--", "/nonexistent/cmd")
+    result = run("run", "svc", "--no-probe", "--registry", str(registry), "--lease-dir", str(tmp_path / "l"), "--", "/nonexistent/cmd")
     assert result.returncode == 127
     assert result.stderr == "portmanager: error: cannot run /nonexistent/cmd: No such file or directory\n"
 
