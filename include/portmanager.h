@@ -104,6 +104,13 @@ PM_API const char *pm_status_str(pm_status status);
  * The message of the calling thread's most recent failure, or "" if it has had
  * none. Successful calls do not clear it. Never NULL. Owned by the library;
  * valid until the calling thread's next failing pm_* call.
+ *
+ * A failure costs about as much as a success: the did-you-mean of
+ * PM_ERR_UNKNOWN_SERVICE, which compares the name with every service name, is
+ * worked out on the first call of pm_last_error() after the failure. Until then
+ * the thread keeps a reference to the registry (so reading the message after
+ * pm_registry_close() is fine); the reference is dropped when the message is
+ * read, at the thread's next failure, or when the thread exits.
  */
 PM_API const char *pm_last_error(void);
 

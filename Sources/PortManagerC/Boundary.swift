@@ -21,6 +21,7 @@ final class RegistryHandle: Sendable {
 enum Status {
     static let ok: Int32 = 0
     static let invalidArgument: Int32 = 1
+    static let unknownService: Int32 = 6
     static let bufferTooSmall: Int32 = 9
 }
 
@@ -34,6 +35,11 @@ func handle(_ pointer: OpaquePointer?) -> RegistryHandle? {
 /// The per-thread last error: a malloc'd C string under a pthread key whose
 /// destructor is libc's `free` (a Swift closure would crash a thread exiting
 /// after the library was unloaded).
+///
+/// An unknown service is recorded lazily (``setUnknownService(_:_:)``): its
+/// did-you-mean compares the name with every service name, which would make a
+/// miss cost thousands of hits. The thread keeps the registry and the name, and
+/// the message is formed, with the same text, when ``get()`` first reads it.
 enum LastError {
     private static let key: pthread_key_t = {
         var key = pthread_key_t()
@@ -41,19 +47,76 @@ enum LastError {
         return key
     }()
 
+    /// The thread's ``PendingMiss``, created on its first miss. Its destructor is
+    /// library code, which is safe because the library is linked `-z nodelete`
+    /// (scripts/build.sh): it is never unloaded while a thread could still exit.
+    private static let pendingKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { record in
+            if let record { Unmanaged<PendingMiss>.fromOpaque(record).release() }
+        }
+        return key
+    }()
+
+    /// An unknown-service failure whose message is not formed yet.
+    private final class PendingMiss {
+        /// The registry searched; nil when no message is pending.
+        var registry: RegistryHandle?
+        /// The service name asked for, as the caller's bytes.
+        var name: [UInt8] = []
+    }
+
+    private static var pending: PendingMiss? {
+        guard let record = pthread_getspecific(pendingKey) else { return nil }
+        return Unmanaged<PendingMiss>.fromOpaque(record).takeUnretainedValue()
+    }
+
     static func set(_ message: String) {
+        if let miss = pending, miss.registry != nil { miss.registry = nil }
         let old = pthread_getspecific(key)
         let copy = strdup(message)
         pthread_setspecific(key, copy)
         free(old)
     }
 
+    /// Records "unknown service" for `name` in `registry` without forming the
+    /// message yet, and returns the status. Costs a copy of the name.
+    static func setUnknownService(_ registry: RegistryHandle, _ name: UnsafeRawBufferPointer) -> Int32 {
+        let miss: PendingMiss
+        if let existing = pending {
+            miss = existing
+        } else {
+            miss = PendingMiss()
+            pthread_setspecific(pendingKey, Unmanaged.passRetained(miss).toOpaque())
+        }
+        miss.registry = registry
+        miss.name.removeAll(keepingCapacity: miss.name.capacity <= 4096)
+        miss.name.append(contentsOf: name)
+        if let old = pthread_getspecific(key) {
+            pthread_setspecific(key, nil)
+            free(old)
+        }
+        return Status.unknownService
+    }
+
     static func get() -> UnsafePointer<CChar> {
+        if let miss = pending, let registry = miss.registry {
+            let error = registry.registry.unknownService(String(decoding: miss.name, as: UTF8.self))
+            set(error.description)
+        }
         if let current = pthread_getspecific(key) {
             return UnsafePointer(current.assumingMemoryBound(to: CChar.self))
         }
         return staticCString("")
     }
+}
+
+/// Fails with `PM_ERR_UNKNOWN_SERVICE` (message formed when read) if `service`
+/// names no service of `r`; nil if it names one.
+@inline(__always)
+func unknownService(_ r: RegistryHandle, _ service: CString) -> Int32? {
+    let name = bytes(service)
+    return r.table.service(name) == nil ? LastError.setUnknownService(r, name) : nil
 }
 
 /// A pointer to a static string's bytes, typed for C.

@@ -147,6 +147,7 @@ public func pm_service_info(_ registry: OpaquePointer?, _ service: CString?, _ i
                             _ maxInstances: UnsafeMutablePointer<Int32>?, _ portCount: CSize?) -> Int32 {
     guard let r = handle(registry) else { return missing("pm_service_info", "registry") }
     guard let service else { return missing("pm_service_info", "service") }
+    if let status = unknownService(r, service) { return status }
     return guarded {
         let definition = try r.registry.service(named: text(service))
         increment?.pointee = Int32(clamping: definition.increment)
@@ -161,6 +162,7 @@ public func pm_port_name(_ registry: OpaquePointer?, _ service: CString?, _ inde
                          _ capacity: Int, _ needed: CSize?) -> Int32 {
     guard let r = handle(registry) else { return missing("pm_port_name", "registry") }
     guard let service else { return missing("pm_port_name", "service") }
+    if let status = unknownService(r, service) { return status }
     return guarded {
         let definition = try r.registry.service(named: text(service))
         guard index >= 0 && index < definition.ports.count else {
@@ -178,6 +180,7 @@ public func pm_port_definition(_ registry: OpaquePointer?, _ service: CString?, 
     guard let r = handle(registry) else { return missing("pm_port_definition", "registry") }
     guard let service else { return missing("pm_port_definition", "service") }
     guard let portName else { return missing("pm_port_definition", "port_name") }
+    if let status = unknownService(r, service) { return status }
     return guarded {
         let definition = try r.registry.service(named: text(service))
         guard let port = definition.port(named: text(portName)) else {
@@ -206,6 +209,7 @@ public func pm_get_port(_ registry: OpaquePointer?, _ service: CString?, _ insta
             out.pointee = UInt16(truncatingIfNeeded: hit.port)
             return Status.ok
         }
+        if hit.status == Status.unknownService { return LastError.setUnknownService(r, s) }
         // Logging or failing: the slow path builds the log line or the message.
         switch r.registry.hostPort(service: s, instance: instance(instanceID), port: p) {
         case .success(let port):
@@ -226,6 +230,7 @@ public func pm_get_port_range(_ registry: OpaquePointer?, _ service: CString?, _
     guard let portName else { return missing("pm_get_port_range", "port_name") }
     guard let first else { return missing("pm_get_port_range", "out_first") }
     guard let last else { return missing("pm_get_port_range", "out_last") }
+    if let status = unknownService(r, service) { return status }
     return guarded {
         let a = try r.registry.allocation(text(service), instance: instance(instanceID), name: text(portName))
         first.pointee = port16(a.hostPort)
@@ -241,6 +246,7 @@ public func pm_get_container_port(_ registry: OpaquePointer?, _ service: CString
     guard let service else { return missing("pm_get_container_port", "service") }
     guard let portName else { return missing("pm_get_container_port", "port_name") }
     guard let out else { return missing("pm_get_container_port", "out_port") }
+    if let status = unknownService(r, service) { return status }
     return guarded {
         let port = try r.registry.containerPort(text(service), instance: instance(instanceID), name: text(portName))
         out.pointee = port16(port)
@@ -253,6 +259,7 @@ public func pm_get_ports(_ registry: OpaquePointer?, _ service: CString?, _ inst
                          _ ports: UnsafeMutablePointer<UInt16>?, _ capacity: Int, _ needed: CSize?) -> Int32 {
     guard let r = handle(registry) else { return missing("pm_get_ports", "registry") }
     guard let service else { return missing("pm_get_ports", "service") }
+    if let status = unknownService(r, service) { return status }
     return guarded {
         let name = text(service), id = instance(instanceID)
         // Validate and size the result before allocating, so a size query logs nothing.
@@ -274,6 +281,7 @@ public func pm_container_name(_ registry: OpaquePointer?, _ service: CString?, _
                               _ buffer: CBuffer?, _ capacity: Int, _ needed: CSize?) -> Int32 {
     guard let r = handle(registry) else { return missing("pm_container_name", "registry") }
     guard let service else { return missing("pm_container_name", "service") }
+    if let status = unknownService(r, service) { return status }
     return guarded {
         let name = try r.registry.containerName(text(service), instance: instance(instanceID))
         try output(name, buffer, capacity, needed)
@@ -286,6 +294,7 @@ public func pm_volume_name(_ registry: OpaquePointer?, _ service: CString?, _ in
                            _ buffer: CBuffer?, _ capacity: Int, _ needed: CSize?) -> Int32 {
     guard let r = handle(registry) else { return missing("pm_volume_name", "registry") }
     guard let service else { return missing("pm_volume_name", "service") }
+    if let status = unknownService(r, service) { return status }
     return guarded {
         let name = try r.registry.volumeName(text(service), instance: instance(instanceID))
         try output(name, buffer, capacity, needed)

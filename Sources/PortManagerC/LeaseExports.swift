@@ -19,6 +19,7 @@ public func pm_lease_acquire(_ registry: OpaquePointer?, _ service: CString?, _ 
     guard flags & ~leaseNoProbe == 0 else {
         return fail(.invalidArgument("pm_lease_acquire: unknown flags 0x\(String(UInt32(bitPattern: flags), radix: 16))"))
     }
+    if let status = unknownService(r, service) { return status }
     return guarded {
         let lease = try r.registry.lease(text(service), instance: instanceID == -1 ? nil : instance(instanceID),
                                          directory: directory.map(text), probe: flags & leaseNoProbe == 0)

@@ -86,8 +86,11 @@ public struct Registry: Sendable {
     /// The names of every service, in source order.
     public var serviceNames: [String] { services.map(\.name) }
 
-    func unknownService(_ name: String) -> PortManagerError {
-        .unknownService(name, suggestion: Suggest.closest(to: name, among: serviceNames))
+    /// The error for a service `name` that is not in the registry, with its
+    /// did-you-mean: the slow part of a miss (it compares `name` with every
+    /// service name), so the C boundary forms it only when the message is read.
+    public func unknownService(_ name: String) -> PortManagerError {
+        .unknownService(name, suggestion: Suggest.closest(to: name, among: services.lazy.map(\.name)))
     }
 
     // MARK: Allocation

@@ -176,4 +176,33 @@ struct SuggestTests {
         #expect(Suggest.closest(to: "colour", among: RegistryBuilder.serviceKeys) == nil)
         #expect(Suggest.closest(to: "ab", among: ["xy"]) == nil)
     }
+
+    /// The bounded search (length filter, rows that stop early) picks exactly the
+    /// candidate the full distance picks: the first one at the least distance
+    /// within the limit. Random words over a small alphabet (with a non-ASCII
+    /// letter) make near misses, transpositions and ties common.
+    @Test func theBoundedSearchAgreesWithTheFullDistance() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let alphabet: [Character] = ["a", "b", "c", "-", "é"]
+        func word() -> String { String((0..<next(9)).map { _ in alphabet[next(alphabet.count)] }) }
+        var suggested = 0
+        for _ in 0..<3000 {
+            let target = word()
+            let candidates = (0..<next(12)).map { _ in word() }
+            let limit = min(2, max(1, target.count / 2))
+            var expected: (String, Int)?
+            for candidate in candidates where candidate != target {
+                let d = Suggest.distance(target, candidate)
+                if d <= limit, expected == nil || d < expected!.1 { expected = (candidate, d) }
+            }
+            let got = Suggest.closest(to: target, among: candidates)
+            #expect(got == expected?.0, "word '\(target)' among \(candidates)")
+            if got != nil { suggested += 1 }
+        }
+        #expect(suggested > 500)  // the comparison covered many suggestions, not only nil == nil
+    }
 }

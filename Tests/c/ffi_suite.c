@@ -1059,6 +1059,58 @@ static void test_threads(void *r) {
     CHECK(strcmp(ff_last_error(), mine) == 0, "a successful call cleared the last error");
 }
 
+/* An unknown service's message (with its did-you-mean) is formed when
+   pm_last_error() first reads it; until then the thread keeps the registry. */
+static void *miss_and_exit(void *registry) {
+    uint16_t port;
+    ff_get_port(registry, "lazzy", 0, "port", &port); /* never read: the thread exits with it pending */
+    return NULL;
+}
+
+static void test_lazy_messages(void) {
+    static const char yaml[] = "lazy:\n  port: 4400\nbusy:\n  port: 4500\n";
+    void *r = NULL;
+    int s = ff_registry_open_string(yaml, strlen(yaml), "lazy.yaml", &r);
+    if (!CHECK(s == PM_OK, "open lazy.yaml: %s %s", ff_status_str(s), ff_last_error())) return;
+    uint16_t port = SENTINEL16;
+
+    /* Read after the registry is closed: the message is whole (valgrind: no invalid read). */
+    s = ff_get_port(r, "lazzy", 0, "port", &port);
+    ff_registry_close(r);
+    CHECK(s == PM_ERR_UNKNOWN_SERVICE && port == SENTINEL16, "pm_get_port(lazzy): %s", ff_status_str(s));
+    CHECK(strcmp(ff_last_error(), "unknown service 'lazzy'; did you mean 'lazy'?") == 0,
+          "pm_last_error() after pm_registry_close: '%s'", ff_last_error());
+    const char *first = ff_last_error();
+    CHECK(first == ff_last_error(), "a second pm_last_error() formed the message again");
+
+    s = ff_registry_open_string(yaml, strlen(yaml), "lazy.yaml", &r);
+    if (!CHECK(s == PM_OK, "reopen lazy.yaml: %s %s", ff_status_str(s), ff_last_error())) return;
+    /* A later failure replaces a pending message; a success keeps it. */
+    s = ff_get_port(r, "bussy", 0, "port", &port);
+    CHECK(s == PM_ERR_UNKNOWN_SERVICE, "pm_get_port(bussy): %s", ff_status_str(s));
+    s = ff_get_port(r, "busy", 70, "port", &port);
+    CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE && contains(ff_last_error(), "instance 70 of service 'busy'"),
+          "a failure after a pending miss: %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_get_port(r, "bussy", 0, "port", &port);
+    s = ff_get_port(r, "busy", 0, "port", &port);
+    CHECK(s == PM_OK && port == 4500, "pm_get_port(busy) = %s %u", ff_status_str(s), port);
+    CHECK(strcmp(ff_last_error(), "unknown service 'bussy'; did you mean 'busy'?") == 0,
+          "the pending miss after a success: '%s'", ff_last_error());
+    /* Every entry point that takes a service name reports it the same way. */
+    char name[64];
+    size_t needed = SENTINELZ;
+    s = ff_container_name(r, "lazzy", 0, name, sizeof name, &needed);
+    CHECK(s == PM_ERR_UNKNOWN_SERVICE && needed == SENTINELZ &&
+              strcmp(ff_last_error(), "unknown service 'lazzy'; did you mean 'lazy'?") == 0,
+          "pm_container_name(lazzy): %s '%s'", ff_status_str(s), ff_last_error());
+
+    /* A thread that exits with its message unread drops its hold on the registry
+       (valgrind: nothing lost once the registry is closed). */
+    pthread_t thread;
+    if (CHECK(pthread_create(&thread, NULL, miss_and_exit, r) == 0, "pthread_create")) pthread_join(thread, NULL);
+    ff_registry_close(r);
+}
+
 /* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv) {
@@ -1097,6 +1149,7 @@ int main(int argc, char **argv) {
     test_analysis(r);
     test_leases();
     test_threads(r);
+    test_lazy_messages();
     ff_registry_close(r);
 
     int vectors = run_conformance(argv[3]);

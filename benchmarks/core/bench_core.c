@@ -5,6 +5,9 @@
  *   pm_get_port            vs  a hand-written C lookup of the same table
  *                              (strcmp over an array + the arithmetic)
  *   pm_registry_open*      vs  libyaml's bare event parse of the same bytes
+ *   pm_get_port miss       vs  pm_get_port hit on the same registry, at 10, 1k
+ *                              and 10k services (the did-you-mean of an unknown
+ *                              service is formed only when pm_last_error reads it)
  *
  * Build and run: benchmarks/core/run.sh
  */
@@ -91,6 +94,52 @@ static int libyaml_parse(const unsigned char *bytes, size_t length) {
 
 static volatile uint32_t sink;
 
+/* Unknown-service misses against hits on a generated registry of `count`
+   services (service-00000 ... with one port each). A miss returns its status
+   only; reading pm_last_error forms the message and its did-you-mean. */
+static int miss_vs_hit(int count) {
+    size_t capacity = (size_t)count * 64 + 64, length = 0;
+    char *yaml = malloc(capacity);
+    if (!yaml) return 1;
+    for (int i = 0; i < count; i++)
+        length += (size_t)snprintf(yaml + length, capacity - length, "service-%05d:\n  port: %d\n  max_instances: 1\n",
+                                   i, 1024 + i % 60000);
+    pm_registry *reg = NULL;
+    if (pm_registry_open_string(yaml, length, "generated.yaml", &reg) != PM_OK) {
+        fprintf(stderr, "generated registry: %s\n", pm_last_error());
+        free(yaml);
+        return 1;
+    }
+    free(yaml);
+    char hits[8][16], misses[8][16];
+    for (int k = 0; k < 8; k++) {
+        int i = (int)((long)k * count / 8);
+        snprintf(hits[k], sizeof hits[k], "service-%05d", i);
+        snprintf(misses[k], sizeof misses[k], "servcie-%05d", i); /* a typo: the message suggests hits[k] */
+    }
+    uint16_t port = 0;
+    char expected[64];
+    snprintf(expected, sizeof expected, "did you mean '%s'?", hits[3]);
+    if (pm_get_port(reg, misses[3], 0, "port", &port) != PM_ERR_UNKNOWN_SERVICE || !strstr(pm_last_error(), expected)) {
+        fprintf(stderr, "miss at %d services: '%s'\n", count, pm_last_error());
+        pm_registry_close(reg);
+        return 1;
+    }
+    const long N = 1000000, R = count >= 10000 ? 20 : count >= 1000 ? 200 : 20000;
+    double hit = BEST_OF(5, N, { pm_get_port(reg, hits[i_ & 7], 0, "port", &port); sink += port; });
+    double miss = BEST_OF(5, N, { sink += (uint32_t)pm_get_port(reg, misses[i_ & 7], 0, "port", &port); });
+    double read = BEST_OF(3, R, {
+        sink += (uint32_t)pm_get_port(reg, misses[i_ & 7], 0, "port", &port);
+        sink += (uint32_t)pm_last_error()[0];
+    });
+    printf("pm_get_port miss, %5d services         %9.1f ns   %9.1f ns hit, same registry      %5.2fx   <= 10x\n",
+           count, miss, hit, miss / hit);
+    printf("  miss + pm_last_error (did-you-mean)    %9.1f ns\n", read);
+    printf("RESULT services=%d hit_ns=%.1f miss_ns=%.1f miss_read_ns=%.1f\n", count, hit, miss, read);
+    pm_registry_close(reg);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     const char *path = argc > 1 ? argv[1] : "dynamicconfig/port_registry.yaml";
     FILE *f = fopen(path, "rb");
@@ -165,5 +214,8 @@ int main(int argc, char **argv) {
     printf("1 MiB printable junk refused in          %9.3f ms                                               target < 1000 ms\n", junk_ns / 1e6);
     printf("1 MiB random bytes refused in            %9.3f ms                                               target < 1000 ms\n", noise_ns / 1e6);
     printf("RESULT get_port_ns=%.1f baseline_ns=%.1f load_us=%.2f load_file_us=%.2f libyaml_us=%.2f\n", lib, base, load_mem / 1e3, load_file / 1e3, parse / 1e3);
+    static const int counts[] = {10, 1000, 10000};
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++)
+        if (miss_vs_hit(counts[k]) != 0) return 1;
     return (int)(sink & 0);
 }
