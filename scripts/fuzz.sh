@@ -1,23 +1,63 @@
 #!/usr/bin/env bash
 # Fuzzes the registry loader (libyaml reader + validation + allocation + the
-# analysis) with libFuzzer and AddressSanitizer: scripts/fuzz.sh [SECONDS]
-# (default 60). Seeds come from dynamicconfig/ and Tests/fixtures/; crashes and
-# the growing corpus land in build/fuzz/. Not part of `make test`.
+# analysis) and the C entry points (names, instances, buffer capacities,
+# environment names; see Tests/fuzz/FuzzRegistry.swift for the input format)
+# with libFuzzer and AddressSanitizer. Inputs go up to 1 MiB.
+#
+#   scripts/fuzz.sh [SECONDS]   a long run (default 60 s); the corpus grows in
+#                               build/fuzz/corpus, crashes land in build/fuzz/
+#   scripts/fuzz.sh --smoke     the short run of `make test` (make test-fuzz):
+#                               fixed seed, the seed corpus only, 45 s; fails if
+#                               the fuzzer finds a crash, a leak-free timeout or
+#                               an out-of-memory
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH" SWIFT_BACKTRACE=enable=no
-seconds="${1:-60}"
+smoke=0 seconds=60
+case "${1:-}" in
+  --smoke) smoke=1 seconds=45 ;;
+  '') ;;
+  *) seconds="$1" ;;
+esac
 out=build/fuzz
 mkdir -p "$out/corpus" "$out/modules"
-cp dynamicconfig/*.yaml Tests/fixtures/*.yaml "$out/corpus/" 2>/dev/null || true
 flags=(-O -parse-as-library -sanitize=fuzzer,address -use-ld=lld -package-name portmanager)
-swiftc "${flags[@]}" -emit-library -static -module-name PortManagerCore \
-  -emit-module-path "$out/modules/PortManagerCore.swiftmodule" \
-  Sources/PortManagerCore/*.swift -o "$out/modules/libPortManagerCore.a"
-swiftc "${flags[@]}" -emit-library -static -module-name PortManager -I "$out/modules" -I Sources/CYaml \
-  -emit-module-path "$out/modules/PortManager.swiftmodule" \
-  Sources/PortManager/*.swift -o "$out/modules/libPortManager.a"
-swiftc "${flags[@]}" -I "$out/modules" -I Sources/CYaml Tests/fuzz/FuzzRegistry.swift \
-  -L "$out/modules" -lPortManager -lPortManagerCore $(pkg-config --libs yaml-0.1) -o "$out/fuzz-registry"
-"$out/fuzz-registry" -max_total_time="$seconds" -max_len=4096 -timeout=5 -rss_limit_mb=2048 \
-  -artifact_prefix="$out/" "$out/corpus"
+# Rebuild only when a source changed.
+binary="$out/fuzz-registry"
+if [ ! -x "$binary" ] || [ -n "$(find Sources/PortManagerCore Sources/PortManager Sources/PortManagerC Tests/fuzz scripts/fuzz.sh -newer "$binary" -print -quit)" ]; then
+  echo "fuzz: building $binary"
+  swiftc "${flags[@]}" -emit-library -static -module-name PortManagerCore \
+    -emit-module-path "$out/modules/PortManagerCore.swiftmodule" \
+    Sources/PortManagerCore/*.swift -o "$out/modules/libPortManagerCore.a"
+  swiftc "${flags[@]}" -emit-library -static -module-name PortManager -I "$out/modules" -I Sources/CYaml \
+    -emit-module-path "$out/modules/PortManager.swiftmodule" \
+    Sources/PortManager/*.swift -o "$out/modules/libPortManager.a"
+  swiftc "${flags[@]}" -emit-library -static -module-name PortManagerC -I "$out/modules" -I Sources/CYaml \
+    -emit-module-path "$out/modules/PortManagerC.swiftmodule" \
+    Sources/PortManagerC/*.swift -o "$out/modules/libPortManagerC.a"
+  # shellcheck disable=SC2046
+  swiftc "${flags[@]}" -I "$out/modules" -I Sources/CYaml Tests/fuzz/FuzzRegistry.swift \
+    -L "$out/modules" -lPortManagerC -lPortManager -lPortManagerCore $(pkg-config --libs yaml-0.1) -o "$binary"
+fi
+options=(-max_len=1048576 -timeout=30 -rss_limit_mb=2048 -max_total_time="$seconds")
+if [ $smoke = 0 ]; then
+  cp dynamicconfig/*.yaml Tests/fixtures/*.yaml "$out/corpus/" 2>/dev/null || true
+  exec "$binary" "${options[@]}" -artifact_prefix="$out/" "$out/corpus"
+fi
+
+# The smoke run: a private copy of the seeds (the long runs' corpus is not
+# read, so every run starts alike), a fixed seed, findings into a private folder.
+t="$(mktemp -d)"
+trap 'rm -rf "$t"' EXIT
+mkdir "$t/corpus" "$t/artifacts"
+cp dynamicconfig/*.yaml Tests/fixtures/*.yaml "$t/corpus/"
+start=$SECONDS
+if "$binary" "${options[@]}" -seed=1 -print_final_stats=1 -artifact_prefix="$t/artifacts/" "$t/corpus" > "$t/log" 2>&1; then
+  echo "ok   fuzz smoke: $(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$t/log" | grep -Eo '[0-9]+$') inputs in $((SECONDS - start)) s, no crash"
+  exit 0
+fi
+tail -n 60 "$t/log"
+mkdir -p "$out/smoke-findings"
+cp "$t/artifacts/"* "$out/smoke-findings/" 2>/dev/null || true
+echo "FAIL: the fuzzer found a problem; the input is in $out/smoke-findings/ (replay: $binary FILE)"
+exit 1
