@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 export SWIFT_BACKTRACE := enable=no
 
-.PHONY: all lib cli summary test test-lint test-swift test-c test-cli test-python test-fuzz sanitize bench clean install memcheck
+.PHONY: all lib cli summary test test-lint test-swift test-c test-cli test-python test-fuzz test-sanitize sanitize bench clean install memcheck
 
 all: lib cli
 
@@ -21,7 +21,7 @@ summary: all
 # Every suite runs even when an earlier one fails; the target fails if any did.
 test: all
 	@status=0; \
-	for suite in lint swift c cli python fuzz; do \
+	for suite in lint swift c cli python fuzz sanitize; do \
 	  echo "=== test-$$suite"; \
 	  $(MAKE) --no-print-directory test-$$suite || { echo "=== test-$$suite FAILED"; status=1; }; \
 	done; exit $$status
@@ -53,6 +53,8 @@ test-fuzz:
 # UndefinedBehaviorSanitizer (scratch path .build-sanitize).
 sanitize:
 	scripts/sanitize.sh
+
+test-sanitize: sanitize
 
 # The libffi suite under valgrind memcheck (test-c runs it too).
 memcheck: lib

@@ -27,7 +27,8 @@ lib="$root/$scratch/debug/libportmanager.so"
 [ -f "$lib" ] || { echo "sanitize: $lib was not built" >&2; exit 2; }
 echo "--- built $lib in $((SECONDS - start)) s"
 
-cc=(clang -fsanitize=address,undefined -shared-libasan -fno-omit-frame-pointer -g -O1)
+runtime="$(dirname "$(clang -print-file-name=libclang_rt.asan-x86_64.so)")"
+cc=(clang -fsanitize=address,undefined -shared-libasan -fno-omit-frame-pointer -g -O1 -Wl,-rpath,"$runtime")
 # shellcheck disable=SC2046
 "${cc[@]}" -std=c99 -Wall -Wextra -Werror -Iinclude $(pkg-config --cflags libffi) \
   Tests/c/ffi_suite.c Tests/c/ffi_conformance.c Tests/c/ffi_harness.c \
@@ -41,8 +42,11 @@ export LSAN_OPTIONS="suppressions=$root/Tests/c/lsan.supp:print_suppressions=0"
 registry="$root/dynamicconfig/port_registry.yaml"
 status=0
 echo "--- fixed: Tests/c/test_fixed_calls.c"
-"$out/test_fixed_calls" "$registry" > "$out/fixed.log" 2>&1 || { cat "$out/fixed.log"; echo "FAIL: test_fixed_calls under ASan+UBSan"; status=1; }
-[ $status = 0 ] && echo "ok   test_fixed_calls"
+if "$out/test_fixed_calls" "$registry" > "$out/fixed.log" 2>&1; then
+  echo "ok   test_fixed_calls"
+else
+  cat "$out/fixed.log"; echo "FAIL: test_fixed_calls under ASan+UBSan"; status=1
+fi
 echo "--- ffi: the libffi suite"
 if "$out/ffi_suite" include/portmanager.sig "$lib" Tests/conformance/vectors.txt "$registry" > "$out/ffi.log" 2> "$out/ffi.stderr" \
    && grep -Eq '^[0-9]+ passed, 0 failed$' <<< "$(tail -n 1 "$out/ffi.log")"; then
@@ -54,5 +58,28 @@ fi
 if grep -Eq 'runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer' "$out/ffi.stderr" "$out/fixed.log"; then
   echo "FAIL: a sanitizer reported a problem (logs: $out)"; status=1
 fi
+# The check must be able to fail: a caller that claims 64 bytes for a 4-byte
+# buffer gets the library's write past it reported.
+cat > "$out/planted.c" <<'C'
+#include <stdlib.h>
+#include "portmanager.h"
+int main(int argc, char **argv) {
+    pm_registry *r = NULL;
+    if (argc < 2 || pm_registry_open(argv[1], &r) != PM_OK) return 2;
+    char *small = malloc(4);
+    size_t needed = 0;
+    pm_container_name(r, "kafka", 1, small, 64, &needed); /* kafka-development-1: 20 bytes */
+    free(small);
+    pm_registry_close(r);
+    return 0;
+}
+C
+"${cc[@]}" -std=c99 -Iinclude "$out/planted.c" -o "$out/planted" "$lib" -Wl,-rpath,"$(dirname "$lib")"
+if ! "$out/planted" "$registry" > "$out/planted.log" 2>&1 && grep -q 'heap-buffer-overflow' "$out/planted.log"; then
+  echo "ok   a planted overflow inside the library is reported"
+else
+  echo "FAIL: a planted buffer overflow inside the library went unreported (the library is not instrumented?)"; status=1
+fi
+
 echo "=== sanitize: $((SECONDS - start)) s, $([ $status = 0 ] && echo passed || echo FAILED)"
 exit $status
