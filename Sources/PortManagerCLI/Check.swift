@@ -84,9 +84,9 @@ struct Check: ParsableCommand {
         do {
             registry = try options.load()
         } catch PortManagerError.invalidRegistry(let diagnostics) where !diagnostics.isEmpty {
-            let source = try Registry.resolvePath(options.registry)
+            let source = PathText.display(try Registry.resolvePath(options.registryPath))
             if output.json {
-                Output.line(Check.json(diagnostics, source: source))
+                Output.line(Analysis.json(source: source, options: try analysisOptions(), invalid: diagnostics))
                 throw ExitCode(Failure.findings)
             }
             try finish(diagnostics, source: source, registry: nil)
@@ -102,19 +102,6 @@ struct Check: ParsableCommand {
             return
         }
         try finish(findings(analysis), source: registry.source, registry: registry)
-    }
-
-    /// Load problems as JSON, in the shape of ``Analysis/json()`` (kind "invalid").
-    static func json(_ diagnostics: [Diagnostic], source: String) -> String {
-        let findings = diagnostics.map { d -> JSON in
-            .object([("kind", .string("invalid")), ("severity", .string(d.severity.rawValue)),
-                     ("file", .string(d.location.file)), ("line", .int(d.location.line)),
-                     ("column", .int(d.location.column)), ("message", .string(d.message)),
-                     ("suggestion", .null), ("host_ports", .array([])), ("occurrences", .array([]))])
-        }
-        let errors = diagnostics.filter { $0.severity == .error }.count
-        return JSON.object([("source", .string(source)), ("errors", .int(errors)),
-                            ("warnings", .int(diagnostics.count - errors)), ("findings", .array(findings))]).rendered()
     }
 
     /// The analysis findings as diagnostics, each message ending in its fix.

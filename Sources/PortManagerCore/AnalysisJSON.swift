@@ -12,18 +12,8 @@ extension Analysis {
     ///                   {"service": "grafana", "port": "port", "instance": 1, "environment": null}]}]}]}
     /// ```
     public func json() -> String {
-        var out = "{"
-        out += "\"source\":" + JSONText.string(registry.source)
-        if let range = options.ephemeralRange {
-            out += ",\"ephemeral_range\":[\(range.lowerBound),\(range.upperBound)]"
-        } else {
-            out += ",\"ephemeral_range\":null"
-        }
-        out += ",\"reserved_ports\":" + JSONText.string(options.reservedPorts.description)
-        out += ",\"environments\":["
-        out += registry.environments.map { "{\"name\":\(JSONText.string($0.name)),\"offset\":\($0.offset)}" }
-            .joined(separator: ",")
-        out += "],\"lattice_points\":\(latticePoints),\"errors\":\(errorCount),\"warnings\":\(warningCount),\"findings\":["
+        var out = Analysis.jsonHead(source: registry.source, options: options, environments: registry.environments,
+                                    latticePoints: latticePoints, errors: errorCount, warnings: warningCount)
         var firstFinding = true
         for finding in findings {
             if !firstFinding { out += "," }
@@ -31,6 +21,41 @@ extension Analysis {
             finding.appendJSON(to: &out, registry)
         }
         out += "]}"
+        return out
+    }
+
+    /// The same document for a registry that did not load: its load problems as
+    /// findings of kind `invalid` (no suggestion, ports or occurrences), no
+    /// environments and no lattice points. One shape, whether or not it loads.
+    public static func json(source: String, options: AnalysisOptions, invalid diagnostics: [Diagnostic]) -> String {
+        let errors = diagnostics.filter { $0.severity == .error }.count
+        var out = jsonHead(source: source, options: options, environments: [], latticePoints: 0,
+                           errors: errors, warnings: diagnostics.count - errors)
+        for (i, d) in diagnostics.enumerated() {
+            if i > 0 { out += "," }
+            out += "{\"kind\":\"invalid\",\"severity\":\"\(d.severity.rawValue)\""
+            out += ",\"file\":\(JSONText.string(d.location.file)),\"line\":\(d.location.line),\"column\":\(d.location.column)"
+            out += ",\"message\":\(JSONText.string(d.message)),\"suggestion\":null,\"host_ports\":[],\"occurrences\":[]}"
+        }
+        out += "]}"
+        return out
+    }
+
+    /// Everything before the findings' elements, up to and including `"findings":[`.
+    private static func jsonHead(source: String, options: AnalysisOptions, environments: [EnvironmentDefinition],
+                                 latticePoints: Int, errors: Int, warnings: Int) -> String {
+        var out = "{"
+        out += "\"source\":" + JSONText.string(source)
+        if let range = options.ephemeralRange {
+            out += ",\"ephemeral_range\":[\(range.lowerBound),\(range.upperBound)]"
+        } else {
+            out += ",\"ephemeral_range\":null"
+        }
+        out += ",\"reserved_ports\":" + JSONText.string(options.reservedPorts.description)
+        out += ",\"environments\":["
+        out += environments.map { "{\"name\":\(JSONText.string($0.name)),\"offset\":\($0.offset)}" }
+            .joined(separator: ",")
+        out += "],\"lattice_points\":\(latticePoints),\"errors\":\(errors),\"warnings\":\(warnings),\"findings\":["
         return out
     }
 }
