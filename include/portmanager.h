@@ -20,10 +20,9 @@
  *  Strings.  All strings are NUL-terminated UTF-8, except paths.
  *  Paths.    File and directory paths are NUL-terminated bytes, as the system
  *            takes them: they need not be UTF-8, and are used byte for byte.
- *            Messages (and pm_registry_source()) show a path escaped: control
- *            characters, quotes and backslashes as in JSON, each byte that is
- *            not UTF-8 as \xHH; messages cut paths longer than 256 bytes in
- *            the middle ("...").
+ *            Messages show a path escaped: control characters as in JSON (\n,
+ *            \u001b), each byte that is not UTF-8 as \xHH; and cut a path
+ *            longer than 256 bytes in the middle ("...").
  *  Output.   Variable-sized results use one protocol, as zstd does with its
  *            (dst, dstCapacity) pairs:
  *                (T *buffer, size_t capacity, size_t *needed)
@@ -158,9 +157,9 @@ PM_API pm_status pm_registry_open_string(const char *yaml, size_t length, const 
 PM_API void pm_registry_close(pm_registry *registry);
 
 /**
- * The registry's source: the file path it was read from, escaped as under Paths
- * above (the path itself when it is printable UTF-8 without quotes or
- * backslashes), or the name given to pm_registry_open_string(). Output protocol above.
+ * The registry's source: the file path it was read from (as given when it is
+ * UTF-8; otherwise escaped as under Paths above, each byte that is not UTF-8 as
+ * \xHH), or the name given to pm_registry_open_string(). Output protocol above.
  */
 PM_API pm_status pm_registry_source(const pm_registry *registry, char *buffer, size_t capacity, size_t *needed);
 

@@ -36,10 +36,10 @@ extension Registry {
 
     /// Reads, parses and validates the file at `path`, a path as the system
     /// takes it: any bytes but NUL, UTF-8 or not. The registry's ``Registry/source``
-    /// is the path as ``PathText/display(_:)`` shows it.
+    /// is ``PathText/text(_:)`` of the path: itself when UTF-8, else escaped.
     public init(contentsOfPath path: [UInt8]) throws {
         let bytes = try FileReader.read(path)
-        self = try bytes.withUnsafeBytes { try Registry(yaml: $0, source: PathText.display(path)) }
+        self = try bytes.withUnsafeBytes { try Registry(yaml: $0, source: PathText.text(path)) }
     }
 
     /// Opens the registry the way every entry point does: `path` if given, else

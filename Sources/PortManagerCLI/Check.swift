@@ -84,7 +84,7 @@ struct Check: ParsableCommand {
         do {
             registry = try options.load()
         } catch PortManagerError.invalidRegistry(let diagnostics) where !diagnostics.isEmpty {
-            let source = PathText.display(try Registry.resolvePath(options.registryPath))
+            let source = PathText.text(try Registry.resolvePath(options.registryPath))
             if output.json {
                 Output.line(Analysis.json(source: source, options: try analysisOptions(), invalid: diagnostics))
                 throw ExitCode(Failure.findings)
@@ -118,12 +118,12 @@ struct Check: ParsableCommand {
         let errors = findings.filter { $0.severity == .error }.count
         Output.lines(findings.map { "\($0.location): \($0.severity.rawValue): \($0.message)" })
         if errors > 0 {
-            Output.err("portmanager: \(source): \(errors) problem\(errors == 1 ? "" : "s") found")
+            Output.err("portmanager: \(PathText.shown(source)): \(errors) problem\(errors == 1 ? "" : "s") found")
             throw ExitCode(Failure.findings)
         }
         let warnings = findings.filter { $0.severity == .warning }.count
         if strict && warnings > 0 {
-            Output.err("portmanager: \(source): \(warnings) warning\(warnings == 1 ? "" : "s") found (--strict)")
+            Output.err("portmanager: \(PathText.shown(source)): \(warnings) warning\(warnings == 1 ? "" : "s") found (--strict)")
             throw ExitCode(Failure.findings)
         }
         if let registry {
@@ -131,7 +131,7 @@ struct Check: ParsableCommand {
             let instances = registry.services.reduce(0) { $0 + $1.maxInstances }
             let others = findings.count
             let verdict = others == 0 ? "no problems found" : "no errors, \(others) warning\(others == 1 ? "" : "s") or note\(others == 1 ? "" : "s")"
-            Output.line("OK: \(source): \(registry.services.count) services, \(ports) named ports, "
+            Output.line("OK: \(PathText.shown(source)): \(registry.services.count) services, \(ports) named ports, "
                         + "\(instances) instances, \(registry.environments.count) environments; \(verdict)")
         }
     }

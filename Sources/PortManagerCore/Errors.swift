@@ -14,8 +14,9 @@ public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
         self.column = column
     }
 
-    /// `FILE:LINE:COLUMN`, the form compilers and editors understand.
-    public var description: String { "\(file):\(line):\(column)" }
+    /// `FILE:LINE:COLUMN`, the form compilers and editors understand; the file
+    /// as messages show paths (``PathText/shown(_:)``: escaped and cut).
+    public var description: String { "\(PathText.shown(file)):\(line):\(column)" }
 }
 
 /// How serious a finding is.

@@ -1,44 +1,47 @@
-/// File paths as messages show them.
+/// File paths as text.
 ///
 /// A path is bytes (a C string, an argv entry, an environment variable); it
-/// need not be UTF-8 and may hold any byte but NUL. Messages and registry
-/// sources show it escaped, so that no path can end a line, forge a log field
-/// or turn into another path: valid UTF-8 is escaped as names are (the
-/// ``JSONText`` escaper behind ``Log/escape(_:)`` and ``RegistryBuilder/quote(_:)``:
-/// control characters, quotes and backslashes), and each byte that is not UTF-8
-/// becomes `\xHH`. Messages also cut long paths, keeping both ends.
+/// need not be UTF-8 and may hold any byte but NUL. Loaders open the bytes as
+/// they are; text keeps them as follows:
+/// - ``text(_:)``: the path itself when it is UTF-8 (a registry's ``Registry/source``,
+///   JSON output), else ``display(_:)``;
+/// - ``display(_:)``: control characters escaped as ``JSONText`` escapes them
+///   (`\n`, `\t`, `\u001b`: no path can end a line or forge a log field), and
+///   each byte that is not UTF-8 as `\xHH`, so two names never show as one;
+/// - ``shown(_:)``: what messages show, ``display(_:)`` cut to ``messageLimit``
+///   bytes, keeping both ends, so no path floods a log.
+///
+/// ``display(_:)`` leaves quotes and backslashes alone, so it is idempotent:
+/// showing a path already displayed changes nothing.
 public enum PathText {
     /// The longest path, in bytes, that messages show whole; longer ones keep
     /// their first and last bytes around `...`.
     public static let messageLimit = 256
 
-    /// `bytes` escaped, whole: for example `reg-\xff\xfe.yaml` for a Latin-1 name.
-    /// Printable UTF-8 paths without quotes or backslashes come back unchanged.
+    /// The path as text: itself when it is valid UTF-8, else ``display(_:)``.
+    public static func text(_ bytes: [UInt8]) -> String {
+        String(validating: bytes, as: UTF8.self) ?? display(bytes)
+    }
+
+    /// `bytes` with control characters and bytes that are not UTF-8 escaped,
+    /// whole: `reg-\xff\xfe.yaml` for a Latin-1 name, `a\nb` for a newline.
     public static func display<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         var out = ""
-        var run: [UInt8] = []
-        func flush() {
-            guard !run.isEmpty else { return }
-            out += JSONText.string(String(decoding: run, as: UTF8.self)).trimmingQuotes
-            run.removeAll(keepingCapacity: true)
-        }
         var parser = Unicode.UTF8.ForwardParser()
         var iterator = bytes.makeIterator()
         var pending = Array(bytes)[...]
         while true {
             switch parser.parseScalar(from: &iterator) {
             case .valid(let encoded):
-                run.append(contentsOf: pending.prefix(encoded.count))
+                JSONText.appendEscapingControls(Unicode.UTF8.decode(encoded), to: &out)
                 pending = pending.dropFirst(encoded.count)
             case .error(let length):
-                flush()
                 for byte in pending.prefix(length) {
                     let hex = String(byte, radix: 16)
                     out += "\\x" + (hex.count == 1 ? "0" : "") + hex
                 }
                 pending = pending.dropFirst(length)
             case .emptyInput:
-                flush()
                 return out
             }
         }
@@ -52,6 +55,7 @@ public enum PathText {
         return display(bytes.prefix(keep)) + "..." + display(bytes.suffix(keep))
     }
 
-    /// A Swift path string as messages show it (see ``shown(_:)``).
+    /// A path held as text (a ``Registry/source``, a Swift path string) as
+    /// messages show it (see ``shown(_:)``).
     public static func shown(_ path: String) -> String { shown(Array(path.utf8)) }
 }
