@@ -64,6 +64,10 @@ struct LoaderTests {
         #expect(shown.utf8.count <= PathText.messageLimit)
         #expect(shown.hasPrefix("/xxx") && shown.contains("...") && shown.hasSuffix("x/end"))
         #expect(PortManagerError.io(path: shown, reason: "cannot open: File name too long").description.utf8.count < 400)
+        // Locations escape their file at display time; a path already escaped shows unchanged.
+        #expect("\(SourceLocation(file: "/r\nforged", line: 1, column: 2))" == "/r\\nforged:1:2")
+        #expect(PathText.shown(PathText.display([0x72, 0xFF, 0x0A])) == "r\\xff\\n")
+        #expect(PathText.text(Array("/we\"ird\\ di\tr".utf8)) == "/we\"ird\\ di\tr")
     }
 
     @Test("a FIFO, a socket or a device is refused at once")
