@@ -143,9 +143,14 @@ enum LeaseFiles {
         for port in ports {
             let path = folder + Array("/port-\(port).lock".utf8)
             var fd = try withCPath(path) { open($0, O_RDWR | O_CREAT | O_CLOEXEC, 0o666) }
-            if fd < 0 && errno == EACCES { fd = try withCPath(path) { open($0, O_RDONLY | O_CLOEXEC) } }
+            var code = fd < 0 ? errno : 0
+            if fd < 0 && code == EACCES {
+                fd = try withCPath(path) { open($0, O_RDONLY | O_CLOEXEC) }
+                // A lock file we may not create that does not exist yet: the cause is EACCES, not ENOENT.
+                if fd < 0 && errno != ENOENT { code = errno }
+            }
             guard fd >= 0 else {
-                let reason = "cannot open: " + describe(errno: errno)
+                let reason = "cannot open: " + describe(errno: code)
                 giveBack()
                 throw PortManagerError.io(path: PathText.shown(path), reason: reason)
             }

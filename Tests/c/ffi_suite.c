@@ -1029,6 +1029,32 @@ static void test_leases(void) {
               !contains(ff_last_error(), "cannot read"),
           "pm_lease_acquire(bad dir): '%s' names the failing call and its errno", ff_last_error());
 
+    /* A lease directory this user may not write to: the message gives EACCES, the cause, not the ENOENT of
+       the read-only retry. As root, the child drops to uid 65534 (root may write anywhere). */
+    char readonly[] = "/tmp/pm-ffi-ro-XXXXXX";
+    if (CHECK(mkdtemp(readonly) != NULL && chmod(readonly, 0555) == 0, "mkdtemp %s", readonly)) {
+        pid_t child = fork();
+        if (child == 0) {
+            if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(3);
+            void *l = SENTINELP;
+            int status = ff_lease_acquire(r, "svc", 0, readonly, PM_LEASE_NO_PROBE, &l);
+            int ok = status == PM_ERR_IO && l == SENTINELP && contains(ff_last_error(), "Permission denied") &&
+                     !contains(ff_last_error(), "No such file");
+            if (!ok) printf("FAIL ffi_suite.c: lease in a read-only directory: %s '%s'\n", ff_status_str(status),
+                            ff_last_error());
+            fflush(stdout);
+            _exit(ok ? 0 : 1);
+        }
+        int status = -1;
+        pid_t waited;
+        do {
+            waited = child > 0 ? waitpid(child, &status, 0) : -1;
+        } while (waited < 0 && errno == EINTR);
+        CHECK(waited == child && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "a lease in a read-only directory names EACCES (child status %d)", status);
+        rmdir(readonly);
+    }
+
     /* Two directory names that differ only in bytes that are not UTF-8 are two directories. */
     char latin_a[PATH_MAX + 16], latin_b[PATH_MAX + 16];
     snprintf(latin_a, sizeof latin_a, "%s/leases-\xff", tmpdir);
