@@ -17,12 +17,18 @@
  *            nothing in this library crashes on bad input.
  *  Out-params are written only on success; on failure they are left untouched
  *            (the one exception is `needed`, below).
- *  Strings.  All strings are NUL-terminated UTF-8.
+ *  Strings.  All strings are NUL-terminated UTF-8, except paths.
+ *  Paths.    File and directory paths are NUL-terminated bytes, as the system
+ *            takes them: they need not be UTF-8, and are used byte for byte.
+ *            Messages show a path escaped: control characters as in JSON (\n,
+ *            \u001b), each byte that is not UTF-8 as \xHH; and cut a path
+ *            longer than 256 bytes in the middle ("...").
  *  Output.   Variable-sized results use one protocol, as zstd does with its
  *            (dst, dstCapacity) pairs:
  *                (T *buffer, size_t capacity, size_t *needed)
  *            - `capacity` counts elements of T (bytes for strings, including the
  *              terminating NUL); `buffer` may be NULL only when `capacity` is 0;
+ *              any capacity that holds the result succeeds, SIZE_MAX included;
  *            - `needed` may be NULL; otherwise it receives the number of elements
  *              the full result takes, on success and on PM_ERR_BUFFER_TOO_SMALL;
  *            - when the result does not fit, the call returns
@@ -122,9 +128,11 @@ typedef struct pm_registry pm_registry;
 /**
  * Opens and validates a registry file.
  *
- * path: the YAML file, or NULL for the default: $PORTMANAGER_REGISTRY, then
- *       ./dynamicconfig/port_registry.yaml (PM_ERR_NOT_FOUND names both when
- *       neither exists).
+ * path: the YAML file (bytes; see Paths above), or NULL for the default:
+ *       $PORTMANAGER_REGISTRY, then ./dynamicconfig/port_registry.yaml
+ *       (PM_ERR_NOT_FOUND names both when neither exists). It must be a regular
+ *       file: a directory, FIFO, socket or device gives PM_ERR_IO at once (a FIFO
+ *       is never waited on).
  * out:  receives the handle; required. Release it with pm_registry_close().
  *
  * The environment named by $PORTMANAGER_ENV, when set and not empty, is
@@ -155,7 +163,11 @@ PM_API pm_status pm_registry_open_string(const char *yaml, size_t length, const 
 /** Releases a registry. NULL is a no-op. */
 PM_API void pm_registry_close(pm_registry *registry);
 
-/** The registry's source: the file path it was read from, or the name given to pm_registry_open_string(). Output protocol above. */
+/**
+ * The registry's source: the file path it was read from (as given when it is
+ * UTF-8; otherwise escaped as under Paths above, each byte that is not UTF-8 as
+ * \xHH), or the name given to pm_registry_open_string(). Output protocol above.
+ */
 PM_API pm_status pm_registry_source(const pm_registry *registry, char *buffer, size_t capacity, size_t *needed);
 
 /**

@@ -68,15 +68,16 @@ public enum KernelPorts {
     /// A small text file, whole. `/proc` files report size 0, so read until EOF.
     static func read(_ path: String) throws -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw PortManagerError.io(path: path, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw PortManagerError.io(path: PathText.shown(path), reason: "cannot open: " + describe(errno: errno)) }
         defer { close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while bytes.count <= 1 << 20 {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
-                if errno == EINTR { continue }
-                throw PortManagerError.io(path: path, reason: String(cString: strerror(errno)))
+                let code = errno
+                if code == EINTR { continue }
+                throw PortManagerError.io(path: PathText.shown(path), reason: "cannot read: " + describe(errno: code))
             }
             if n == 0 { break }
             bytes.append(contentsOf: chunk[0..<n])

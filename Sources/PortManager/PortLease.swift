@@ -61,7 +61,12 @@ public final class PortLease: @unchecked Sendable {
 
     /// The lease directory in force.
     public static var directory: String {
-        Registry.nonEmptyVariable(directoryVariable) ?? defaultDirectory
+        String(decoding: directoryPath, as: UTF8.self)
+    }
+
+    /// The lease directory in force, as the bytes `$PORTMANAGER_LEASE_DIR` holds.
+    public static var directoryPath: [UInt8] {
+        Registry.nonEmptyVariableBytes(directoryVariable) ?? Array(defaultDirectory.utf8)
     }
 }
 
@@ -82,8 +87,14 @@ extension Registry {
     ///   lease directory cannot be used.
     public func lease(_ service: String, instance: Int? = nil, directory: String? = nil,
                       probe: Bool = true) throws -> PortLease {
+        try lease(service, instance: instance, directoryPath: directory.map { Array($0.utf8) }, probe: probe)
+    }
+
+    /// ``lease(_:instance:directory:probe:)`` with the directory as bytes (a C
+    /// string, an argv entry), so that a name that is not UTF-8 is that directory.
+    public func lease(_ service: String, instance: Int?, directoryPath: [UInt8]?, probe: Bool) throws -> PortLease {
         let definition = try self.service(named: service)
-        let folder = directory ?? PortLease.directory
+        let folder = directoryPath ?? PortLease.directoryPath
         try LeaseFiles.prepare(folder)
         if let instance {
             try checkInstance(definition, instance)
@@ -105,18 +116,22 @@ extension Registry {
 
 /// The lock files behind ``PortLease``.
 enum LeaseFiles {
-    static func prepare(_ folder: String) throws {
+    static func prepare(_ folder: [UInt8]) throws {
         guard !folder.isEmpty else { throw PortManagerError.invalidArgument("the lease directory is empty") }
-        if mkdir(folder, 0o777) == 0 {
-            // Shared by every user of the host, like /tmp: world-writable and sticky.
-            _ = chmod(folder, 0o1777)
-        } else if errno != EEXIST {
-            throw PortManagerError.io(path: folder, reason: "cannot create the lease directory: " + String(cString: strerror(errno)))
+        try withCPath(folder) { path in
+            if mkdir(path, 0o777) == 0 {
+                // Shared by every user of the host, like /tmp: world-writable and sticky.
+                _ = chmod(path, 0o1777)
+            } else if errno != EEXIST {
+                let code = errno
+                throw PortManagerError.io(path: PathText.shown(folder),
+                                          reason: "cannot create the lease directory: " + describe(errno: code))
+            }
         }
     }
 
     static func acquire(_ registry: Registry, _ service: ServiceDefinition, _ instance: Int,
-                        _ folder: String, probe: Bool) throws -> PortLease {
+                        _ folder: [UInt8], probe: Bool) throws -> PortLease {
         var ports: [Int] = []
         for port in service.ports {
             let first = port.base + instance * service.increment + registry.offset
@@ -126,13 +141,18 @@ enum LeaseFiles {
         var held: [Int32] = []
         func giveBack() { held.forEach(unlockAndClose) }
         for port in ports {
-            let path = "\(folder)/port-\(port).lock"
-            var fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
-            if fd < 0 && errno == EACCES { fd = open(path, O_RDONLY | O_CLOEXEC) }
+            let path = folder + Array("/port-\(port).lock".utf8)
+            var fd = try withCPath(path) { open($0, O_RDWR | O_CREAT | O_CLOEXEC, 0o666) }
+            var code = fd < 0 ? errno : 0
+            if fd < 0 && code == EACCES {
+                fd = try withCPath(path) { open($0, O_RDONLY | O_CLOEXEC) }
+                // A lock file we may not create that does not exist yet: the cause is EACCES, not ENOENT.
+                if fd < 0 && errno != ENOENT { code = errno }
+            }
             guard fd >= 0 else {
-                let reason = String(cString: strerror(errno))
+                let reason = "cannot open: " + describe(errno: code)
                 giveBack()
-                throw PortManagerError.io(path: path, reason: reason)
+                throw PortManagerError.io(path: PathText.shown(path), reason: reason)
             }
             if flock(fd, LOCK_EX | LOCK_NB) != 0 {
                 let code = errno
@@ -143,7 +163,7 @@ enum LeaseFiles {
                     throw PortManagerError.leased(service: service.name, instance: instance,
                                                   reason: "port \(port) is leased" + (holder.map { " by \($0)" } ?? ""))
                 }
-                throw PortManagerError.io(path: path, reason: "flock: " + String(cString: strerror(code)))
+                throw PortManagerError.io(path: PathText.shown(path), reason: "cannot lock (flock): " + describe(errno: code))
             }
             held.append(fd)
             recordHolder(fd, service: service.name, instance: instance)

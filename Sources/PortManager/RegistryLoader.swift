@@ -31,8 +31,15 @@ extension Registry {
 
     /// Reads, parses and validates the file at `path`.
     public init(contentsOf path: String) throws {
+        try self.init(contentsOfPath: Array(path.utf8))
+    }
+
+    /// Reads, parses and validates the file at `path`, a path as the system
+    /// takes it: any bytes but NUL, UTF-8 or not. The registry's ``Registry/source``
+    /// is ``PathText/text(_:)`` of the path: itself when UTF-8, else escaped.
+    public init(contentsOfPath path: [UInt8]) throws {
         let bytes = try FileReader.read(path)
-        self = try bytes.withUnsafeBytes { try Registry(yaml: $0, source: path) }
+        self = try bytes.withUnsafeBytes { try Registry(yaml: $0, source: PathText.text(path)) }
     }
 
     /// Opens the registry the way every entry point does: `path` if given, else
@@ -42,77 +49,149 @@ extension Registry {
     /// - Throws: ``PortManagerError/registryNotFound(searched:)`` naming every place
     ///   tried, or any loading or environment error.
     public static func open(path: String? = nil, environment: String? = nil) throws -> Registry {
-        let registry = try Registry(contentsOf: try resolvePath(path))
+        try open(pathBytes: path.map { Array($0.utf8) }, environment: environment)
+    }
+
+    /// ``open(path:environment:)`` with the path as bytes (a C string, an argv
+    /// entry), so that a path that is not UTF-8 names the same file.
+    public static func open(pathBytes path: [UInt8]?, environment: String? = nil) throws -> Registry {
+        let registry = try Registry(contentsOfPath: try resolvePath(path))
         return try registry.selecting(environment: environment ?? nonEmptyVariable(environmentVariable))
     }
 
-    /// The file ``open(path:environment:)`` would read.
-    public static func resolvePath(_ explicit: String?) throws -> String {
+    /// The file ``open(pathBytes:environment:)`` would read, as bytes.
+    public static func resolvePath(_ explicit: [UInt8]?) throws -> [UInt8] {
         if let explicit {
             guard !explicit.isEmpty else { throw PortManagerError.invalidArgument("the registry path is empty") }
             return explicit
         }
         var searched: [String] = []
-        if let fromEnvironment = nonEmptyVariable(registryVariable) {
-            if FileReader.exists(fromEnvironment) { return fromEnvironment }
-            searched.append("$\(registryVariable)=\(fromEnvironment) (no such file)")
+        if let fromEnvironment = nonEmptyVariableBytes(registryVariable) {
+            let code = FileReader.statError(fromEnvironment)
+            if code == 0 { return fromEnvironment }
+            searched.append("$\(registryVariable)=\(PathText.shown(fromEnvironment)) (\(FileReader.missing(code)))")
         } else {
             searched.append("$\(registryVariable) (not set)")
         }
-        if FileReader.exists(conventionalPath) { return conventionalPath }
-        searched.append("./\(conventionalPath) (no such file)")
+        let conventional = Array(conventionalPath.utf8)
+        let code = FileReader.statError(conventional)
+        if code == 0 { return conventional }
+        searched.append("./\(conventionalPath) (\(FileReader.missing(code)))")
         throw PortManagerError.registryNotFound(searched: searched)
     }
 
     static func nonEmptyVariable(_ name: String) -> String? {
+        nonEmptyVariableBytes(name).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// An environment variable's value as the bytes the environment holds; nil when unset or empty.
+    static func nonEmptyVariableBytes(_ name: String) -> [UInt8]? {
         guard let value = getenv(name) else { return nil }
-        let text = String(cString: value)
-        return text.isEmpty ? nil : text
+        let bytes = Array(UnsafeRawBufferPointer(start: value, count: strlen(value)))
+        return bytes.isEmpty ? nil : bytes
     }
 }
 
-/// Whole-file reads with errno-based messages.
+/// Calls `body` with `path` as a NUL-terminated C string.
+///
+/// - Throws: ``PortManagerError/invalidArgument(_:)`` when `path` holds a NUL byte,
+///   which no file name can.
+func withCPath<R>(_ path: [UInt8], _ body: (UnsafePointer<CChar>) throws -> R) throws -> R {
+    guard !path.contains(0) else {
+        throw PortManagerError.invalidArgument("the path \(PathText.shown(path)) holds a NUL byte")
+    }
+    return try (path + [0]).withUnsafeBufferPointer { buffer in
+        try buffer.withMemoryRebound(to: CChar.self) { try body($0.baseAddress!) }
+    }
+}
+
+/// The text of errno `code`, as `strerror` gives it.
+func describe(errno code: Int32) -> String { String(cString: strerror(code)) }
+
+/// Whole-file reads with messages that name the failing call and its errno.
 enum FileReader {
-    static func exists(_ path: String) -> Bool {
+    /// 0 when `stat(path)` succeeds, else its errno.
+    static func statError(_ path: [UInt8]) -> Int32 {
         var info = stat()
-        return stat(path, &info) == 0
+        guard let result = try? withCPath(path, { stat($0, &info) }) else { return EINVAL }
+        return result == 0 ? 0 : errno
     }
 
-    static func read(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    /// How a failed lookup reads in a "looked in" list: "no such file", or the errno's text.
+    static func missing(_ code: Int32) -> String {
+        code == ENOENT ? "no such file" : describe(errno: code)
+    }
+
+    /// What a file that is not a regular file is, for the message that refuses it.
+    static func kind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: return "a directory"
+        case S_IFIFO: return "a FIFO (named pipe)"
+        case S_IFSOCK: return "a socket"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        default: return "an unknown kind of file"
+        }
+    }
+
+    /// ``read(_:)-([UInt8])`` for a Swift path string.
+    static func read(_ path: String) throws -> [UInt8] { try read(Array(path.utf8)) }
+
+    /// The regular file at `path`, whole.
+    ///
+    /// Opened with `O_NONBLOCK`, so that a FIFO without a writer cannot block the
+    /// open, then refused unless `fstat` shows a regular file: FIFOs, sockets and
+    /// devices fail at once with a message that says what they are.
+    static func read(_ path: [UInt8]) throws -> [UInt8] {
+        let shown = PathText.shown(path)
+        let fd = try withCPath(path) { open($0, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) }
         guard fd >= 0 else {
             let code = errno
-            if code == ENOENT { throw PortManagerError.registryNotFound(searched: ["\(path) (no such file)"]) }
-            throw PortManagerError.io(path: path, reason: String(cString: strerror(code)))
+            if code == ENOENT { throw PortManagerError.registryNotFound(searched: ["\(shown) (no such file)"]) }
+            var info = stat()
+            if code == ENXIO, (try? withCPath(path, { stat($0, &info) })) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+                throw notRegular(shown, info.st_mode)  // a socket, or a device without its driver
+            }
+            throw PortManagerError.io(path: shown, reason: "cannot open: " + describe(errno: code))
         }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw PortManagerError.io(path: path, reason: String(cString: strerror(errno))) }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw PortManagerError.io(path: path, reason: "it is a directory") }
+        guard fstat(fd, &info) == 0 else {
+            throw PortManagerError.io(path: shown, reason: "cannot stat: " + describe(errno: errno))
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw notRegular(shown, info.st_mode) }
+        // A regular file never blocks, so O_NONBLOCK can stay set for the reads.
         let size = Int(info.st_size)
         if size > YAMLReader.maximumSize {
-            throw PortManagerError.io(path: path, reason: "\(size) bytes is larger than \(YAMLReader.maximumSize); a registry is a small text file")
+            throw PortManagerError.io(path: shown, reason: "\(size) bytes is larger than \(YAMLReader.maximumSize); a registry is a small text file")
         }
         // Read exactly the file's size (plus one byte to notice growth), then
-        // fall back to chunks for files whose size stat cannot tell (pipes, /proc).
+        // fall back to chunks for files whose size stat cannot tell (/proc).
         var bytes = [UInt8](repeating: 0, count: size + 1)
         var filled = 0
         while true {
             if filled == bytes.count {
                 guard bytes.count <= YAMLReader.maximumSize else {
-                    throw PortManagerError.io(path: path, reason: "larger than \(YAMLReader.maximumSize) bytes; a registry is a small text file")
+                    throw PortManagerError.io(path: shown, reason: "larger than \(YAMLReader.maximumSize) bytes; a registry is a small text file")
                 }
                 bytes.append(contentsOf: repeatElement(0, count: max(4096, bytes.count)))
             }
             let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
             if n < 0 {
-                if errno == EINTR { continue }
-                throw PortManagerError.io(path: path, reason: String(cString: strerror(errno)))
+                let code = errno
+                if code == EINTR { continue }
+                throw PortManagerError.io(path: shown, reason: "cannot read: " + describe(errno: code))
             }
             if n == 0 { break }
             filled += n
         }
         bytes.removeLast(bytes.count - filled)
         return bytes
+    }
+
+    private static func notRegular(_ shown: String, _ mode: mode_t) -> PortManagerError {
+        let what = kind(mode)
+        if what == "a directory" { return .io(path: shown, reason: "it is a directory") }
+        return .io(path: shown, reason: "it is \(what), not a regular file; a registry must be a regular file")
     }
 }

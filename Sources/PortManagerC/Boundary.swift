@@ -155,6 +155,13 @@ func text(_ pointer: UnsafePointer<CChar>) -> String {
     String(cString: pointer)
 }
 
+/// A C path argument as the bytes it holds: a path need not be UTF-8, and
+/// decoding it would turn different names into one.
+@inline(__always)
+func pathBytes(_ pointer: UnsafePointer<CChar>) -> [UInt8] {
+    Array(bytes(pointer))
+}
+
 /// A C string argument as raw bytes, without copying.
 @inline(__always)
 func bytes(_ pointer: UnsafePointer<CChar>) -> UnsafeRawBufferPointer {
@@ -163,7 +170,10 @@ func bytes(_ pointer: UnsafePointer<CChar>) -> UnsafeRawBufferPointer {
 
 /// The documented output protocol for strings: copies `value` and its NUL into
 /// `buffer` if `capacity` allows, always reporting the size in `needed`.
-func output(_ value: String, _ buffer: UnsafeMutablePointer<CChar>?, _ capacity: Int,
+///
+/// `capacity` is the C `size_t` as it is: every capacity up to `SIZE_MAX` that
+/// holds the result succeeds (as an `Int`, those above 2^63 would be negative).
+func output(_ value: String, _ buffer: UnsafeMutablePointer<CChar>?, _ capacity: UInt,
             _ needed: UnsafeMutablePointer<Int>?) throws {
     let utf8 = Array(value.utf8)
     let size = utf8.count + 1
@@ -178,7 +188,7 @@ func output(_ value: String, _ buffer: UnsafeMutablePointer<CChar>?, _ capacity:
 }
 
 /// The documented output protocol for arrays of `UInt16`.
-func output(_ values: [UInt16], _ buffer: UnsafeMutablePointer<UInt16>?, _ capacity: Int,
+func output(_ values: [UInt16], _ buffer: UnsafeMutablePointer<UInt16>?, _ capacity: UInt,
             _ needed: UnsafeMutablePointer<Int>?) throws {
     try checkBuffer(buffer, capacity, values.count, needed)
     if let buffer, !values.isEmpty {
@@ -187,12 +197,12 @@ func output(_ values: [UInt16], _ buffer: UnsafeMutablePointer<UInt16>?, _ capac
     needed?.pointee = values.count
 }
 
-private func checkBuffer<T>(_ buffer: UnsafeMutablePointer<T>?, _ capacity: Int, _ size: Int,
+private func checkBuffer<T>(_ buffer: UnsafeMutablePointer<T>?, _ capacity: UInt, _ size: Int,
                             _ needed: UnsafeMutablePointer<Int>?) throws {
     if buffer == nil && capacity != 0 {
         throw PortManagerError.invalidArgument("buffer is NULL but capacity is \(capacity)")
     }
-    if capacity < size {
+    if capacity < UInt(size) {
         needed?.pointee = size
         throw PortManagerError.bufferTooSmall(needed: size)
     }

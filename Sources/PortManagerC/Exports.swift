@@ -71,7 +71,7 @@ private func openRegistry(_ function: StaticString, _ path: CString?, _ environm
                           _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let out else { return missing(function, "out") }
     return guarded {
-        let registry = try Registry.open(path: path.map(text), environment: environment.map(text))
+        let registry = try Registry.open(pathBytes: path.map(pathBytes), environment: environment.map(text))
         out.pointee = OpaquePointer(Unmanaged.passRetained(RegistryHandle(registry)).toOpaque())
     }
 }
@@ -102,14 +102,14 @@ public func pm_registry_close(_ registry: OpaquePointer?) {
 
 /// See portmanager.h.
 @_cdecl("pm_registry_source")
-public func pm_registry_source(_ registry: OpaquePointer?, _ buffer: CBuffer?, _ capacity: Int, _ needed: CSize?) -> Int32 {
+public func pm_registry_source(_ registry: OpaquePointer?, _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSize?) -> Int32 {
     guard let r = handle(registry) else { return missing("pm_registry_source", "registry") }
     return guarded { try output(r.registry.source, buffer, capacity, needed) }
 }
 
 /// See portmanager.h.
 @_cdecl("pm_registry_environment")
-public func pm_registry_environment(_ registry: OpaquePointer?, _ buffer: CBuffer?, _ capacity: Int, _ needed: CSize?,
+public func pm_registry_environment(_ registry: OpaquePointer?, _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSize?,
                                     _ offset: UnsafeMutablePointer<Int32>?) -> Int32 {
     guard let r = handle(registry) else { return missing("pm_registry_environment", "registry") }
     return guarded {
@@ -131,7 +131,7 @@ public func pm_service_count(_ registry: OpaquePointer?, _ out: CSize?) -> Int32
 
 /// See portmanager.h.
 @_cdecl("pm_service_name")
-public func pm_service_name(_ registry: OpaquePointer?, _ index: Int, _ buffer: CBuffer?, _ capacity: Int,
+public func pm_service_name(_ registry: OpaquePointer?, _ index: Int, _ buffer: CBuffer?, _ capacity: UInt,
                             _ needed: CSize?) -> Int32 {
     guard let r = handle(registry) else { return missing("pm_service_name", "registry") }
     let services = r.registry.services
@@ -159,7 +159,7 @@ public func pm_service_info(_ registry: OpaquePointer?, _ service: CString?, _ i
 /// See portmanager.h.
 @_cdecl("pm_port_name")
 public func pm_port_name(_ registry: OpaquePointer?, _ service: CString?, _ index: Int, _ buffer: CBuffer?,
-                         _ capacity: Int, _ needed: CSize?) -> Int32 {
+                         _ capacity: UInt, _ needed: CSize?) -> Int32 {
     guard let r = handle(registry) else { return missing("pm_port_name", "registry") }
     guard let service else { return missing("pm_port_name", "service") }
     if let status = unknownService(r, service) { return status }
@@ -256,7 +256,7 @@ public func pm_get_container_port(_ registry: OpaquePointer?, _ service: CString
 /// See portmanager.h.
 @_cdecl("pm_get_ports")
 public func pm_get_ports(_ registry: OpaquePointer?, _ service: CString?, _ instanceID: Int32,
-                         _ ports: UnsafeMutablePointer<UInt16>?, _ capacity: Int, _ needed: CSize?) -> Int32 {
+                         _ ports: UnsafeMutablePointer<UInt16>?, _ capacity: UInt, _ needed: CSize?) -> Int32 {
     guard let r = handle(registry) else { return missing("pm_get_ports", "registry") }
     guard let service else { return missing("pm_get_ports", "service") }
     if let status = unknownService(r, service) { return status }
@@ -265,7 +265,7 @@ public func pm_get_ports(_ registry: OpaquePointer?, _ service: CString?, _ inst
         // Validate and size the result before allocating, so a size query logs nothing.
         let definition = try r.registry.service(named: name)
         try r.registry.checkInstance(definition, id)
-        if capacity < definition.ports.count || ports == nil {
+        if capacity < UInt(definition.ports.count) || ports == nil {
             try output([UInt16](repeating: 0, count: definition.ports.count), ports, capacity, needed)
         }
         let allocations = try r.registry.ports(name, instance: id)
@@ -278,7 +278,7 @@ public func pm_get_ports(_ registry: OpaquePointer?, _ service: CString?, _ inst
 /// See portmanager.h.
 @_cdecl("pm_container_name")
 public func pm_container_name(_ registry: OpaquePointer?, _ service: CString?, _ instanceID: Int32,
-                              _ buffer: CBuffer?, _ capacity: Int, _ needed: CSize?) -> Int32 {
+                              _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSize?) -> Int32 {
     guard let r = handle(registry) else { return missing("pm_container_name", "registry") }
     guard let service else { return missing("pm_container_name", "service") }
     if let status = unknownService(r, service) { return status }
@@ -291,7 +291,7 @@ public func pm_container_name(_ registry: OpaquePointer?, _ service: CString?, _
 /// See portmanager.h.
 @_cdecl("pm_volume_name")
 public func pm_volume_name(_ registry: OpaquePointer?, _ service: CString?, _ instanceID: Int32,
-                           _ buffer: CBuffer?, _ capacity: Int, _ needed: CSize?) -> Int32 {
+                           _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSize?) -> Int32 {
     guard let r = handle(registry) else { return missing("pm_volume_name", "registry") }
     guard let service else { return missing("pm_volume_name", "service") }
     if let status = unknownService(r, service) { return status }

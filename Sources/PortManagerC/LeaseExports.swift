@@ -22,7 +22,7 @@ public func pm_lease_acquire(_ registry: OpaquePointer?, _ service: CString?, _ 
     if let status = unknownService(r, service) { return status }
     return guarded {
         let lease = try r.registry.lease(text(service), instance: instanceID == -1 ? nil : instance(instanceID),
-                                         directory: directory.map(text), probe: flags & leaseNoProbe == 0)
+                                         directoryPath: directory.map(pathBytes), probe: flags & leaseNoProbe == 0)
         out.pointee = OpaquePointer(Unmanaged.passRetained(lease).toOpaque())
     }
 }
@@ -44,7 +44,7 @@ public func pm_lease_instance(_ handle: OpaquePointer?, _ out: UnsafeMutablePoin
 
 /// See portmanager.h.
 @_cdecl("pm_lease_ports")
-public func pm_lease_ports(_ handle: OpaquePointer?, _ ports: UnsafeMutablePointer<UInt16>?, _ capacity: Int,
+public func pm_lease_ports(_ handle: OpaquePointer?, _ ports: UnsafeMutablePointer<UInt16>?, _ capacity: UInt,
                            _ needed: CSize?) -> Int32 {
     guard let l = lease(handle) else { return missing("pm_lease_ports", "lease") }
     return guarded { try output(l.ports.map(port16), ports, capacity, needed) }

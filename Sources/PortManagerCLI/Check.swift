@@ -84,9 +84,9 @@ struct Check: ParsableCommand {
         do {
             registry = try options.load()
         } catch PortManagerError.invalidRegistry(let diagnostics) where !diagnostics.isEmpty {
-            let source = try Registry.resolvePath(options.registry)
+            let source = PathText.text(try Registry.resolvePath(options.registryPath))
             if output.json {
-                Output.line(Check.json(diagnostics, source: source))
+                Output.line(Analysis.json(source: source, options: try analysisOptions(), invalid: diagnostics))
                 throw ExitCode(Failure.findings)
             }
             try finish(diagnostics, source: source, registry: nil)
@@ -104,19 +104,6 @@ struct Check: ParsableCommand {
         try finish(findings(analysis), source: registry.source, registry: registry)
     }
 
-    /// Load problems as JSON, in the shape of ``Analysis/json()`` (kind "invalid").
-    static func json(_ diagnostics: [Diagnostic], source: String) -> String {
-        let findings = diagnostics.map { d -> JSON in
-            .object([("kind", .string("invalid")), ("severity", .string(d.severity.rawValue)),
-                     ("file", .string(d.location.file)), ("line", .int(d.location.line)),
-                     ("column", .int(d.location.column)), ("message", .string(d.message)),
-                     ("suggestion", .null), ("host_ports", .array([])), ("occurrences", .array([]))])
-        }
-        let errors = diagnostics.filter { $0.severity == .error }.count
-        return JSON.object([("source", .string(source)), ("errors", .int(errors)),
-                            ("warnings", .int(diagnostics.count - errors)), ("findings", .array(findings))]).rendered()
-    }
-
     /// The analysis findings as diagnostics, each message ending in its fix.
     /// The analysis covers every environment, offsets that leave 1..65535 included.
     private func findings(_ analysis: Analysis) -> [Diagnostic] {
@@ -131,12 +118,12 @@ struct Check: ParsableCommand {
         let errors = findings.filter { $0.severity == .error }.count
         Output.lines(findings.map { "\($0.location): \($0.severity.rawValue): \($0.message)" })
         if errors > 0 {
-            Output.err("portmanager: \(source): \(errors) problem\(errors == 1 ? "" : "s") found")
+            Output.err("portmanager: \(PathText.shown(source)): \(errors) problem\(errors == 1 ? "" : "s") found")
             throw ExitCode(Failure.findings)
         }
         let warnings = findings.filter { $0.severity == .warning }.count
         if strict && warnings > 0 {
-            Output.err("portmanager: \(source): \(warnings) warning\(warnings == 1 ? "" : "s") found (--strict)")
+            Output.err("portmanager: \(PathText.shown(source)): \(warnings) warning\(warnings == 1 ? "" : "s") found (--strict)")
             throw ExitCode(Failure.findings)
         }
         if let registry {
@@ -144,7 +131,7 @@ struct Check: ParsableCommand {
             let instances = registry.services.reduce(0) { $0 + $1.maxInstances }
             let others = findings.count
             let verdict = others == 0 ? "no problems found" : "no errors, \(others) warning\(others == 1 ? "" : "s") or note\(others == 1 ? "" : "s")"
-            Output.line("OK: \(source): \(registry.services.count) services, \(ports) named ports, "
+            Output.line("OK: \(PathText.shown(source)): \(registry.services.count) services, \(ports) named ports, "
                         + "\(instances) instances, \(registry.environments.count) environments; \(verdict)")
         }
     }

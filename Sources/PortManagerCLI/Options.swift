@@ -36,7 +36,13 @@ struct RegistryOptions: ParsableArguments {
     /// - Throws: any ``PortManagerError`` from finding, loading or selecting.
     func open() throws -> Registry {
         configureLogging()
-        return try Registry.open(path: registry, environment: env)
+        return try Registry.open(pathBytes: registryPath, environment: env)
+    }
+
+    /// `--registry` as the bytes of the command line: the parser decodes
+    /// arguments as UTF-8 and would turn other bytes into U+FFFD.
+    var registryPath: [UInt8]? {
+        registry.map { RawArguments.bytes(of: "--registry", parsed: $0) }
     }
 
     /// Finds, reads and validates the registry without selecting an environment.
@@ -45,7 +51,7 @@ struct RegistryOptions: ParsableArguments {
     ///   ``PortManagerError/parse(_:)`` or ``PortManagerError/invalidRegistry(_:)``.
     func load() throws -> Registry {
         configureLogging()
-        return try Registry(contentsOf: Registry.resolvePath(registry))
+        return try Registry(contentsOfPath: Registry.resolvePath(registryPath))
     }
 
     /// The environment asked for: `--env`, else `$PORTMANAGER_ENV` when set and not empty.
@@ -59,6 +65,42 @@ struct RegistryOptions: ParsableArguments {
     private func configureLogging() {
         LogSetup.ensure()
         if verbose { Log.level = LogLevel.info.rawValue }
+    }
+}
+
+/// The command line as the bytes the process received.
+///
+/// swift-argument-parser hands options over as `String`s, decoded from UTF-8 with
+/// every invalid byte replaced by U+FFFD, so `reg-\xff.yaml` and `reg-\xfe.yaml`
+/// would both become `reg-\u{FFFD}.yaml`. Paths are bytes: this finds the argv
+/// entry an option's value came from.
+enum RawArguments {
+    /// The bytes of the value of `option` (`--name VALUE` or `--name=VALUE`, the
+    /// last one before `--`) that decodes to `parsed`; `parsed` as UTF-8 when none does.
+    static func bytes(of option: String, parsed: String) -> [UInt8] {
+        let name = Array(option.utf8)
+        var found: [UInt8]?
+        var arguments: [[UInt8]] = []
+        for index in 1..<Int(CommandLine.argc) {
+            guard let pointer = CommandLine.unsafeArgv[index] else { break }
+            arguments.append(Array(UnsafeRawBufferPointer(start: pointer, count: strlen(pointer))))
+        }
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == Array("--".utf8) { break }
+            var value: [UInt8]?
+            if argument == name, index + 1 < arguments.count {
+                value = arguments[index + 1]
+                index += 1
+            } else if argument.count > name.count, Array(argument.prefix(name.count)) == name,
+                      argument[name.count] == UInt8(ascii: "=") {
+                value = Array(argument.dropFirst(name.count + 1))
+            }
+            if let value, String(decoding: value, as: UTF8.self) == parsed { found = value }
+            index += 1
+        }
+        return found ?? Array(parsed.utf8)
     }
 }
 

@@ -7,6 +7,12 @@ import Glibc
 /// Data goes to standard output and nothing else does: errors, summaries of
 /// findings and library logs go to standard error, so `portmanager env kafka
 /// --instance 1 > kafka.env` captures exactly the assignments.
+///
+/// Output that cannot be written is an error: a full disk (`> /dev/full`) or
+/// any other write failure prints `portmanager: error: cannot write to standard
+/// output: REASON` and exits 2. A reader that went away (`| head -1`, EPIPE)
+/// ends the process quietly, as SIGPIPE would have: no message, killed by
+/// SIGPIPE (a shell shows status 141), even when SIGPIPE was ignored.
 enum Output {
     /// Writes `text` to standard output as is.
     static func out(_ text: String) { write(fd: 1, text) }
@@ -28,18 +34,36 @@ enum Output {
 
     private static func write(fd: Int32, _ text: String) {
         var text = text
-        text.withUTF8 { buffer in
-            guard let base = buffer.baseAddress else { return }
+        let failure: Int32? = text.withUTF8 { buffer in
+            guard let base = buffer.baseAddress else { return nil }
             var offset = 0
             while offset < buffer.count {
                 let n = Glibc.write(fd, base + offset, buffer.count - offset)
                 if n < 0 {
-                    if errno == EINTR { continue }
-                    return  // EPIPE and friends: the reader went away; nothing useful to do.
+                    let code = errno
+                    if code == EINTR { continue }
+                    return code
                 }
                 offset += n
             }
+            return nil
         }
+        guard let failure, fd == 1 else { return }  // standard error has nowhere to report to
+        if failure == EPIPE { endAsIfByBrokenPipe() }
+        err("portmanager: error: cannot write to standard output: " + String(cString: strerror(failure)))
+        Glibc.exit(Failure.inputError)
+    }
+
+    /// Dies of SIGPIPE, as a process that never ignored it does on its first
+    /// write to a closed pipe: quietly, with the status shells and callers expect.
+    private static func endAsIfByBrokenPipe() -> Never {
+        signal(SIGPIPE, SIG_DFL)
+        var pipeOnly = sigset_t()
+        sigemptyset(&pipeOnly)
+        sigaddset(&pipeOnly, SIGPIPE)
+        pthread_sigmask(SIG_UNBLOCK, &pipeOnly, nil)
+        raise(SIGPIPE)
+        Glibc._exit(128 + SIGPIPE)  // not reached unless SIGPIPE cannot be delivered
     }
 }
 

@@ -61,7 +61,9 @@ struct Run: ParsableCommand {
         let loaded = try registry.open()
         let lease: PortLease
         do {
-            lease = try loaded.lease(service, instance: instance, directory: leaseDirectory, probe: !noProbe)
+            lease = try loaded.lease(service, instance: instance,
+                                     directoryPath: leaseDirectory.map { RawArguments.bytes(of: "--lease-dir", parsed: $0) },
+                                     probe: !noProbe)
         } catch let error as PortManagerError {
             guard case .leased = error else { throw error }
             Failure.report(error)

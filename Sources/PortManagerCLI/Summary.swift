@@ -50,7 +50,7 @@ struct Summary: ParsableCommand {
     }
 
     private func text(_ registry: Registry, _ services: [ServiceDefinition], _ all: [String: [Allocation]]) -> [String] {
-        var lines = ["Port registry: \(registry.source)"]
+        var lines = ["Port registry: \(PathText.shown(registry.source))"]
         if let environment = registry.environment {
             lines.append("Environment: \(environment.name) (offset \(environment.offset >= 0 ? "+" : "")\(environment.offset) on every host port)")
         }

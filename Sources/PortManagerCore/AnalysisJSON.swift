@@ -12,18 +12,8 @@ extension Analysis {
     ///                   {"service": "grafana", "port": "port", "instance": 1, "environment": null}]}]}]}
     /// ```
     public func json() -> String {
-        var out = "{"
-        out += "\"source\":" + JSONText.string(registry.source)
-        if let range = options.ephemeralRange {
-            out += ",\"ephemeral_range\":[\(range.lowerBound),\(range.upperBound)]"
-        } else {
-            out += ",\"ephemeral_range\":null"
-        }
-        out += ",\"reserved_ports\":" + JSONText.string(options.reservedPorts.description)
-        out += ",\"environments\":["
-        out += registry.environments.map { "{\"name\":\(JSONText.string($0.name)),\"offset\":\($0.offset)}" }
-            .joined(separator: ",")
-        out += "],\"lattice_points\":\(latticePoints),\"errors\":\(errorCount),\"warnings\":\(warningCount),\"findings\":["
+        var out = Analysis.jsonHead(source: registry.source, options: options, environments: registry.environments,
+                                    latticePoints: latticePoints, errors: errorCount, warnings: warningCount)
         var firstFinding = true
         for finding in findings {
             if !firstFinding { out += "," }
@@ -31,6 +21,41 @@ extension Analysis {
             finding.appendJSON(to: &out, registry)
         }
         out += "]}"
+        return out
+    }
+
+    /// The same document for a registry that did not load: its load problems as
+    /// findings of kind `invalid` (no suggestion, ports or occurrences), no
+    /// environments and no lattice points. One shape, whether or not it loads.
+    public static func json(source: String, options: AnalysisOptions, invalid diagnostics: [Diagnostic]) -> String {
+        let errors = diagnostics.filter { $0.severity == .error }.count
+        var out = jsonHead(source: source, options: options, environments: [], latticePoints: 0,
+                           errors: errors, warnings: diagnostics.count - errors)
+        for (i, d) in diagnostics.enumerated() {
+            if i > 0 { out += "," }
+            out += "{\"kind\":\"invalid\",\"severity\":\"\(d.severity.rawValue)\""
+            out += ",\"file\":\(JSONText.string(d.location.file)),\"line\":\(d.location.line),\"column\":\(d.location.column)"
+            out += ",\"message\":\(JSONText.string(d.message)),\"suggestion\":null,\"host_ports\":[],\"occurrences\":[]}"
+        }
+        out += "]}"
+        return out
+    }
+
+    /// Everything before the findings' elements, up to and including `"findings":[`.
+    private static func jsonHead(source: String, options: AnalysisOptions, environments: [EnvironmentDefinition],
+                                 latticePoints: Int, errors: Int, warnings: Int) -> String {
+        var out = "{"
+        out += "\"source\":" + JSONText.string(source)
+        if let range = options.ephemeralRange {
+            out += ",\"ephemeral_range\":[\(range.lowerBound),\(range.upperBound)]"
+        } else {
+            out += ",\"ephemeral_range\":null"
+        }
+        out += ",\"reserved_ports\":" + JSONText.string(options.reservedPorts.description)
+        out += ",\"environments\":["
+        out += environments.map { "{\"name\":\(JSONText.string($0.name)),\"offset\":\($0.offset)}" }
+            .joined(separator: ",")
+        out += "],\"lattice_points\":\(latticePoints),\"errors\":\(errors),\"warnings\":\(warnings),\"findings\":["
         return out
     }
 }
@@ -80,19 +105,28 @@ public enum JSONText {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
-                    || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+            default: appendEscapingControls(scalar, to: &out)
             }
         }
         out += "\""
+    }
+
+    /// Appends `scalar`, escaped when it is a control character (C0, DEL, C1,
+    /// U+2028, U+2029): `\n`, `\r`, `\t`, else `\uXXXX`. Quotes and backslashes
+    /// pass through. Shared with ``PathText``.
+    static func appendEscapingControls(_ scalar: Unicode.Scalar, to out: inout String) {
+        switch scalar {
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+                || scalar.value == 0x2028 || scalar.value == 0x2029 {
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
     }
 }

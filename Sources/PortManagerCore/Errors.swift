@@ -14,8 +14,9 @@ public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
         self.column = column
     }
 
-    /// `FILE:LINE:COLUMN`, the form compilers and editors understand.
-    public var description: String { "\(file):\(line):\(column)" }
+    /// `FILE:LINE:COLUMN`, the form compilers and editors understand; the file
+    /// as messages show paths (``PathText/shown(_:)``: escaped and cut).
+    public var description: String { "\(PathText.shown(file)):\(line):\(column)" }
 }
 
 /// How serious a finding is.
@@ -66,9 +67,13 @@ public enum PortManagerError: Error, Sendable, Hashable, CustomStringConvertible
     /// An argument was missing or out of range. The corresponding C status is `PM_ERR_INVALID_ARGUMENT` (1).
     case invalidArgument(String)
     /// No registry file was found. The corresponding C status is `PM_ERR_NOT_FOUND` (2).
-    /// `searched` lists every place that was tried, in order.
+    /// `searched` lists every place that was tried, in order, each path as
+    /// ``PathText/shown(_:)`` shows it.
     case registryNotFound(searched: [String])
-    /// A file could not be read. The corresponding C status is `PM_ERR_IO` (3).
+    /// A file could not be used. The corresponding C status is `PM_ERR_IO` (3).
+    /// `path` is the path as messages show it (``PathText/shown(_:)``: escaped and
+    /// cut); `reason` names the failing call and its errno text, for example
+    /// `cannot open: Too many open files`, or what is wrong with the file.
     case io(path: String, reason: String)
     /// The input is not a readable YAML registry document (syntax, encoding,
     /// emptiness, several documents, nesting). The corresponding C status is `PM_ERR_PARSE` (4).
@@ -121,7 +126,7 @@ public enum PortManagerError: Error, Sendable, Hashable, CustomStringConvertible
         case .registryNotFound(let searched):
             return "no port registry found; looked in: " + searched.joined(separator: ", ")
         case .io(let path, let reason):
-            return "cannot read \(path): \(reason)"
+            return "\(path): \(reason)"
         case .parse(let diagnostic):
             return diagnostic.description
         case .invalidRegistry(let diagnostics):

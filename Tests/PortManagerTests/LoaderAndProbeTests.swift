@@ -30,6 +30,57 @@ struct LoaderTests {
         }
     }
 
+    @Test("paths are bytes: a name that is not UTF-8 opens, and shows escaped")
+    func bytePaths() throws {
+        let dir = temporaryDirectory()
+        defer { removeTree(dir) }
+        let first = Array(dir.utf8) + [0x2F, 0x72, 0xFF, 0xFE]  // "/r\xff\xfe"
+        let second = Array(dir.utf8) + [0x2F, 0x72, 0xFF, 0xFD]
+        for (path, text) in [(first, "one:\n  port: 4001\n"), (second, "two:\n  port: 4002\n")] {
+            let file = (path + [0]).withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { fopen($0.baseAddress!, "w")! } }
+            fputs(text, file)
+            fclose(file)
+        }
+        let one = try Registry.open(pathBytes: first)
+        #expect(one.serviceNames == ["one"])
+        #expect(one.source == dir + "/r\\xff\\xfe")
+        #expect(try Registry(contentsOfPath: second).serviceNames == ["two"])
+        #expect(throws: PortManagerError.registryNotFound(searched: [dir + "/r\\xff\\xfc (no such file)"])) {
+            try Registry(contentsOfPath: Array(dir.utf8) + [0x2F, 0x72, 0xFF, 0xFC])
+        }
+    }
+
+    @Test("messages show paths escaped and cut, keeping both ends")
+    func shownPaths() {
+        #expect(PathText.shown("/a/b.yaml") == "/a/b.yaml")
+        #expect(PathText.shown("/a\nb\u{1B}") == "/a\\nb\\u001b")
+        #expect(PathText.display([0x61, 0xC3, 0xA9, 0xC3, 0x62]) == "a\u{E9}\\xc3b")
+        let long = "/" + String(repeating: "x", count: 1 << 20) + "/end"
+        let shown = PathText.shown(long)
+        #expect(shown.utf8.count <= PathText.messageLimit)
+        #expect(shown.hasPrefix("/xxx") && shown.contains("...") && shown.hasSuffix("x/end"))
+        #expect(PortManagerError.io(path: shown, reason: "cannot open: File name too long").description.utf8.count < 400)
+        // Locations escape their file at display time; a path already escaped shows unchanged.
+        #expect("\(SourceLocation(file: "/r\nforged", line: 1, column: 2))" == "/r\\nforged:1:2")
+        #expect(PathText.shown(PathText.display([0x72, 0xFF, 0x0A])) == "r\\xff\\n")
+        #expect(PathText.text(Array("/we\"ird\\ di\tr".utf8)) == "/we\"ird\\ di\tr")
+    }
+
+    @Test("a FIFO, a socket or a device is refused at once")
+    func notRegularFiles() throws {
+        let dir = temporaryDirectory()
+        defer { removeTree(dir) }
+        #expect(mkfifo(dir + "/fifo", 0o600) == 0)
+        #expect(throws: PortManagerError.io(path: dir + "/fifo",
+                                            reason: "it is a FIFO (named pipe), not a regular file; a registry must be a regular file")) {
+            try Registry(contentsOf: dir + "/fifo")
+        }
+        #expect(throws: PortManagerError.io(path: "/dev/null",
+                                            reason: "it is a character device, not a regular file; a registry must be a regular file")) {
+            try Registry(contentsOf: "/dev/null")
+        }
+    }
+
     @Test func missingFilesAndDirectories() {
         #expect(throws: PortManagerError.registryNotFound(searched: ["/nonexistent/reg.yaml (no such file)"])) {
             try Registry(contentsOf: "/nonexistent/reg.yaml")

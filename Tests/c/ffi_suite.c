@@ -21,8 +21,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define SENTINEL16 ((uint16_t)0xBEEF)
@@ -152,6 +157,17 @@ static void check_string_protocol(const char *label, string_call call, const voi
     s = call(ctx, buffer, size, NULL);
     CHECK(s == PM_OK && strcmp(buffer, expected) == 0, "%s with needed NULL: %s '%.100s'", label, ff_status_str(s),
           buffer);
+
+    /* Any capacity that holds the result succeeds: a size_t of 2^63 or more is not a negative number. */
+    const size_t huge[] = {SIZE_MAX, (size_t)1 << 63, ((size_t)1 << 63) + len};
+    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        memset(buffer, 0xAA, size);
+        needed = SENTINELZ;
+        s = call(ctx, buffer, huge[i], &needed);
+        CHECK(s == PM_OK && strcmp(buffer, expected) == 0 && needed == len + 1,
+              "%s(capacity %zu): %s needed %zu '%.100s' %s", label, huge[i], ff_status_str(s), needed, buffer,
+              s == PM_OK ? "" : ff_last_error());
+    }
     free(buffer);
 }
 
@@ -570,6 +586,15 @@ static void test_get_ports(void *r) {
     s = ff_get_ports(r, "traefik", 2, ports, 8, NULL);
     CHECK(s == PM_OK && ports[0] == 280 && ports[1] == 31201, "pm_get_ports(traefik, 2, needed NULL) = [%u %u]",
           ports[0], ports[1]);
+    const size_t huge[] = {SIZE_MAX, (size_t)1 << 63};
+    for (size_t i = 0; i < 2; i++) {
+        for (int j = 0; j < 8; j++) ports[j] = SENTINEL16;
+        needed = SENTINELZ;
+        s = ff_get_ports(r, "temporal", 1, ports, huge[i], &needed);
+        CHECK(s == PM_OK && needed == 3 && ports[0] == 7333 && ports[2] == 5532 && ports[3] == SENTINEL16,
+              "pm_get_ports(capacity %zu) = %s needed %zu [%u %u %u] %s", huge[i], ff_status_str(s), needed,
+              ports[0], ports[1], ports[2], s == PM_OK ? "" : ff_last_error());
+    }
 
     for (int i = 0; i < 8; i++) ports[i] = SENTINEL16;
     needed = SENTINELZ;
@@ -971,6 +996,11 @@ static void test_leases(void) {
     s = ff_lease_ports(b, ports, 8, &needed);
     CHECK(s == PM_OK && needed == 3 && ports[0] == 43100 && ports[1] == 43150 && ports[2] == 43151,
           "pm_lease_ports = %s [%u %u %u]", ff_status_str(s), ports[0], ports[1], ports[2]);
+    for (int i = 0; i < 8; i++) ports[i] = SENTINEL16;
+    s = ff_lease_ports(b, ports, SIZE_MAX, &needed);
+    CHECK(s == PM_OK && needed == 3 && ports[0] == 43100 && ports[2] == 43151 && ports[3] == SENTINEL16,
+          "pm_lease_ports(capacity SIZE_MAX) = %s [%u %u %u] %s", ff_status_str(s), ports[0], ports[1], ports[2],
+          s == PM_OK ? "" : ff_last_error());
 
     s = ff_lease_acquire(r, "svc", -1, dir, PM_LEASE_DEFAULT, &c);
     CHECK(s == PM_ERR_LEASED && c == SENTINELP && contains(ff_last_error(), "all 2 instances are taken"),
@@ -996,6 +1026,61 @@ static void test_leases(void) {
     s = ff_lease_acquire(r, "svc", -1, "/proc/no-leases-here", PM_LEASE_DEFAULT, &c);
     CHECK(s == PM_ERR_IO && contains(ff_last_error(), "/proc/no-leases-here"), "pm_lease_acquire(bad dir): %s '%s'",
           ff_status_str(s), ff_last_error());
+    /* The message names what failed (creating the directory) and why, not "cannot read". */
+    CHECK(contains(ff_last_error(), "cannot create the lease directory: No such file or directory") &&
+              !contains(ff_last_error(), "cannot read"),
+          "pm_lease_acquire(bad dir): '%s' names the failing call and its errno", ff_last_error());
+
+    /* A lease directory this user may not write to: the message gives EACCES, the cause, not the ENOENT of
+       the read-only retry. As root, the child drops to uid 65534 (root may write anywhere). */
+    char readonly[] = "/tmp/pm-ffi-ro-XXXXXX";
+    if (CHECK(mkdtemp(readonly) != NULL && chmod(readonly, 0555) == 0, "mkdtemp %s", readonly)) {
+        pid_t child = fork();
+        if (child == 0) {
+            if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(3);
+            void *l = SENTINELP;
+            int status = ff_lease_acquire(r, "svc", 0, readonly, PM_LEASE_NO_PROBE, &l);
+            int ok = status == PM_ERR_IO && l == SENTINELP && contains(ff_last_error(), "Permission denied") &&
+                     !contains(ff_last_error(), "No such file");
+            if (!ok) printf("FAIL ffi_suite.c: lease in a read-only directory: %s '%s'\n", ff_status_str(status),
+                            ff_last_error());
+            fflush(stdout);
+            _exit(ok ? 0 : 1);
+        }
+        int status = -1;
+        pid_t waited;
+        do {
+            waited = child > 0 ? waitpid(child, &status, 0) : -1;
+        } while (waited < 0 && errno == EINTR);
+        CHECK(waited == child && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "a lease in a read-only directory names EACCES (child status %d)", status);
+        rmdir(readonly);
+    }
+
+    /* Two directory names that differ only in bytes that are not UTF-8 are two directories. */
+    char latin_a[PATH_MAX + 16], latin_b[PATH_MAX + 16];
+    snprintf(latin_a, sizeof latin_a, "%s/leases-\xff", tmpdir);
+    snprintf(latin_b, sizeof latin_b, "%s/leases-\xfe", tmpdir);
+    void *la = NULL, *lb = NULL;
+    s = ff_lease_acquire(r, "svc", 0, latin_a, PM_LEASE_NO_PROBE, &la);
+    CHECK(s == PM_OK, "pm_lease_acquire in leases-\\xff: %s %s", ff_status_str(s), ff_last_error());
+    s = ff_lease_acquire(r, "svc", 0, latin_b, PM_LEASE_NO_PROBE, &lb);
+    CHECK(s == PM_OK, "pm_lease_acquire in leases-\\xfe is a different directory: %s %s", ff_status_str(s),
+          ff_last_error());
+    struct stat info;
+    CHECK(stat(latin_a, &info) == 0 && stat(latin_b, &info) == 0, "both byte-named lease directories exist");
+    if (la) ff_lease_release(la);
+    if (lb) ff_lease_release(lb);
+    const char *latin[] = {latin_a, latin_b};
+    for (int i = 0; i < 2; i++) {
+        char lock[PATH_MAX + 64];
+        const int lease_ports[] = {43000, 43050, 43051};
+        for (int j = 0; j < 3; j++) {
+            snprintf(lock, sizeof lock, "%s/port-%d.lock", latin[i], lease_ports[j]);
+            unlink(lock);
+        }
+        rmdir(latin[i]);
+    }
     s = ff_lease_acquire(NULL, "svc", -1, dir, PM_LEASE_DEFAULT, &c);
     CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "registry"), "pm_lease_acquire(NULL registry): %s",
           ff_status_str(s));
@@ -1111,6 +1196,167 @@ static void test_lazy_messages(void) {
     ff_registry_close(r);
 }
 
+/* --------------------------------------------------------------- paths */
+
+static void on_alarm(int sig) {
+    (void)sig;
+    static const char text[] = "FAIL ffi_suite.c: pm_registry_open blocked (a FIFO without a writer?)\n";
+    ssize_t ignored = write(1, text, sizeof text - 1);
+    (void)ignored;
+    _exit(1);
+}
+
+static void remove_file(const char *name) {
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    unlink(path);
+}
+
+/* Paths are bytes: a registry whose name is not UTF-8 opens, directly and through
+   $PORTMANAGER_REGISTRY; two such names are two files; messages show paths escaped
+   and cut; files that are not regular files are refused at once; messages name the
+   failing call and its errno. */
+static void test_paths(void) {
+    void *r = NULL, *sentinel = SENTINELP;
+    int s;
+    char ff[PATH_MAX + 64], fd[PATH_MAX + 64]; /* write_file returns one static buffer */
+    snprintf(ff, sizeof ff, "%s", write_file("reg-\xff\xfe.yaml", "latin:\n  port: 3001\n"));
+    snprintf(fd, sizeof fd, "%s", write_file("reg-\xff\xfd.yaml", "other:\n  port: 3002\n"));
+    s = ff_registry_open(ff, &r);
+    CHECK(s == PM_OK, "open reg-\\xff\\xfe.yaml: %s %s", ff_status_str(s), ff_last_error());
+    if (s == PM_OK) {
+        uint16_t port = SENTINEL16;
+        s = ff_get_port(r, "latin", 0, "port", &port);
+        CHECK(s == PM_OK && port == 3001, "reg-\\xff\\xfe.yaml is its own file: latin 0 port = %u %s", port,
+              ff_status_str(s));
+        char expected[PATH_MAX + 64];
+        snprintf(expected, sizeof expected, "%s/reg-\\xff\\xfe.yaml", tmpdir);
+        call_ctx c = {r, NULL, 0, 0};
+        check_string_protocol("pm_registry_source(non-UTF-8 path)", call_source, &c, expected);
+        ff_registry_close(r);
+    }
+    r = NULL;
+    s = ff_registry_open(fd, &r);
+    CHECK(s == PM_OK, "open reg-\\xff\\xfd.yaml: %s %s", ff_status_str(s), ff_last_error());
+    if (s == PM_OK) {
+        uint16_t port = SENTINEL16;
+        s = ff_get_port(r, "other", 0, "port", &port);
+        CHECK(s == PM_OK && port == 3002, "reg-\\xff\\xfd.yaml is another file: other 0 port = %u %s", port,
+              ff_status_str(s));
+        ff_registry_close(r);
+    }
+    r = NULL;
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/reg-\xff\xfe.yaml", tmpdir);
+    setenv("PORTMANAGER_REGISTRY", path, 1);
+    s = ff_registry_open(NULL, &r);
+    CHECK(s == PM_OK, "open $PORTMANAGER_REGISTRY=.../reg-\\xff\\xfe.yaml: %s %s", ff_status_str(s),
+          ff_last_error());
+    if (s == PM_OK) ff_registry_close(r);
+
+    /* A newline in $PORTMANAGER_REGISTRY cannot forge a line; a stat error is named. */
+    r = sentinel;
+    setenv("PORTMANAGER_REGISTRY", "/nonexistent/a\nlevel=error forged.yaml", 1);
+    if (chdir("/") != 0) perror("chdir /");
+    s = ff_registry_open(NULL, &r);
+    CHECK(s == PM_ERR_NOT_FOUND && r == sentinel, "open with a newline in $PORTMANAGER_REGISTRY: %s", ff_status_str(s));
+    CHECK(!contains(ff_last_error(), "\n") && contains(ff_last_error(), "/nonexistent/a\\nlevel=error forged.yaml"),
+          "a newline in $PORTMANAGER_REGISTRY is escaped: '%s'", ff_last_error());
+    setenv("PORTMANAGER_REGISTRY", "/etc/passwd/registry.yaml", 1);
+    s = ff_registry_open(NULL, &r);
+    CHECK(s == PM_ERR_NOT_FOUND && contains(ff_last_error(), "/etc/passwd/registry.yaml (Not a directory)"),
+          "stat's errno is named, not 'no such file': %s '%s'", ff_status_str(s), ff_last_error());
+    unsetenv("PORTMANAGER_REGISTRY");
+    if (chdir(workdir) != 0) perror("chdir back");
+
+    s = ff_registry_open("/nonexistent/a\nb\x1b[31m.yaml", &r);
+    CHECK(s == PM_ERR_NOT_FOUND && contains(ff_last_error(), "/nonexistent/a\\nb\\u001b[31m.yaml") &&
+              !contains(ff_last_error(), "\n") && !contains(ff_last_error(), "\x1b"),
+          "control characters in a path are escaped: %s '%s'", ff_status_str(s), ff_last_error());
+
+    /* A 1 MiB path gives a short message that keeps both ends. */
+    size_t big = (size_t)1 << 20;
+    char *long_path = malloc(big + 1);
+    if (!long_path) exit(2);
+    memset(long_path, 'a', big);
+    memcpy(long_path, "/nonexistent/", 13);
+    memcpy(long_path + big - 9, "/end.yaml", 9);
+    long_path[big] = 0;
+    s = ff_registry_open(long_path, &r);
+    CHECK(s != PM_OK && r == sentinel && strlen(ff_last_error()) < 1024 && contains(ff_last_error(), "/nonexistent/") &&
+              contains(ff_last_error(), "...") && contains(ff_last_error(), "/end.yaml"),
+          "a 1 MiB path is cut in messages: %s, %zu bytes", ff_status_str(s), strlen(ff_last_error()));
+    free(long_path);
+
+    /* A FIFO without a writer is refused at once, not waited on; so are sockets and devices. */
+    snprintf(path, sizeof path, "%s/fifo.yaml", tmpdir);
+    CHECK(mkfifo(path, 0600) == 0, "mkfifo %s", path);
+    signal(SIGALRM, on_alarm);
+    alarm(30);
+    s = ff_registry_open(path, &r);
+    alarm(0);
+    signal(SIGALRM, SIG_DFL);
+    CHECK(s == PM_ERR_IO && r == sentinel && contains(ff_last_error(), "fifo.yaml: it is a FIFO (named pipe)"),
+          "open a FIFO: %s '%s'", ff_status_str(s), ff_last_error());
+    unlink(path);
+
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    if (strlen(tmpdir) + sizeof "/sock.yaml" > sizeof address.sun_path) exit(2);
+    memcpy(address.sun_path, tmpdir, strlen(tmpdir));
+    memcpy(address.sun_path + strlen(tmpdir), "/sock.yaml", sizeof "/sock.yaml");
+    int sock = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(sock >= 0 && bind(sock, (struct sockaddr *)&address, sizeof address) == 0, "bind %s", address.sun_path);
+    s = ff_registry_open(address.sun_path, &r);
+    CHECK(s == PM_ERR_IO && r == sentinel && contains(ff_last_error(), "it is a socket"), "open a socket: %s '%s'",
+          ff_status_str(s), ff_last_error());
+    if (sock >= 0) close(sock);
+    unlink(address.sun_path);
+
+    s = ff_registry_open("/dev/null", &r);
+    CHECK(s == PM_ERR_IO && r == sentinel && contains(ff_last_error(), "/dev/null: it is a character device"),
+          "open /dev/null: %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_registry_open("/dev/zero", &r);
+    CHECK(s == PM_ERR_IO && r == sentinel, "open /dev/zero: %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_registry_open("/proc/self/mem", &r);
+    CHECK(s == PM_ERR_IO && r == sentinel, "open /proc/self/mem: %s '%s'", ff_status_str(s), ff_last_error());
+
+    /* Out of file descriptors: the message says the open failed, and why (in a child, with a low limit). */
+    pid_t child = fork();
+    if (child == 0) {
+        int next = dup(0);
+        if (next < 0) _exit(3);
+        close(next);
+        struct rlimit limit = {(rlim_t)next, (rlim_t)next};
+        if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+            /* valgrind refuses to lower the limit: use up the descriptors instead. */
+            int taken = 0;
+            while (dup(0) >= 0) {
+                if (++taken > 1 << 20) _exit(3);
+            }
+            if (errno != EMFILE) _exit(3);
+        }
+        void *h = NULL;
+        int status = ff_registry_open(registry_path, &h);
+        const char *message = ff_last_error();
+        int ok = status == PM_ERR_IO && contains(message, "cannot open: Too many open files") &&
+                 !contains(message, "cannot read");
+        if (!ok) printf("FAIL ffi_suite.c: EMFILE: %s '%s'\n", ff_status_str(status), message);
+        fflush(stdout);
+        _exit(ok ? 0 : 1);
+    }
+    int status = -1;
+    pid_t waited;
+    do {
+        waited = child > 0 ? waitpid(child, &status, 0) : -1;
+    } while (waited < 0 && errno == EINTR);
+    CHECK(child > 0 && waited == child && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "out of descriptors, pm_registry_open names EMFILE (child %d, waitpid %d: %s, status %d)", (int)child,
+          (int)waited, waited < 0 ? strerror(errno) : "ok", status);
+
+    remove_file("reg-\xff\xfe.yaml");
+    remove_file("reg-\xff\xfd.yaml");
+}
+
 /* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv) {
@@ -1139,6 +1385,7 @@ int main(int argc, char **argv) {
     test_versions();
     test_status_strings();
     test_open();
+    test_paths();
     void *r = open_shipped();
     test_services(r);
     test_get_port(r);
