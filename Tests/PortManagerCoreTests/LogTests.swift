@@ -48,11 +48,11 @@ struct LogTests {
         #expect(!Log.escape(value).contains("\n"))
     }
 
-    @Test func thresholdGatesDeliveryAndTheSinkIsReplaceable() {
+    @Test func thresholdGatesDeliveryAndTheSinkIsReplaceable() throws {
         let collector = Collector(marker: "logcheck")
         let saved = Log.level
-        defer { Log.setSink(nil); Log.level = saved }
-        Log.setSink(collector.sink)
+        defer { try? Log.setSink(nil); Log.level = saved }
+        try Log.setSink(collector.sink)
 
         Log.level = LogLevel.warning.rawValue
         #expect(!Log.isEnabled(.info))
@@ -75,8 +75,8 @@ struct LogTests {
     @Test func registryCallsLogEveryAllocation() throws {
         let collector = Collector(marker: "service=logged")
         let saved = Log.level
-        defer { Log.setSink(nil); Log.level = saved }
-        Log.setSink(collector.sink)
+        defer { try? Log.setSink(nil); Log.level = saved }
+        try Log.setSink(collector.sink)
         Log.level = LogLevel.info.rawValue
         let here = SourceLocation(file: "<test>", line: 1, column: 1)
         let registry = Registry(source: "<test>", services: [
