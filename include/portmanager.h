@@ -31,6 +31,8 @@
  *  Threads.  A pm_registry is immutable once opened: any number of threads may
  *            use one handle at once. pm_registry_close() must not race with other
  *            calls on the same handle.
+ *  fork().   No lock of the library is held across fork(): a child forked while
+ *            other threads are inside the library (logging, too) may call it.
  *  Logging.  Every port allocation (pm_get_port, pm_get_port_range, pm_get_ports)
  *            is logged at PM_LOG_INFO in the form
  *              port_manager_port_allocated service=kafka instance=1 type=broker_port port=9192 base=9092 increment=100
