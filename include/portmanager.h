@@ -37,6 +37,8 @@
  *  Threads.  A pm_registry is immutable once opened: any number of threads may
  *            use one handle at once. pm_registry_close() must not race with other
  *            calls on the same handle.
+ *  fork().   No lock of the library is held across fork(): a child forked while
+ *            other threads are inside the library (logging, too) may call it.
  *  Logging.  Every port allocation (pm_get_port, pm_get_port_range, pm_get_ports)
  *            is logged at PM_LOG_INFO in the form
  *              port_manager_port_allocated service=kafka instance=1 type=broker_port port=9192 base=9092 increment=100
@@ -296,14 +298,32 @@ typedef enum pm_log_level {
 /**
  * A log sink. level: a pm_log_level; message: one line, without a newline,
  * valid only during the call; context: the pointer given to pm_set_log_callback().
- * May be called from any thread that calls the library, and concurrently.
+ * May be called from any thread that calls the library, and concurrently; never
+ * after pm_set_log_callback() has replaced it (see there).
  */
 typedef void (*pm_log_fn)(int32_t level, const char *message, void *context);
 
 /**
  * Replaces the process-wide log sink. callback: the new sink, or NULL to restore
  * the default sink, which writes "portmanager: LEVEL: message" lines to stderr.
- * context is passed back to every call. Always returns PM_OK.
+ * context (may be NULL) is passed back to every call; the library never reads it.
+ *
+ * Replacement is final: when this returns PM_OK, no thread is inside the previous
+ * callback and none will call it again, so its context may be freed (or a
+ * binding's thunk released) at once. To get there, the call waits for the calls
+ * of the previous callback that are in progress in other threads to return
+ * (messages logged meanwhile go to the new callback). Hence a callback must not
+ * wait for a thread that is inside pm_set_log_callback().
+ *
+ * A callback may itself log (call the library); the nested message goes to the
+ * callback then in force. Called from inside a callback on the same thread,
+ * pm_set_log_callback() would wait for itself: it changes nothing and returns
+ * PM_ERR_INVALID_ARGUMENT (pm_last_error() says why).
+ *
+ * Delivery takes no lock, so a fork() while other threads are inside a callback
+ * leaves the child free to log and to replace the callback.
+ *
+ * Returns PM_OK, or PM_ERR_INVALID_ARGUMENT from inside a callback.
  */
 PM_API pm_status pm_set_log_callback(pm_log_fn callback, void *context);
 

@@ -5,6 +5,9 @@
 #              symbols agree; only pm_* exported; soname; no Swift/Foundation NEEDED
 #   header     portmanager.h compiles clean as C99, C11 and C++17 (gcc, g++, clang, clang++)
 #   fixed      Tests/c/test_fixed_calls.c, -std=c99 -Wall -Wextra -Werror, linked to the .so
+#   threads    Tests/c/test_log_threads.c: log callback swaps under 8 logging
+#              threads (0 late calls), re-entry, 1,000 forks while 3 threads log
+#              (0 hung children)
 #   ffi        Tests/c ffi_suite: every function through libffi + the conformance vectors
 #   memcheck   the ffi suite under valgrind (also: make memcheck)
 #   loadable   python3 ctypes loads the .so under env -i with /opt/swift hidden
@@ -91,6 +94,19 @@ run_fixed() {
   gcc -std=c99 -Wall -Wextra -Werror -Iinclude Tests/c/test_fixed_calls.c -o "$out/test_fixed_calls" \
     -L"$root/build/lib" -lportmanager -Wl,-rpath,"$root/build/lib" || return 1
   "$out/test_fixed_calls" "$registry"
+}
+
+# -------------------------------------------------------------------- threads
+run_threads() {
+  step "threads: callback swaps under logging threads, re-entry, fork while logging"
+  gcc -std=c11 -Wall -Wextra -Werror -O1 -g -Iinclude Tests/c/test_log_threads.c -o "$out/test_log_threads" \
+    -L"$root/build/lib" -lportmanager -Wl,-rpath,"$root/build/lib" -lpthread || return 1
+  local log="$out/test_log_threads.log"
+  "$out/test_log_threads" "$registry" > "$log" 2>&1
+  local rc=$?
+  grep -v '^ok ' "$log"
+  [[ "$(tail -n 1 "$log")" =~ ^[0-9]+\ passed,\ 0\ failed$ ]] || { fail "test_log_threads did not finish cleanly"; return 1; }
+  return $rc
 }
 
 # ------------------------------------------------------------------------ ffi
@@ -256,10 +272,10 @@ KAFKA_VOLUME_NAME=kafka-data-1"
 }
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(abi header fixed ffi memcheck loadable install)
+[ ${#steps[@]} -gt 0 ] || steps=(abi header fixed threads ffi memcheck loadable install)
 for s in "${steps[@]}"; do
   case "$s" in
-    abi|header|fixed|ffi|memcheck|loadable|install) "run_$s" || failed_steps+=("$s") ;;
+    abi|header|fixed|threads|ffi|memcheck|loadable|install) "run_$s" || failed_steps+=("$s") ;;
     *) echo "test-c.sh: unknown step '$s'" >&2; exit 2 ;;
   esac
 done

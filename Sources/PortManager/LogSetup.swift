@@ -11,7 +11,9 @@ public enum LogSetup {
     public static let variable = "PORTMANAGER_LOG"
 
     private static let once: Void = {
-        Log.setFallbackSink(standardError)
+        // Refused only when first reached from inside a Swift sink set before any
+        // entry point ran (it cannot wait for itself); messages then go to that sink.
+        try? Log.setFallbackSink(standardError)
         if let value = getenv(variable) {
             let text = String(cString: value)
             if let threshold = LogLevel.threshold(named: text) {

@@ -326,15 +326,13 @@ private struct CallbackSink: @unchecked Sendable {
 public func pm_set_log_callback(_ callback: (@convention(c) (Int32, CString?, UnsafeMutableRawPointer?) -> Void)?,
                                 _ context: UnsafeMutableRawPointer?) -> Int32 {
     LogSetup.ensure()
-    guard let callback else {
-        Log.setSink(nil)
-        return Status.ok
+    return guarded {
+        guard let callback else { return try Log.setSink(nil) }
+        let sink = CallbackSink(function: callback, context: context)
+        try Log.setSink { level, message in
+            message.withCString { sink.function(level.rawValue, $0, sink.context) }
+        }
     }
-    let sink = CallbackSink(function: callback, context: context)
-    Log.setSink { level, message in
-        message.withCString { sink.function(level.rawValue, $0, sink.context) }
-    }
-    return Status.ok
 }
 
 /// See portmanager.h.

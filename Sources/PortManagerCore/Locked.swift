@@ -3,11 +3,17 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Synchronization
 
 /// A value guarded by a `pthread_mutex_t`.
 ///
 /// Used instead of `Synchronization.Mutex`, which ThreadSanitizer reports
 /// falsely on Linux (see NOTES-swift-c-abi.md).
+///
+/// Fork-safe: `fork()` waits until no thread is inside `read()` or `withLock`
+/// (``ForkGate``), so the child never inherits a held lock or a half-written
+/// value. Hence a body must not fork, and should be short: a fork in another
+/// thread waits for it.
 public final class Locked<Value>: @unchecked Sendable {
     private var value: Value
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
@@ -18,6 +24,7 @@ public final class Locked<Value>: @unchecked Sendable {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
+        ForkGate.install()
     }
 
     deinit {
@@ -28,15 +35,54 @@ public final class Locked<Value>: @unchecked Sendable {
     /// A copy of the value, taken with the lock held. Unlike `withLock { $0 }`
     /// it writes nothing back, so reading never reassigns the stored value.
     public func read() -> Value {
+        ForkGate.enter()
         pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
+        defer { pthread_mutex_unlock(mutex); ForkGate.leave() }
         return value
     }
 
     /// Runs `body` with the lock held.
     public func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        ForkGate.enter()
         pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
+        defer { pthread_mutex_unlock(mutex); ForkGate.leave() }
         return try body(&value)
     }
 }
+
+/// Keeps `fork()` out of every ``Locked`` section: each section holds a
+/// process-wide read-write lock for reading; a `pthread_atfork` prepare handler
+/// takes it for writing (waiting for the sections in progress, holding off new
+/// ones), the parent handler releases it, and the child re-initialises it (the
+/// child's only thread holds it, under a new thread id). glibc's default
+/// read-write lock prefers readers, so a section nested in another never waits
+/// behind a pending fork.
+enum ForkGate {
+    /// The lock, published for the fork handlers (which must not run a lazy initializer).
+    private static let published = Atomic<UInt>(0)
+    nonisolated(unsafe) private static let gate: UnsafeMutablePointer<pthread_rwlock_t> = {
+        let gate = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
+        gate.initialize(to: pthread_rwlock_t())
+        pthread_rwlock_init(gate, nil)
+        published.store(UInt(bitPattern: gate), ordering: .sequentiallyConsistent)
+        pthread_atfork({ if let gate = ForkGate.handler() { pthread_rwlock_wrlock(gate) } },
+                       { if let gate = ForkGate.handler() { pthread_rwlock_unlock(gate) } },
+                       { if let gate = ForkGate.handler() { pthread_rwlock_init(gate, nil) } })
+        return gate
+    }()
+
+    /// Registers the handlers; every `Locked` does it before it can be held.
+    @inline(__always)
+    static func install() { _ = gate }
+
+    @inline(__always)
+    static func enter() { pthread_rwlock_rdlock(gate) }
+
+    @inline(__always)
+    static func leave() { pthread_rwlock_unlock(gate) }
+
+    fileprivate static func handler() -> UnsafeMutablePointer<pthread_rwlock_t>? {
+        UnsafeMutablePointer(bitPattern: published.load(ordering: .sequentiallyConsistent))
+    }
+}
+

@@ -48,16 +48,14 @@ public typealias LogSink = @Sendable (LogLevel, String) -> Void
 /// The core formats messages but performs no I/O; the sink decides where they go.
 /// Until a sink is set, messages go to ``fallbackSink`` (which the `PortManager`
 /// module points at standard error) or nowhere.
+///
+/// Replacing a sink is final: once ``setSink(_:)`` returns, no thread is inside
+/// the previous sink or will enter it again (so a C caller may free the old
+/// callback's context, and Python may free the old ctypes thunk). Delivery
+/// takes no lock, so a `fork()` in another thread never leaves one held; see
+/// ``SinkSlots`` (LogSinks.swift) for how the wait works.
 public enum Log {
     private static let threshold = Atomic<Int32>(LogLevel.warning.rawValue)
-    /// A struct, not a tuple: a tuple of closures as `Locked`'s generic value is
-    /// re-abstracted on every `withLock` write-back, wrapping the sink in two more
-    /// thunks per message (each message slower and the stack deeper than the last).
-    private struct Sinks {
-        var custom: LogSink?
-        var fallback: LogSink?
-    }
-    private static let sinks = Locked<Sinks>(Sinks(custom: nil, fallback: nil))
 
     /// True when a message at `level` would be delivered. Cheap: one atomic load.
     @inline(__always)
@@ -71,22 +69,28 @@ public enum Log {
         set { threshold.store(newValue, ordering: .relaxed) }
     }
 
-    /// Replaces the sink; `nil` restores the fallback.
-    public static func setSink(_ sink: LogSink?) {
-        sinks.withLock { $0.custom = sink }
+    /// Replaces the sink; `nil` restores the fallback. When it returns, no thread
+    /// is running the previous sink and none will call it again.
+    ///
+    /// Throws ``PortManagerError/invalidArgument(_:)`` when called from inside a
+    /// sink on the same thread: the replacement would have to wait for that very
+    /// call to return. A sink may log (the nested message goes to whichever sink
+    /// is then in force); it must not wait for a thread that is replacing the sink.
+    public static func setSink(_ sink: LogSink?) throws {
+        try SinkSlots.replace { old in (custom: sink, fallback: old.fallback) }
     }
 
-    /// Sets the sink used when no custom sink is set (the `PortManager` module's stderr writer).
-    public static func setFallbackSink(_ sink: LogSink?) {
-        sinks.withLock { $0.fallback = sink }
+    /// Sets the sink used when no custom sink is set (the `PortManager` module's
+    /// stderr writer). Same guarantee and same refusal as ``setSink(_:)``.
+    public static func setFallbackSink(_ sink: LogSink?) throws {
+        try SinkSlots.replace { old in (custom: old.custom, fallback: sink) }
     }
 
     /// Delivers `message` if `level` passes the threshold.
+    @inline(__always)
     public static func emit(_ level: LogLevel, _ message: @autoclosure () -> String) {
         guard isEnabled(level) else { return }
-        let pair = sinks.read()
-        guard let sink = pair.custom ?? pair.fallback else { return }
-        sink(level, message())
+        SinkSlots.deliver(level, message())
     }
 
     /// Logs an allocation in the seed's format.

@@ -48,11 +48,11 @@ struct LogTests {
         #expect(!Log.escape(value).contains("\n"))
     }
 
-    @Test func thresholdGatesDeliveryAndTheSinkIsReplaceable() {
+    @Test func thresholdGatesDeliveryAndTheSinkIsReplaceable() throws {
         let collector = Collector(marker: "logcheck")
         let saved = Log.level
-        defer { Log.setSink(nil); Log.level = saved }
-        Log.setSink(collector.sink)
+        defer { try? Log.setSink(nil); Log.level = saved }
+        try Log.setSink(collector.sink)
 
         Log.level = LogLevel.warning.rawValue
         #expect(!Log.isEnabled(.info))
@@ -72,11 +72,37 @@ struct LogTests {
         #expect(collector.lines.withLock { $0.count } == 1)
     }
 
+    @Test func replacingTheSinkFromInsideASinkIsRefusedAndNestedLoggingWorks() throws {
+        let saved = Log.level
+        let outcome = Locked<[String]>([])
+        defer { try? Log.setSink(nil); Log.level = saved }
+        try Log.setSink { _, message in
+            if message == "logcheck-nested" { outcome.withLock { $0.append("nested") } }
+            guard message == "logcheck-reentry" else { return }
+            Log.emit(.warning, "logcheck-nested")  // a sink may log
+            do {
+                try Log.setSink(nil)
+                outcome.withLock { $0.append("replaced") }
+            } catch {
+                outcome.withLock { $0.append("\(error)") }
+            }
+        }
+        Log.level = LogLevel.info.rawValue
+        Log.emit(.warning, "logcheck-reentry")
+        let seen = outcome.read()
+        #expect(seen.count == 2)
+        #expect(seen.first == "nested")
+        #expect(seen.last?.contains("cannot be replaced from inside a log sink") == true)
+        // Refused means unchanged: the same sink still receives messages.
+        Log.emit(.warning, "logcheck-nested")
+        #expect(outcome.read().count == 3)
+    }
+
     @Test func registryCallsLogEveryAllocation() throws {
         let collector = Collector(marker: "service=logged")
         let saved = Log.level
-        defer { Log.setSink(nil); Log.level = saved }
-        Log.setSink(collector.sink)
+        defer { try? Log.setSink(nil); Log.level = saved }
+        try Log.setSink(collector.sink)
         Log.level = LogLevel.info.rawValue
         let here = SourceLocation(file: "<test>", line: 1, column: 1)
         let registry = Registry(source: "<test>", services: [

@@ -94,6 +94,10 @@ pm_lease_p = c_void_p
 #: ``typedef void (*pm_log_fn)(int32_t level, const char *message, void *context);``
 pm_log_fn = CFUNCTYPE(None, c_int32, c_char_p, c_void_p)
 
+#: The ``pm_log_fn`` object the library may call now (set by ``_log``; kept here
+#: so that a reload of ``_log`` cannot free it while it is installed).
+log_callback_in_force: Any = None
+
 _CHARS = POINTER(c_char)
 _SIZE = POINTER(c_size_t)
 _U16 = POINTER(c_uint16)

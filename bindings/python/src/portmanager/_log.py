@@ -17,7 +17,7 @@ from __future__ import annotations
 import atexit
 import logging
 import sys
-from typing import Optional
+from typing import Any, Optional
 
 from . import _lib
 from .errors import InvalidArgumentError
@@ -59,16 +59,28 @@ def _forward(level: int, message: Optional[bytes], context: Optional[int]) -> No
     logger.log(level, (message or b"").decode("utf-8", "replace"))
 
 
-# Kept at module level for as long as the library may call it: ctypes does not
-# keep a callback object alive by itself.
+# This module's thunk. ctypes does not keep a callback object alive by itself,
+# and a reload of this module rebinds the name at once: _set_callback keeps the
+# thunk in force referenced where a reload does not reach.
 _CALLBACK = _lib.pm_log_fn(_forward)
 _installed = False
+
+
+def _set_callback(thunk: Any) -> None:
+    """``pm_set_log_callback(thunk, NULL)``, keeping the thunk alive while the library may call it.
+
+    The library stops calling the previous callback before ``pm_set_log_callback``
+    returns, so the previous thunk may go only then. The reference lives on
+    :mod:`._lib`, which a reload of this module leaves alone.
+    """
+    _lib.lib.pm_set_log_callback(thunk, None)
+    _lib.log_callback_in_force = thunk
 
 
 def install_log_bridge() -> None:
     """Routes the library's log messages to the ``portmanager`` logger (done on import)."""
     global _installed
-    _lib.lib.pm_set_log_callback(_CALLBACK, None)
+    _set_callback(_CALLBACK)
     _installed = True
     sync_log_level()
     _notify_manager()
@@ -81,7 +93,7 @@ def uninstall_log_bridge() -> None:
     logged, for remembered answers too.
     """
     global _installed
-    _lib.lib.pm_set_log_callback(_lib.pm_log_fn(), None)
+    _set_callback(_lib.pm_log_fn())
     _installed = False
     _notify_manager()
 
@@ -160,7 +172,7 @@ def log_level() -> int:
 def _at_exit() -> None:
     # No library callback may reach an interpreter that is shutting down.
     if _installed:
-        _lib.lib.pm_set_log_callback(_lib.pm_log_fn(), None)
+        _set_callback(_lib.pm_log_fn())
 
 
 install_log_bridge()
