@@ -99,7 +99,8 @@ typedef enum pm_status {
     PM_ERR_BUFFER_TOO_SMALL = 9,      /**< The result does not fit; `*needed` tells what does. */
     PM_ERR_PROBE_FAILED = 10,         /**< Port availability cannot be determined (permission, address family, host). */
     PM_ERR_UNKNOWN_ENVIRONMENT = 11,  /**< The registry defines no environment of that name. */
-    PM_ERR_LEASED = 12                /**< The instance (or every instance) is leased by another holder. */
+    PM_ERR_LEASED = 12,               /**< The instance (or every instance) is leased by another holder. */
+    PM_ERR_TOO_LARGE = 13             /**< The work is past a documented limit (pm_analyze: a lattice past the analysis limit). */
 } pm_status;
 
 /**
@@ -384,8 +385,13 @@ typedef enum pm_severity {
  * out:            receives the result; required. Release it with pm_analysis_free().
  *
  * Returns PM_OK (whatever the findings), PM_ERR_INVALID_ARGUMENT (a bad range
- * or reserved list; the message names it) or PM_ERR_IO (a /proc file cannot be
- * read or parsed; the message names the file).
+ * or reserved list; the message names it), PM_ERR_IO (a /proc file cannot be
+ * read or parsed; the message names the file) or PM_ERR_TOO_LARGE (the lattice,
+ * every port of every instance in every environment, has more points than the
+ * analysis limit of docs/analysis.md; the message gives both numbers and the
+ * largest service; nothing is allocated for it). Memory grows with the lattice
+ * points and the findings, never with the number of overlapping pairs: dense
+ * chains of overlapping ranges are summarised (docs/analysis.md).
  */
 PM_API pm_status pm_analyze(const pm_registry *registry, int32_t ephemeral_low, int32_t ephemeral_high,
                             const char *reserved_ports, pm_analysis **out);

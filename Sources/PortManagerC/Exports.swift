@@ -44,6 +44,7 @@ public func pm_status_str(_ status: Int32) -> CString {
     case 10: return staticCString("PM_ERR_PROBE_FAILED")
     case 11: return staticCString("PM_ERR_UNKNOWN_ENVIRONMENT")
     case 12: return staticCString("PM_ERR_LEASED")
+    case 13: return staticCString("PM_ERR_TOO_LARGE")
     default: return staticCString("PM_ERR_UNKNOWN_STATUS")
     }
 }

@@ -144,8 +144,12 @@ public struct Finding: Sendable {
     public let severity: Severity
     /// Where the culprit is defined: a port, or an environment when its offset is to blame.
     public let location: SourceLocation
-    /// Every place the pattern happens, by host port.
+    /// Every place the pattern happens, by host port. For a summarised chain
+    /// (``chain`` not nil), only its first few example pairs.
     public let occurrences: [Occurrence]
+    /// For a dense chain of overlapping ranges, too many pairs to list: the
+    /// summary (ports, counts, host port ranges). Nil for every other finding.
+    public let chain: CollisionChain?
     let context: AnalysisContext
     /// This finding's place in the analysis, for its fix.
     let index: Int
@@ -183,14 +187,17 @@ public struct Finding: Sendable {
         return text
     }
 
-    /// Every host port concerned, sorted, without repeats.
+    /// Every host port concerned, sorted, without repeats (for a chain, every
+    /// port where two of its points overlap).
     public var hostPorts: [Int] {
+        if let chain { return chain.hostPorts.flatMap { Array($0) } }
         var ports = Set<Int>()
         for occurrence in occurrences { for port in occurrence.first...occurrence.last { ports.insert(port) } }
         return ports.sorted()
     }
 
-    /// Every pair of lattice points the finding says collide (collisions only), each with `a < b`.
+    /// Every pair of lattice points the finding says collide (collisions only), each with `a < b`;
+    /// for a summarised chain, its example pairs only (``CollisionChain/pairs`` counts them all).
     public var pairs: Set<CollisionPair> {
         guard kind == .collision else { return [] }
         var result = Set<CollisionPair>()
@@ -233,7 +240,9 @@ public struct CollisionPair: Sendable, Hashable, CustomStringConvertible {
 ///
 /// Cost: O(n log n) in the number n of lattice points (a counting sort by
 /// port, one sweep, hashing of occurrence groups, one sort of the findings),
-/// plus the size of the findings. Pure: no I/O.
+/// plus the size of the findings. Memory is O(n + findings): dense chains of
+/// overlapping ranges are summarised (``CollisionChain``), not listed pair by
+/// pair, and a lattice past ``maximumLatticePoints`` is refused. Pure: no I/O.
 public struct Analysis: Sendable {
     /// The registry analyzed. Its selected environment does not matter.
     public var registry: Registry { context.registry }
@@ -251,6 +260,8 @@ public struct Analysis: Sendable {
     ///   without ``RegistryBuilder`` whose numbers are out of bounds (ports
     ///   outside 1...65535, offsets outside -65535...65535, max_instances < 1,
     ///   negative increments); a loaded registry always passes.
+    ///   ``PortManagerError/tooLarge(_:)`` for a lattice of more than
+    ///   ``maximumLatticePoints`` points, before allocating for them.
     public init(registry: Registry, options: AnalysisOptions = AnalysisOptions()) throws {
         let lattice = try Lattice(registry)
         let context = AnalysisContext(registry: registry, options: options, lattice: lattice)
@@ -269,17 +280,20 @@ public struct Analysis: Sendable {
         kinds.reserveCapacity(parts.count)
         var allOccurrences: [[Occurrence]] = []
         allOccurrences.reserveCapacity(parts.count)
+        var chains: [CollisionChain?] = []
+        chains.reserveCapacity(parts.count)
         for index in order {
             kinds.append(parts.kind[index])
+            chains.append(parts.chain[index])
             var occurrences: [Occurrence] = []
             swap(&occurrences, &parts.occurrences[index])
             allOccurrences.append(occurrences)
         }
-        let fixes = FixTable(context: context, kinds: kinds, occurrences: allOccurrences)
+        let fixes = FixTable(context: context, kinds: kinds, occurrences: allOccurrences, chains: chains)
         for (position, index) in order.enumerated() {
             findings.append(Finding(kind: parts.kind[index], severity: parts.severity[index],
                                     location: parts.location[index], occurrences: allOccurrences[position],
-                                    context: context, index: position, fixes: fixes))
+                                    chain: chains[position], context: context, index: position, fixes: fixes))
         }
         self.findings = findings
         self.latticePoints = lattice.pointCount
@@ -302,7 +316,9 @@ public struct Analysis: Sendable {
     /// Sorts the lattice by start port and sweeps it: runs of overlapping
     /// intervals are the only places collisions can be. A run whose intervals
     /// all share a port (always so for single ports) is one occurrence; other
-    /// runs (chains of ranges) give one occurrence per overlapping pair.
+    /// runs (chains of ranges) give one occurrence per overlapping pair, unless
+    /// they have more than ``AnalysisLimits/listedPairsPerPoint`` pairs per
+    /// point: those are summarised by ``ChainGroups`` (AnalysisChains.swift).
     /// Occurrences are grouped by the set of (environment, service, port) they
     /// involve, so a pattern repeated over instances is one finding.
     ///
@@ -316,6 +332,7 @@ public struct Analysis: Sendable {
         let starts = sorted.start, ends = sorted.end, points = sorted.point
         let n = starts.count
         var table = OccurrenceTable(lattice)
+        var chains = ChainGroups(lattice)
         var active: [(end: Int, point: Int)] = []
         var pair = [0, 0]
         var i = 0
@@ -332,6 +349,9 @@ public struct Analysis: Sendable {
                 let maxStart = Int(starts[j - 1]), minEnd = Int(minEnd)
                 if maxStart <= minEnd {
                     table.addIfReportable(points, i..<j, first: maxStart, last: minEnd)
+                } else if ChainGroups.overlappingPairs(starts, ends, i..<j) > AnalysisLimits.listedPairsPerPoint * (j - i) {
+                    // Too dense to list pair by pair: summarised (AnalysisChains.swift).
+                    chains.add(starts, ends, points, i..<j)
                 } else {
                     // A chain of ranges: every overlapping pair, by an active list.
                     active.removeAll(keepingCapacity: true)
@@ -401,6 +421,7 @@ public struct Analysis: Sendable {
                              occurrences: occurrences)
             }
         }
+        chains.append(context, into: &parts)
     }
 
 /// The occurrences of collisions found by the sweep, grouped by the sorted
@@ -543,10 +564,14 @@ struct OccurrenceTable {
 struct FindingParts {
     var kind: [FindingKind] = [], severity: [Severity] = [], location: [SourceLocation] = []
     var occurrences: [[Occurrence]] = [], keys: [SortKey] = []
+    /// The summary of each finding that is a dense chain; nil for the others.
+    var chain: [CollisionChain?] = []
 
     var count: Int { kind.count }
 
-    mutating func append(kind: FindingKind, severity: Severity, location: SourceLocation, occurrences: [Occurrence]) {
+    mutating func append(kind: FindingKind, severity: Severity, location: SourceLocation, occurrences: [Occurrence],
+                         chain: CollisionChain? = nil) {
+        self.chain.append(chain)
         self.kind.append(kind)
         self.severity.append(severity)
         self.location.append(location)
@@ -575,19 +600,24 @@ final class FixTable: @unchecked Sendable {
     private let context: AnalysisContext
     private let kinds: [FindingKind]
     private let occurrences: [[Occurrence]]
+    private let chains: [CollisionChain?]
     private let fixes = Locked<[Fix]?>(nil)
 
-    init(context: AnalysisContext, kinds: [FindingKind], occurrences: [[Occurrence]]) {
+    init(context: AnalysisContext, kinds: [FindingKind], occurrences: [[Occurrence]], chains: [CollisionChain?]) {
         self.context = context
         self.kinds = kinds
         self.occurrences = occurrences
+        self.chains = chains
     }
 
     func fix(at index: Int) -> Fix {
         fixes.withLock { table in
             if table == nil {
                 var taken = AnalysisContext.FixState(occupancy: context.coverage, slotCount: context.lattice.slotCount)
-                table = kinds.indices.map { context.fix(kind: kinds[$0], occurrences[$0], taken: &taken) }
+                table = kinds.indices.map { index in
+                    if let chain = chains[index] { return context.fix(chain, taken: &taken) }
+                    return context.fix(kind: kinds[index], occurrences[index], taken: &taken)
+                }
             }
             return table![index]
         }
@@ -648,6 +678,8 @@ struct Lattice: Sendable {
         var service: [Int] = [], port: [Int] = [], base: [Int] = [], width: [Int] = [], increment: [Int] = []
         var maxInstances: [Int] = [], slotStart: [Int] = [], position: [Int] = []
         var total = 0
+        // Checked before anything is allocated for the points (AnalysisLimits.swift).
+        try AnalysisLimits.checkLatticeSize(registry)
         for (s, definition) in registry.services.enumerated() {
             guard definition.maxInstances >= 1, definition.increment >= 0 else {
                 throw PortManagerError.invalidArgument(

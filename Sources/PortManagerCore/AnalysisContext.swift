@@ -96,6 +96,7 @@ final class AnalysisContext: Sendable {
     func message(for finding: Finding) -> String {
         switch finding.kind {
         case .collision:
+            if let chain = finding.chain { return chainMessage(finding, chain) }
             return collisionMessage(finding)
         case .environment:
             let member = finding.occurrences[0].members[0]
@@ -168,12 +169,12 @@ final class AnalysisContext: Sendable {
         return (single ? "host port " : "host ports ") + truncatedList(occurrences.map(portText))
     }
 
-    private func truncatedList(_ items: [String], limit: Int = 12) -> String {
+    func truncatedList(_ items: [String], limit: Int = 12) -> String {
         items.count <= limit ? items.joined(separator: ", ")
             : items.prefix(limit).joined(separator: ", ") + ", ... (\(items.count - limit) more)"
     }
 
-    private func listText(_ items: [String]) -> String {
+    func listText(_ items: [String]) -> String {
         items.count <= 1 ? items.joined() : items.dropLast().joined(separator: ", ") + " and " + items.last!
     }
 
@@ -275,6 +276,9 @@ final class AnalysisContext: Sendable {
         }
         if let (member, limit) = finding.fix.lowerMaxInstances {
             options.append("lower max_instances of \(serviceName(member)) to \(limit)")
+        }
+        if options.isEmpty && finding.chain != nil {
+            return "no base port move fixes this chain; space the ports so that no two ranges overlap (larger instance_increment, bases further apart)"
         }
         if options.isEmpty {
             return "no single base port or max_instances change fixes this; change an instance_increment or an environment offset"

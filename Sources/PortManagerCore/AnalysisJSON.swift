@@ -81,6 +81,26 @@ extension Finding {
             }
             out += "]}"
         }
+        out += "]"
+        if let chain { chain.appendJSON(to: &out, registry) }
+        out += "}"
+    }
+}
+
+extension CollisionChain {
+    /// `,"chain":{...}`: only findings that are summarised chains have the key,
+    /// so every other finding keeps its shape.
+    func appendJSON(to out: inout String, _ registry: Registry) {
+        out += ",\"chain\":{\"pairs\":\(pairs),\"points\":\(points),\"runs\":\(runs),\"port_ranges\":["
+        out += hostPorts.map { "[\($0.lowerBound),\($0.upperBound)]" }.joined(separator: ",")
+        out += "],\"ports\":["
+        for (i, port) in ports.enumerated() {
+            if i > 0 { out += "," }
+            let service = registry.services[port.service]
+            out += "{\"service\":\(JSONText.string(service.name)),\"port\":\(JSONText.string(service.ports[port.port].name))"
+            out += ",\"environment\":" + (port.environment.map { JSONText.string(registry.environments[$0].name) } ?? "null")
+            out += ",\"instances\":\(port.instances),\"first_instance\":\(port.firstInstance),\"last_instance\":\(port.lastInstance)}"
+        }
         out += "]}"
     }
 }

@@ -97,6 +97,10 @@ public enum PortManagerError: Error, Sendable, Hashable, CustomStringConvertible
     /// The instance's ports are leased by another holder (or, with `instance`
     /// nil, every instance is taken). The corresponding C status is `PM_ERR_LEASED` (12).
     case leased(service: String, instance: Int?, reason: String)
+    /// The work asked for is past a documented limit (the analysis's
+    /// ``Analysis/maximumLatticePoints``); the message names the numbers and the
+    /// largest contributor. The corresponding C status is `PM_ERR_TOO_LARGE` (13).
+    case tooLarge(String)
 
     /// The `pm_status` value this error maps to. Pinned; never renumbered.
     public var status: Int32 {
@@ -113,6 +117,7 @@ public enum PortManagerError: Error, Sendable, Hashable, CustomStringConvertible
         case .probeFailed: return 10
         case .unknownEnvironment: return 11
         case .leased: return 12
+        case .tooLarge: return 13
         }
     }
 
@@ -121,7 +126,7 @@ public enum PortManagerError: Error, Sendable, Hashable, CustomStringConvertible
     /// no argument can forge a line or flood a log.
     public var description: String {
         switch self {
-        case .invalidArgument(let message):
+        case .invalidArgument(let message), .tooLarge(let message):
             return message
         case .registryNotFound(let searched):
             return "no port registry found; looked in: " + searched.joined(separator: ", ")

@@ -5,7 +5,7 @@ import Testing
 // grouping, fixes, flags, environments, and a property test against brute force.
 
 /// A registry from compact service specs; each port gets its own source line.
-private func registry(_ services: [(name: String, inc: Int, max: Int, ports: [(String, Int, Int)])],
+func registry(_ services: [(name: String, inc: Int, max: Int, ports: [(String, Int, Int)])],
                       environments: [(String, Int)] = []) -> Registry {
     var line = 1
     var defs: [ServiceDefinition] = []
@@ -258,7 +258,7 @@ struct AnalysisOptionTests {
 // MARK: Property test
 
 /// SplitMix64: a small deterministic generator, so failures reproduce.
-private struct SplitMix: RandomNumberGenerator {
+struct SplitMix: RandomNumberGenerator {
     var state: UInt64
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
@@ -291,7 +291,7 @@ private func randomRegistry(_ rng: inout SplitMix) -> Registry {
 }
 
 /// Every lattice point with its interval, by plain enumeration.
-private func points(_ r: Registry) -> [(member: LatticeMember, start: Int, end: Int, start0: Int, end0: Int)] {
+func points(_ r: Registry) -> [(member: LatticeMember, start: Int, end: Int, start0: Int, end0: Int)] {
     var result: [(LatticeMember, Int, Int, Int, Int)] = []
     for scenario in 0...r.environments.count {
         let offset = scenario == 0 ? 0 : r.environments[scenario - 1].offset
@@ -312,7 +312,7 @@ private func points(_ r: Registry) -> [(member: LatticeMember, start: Int, end: 
 
 /// The pairs the analysis must report: same port, and both without environment
 /// or in different scenarios. O(n^2).
-private func bruteForcePairs(_ r: Registry) -> Set<CollisionPair> {
+func bruteForcePairs(_ r: Registry) -> Set<CollisionPair> {
     let all = points(r)
     var pairs = Set<CollisionPair>()
     for i in 0..<all.count {

@@ -93,6 +93,7 @@ static void test_status_strings(void) {
         {PM_ERR_PROBE_FAILED, "PM_ERR_PROBE_FAILED"},
         {PM_ERR_UNKNOWN_ENVIRONMENT, "PM_ERR_UNKNOWN_ENVIRONMENT"},
         {PM_ERR_LEASED, "PM_ERR_LEASED"},
+        {PM_ERR_TOO_LARGE, "PM_ERR_TOO_LARGE"},
     };
     int n = (int)(sizeof known / sizeof known[0]);
     for (int i = 0; i < n; i++) {
@@ -909,6 +910,52 @@ static void test_analysis(void *shipped) {
               ff_last_error());
     }
     ff_registry_close(r);
+
+    /* Past the analysis limit (200 services x 60,000 instances = 12 million points): PM_ERR_TOO_LARGE, out
+       untouched, the message naming both numbers; never an abort. */
+    {
+        char *huge = malloc(200 * 80);
+        size_t used = 0;
+        for (int i = 0; i < 200 && huge; i++)
+            used += (size_t)snprintf(huge + used, 80, "h%03d:\n  port: %d\n  instance_increment: 1\n  max_instances: 60000\n",
+                                     i, 1024 + i);
+        void *big = NULL;
+        s = huge ? ff_registry_open_string(huge, used, "huge.yaml", &big) : -1;
+        if (CHECK(s == PM_OK, "open the huge registry: %s %s", ff_status_str(s), ff_last_error())) {
+            a = sentinel;
+            s = ff_analyze(big, -1, -1, NULL, &a);
+            CHECK(s == PM_ERR_TOO_LARGE && a == sentinel && contains(ff_last_error(), "12000000 points") &&
+                      contains(ff_last_error(), "analysis limit of 10000000"),
+                  "pm_analyze(12 million points): %s '%s'", ff_status_str(s), ff_last_error());
+            ff_registry_close(big);
+        }
+        free(huge);
+    }
+
+    /* A dense chain of overlapping ranges (12 services, ranges 10 wide, bases 1 apart): one grouped finding. */
+    {
+        char chained[12 * 90];
+        size_t used = 0;
+        for (int i = 0; i < 12; i++)
+            used += (size_t)snprintf(chained + used, 90,
+                                     "s%02d:\n  r_port: \"%d-%d\"\n  instance_increment: 10\n  max_instances: 50\n", i,
+                                     1024 + i, 1033 + i);
+        void *cr = NULL;
+        s = ff_registry_open_string(chained, used, "chained.yaml", &cr);
+        if (CHECK(s == PM_OK, "open the chained registry: %s %s", ff_status_str(s), ff_last_error())) {
+            s = ff_analyze(cr, -1, -1, NULL, &a);
+            if (CHECK(s == PM_OK, "pm_analyze(chained): %s %s", ff_status_str(s), ff_last_error())) {
+                size_t count = SENTINELZ, errors = SENTINELZ, need = 0;
+                ff_analysis_count(a, &count, &errors, NULL);
+                char line[8192];
+                s = ff_analysis_finding(a, 0, NULL, line, sizeof line, &need);
+                CHECK(count == 1 && errors == 1 && s == PM_OK && contains(line, "ranges of 12 ports overlap in a chain"),
+                      "pm_analyze(chained): %zu findings, %zu errors, '%s'", count, errors, s == PM_OK ? line : "");
+                ff_analysis_free(a);
+            }
+            ff_registry_close(cr);
+        }
+    }
 
     /* The shipped registry is conflict-free. */
     s = ff_analyze(shipped, -1, -1, NULL, &a);

@@ -43,3 +43,31 @@ def test_bad_analysis_arguments(pm: portmanager.PortManager) -> None:
         pm.analyze(ephemeral_range=(1, 2), reserved_ports="x")
     with pytest.raises(TypeError, match="ephemeral_range"):
         pm.analyze(ephemeral_range=[1, 2])  # type: ignore[arg-type]
+
+
+def _chained(services: int, instances: int) -> str:
+    return "".join(
+        f"s{i:03d}:\n  r_port: \"{1024 + i}-{1033 + i}\"\n  instance_increment: 10\n  max_instances: {instances}\n"
+        for i in range(services)
+    )
+
+
+def test_a_dense_chain_is_one_grouped_finding() -> None:
+    # 100 ranges 10 wide, bases 1 apart, 600 instances each: 6 million overlapping pairs, one finding.
+    with portmanager.PortManager.from_yaml(_chained(100, 600), source="chained.yaml") as pm:
+        analysis = pm.analyze(ephemeral_range=None)
+    assert (analysis.total, analysis.errors) == (1, 1)
+    assert "ranges of 100 ports overlap in a chain" in analysis.findings[0].text
+    finding = analysis.to_dict()["findings"][0]
+    assert finding["chain"]["points"] == 60000 and len(finding["chain"]["ports"]) == 100
+    assert finding["chain"]["pairs"] > 5_000_000 and len(finding["occurrences"]) <= 8
+
+
+def test_a_lattice_past_the_limit_raises_too_large() -> None:
+    # 200 services x 60,000 instances = 12 million points, past the 10 million limit.
+    yaml = "".join(f"h{i:03d}:\n  port: {1024 + i}\n  instance_increment: 1\n  max_instances: 60000\n" for i in range(200))
+    with portmanager.PortManager.from_yaml(yaml, source="huge.yaml") as pm:
+        with pytest.raises(portmanager.TooLargeError, match="12000000 points") as raised:
+            pm.analyze(ephemeral_range=None)
+    assert raised.value.status == 13 and raised.value.status_name == "PM_ERR_TOO_LARGE"
+    assert "analysis limit of 10000000" in str(raised.value) and "'h000'" in str(raised.value)

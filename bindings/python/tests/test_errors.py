@@ -26,6 +26,7 @@ ALL = [
     (portmanager.ProbeFailedError, 10, None),
     (portmanager.UnknownEnvironmentError, 11, None),
     (portmanager.LeasedError, 12, None),
+    (portmanager.TooLargeError, 13, None),
 ]
 
 

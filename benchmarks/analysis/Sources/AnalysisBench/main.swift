@@ -87,6 +87,57 @@ func randomRegistry(_ seed: UInt64) -> Registry {
     return Registry(source: "r.yaml", services: definitions, environments: environments)
 }
 
+/// The chained family of issue 8: N services, each one range 10 ports wide at
+/// base 1024 + i, increment 10, 6,000 instances: a point overlaps 1 or 2
+/// instances of every other service, so the overlapping pairs are about
+/// N^2 x 6,000 (56,668,200 at N = 100).
+func chained(_ services: Int) -> Registry {
+    var definitions: [ServiceDefinition] = []
+    for s in 0..<services {
+        let location = SourceLocation(file: "chained.yaml", line: s * 4 + 1, column: 1)
+        let port = PortDefinition(name: "r_port", base: 1024 + s, count: 10,
+                                  location: SourceLocation(file: "chained.yaml", line: s * 4 + 2, column: 3))
+        definitions.append(ServiceDefinition(name: "s\(s)", ports: [port], increment: 10, maxInstances: 6000, location: location))
+    }
+    return Registry(source: "chained.yaml", services: definitions)
+}
+
+/// Peak resident set size of this process so far, in MB (getrusage's maxrss).
+func peakRSSMegabytes() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+// `AnalysisBench chained N`: one size of the chained family per process (so
+// the peak RSS is that size's): analysis plus every suggestion and message and
+// the JSON, as `check --json` does (no ephemeral check); best of 3 runs, and
+// the process's peak RSS. pairs: overlapping pairs, counted or listed.
+if CommandLine.arguments.dropFirst().first == "chained" {
+    let options = AnalysisOptions()  // no ephemeral check: collisions only
+    for services in CommandLine.arguments.dropFirst(2).map({ Int($0)! }) {
+        let registry = chained(services)
+        var points = 0, findings = 0, pairs = 0, bytes = 0
+        var failure: String?
+        let time = timings(3) {
+            do {
+                let analysis = try Analysis(registry: registry, options: options)
+                points = analysis.latticePoints
+                findings = analysis.findings.count
+                pairs = analysis.collisions.reduce(0) { $0 + ($1.chain?.pairs ?? $1.pairs.count) }
+                bytes = analysis.json().utf8.count
+            } catch {
+                failure = "\(error)"
+            }
+        }
+        let line = [String(services).padding(8), String(points).padding(9), String(findings).padding(8),
+                    String(pairs).padding(12), String(bytes).padding(10), format(time.best).padding(11),
+                    format(peakRSSMegabytes())]
+        print(line.joined(separator: "  ") + (failure.map { "  refused: \($0)" } ?? ""))
+    }
+    exit(0)
+}
+
 // `AnalysisBench digest`: one FNV-1a hash of the JSON (messages, suggestions,
 // occurrences) per registry, synthetic and random, to check that a faster
 // analysis gives the same results as a slower one. Not timed.
@@ -98,15 +149,26 @@ if CommandLine.arguments.dropFirst().first == "digest" {
     }
     var all: UInt64 = 0
     var kinds: [FindingKind: Int] = [:]
+    var chains = 0, selfOverlapping = 0
     for seed in 1...500 {
         let r = randomRegistry(UInt64(seed))
         let low = 1000 + seed % 2000
         let o = AnalysisOptions(ephemeralRange: low...(low + 400), reservedPorts: PortSet([(low + 10)...(low + 30)]))
         let analysis = try! Analysis(registry: r, options: o)
-        for finding in analysis.findings { kinds[finding.kind, default: 0] += 1 }
+        for finding in analysis.findings {
+            kinds[finding.kind, default: 0] += 1
+            // Summarised chains, and those with a port whose own instances overlap
+            // (increment below its width: a registry the loader refuses).
+            guard let chain = finding.chain else { continue }
+            chains += 1
+            if chain.ports.contains(where: { r.services[$0.service].increment < r.services[$0.service].ports[$0.port].count }) {
+                selfOverlapping += 1
+            }
+        }
         all = (all ^ fnv(analysis.json())) &* 0x100_0000_01b3
     }
     print("random 1...500: \(String(all, radix: 16)) (findings: \(FindingKind.allCases.map { "\($0.rawValue) \(kinds[$0] ?? 0)" }.joined(separator: ", ")))")
+    print("random 1...500: \(chains) collision findings are summarised dense chains, \(selfOverlapping) of them with a port whose own instances overlap")
     exit(0)
 }
 

@@ -43,6 +43,7 @@ from .errors import (
     RegistryNotFoundError,
     RegistryParseError,
     LeasedError,
+    TooLargeError,
     UnknownEnvironmentError,
     UnknownPortError,
     UnknownServiceError,
@@ -104,6 +105,7 @@ __all__ = [
     "ProbeFailedError",
     "UnknownEnvironmentError",
     "LeasedError",
+    "TooLargeError",
     "LibraryLoadError",
 ]
 

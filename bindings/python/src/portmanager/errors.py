@@ -31,6 +31,7 @@ __all__ = [
     "ProbeFailedError",
     "UnknownEnvironmentError",
     "LeasedError",
+    "TooLargeError",
     "LibraryLoadError",
     "error_for_status",
     "STATUS_NAMES",
@@ -51,6 +52,7 @@ STATUS_NAMES: Dict[int, str] = {
     10: "PM_ERR_PROBE_FAILED",
     11: "PM_ERR_UNKNOWN_ENVIRONMENT",
     12: "PM_ERR_LEASED",
+    13: "PM_ERR_TOO_LARGE",
 }
 
 
@@ -165,6 +167,18 @@ class LeasedError(PortManagerError):
     STATUS = 12
 
 
+class TooLargeError(PortManagerError):
+    """``PM_ERR_TOO_LARGE`` (13): the work asked for is past a documented limit.
+
+    :meth:`PortManager.analyze` raises it for a registry whose lattice (every
+    port of every instance in every environment) has more points than the
+    analysis limit (docs/analysis.md); the message gives both numbers and the
+    largest service.
+    """
+
+    STATUS = 13
+
+
 class LibraryLoadError(ImportError):
     """libportmanager could not be found or loaded, or its ABI is not the one this package expects.
 
@@ -187,6 +201,7 @@ _BY_STATUS: Dict[int, Type[PortManagerError]] = {
         ProbeFailedError,
         UnknownEnvironmentError,
         LeasedError,
+        TooLargeError,
     )
     if cls.STATUS is not None
 }

@@ -660,6 +660,8 @@ class PortManager:
         Raises:
             InvalidArgumentError: a bad range or reserved list.
             RegistryIOError: a /proc file cannot be read or parsed.
+            TooLargeError: the lattice has more points than the analysis limit
+                (docs/analysis.md); nothing is allocated for it.
         """
         if ephemeral_range == "kernel":
             low, high = 0, 0
