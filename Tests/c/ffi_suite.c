@@ -88,18 +88,25 @@ static void test_status_strings(void) {
         {PM_ERR_PROBE_FAILED, "PM_ERR_PROBE_FAILED"},
         {PM_ERR_UNKNOWN_ENVIRONMENT, "PM_ERR_UNKNOWN_ENVIRONMENT"},
         {PM_ERR_LEASED, "PM_ERR_LEASED"},
+        {PM_ERR_RESERVED, "PM_ERR_RESERVED"},
+        {PM_ERR_NOT_OWNER, "PM_ERR_NOT_OWNER"},
+        {PM_ERR_STATE, "PM_ERR_STATE"},
     };
+    /* The pinned value of each, in the order above: 0..12 then 14..16 (13 belongs to another change). */
+    static const int pinned[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 16};
     int n = (int)(sizeof known / sizeof known[0]);
+    CHECK(n == (int)(sizeof pinned / sizeof pinned[0]), "the pinned table has %d rows for %d statuses",
+          (int)(sizeof pinned / sizeof pinned[0]), n);
     for (int i = 0; i < n; i++) {
-        CHECK(known[i].value == i, "pm_status values are pinned: %s = %d, expected %d", known[i].name, known[i].value,
-              i);
+        CHECK(known[i].value == pinned[i], "pm_status values are pinned: %s = %d, expected %d", known[i].name,
+              known[i].value, pinned[i]);
         const char *s = ff_status_str(known[i].value);
         CHECK(s && strcmp(s, known[i].name) == 0, "pm_status_str(%d) = '%s', expected '%s'", known[i].value,
               s ? s : "(null)", known[i].name);
     }
     /* The first value after the known ones, negatives and large values are unknown. A status added to the
        header without this test being updated fails here. */
-    const int unknown[] = {n, n + 1, -1, 100, INT_MAX, INT_MIN};
+    const int unknown[] = {13, pinned[n - 1] + 1, pinned[n - 1] + 2, -1, 100, INT_MAX, INT_MIN};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         const char *s = ff_status_str(unknown[i]);
         CHECK(s && strcmp(s, "PM_ERR_UNKNOWN_STATUS") == 0, "pm_status_str(%d) = '%s', expected PM_ERR_UNKNOWN_STATUS",
@@ -941,123 +948,143 @@ static void *thread_main(void *arg) {
     return NULL;
 }
 
-/* Leases: two claims on one instance conflict (flock locks belong to the open
-   file, so this holds within one process as across processes). */
-static void test_leases(void) {
+/* Reservations: a private state directory; the ports are unused, and the probe is off where a test wants an
+   answer that does not depend on the host. */
+static void test_reservations(void) {
     static const char yaml[] = "svc:\n  a_port: 43000\n  r_port: \"43050-43051\"\n  max_instances: 2\n";
     void *r = NULL;
-    int s = ff_registry_open_string(yaml, strlen(yaml), "lease.yaml", &r);
-    if (!CHECK(s == PM_OK, "open lease registry: %s %s", ff_status_str(s), ff_last_error())) return;
+    int s = ff_registry_open_string(yaml, strlen(yaml), "reserve.yaml", &r);
+    if (!CHECK(s == PM_OK, "open reservation registry: %s %s", ff_status_str(s), ff_last_error())) return;
     char dir[PATH_MAX + 16];
-    snprintf(dir, sizeof dir, "%s/leases", tmpdir);
+    snprintf(dir, sizeof dir, "%s/state", tmpdir);
 
-    void *a = NULL, *b = NULL, *c = SENTINELP;
-    s = ff_lease_acquire(r, "svc", -1, dir, PM_LEASE_DEFAULT, &a);
-    CHECK(s == PM_OK && a != NULL, "pm_lease_acquire(svc, -1): %s %s", ff_status_str(s), ff_last_error());
-    s = ff_lease_acquire(r, "svc", -1, dir, PM_LEASE_NO_PROBE, &b);
-    CHECK(s == PM_OK && b != NULL, "second pm_lease_acquire(svc, -1): %s %s", ff_status_str(s), ff_last_error());
-    int32_t ia = -7, ib = -7;
-    CHECK(ff_lease_instance(a, &ia) == PM_OK && ia == 0, "first lease holds instance %d, expected 0", ia);
-    CHECK(ff_lease_instance(b, &ib) == PM_OK && ib == 1, "second lease holds instance %d, expected 1", ib);
+    int32_t a = -7, b = -7, c = -7;
+    s = ff_reserve(r, dir, "svc", -1, NULL, 0, PM_RESERVE_DEFAULT, &a);
+    CHECK(s == PM_OK && a == 0, "pm_reserve(svc, -1, this process): %s %d %s", ff_status_str(s), a, ff_last_error());
+    struct stat st;
+    CHECK(stat(dir, &st) == 0 && (st.st_mode & 07777) == 0700, "the state directory is created 0700 (mode %o)",
+          (unsigned)(st.st_mode & 07777));
+    char db[PATH_MAX + 64];
+    snprintf(db, sizeof db, "%s/reservations.db", dir);
+    CHECK(stat(db, &st) == 0 && (st.st_mode & 07777) == 0600, "the database is created 0600 (mode %o)",
+          (unsigned)(st.st_mode & 07777));
+    s = ff_reserve(r, dir, "svc", -1, "job-7", 60, PM_RESERVE_NO_PROBE, &b);
+    CHECK(s == PM_OK && b == 1, "pm_reserve(svc, -1, 'job-7'): %s %d %s", ff_status_str(s), b, ff_last_error());
+    s = ff_reserve(r, dir, "svc", -1, NULL, 0, PM_RESERVE_NO_PROBE, &c);
+    CHECK(s == PM_ERR_RESERVED && c == -7 && contains(ff_last_error(), "all 2 instances are taken")
+              && contains(ff_last_error(), "reserved by 'job-7'"),
+          "third pm_reserve: %s '%s', out untouched %d", ff_status_str(s), ff_last_error(), c);
+    s = ff_reserve(r, dir, "svc", 1, "other\n", 0, PM_RESERVE_NO_PROBE, &c);
+    CHECK(s == PM_ERR_RESERVED && c == -7 && contains(ff_last_error(), "instance 1 is reserved by 'job-7'"),
+          "pm_reserve(held instance 1): %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_reserve(r, dir, "svc", 1, "job-7", 0, PM_RESERVE_NO_PROBE, NULL);
+    CHECK(s == PM_OK, "the owner reserving its instance again: %s '%s'", ff_status_str(s), ff_last_error());
 
-    uint16_t ports[8];
-    for (int i = 0; i < 8; i++) ports[i] = SENTINEL16;
+    char json[2048];
     size_t needed = SENTINELZ;
-    s = ff_lease_ports(b, ports, 2, &needed);
-    CHECK(s == PM_ERR_BUFFER_TOO_SMALL && needed == 3 && ports[0] == SENTINEL16,
-          "pm_lease_ports(capacity 2): %s needed %zu", ff_status_str(s), needed);
-    s = ff_lease_ports(b, ports, 8, &needed);
-    CHECK(s == PM_OK && needed == 3 && ports[0] == 43100 && ports[1] == 43150 && ports[2] == 43151,
-          "pm_lease_ports = %s [%u %u %u]", ff_status_str(s), ports[0], ports[1], ports[2]);
+    s = ff_reservations_json(r, dir, "svc", NULL, 0, &needed);
+    CHECK(s == PM_ERR_BUFFER_TOO_SMALL && needed > 2 && needed < sizeof json, "pm_reservations_json size: %s %zu",
+          ff_status_str(s), needed);
+    s = ff_reservations_json(r, dir, NULL, json, sizeof json, &needed);
+    CHECK(s == PM_OK && contains(json, "\"owner\":\"job-7\"") && contains(json, "\"owner_kind\":\"process\"")
+              && contains(json, "\"ports\":{\"a_port\":43100,\"r_port\":43150}")
+              && contains(json, "\"host_ports\":[43000,43050,43051]"),
+          "pm_reservations_json: %s %s", ff_status_str(s), json);
 
-    s = ff_lease_acquire(r, "svc", -1, dir, PM_LEASE_DEFAULT, &c);
-    CHECK(s == PM_ERR_LEASED && c == SENTINELP && contains(ff_last_error(), "all 2 instances are taken"),
-          "third pm_lease_acquire: %s '%s'", ff_status_str(s), ff_last_error());
-    s = ff_lease_acquire(r, "svc", 1, dir, PM_LEASE_DEFAULT, &c);
-    CHECK(s == PM_ERR_LEASED && c == SENTINELP && contains(ff_last_error(), "port 43100 is leased by pid="),
-          "pm_lease_acquire(held instance 1): %s '%s'", ff_status_str(s), ff_last_error());
-    ff_lease_release(b);
-    s = ff_lease_acquire(r, "svc", 1, dir, PM_LEASE_DEFAULT, &c);
-    CHECK(s == PM_OK && c != SENTINELP, "pm_lease_acquire after release: %s '%s'", ff_status_str(s), ff_last_error());
-    ff_lease_release(c);
+    int32_t released = -7;
+    s = ff_release(r, dir, "svc", 1, "someone", 0, &released);
+    CHECK(s == PM_ERR_NOT_OWNER && released == -7 && contains(ff_last_error(), "reserved by 'job-7'"),
+          "pm_release by another owner: %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_renew(r, dir, "svc", 1, "job-7", 120, 0);
+    CHECK(s == PM_OK, "pm_renew by the owner: %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_renew(r, dir, "svc", 1, "job-7", 0, 0);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "ttl"), "pm_renew(ttl 0): %s '%s'",
+          ff_status_str(s), ff_last_error());
+    s = ff_release(r, dir, "svc", 1, "job-7", 0, &released);
+    CHECK(s == PM_OK && released == 1, "pm_release by the owner: %s %d '%s'", ff_status_str(s), released,
+          ff_last_error());
+    s = ff_release(r, dir, "svc", 1, "job-7", 0, &released);
+    CHECK(s == PM_OK && released == 0, "pm_release again: %s %d", ff_status_str(s), released);
+    s = ff_renew(r, dir, "svc", 1, "job-7", 10, 0);
+    CHECK(s == PM_ERR_NOT_OWNER && contains(ff_last_error(), "not reserved"), "pm_renew of a free instance: %s '%s'",
+          ff_status_str(s), ff_last_error());
+    s = ff_reserve(r, dir, "svc", 1, NULL, 0, PM_RESERVE_CONTAINER_OWNER | PM_RESERVE_NO_PROBE, &c);
+    CHECK(s == PM_OK && c == 1, "pm_reserve(container owner): %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_release(r, dir, "svc", 1, NULL, 0, &released);
+    CHECK(s == PM_ERR_NOT_OWNER && contains(ff_last_error(), "reserved by 'svc-1'"),
+          "pm_release as this process of a name's reservation: %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_release(r, dir, "svc", 1, NULL, PM_RESERVE_FORCE, &released);
+    CHECK(s == PM_OK && released == 1, "pm_release(force): %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_release(r, dir, "svc", 0, NULL, 0, NULL);
+    CHECK(s == PM_OK, "pm_release(this process, out NULL): %s '%s'", ff_status_str(s), ff_last_error());
 
-    c = SENTINELP;
-    s = ff_lease_acquire(r, "svc", 2, dir, PM_LEASE_DEFAULT, &c);
-    CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE && c == SENTINELP, "pm_lease_acquire(instance 2): %s", ff_status_str(s));
-    s = ff_lease_acquire(r, "svc", -2, dir, PM_LEASE_DEFAULT, &c);
-    CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE, "pm_lease_acquire(instance -2): %s", ff_status_str(s));
-    s = ff_lease_acquire(r, "sv", -1, dir, PM_LEASE_DEFAULT, &c);
-    CHECK(s == PM_ERR_UNKNOWN_SERVICE, "pm_lease_acquire(sv): %s", ff_status_str(s));
-    s = ff_lease_acquire(r, "svc", -1, dir, 6, &c);
-    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "flags"), "pm_lease_acquire(flags 6): %s '%s'",
+    /* Bad arguments: the exact status, the culprit named, out-params untouched. */
+    c = -7;
+    s = ff_reserve(r, dir, "svc", 2, NULL, 0, 0, &c);
+    CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE && c == -7, "pm_reserve(instance 2): %s", ff_status_str(s));
+    s = ff_reserve(r, dir, "svc", -2, NULL, 0, 0, &c);
+    CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE && c == -7, "pm_reserve(instance -2): %s", ff_status_str(s));
+    s = ff_reserve(r, dir, "sv", -1, NULL, 0, 0, &c);
+    CHECK(s == PM_ERR_UNKNOWN_SERVICE && c == -7, "pm_reserve(sv): %s", ff_status_str(s));
+    s = ff_reserve(r, dir, "svc", -1, NULL, 0, 8, &c);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "flags 0x8"), "pm_reserve(flags 8): %s '%s'",
           ff_status_str(s), ff_last_error());
-    s = ff_lease_acquire(r, "svc", -1, "/proc/no-leases-here", PM_LEASE_DEFAULT, &c);
-    CHECK(s == PM_ERR_IO && contains(ff_last_error(), "/proc/no-leases-here"), "pm_lease_acquire(bad dir): %s '%s'",
+    s = ff_reserve(r, dir, "svc", -1, NULL, -5, 0, &c);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "ttl_seconds -5"), "pm_reserve(ttl -5): %s '%s'",
           ff_status_str(s), ff_last_error());
-    s = ff_lease_acquire(NULL, "svc", -1, dir, PM_LEASE_DEFAULT, &c);
-    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "registry"), "pm_lease_acquire(NULL registry): %s",
+    s = ff_reserve(r, dir, "svc", -1, "", 0, 0, &c);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "owner"), "pm_reserve(owner \"\"): %s '%s'",
+          ff_status_str(s), ff_last_error());
+    s = ff_reserve(r, dir, "svc", -1, "x", 0, PM_RESERVE_CONTAINER_OWNER, &c);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "owner NULL"),
+          "pm_reserve(owner and PM_RESERVE_CONTAINER_OWNER): %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_reserve(r, "", "svc", -1, NULL, 0, 0, &c);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "state directory is empty"),
+          "pm_reserve(state_dir \"\"): %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_reserve(r, "/proc/no-state-here", "svc", -1, NULL, 0, 0, &c);
+    CHECK(s == PM_ERR_STATE && contains(ff_last_error(), "/proc/no-state-here"), "pm_reserve(bad dir): %s '%s'",
+          ff_status_str(s), ff_last_error());
+    s = ff_reserve(NULL, dir, "svc", -1, NULL, 0, 0, &c);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "registry"), "pm_reserve(NULL registry): %s",
           ff_status_str(s));
-    s = ff_lease_acquire(r, NULL, -1, dir, PM_LEASE_DEFAULT, &c);
-    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "service"), "pm_lease_acquire(NULL service): %s",
+    s = ff_reserve(r, dir, NULL, -1, NULL, 0, 0, &c);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "service"), "pm_reserve(NULL service): %s",
           ff_status_str(s));
-    s = ff_lease_acquire(r, "svc", -1, dir, PM_LEASE_DEFAULT, NULL);
-    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "out"), "pm_lease_acquire(NULL out): %s",
-          ff_status_str(s));
-    CHECK(c == SENTINELP, "failed pm_lease_acquire calls wrote *out");
-    int32_t untouched = -7;
-    s = ff_lease_instance(NULL, &untouched);
-    CHECK(s == PM_ERR_INVALID_ARGUMENT && untouched == -7, "pm_lease_instance(NULL): %s", ff_status_str(s));
-    s = ff_lease_instance(a, NULL);
-    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_lease_instance(out NULL): %s", ff_status_str(s));
-    s = ff_lease_ports(NULL, ports, 8, &needed);
-    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_lease_ports(NULL): %s", ff_status_str(s));
-    ff_lease_release(NULL);
-    ff_lease_release(a);
+    CHECK(c == -7, "failed pm_reserve calls wrote *out_instance (%d)", c);
+    released = -7;
+    s = ff_release(r, dir, "svc", -1, NULL, 0, &released);
+    CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE && released == -7, "pm_release(-1): %s", ff_status_str(s));
+    s = ff_release(r, dir, "svc", 0, NULL, 16, &released);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && released == -7, "pm_release(flags 16): %s", ff_status_str(s));
+    s = ff_release(NULL, dir, "svc", 0, NULL, 0, &released);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_release(NULL registry): %s", ff_status_str(s));
+    s = ff_release(r, dir, NULL, 0, NULL, 0, &released);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_release(NULL service): %s", ff_status_str(s));
+    s = ff_renew(r, dir, "svc", 0, NULL, 10, PM_RESERVE_NO_PROBE);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_renew(PM_RESERVE_NO_PROBE): %s", ff_status_str(s));
+    s = ff_renew(NULL, dir, "svc", 0, NULL, 10, 0);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_renew(NULL registry): %s", ff_status_str(s));
+    s = ff_renew(r, dir, NULL, 0, NULL, 10, 0);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_renew(NULL service): %s", ff_status_str(s));
+    s = ff_reservations_json(NULL, dir, NULL, json, sizeof json, &needed);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_reservations_json(NULL registry): %s", ff_status_str(s));
+    s = ff_reservations_json(r, dir, "nope", json, sizeof json, &needed);
+    CHECK(s == PM_ERR_UNKNOWN_SERVICE, "pm_reservations_json(nope): %s", ff_status_str(s));
+    s = ff_reservations_json(r, dir, NULL, NULL, 5, &needed);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_reservations_json(NULL, 5): %s", ff_status_str(s));
+    needed = SENTINELZ;
+    s = ff_reservations_json(r, dir, NULL, json, sizeof json, &needed);
+    CHECK(s == PM_OK && strcmp(json, "[]") == 0 && needed == 3, "pm_reservations_json when empty: %s '%s'",
+          ff_status_str(s), json);
     ff_registry_close(r);
 
-    char path[PATH_MAX + 64];
-    const int held[] = {43000, 43050, 43051, 43100, 43150, 43151};
-    for (size_t i = 0; i < sizeof held / sizeof held[0]; i++) {
-        snprintf(path, sizeof path, "%s/port-%d.lock", dir, held[i]);
-        unlink(path);
+    const char *files[] = {"reservations.db", "reservations.db-wal", "reservations.db-shm"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(db, sizeof db, "%s/%s", dir, files[i]);
+        unlink(db);
     }
     rmdir(dir);
 }
-
-static void test_threads(void *r) {
-    ff_get_port(r, "main-thread-service", 0, "port", NULL);
-    char mine[256];
-    snprintf(mine, sizeof mine, "%s", ff_last_error());
-    pthread_t threads[THREADS];
-    thread_job jobs[THREADS];
-    pthread_barrier_init(&barrier, NULL, THREADS);
-    for (int i = 0; i < THREADS; i++) {
-        memset(&jobs[i], 0, sizeof jobs[i]);
-        jobs[i].registry = r;
-        jobs[i].index = i;
-        if (pthread_create(&threads[i], NULL, thread_main, &jobs[i]) != 0) {
-            CHECK(0, "pthread_create");
-            exit(1);
-        }
-    }
-    for (int i = 0; i < THREADS; i++) pthread_join(threads[i], NULL);
-    pthread_barrier_destroy(&barrier);
-    for (int i = 0; i < THREADS; i++) {
-        char expect[64];
-        snprintf(expect, sizeof expect, "unknown service 'ghost%d'", i);
-        CHECK(jobs[i].fresh_empty, "thread %d: pm_last_error() of a new thread is not \"\"", i);
-        CHECK(contains(jobs[i].message, expect), "thread %d: pm_last_error() = '%s', expected its own '%s'", i,
-              jobs[i].message, expect);
-        CHECK(jobs[i].ports_ok, "thread %d: concurrent pm_get_port gave a wrong answer", i);
-    }
-    CHECK(strcmp(ff_last_error(), mine) == 0 && contains(mine, "out_port"),
-          "the main thread's last error changed to '%s' (was '%s')", ff_last_error(), mine);
-    uint16_t port;
-    ff_get_port(r, "kafka", 0, "broker_port", &port);
-    CHECK(strcmp(ff_last_error(), mine) == 0, "a successful call cleared the last error");
-}
-
-/* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv) {
     if (argc != 5) {
@@ -1093,7 +1120,7 @@ int main(int argc, char **argv) {
     test_probe();
     test_logging(r);
     test_analysis(r);
-    test_leases();
+    test_reservations();
     test_threads(r);
     ff_registry_close(r);
 
