@@ -349,9 +349,12 @@ final class ReservationStore: @unchecked Sendable {
                                            bootID: text(s, 8) ?? ""))
                 : .name(text(s, 5) ?? "")
             ids[id] = result.count
+            // A live process owner shows what it runs now (it may have exec'd since it reserved).
+            var command = text(s, 9)
+            if case .process(let p) = owner, let now = ProcessIdentity.command(of: p.pid) { command = now }
             result.append((id, Reservation(service: text(s, 1) ?? "", environment: text(s, 2) ?? "",
                                            instance: Int(sqlite3_column_int64(s, 3)), owner: owner,
-                                           command: text(s, 9), since: sqlite3_column_int64(s, 10),
+                                           command: command, since: sqlite3_column_int64(s, 10),
                                            expires: int(s, 11), ports: [port])))
         }
         return result

@@ -46,8 +46,6 @@ struct Status: ParsableCommand {
                 var detail: String
                 let stateName: String
                 if let holder {
-                    var holder = holder
-                    if let pid = holder.pid { holder.command = ProcessIdentity.command(of: pid) ?? holder.command }
                     stateName = holder.pid == nil ? "reserved" : "held"
                     detail = holder.pid == nil
                         ? "owner \(holder.ownerDescription), since \(Reservation.timestamp(holder.since)), expires \(holder.expiresText)"
