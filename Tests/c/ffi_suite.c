@@ -1086,6 +1086,41 @@ static void test_reservations(void) {
     rmdir(dir);
 }
 
+static void test_threads(void *r) {
+    ff_get_port(r, "main-thread-service", 0, "port", NULL);
+    char mine[256];
+    snprintf(mine, sizeof mine, "%s", ff_last_error());
+    pthread_t threads[THREADS];
+    thread_job jobs[THREADS];
+    pthread_barrier_init(&barrier, NULL, THREADS);
+    for (int i = 0; i < THREADS; i++) {
+        memset(&jobs[i], 0, sizeof jobs[i]);
+        jobs[i].registry = r;
+        jobs[i].index = i;
+        if (pthread_create(&threads[i], NULL, thread_main, &jobs[i]) != 0) {
+            CHECK(0, "pthread_create");
+            exit(1);
+        }
+    }
+    for (int i = 0; i < THREADS; i++) pthread_join(threads[i], NULL);
+    pthread_barrier_destroy(&barrier);
+    for (int i = 0; i < THREADS; i++) {
+        char expect[64];
+        snprintf(expect, sizeof expect, "unknown service 'ghost%d'", i);
+        CHECK(jobs[i].fresh_empty, "thread %d: pm_last_error() of a new thread is not \"\"", i);
+        CHECK(contains(jobs[i].message, expect), "thread %d: pm_last_error() = '%s', expected its own '%s'", i,
+              jobs[i].message, expect);
+        CHECK(jobs[i].ports_ok, "thread %d: concurrent pm_get_port gave a wrong answer", i);
+    }
+    CHECK(strcmp(ff_last_error(), mine) == 0 && contains(mine, "out_port"),
+          "the main thread's last error changed to '%s' (was '%s')", ff_last_error(), mine);
+    uint16_t port;
+    ff_get_port(r, "kafka", 0, "broker_port", &port);
+    CHECK(strcmp(ff_last_error(), mine) == 0, "a successful call cleared the last error");
+}
+
+/* ---------------------------------------------------------------- main */
+
 int main(int argc, char **argv) {
     if (argc != 5) {
         fprintf(stderr, "usage: %s SIGNATURES LIBRARY VECTORS REGISTRY\n", argv[0]);
