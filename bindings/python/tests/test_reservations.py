@@ -125,7 +125,9 @@ def test_a_live_process_owner_holds(pm: portmanager.PortManager, state: Path) ->
     pm.reservations(state_dir=state)  # creates the store
     plant_process_row(state, 1, os.getpid(), own_start_time(), boot_id())
     assert held(pm, state)[1].pid == os.getpid()
-    with pytest.raises(portmanager.ReservedError, match=rf"reserved by process {os.getpid()} \('planted'\)"):
+    # A live owner is shown with what it runs now, not what it ran when it reserved ('planted').
+    command = Path("/proc/self/comm").read_text().strip()
+    with pytest.raises(portmanager.ReservedError, match=rf"reserved by process {os.getpid()} \('{command}'\)"):
         pm.reserve(SERVICE, 1, owner="x", probe=False, state_dir=state)
 
 
