@@ -404,7 +404,8 @@ PM_API pm_status pm_analysis_json(const pm_analysis *analysis, char *buffer, siz
  * /var/lib/portmanager for root and $XDG_STATE_HOME/portmanager (default
  * ~/.local/state/portmanager) for other users. It is created 0700 (the
  * database 0600). A directory that is a symbolic link, not a directory, owned
- * by another user than the caller or root, or writable by every user is
+ * by another user than the caller or root, writable by every user, or in a
+ * parent directory another user owns (or every user may write, unless sticky) is
  * refused with PM_ERR_STATE before anything in it is opened, and so is a store
  * file that is a symbolic link, not a regular file (a FIFO), writable by every
  * user or owned by another user (in a group-writable directory, files of the

@@ -77,7 +77,26 @@ public enum StateDirectory {
             }
         }
         try checkDirectory(path, info)
+        try checkParent(of: path)
         return Checked(path: path, status: info)
+    }
+
+    /// Whoever may rename entries of the parent could swap the checked directory
+    /// for another after the check: the parent must belong to the caller or root,
+    /// and be writable by every user only when sticky (like /tmp).
+    static func checkParent(of path: String) throws {
+        let parent = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        var info = stat()
+        guard stat(parent, &info) == 0 else {
+            throw refusal(parent, "cannot inspect the parent of the state directory: " + String(cString: strerror(errno)))
+        }
+        let me = geteuid()
+        guard info.st_uid == me || info.st_uid == 0 else {
+            throw refusal(path, "its parent directory \(parent) is owned by uid \(info.st_uid), who could replace it")
+        }
+        guard info.st_mode & S_IWOTH == 0 || info.st_mode & S_ISVTX != 0 else {
+            throw refusal(path, "its parent directory \(parent) is writable by every user and not sticky")
+        }
     }
 
     private static func makeParents(of path: String) throws {

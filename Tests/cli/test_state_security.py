@@ -135,6 +135,20 @@ def test_a_directory_owned_by_another_user_is_refused(subject: Subject) -> None:
     assert os.listdir(foreign) == []
 
 
+def test_a_directory_in_a_parent_another_user_controls_is_refused(subject: Subject) -> None:
+    # The stranger could rename the subject's own directory away and put theirs in its place.
+    parent = subject.mkdir("theirs", 0o755, uid=STRANGER)
+    mine = parent / "state"
+    mine.mkdir()
+    os.chmod(mine, 0o700)
+    subject.own(mine)
+    refused(subject.reserve(mine), mine, f"its parent directory {parent} is owned by uid {STRANGER}")
+    shared_tmp = subject.mkdir("open-parent", 0o777, uid=0)
+    refused(subject.reserve(shared_tmp / "state"), shared_tmp / "state", "writable by every user and not sticky")
+    os.chmod(shared_tmp, 0o1777)  # sticky, like /tmp: others cannot rename what is not theirs
+    assert subject.reserve(shared_tmp / "state").returncode == 0
+
+
 def test_a_database_owned_by_another_user_is_refused(subject: Subject) -> None:
     state = subject.mkdir("state")
     db = state / "reservations.db"
