@@ -30,11 +30,16 @@ public struct ProcessIdentity: Sendable, Hashable {
     /// - Throws: ``PortManagerError/io(path:reason:)`` when `/proc` cannot be read.
     public static func current() throws -> ProcessIdentity {
         let pid = Int(getpid())
+        if let known = selfCache.read(), known.pid == pid { return known }  // a forked child has another pid
         guard let start = startTime(of: pid) else {
             throw PortManagerError.io(path: "/proc/self/stat", reason: "cannot read the start time of this process")
         }
-        return ProcessIdentity(pid: pid, startTime: start, bootID: try currentBootID())
+        let identity = ProcessIdentity(pid: pid, startTime: start, bootID: try currentBootID())
+        selfCache.withLock { $0 = identity }
+        return identity
     }
+
+    private static let selfCache = Locked<ProcessIdentity?>(nil)
 
     /// Whether this process still runs: same boot, and the pid is alive with the
     /// same start time. When `/proc/PID/stat` cannot be read (hidepid), a pid

@@ -174,6 +174,10 @@ extension Registry {
                         continue
                     }
                     try store.insert(reservation)
+                    Log.emit(.info, Log.event("port_manager_reserved", [
+                        ("service", reservation.service), ("instance", String(candidate)),
+                        ("owner", RegistryBuilder.truncated(reservation.ownerText)), ("ports", reservation.ports.map { String($0.port) }.joined(separator: ",")),
+                    ]))
                     return reservation
                 }
                 if instance != nil {
@@ -214,6 +218,10 @@ extension Registry {
                                                     reason: "reserved by \(held.reservation.ownerDescription), not by \(Self.describe(asker)); release it as its owner, or force it")
                 }
                 try store.delete(held.id)
+                Log.emit(.info, Log.event("port_manager_released", [
+                    ("service", definition.name), ("instance", String(instance)),
+                    ("owner", RegistryBuilder.truncated(held.reservation.ownerText)),
+                ]))
                 return true
             }
         }

@@ -157,3 +157,13 @@ def test_the_schema_version_is_kept(cli):
     with sqlite3.connect(cli.state / "reservations.db") as db:
         assert db.execute("PRAGMA user_version").fetchone() == (1,)
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_reserve_and_release_are_logged_with_escaped_owners(cli):
+    owner = "wf\n" + "x" * 100
+    reserved = cli("reserve", "svc", "--no-probe", "--owner", owner, "-v")
+    assert reserved.returncode == 0, reserved.stderr
+    line = f'portmanager: info: port_manager_reserved service=svc instance=0 owner="wf\\n{"x" * 58}..." ports="42200,42250,42251"'
+    assert line in reserved.stderr.splitlines(), reserved.stderr
+    released = cli("release", "svc", "0", "--owner", owner, "-v")
+    assert "port_manager_released service=svc instance=0 owner=" in released.stderr
