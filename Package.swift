@@ -3,11 +3,13 @@
 //
 // Targets, by concern:
 //   CYaml           system library: libyaml (libyaml-dev), found through pkg-config.
+//   CSQLite         system library: SQLite (libsqlite3-dev), found through pkg-config;
+//                   the reservation store.
 //   PortManagerCore pure core: registry model, validation, allocation arithmetic,
 //                   naming, log formatting. No I/O, no libyaml, no Foundation.
 //   PortManager     the edges Swift programs import: libyaml reading, files,
-//                   default registry resolution, the port probe, the stderr log
-//                   sink. Re-exports PortManagerCore.
+//                   default registry resolution, the port probe, the reservation
+//                   store, the stderr log sink. Re-exports PortManagerCore.
 //   PortManagerC    the C ABI (`@_cdecl` shims that only marshal), built as
 //                   libportmanager.so. Its contract is include/portmanager.h.
 //   PortManagerCLI  the `portmanager` command-line tool.
@@ -32,8 +34,13 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
         .target(name: "PortManagerCore"),
-        .target(name: "PortManager", dependencies: ["PortManagerCore", "CYaml"]),
+        .target(name: "PortManager", dependencies: ["PortManagerCore", "CYaml", "CSQLite"]),
         .target(name: "PortManagerC", dependencies: ["PortManager"]),
         .executableTarget(
             name: "PortManagerCLI",

@@ -99,8 +99,11 @@ typedef enum pm_status {
     PM_ERR_BUFFER_TOO_SMALL = 9,      /**< The result does not fit; `*needed` tells what does. */
     PM_ERR_PROBE_FAILED = 10,         /**< Port availability cannot be determined (permission, address family, host). */
     PM_ERR_UNKNOWN_ENVIRONMENT = 11,  /**< The registry defines no environment of that name. */
-    PM_ERR_LEASED = 12,               /**< The instance (or every instance) is leased by another holder. */
-    PM_ERR_TOO_LARGE = 13             /**< The work is past a documented limit (pm_analyze: a lattice past the analysis limit). */
+    PM_ERR_LEASED = 12,               /**< Retired: returned by the 0.1 leases, which reservations replaced; no function returns it now. */
+    PM_ERR_TOO_LARGE = 13,            /**< The work is past a documented limit (pm_analyze: a lattice past the analysis limit). */
+    PM_ERR_RESERVED = 14,             /**< The instance (or with "any", every instance) is reserved by another owner or in use; the message names the owner. */
+    PM_ERR_NOT_OWNER = 15,            /**< A release or renewal by someone other than the owner (the message names it), or a renewal of an instance nobody reserved. */
+    PM_ERR_STATE = 16                 /**< The reservation store cannot be used safely: a refused directory or file, a corrupt database, a newer schema; the message names the file. */
 } pm_status;
 
 /**
@@ -424,59 +427,123 @@ PM_API pm_status pm_analysis_finding(const pm_analysis *analysis, size_t index, 
  */
 PM_API pm_status pm_analysis_json(const pm_analysis *analysis, char *buffer, size_t capacity, size_t *needed);
 
-/* ------------------------------------------------------------------ leases */
+/* ------------------------------------------------------------ reservations */
 /*
- * Leases keep two processes from starting the same instance. A lease holds
- * every host port of one instance (each port of a range too) with an flock(2)
- * on a lock file per port, port-PORT.lock (port-9192.lock), in the lease directory
- * ($PORTMANAGER_LEASE_DIR, default /tmp/portmanager-leases, created
- * world-writable and sticky like /tmp). Locking by port means registries that
- * name services differently still cannot hand out the same port. The kernel
- * drops the locks when the lease is released or the process exits or crashes,
- * so a lease is never left stale. Each lock file records the holder
- * ("pid=N service=S instance=I"), which a refused caller's message quotes.
+ * Reservations keep two orchestrators from starting the same instance, even
+ * when the process that chose it returns while its container keeps running.
+ * A reservation holds every host port of one service instance (the
+ * environment's offset included; each port of a range), all or nothing; no
+ * host port is ever held by two reservations, whatever the service names.
+ *
+ * Its owner is either
+ *  - a process (pid, start time from /proc/PID/stat, boot id): the reservation
+ *    ends when that process ends; a reused pid or a reboot is detected; or
+ *  - a name (a container name, a workflow ID; any text of 1 to 1024 bytes): it
+ *    lasts until released, or until its TTL runs out (pm_renew extends it).
+ * Expired reservations and those of ended processes are removed by every
+ * pm_reserve, pm_release, pm_renew and pm_reservations_json.
+ *
+ * The store is one SQLite database, reservations.db, in the state directory:
+ * `state_dir` when not NULL, else $PORTMANAGER_STATE_DIR, else
+ * /var/lib/portmanager for root and $XDG_STATE_HOME/portmanager (default
+ * ~/.local/state/portmanager) for other users. It is created 0700 (the
+ * database 0600). A directory that is a symbolic link, not a directory, owned
+ * by another user than the caller or root, writable by every user, or in a
+ * parent directory another user owns (or every user may write, unless sticky) is
+ * refused with PM_ERR_STATE before anything in it is opened, and so is a store
+ * file that is a symbolic link, not a regular file (a FIFO), writable by every
+ * user or owned by another user (in a group-writable directory, files of the
+ * directory's group are accepted: the shared setup, see README.md). A corrupt
+ * database or one of a newer schema is refused, never recreated.
+ * Durability: WAL, synchronous=NORMAL: a reservation survives any process
+ * crash; a power loss may roll back the last ones, never corrupt the store.
+ *
+ * The owner argument of the functions below: NULL for the calling process, or
+ * a name; with PM_RESERVE_CONTAINER_OWNER (owner NULL), the container name of
+ * the instance (pm_container_name()).
  */
 
-/** A held lease. Opaque. Release it with pm_lease_release(). */
-typedef struct pm_lease pm_lease;
-
-/** Flags for pm_lease_acquire(). */
-typedef enum pm_lease_flags {
-    PM_LEASE_DEFAULT = 0,
-    /** Do not also require every port to be bindable on 127.0.0.1 right now.
-        Without this flag, an instance whose ports a process without a lease has
-        bound is refused (or skipped); ports that cannot be checked never block. */
-    PM_LEASE_NO_PROBE = 1
-} pm_lease_flags;
+/** Flags for pm_reserve(), pm_release() and pm_renew(). */
+typedef enum pm_reserve_flags {
+    PM_RESERVE_DEFAULT = 0,
+    /** pm_reserve: do not also require every port to be free now (bind() on
+        127.0.0.1). Without it, an instance whose ports a process without a
+        reservation uses is refused (or skipped); ports that cannot be checked
+        never block. */
+    PM_RESERVE_NO_PROBE = 1,
+    /** pm_release: release whoever owns the reservation. */
+    PM_RESERVE_FORCE = 2,
+    /** All three: the owner is the container name of the instance ("kafka-development-1"); owner must be NULL. */
+    PM_RESERVE_CONTAINER_OWNER = 4
+} pm_reserve_flags;
 
 /**
- * Leases one instance of a service for the calling process.
+ * Reserves every host port of one instance of a service.
  *
- * registry, service, out: required.
- * instance_id: the instance to lease, or -1 for the lowest free one.
- * directory:   the lease directory, or NULL for the default above.
- * flags:       PM_LEASE_DEFAULT or PM_LEASE_NO_PROBE; other bits are PM_ERR_INVALID_ARGUMENT.
- * out:         receives the lease; release it with pm_lease_release().
+ * registry, service: required.
+ * state_dir:    the store's directory, or NULL for the default above.
+ * instance_id:  the instance, or -1 for the lowest one that is neither
+ *               reserved (nor any of its ports) nor, without
+ *               PM_RESERVE_NO_PROBE, in use now.
+ * owner:        see above. The same owner reserving the same instance again
+ *               succeeds and sets the new TTL.
+ * ttl_seconds:  0 for none, else seconds (1 or more) until it expires.
+ * flags:        PM_RESERVE_NO_PROBE, PM_RESERVE_CONTAINER_OWNER; other bits are PM_ERR_INVALID_ARGUMENT.
+ * out_instance: receives the instance reserved; may be NULL.
  *
- * Returns PM_OK, PM_ERR_LEASED (the instance, or with -1 every instance, is
- * taken; the message names the port and its holder), PM_ERR_UNKNOWN_SERVICE,
- * PM_ERR_INSTANCE_OUT_OF_RANGE, PM_ERR_INVALID_ARGUMENT or PM_ERR_IO (the
- * directory or a lock file cannot be used; the message names the path).
+ * Returns PM_OK, PM_ERR_RESERVED (the instance, or with -1 every instance, is
+ * taken; the message names the owner, escaped and shortened),
+ * PM_ERR_UNKNOWN_SERVICE, PM_ERR_INSTANCE_OUT_OF_RANGE, PM_ERR_INVALID_ARGUMENT
+ * or PM_ERR_STATE (the message names the directory or file).
  */
-PM_API pm_status pm_lease_acquire(const pm_registry *registry, const char *service, int32_t instance_id,
-                                  const char *directory, int32_t flags, pm_lease **out);
-
-/** The instance a lease holds, into *out_instance (required). */
-PM_API pm_status pm_lease_instance(const pm_lease *lease, int32_t *out_instance);
+PM_API pm_status pm_reserve(const pm_registry *registry, const char *state_dir, const char *service,
+                            int32_t instance_id, const char *owner, int64_t ttl_seconds, int32_t flags,
+                            int32_t *out_instance);
 
 /**
- * The host ports a lease holds, ascending (a range contributes each port).
- * Output protocol above, counting uint16_t elements.
+ * Releases the reservation of one instance: its ports are free at once.
+ * Releasing a free instance succeeds (*out_released = 0).
+ *
+ * registry, service: required. instance_id: 0..max_instances-1.
+ * owner:        see above; only the owner may release, unless PM_RESERVE_FORCE.
+ * flags:        PM_RESERVE_FORCE, PM_RESERVE_CONTAINER_OWNER.
+ * out_released: receives 1 when a reservation was released, 0 when there was none; may be NULL.
+ *
+ * Returns PM_OK, PM_ERR_NOT_OWNER (the message names the owner),
+ * PM_ERR_UNKNOWN_SERVICE, PM_ERR_INSTANCE_OUT_OF_RANGE, PM_ERR_INVALID_ARGUMENT or PM_ERR_STATE.
  */
-PM_API pm_status pm_lease_ports(const pm_lease *lease, uint16_t *ports, size_t capacity, size_t *needed);
+PM_API pm_status pm_release(const pm_registry *registry, const char *state_dir, const char *service,
+                            int32_t instance_id, const char *owner, int32_t flags, int32_t *out_released);
 
-/** Releases a lease: its ports are free for others at once. NULL is a no-op. */
-PM_API void pm_lease_release(pm_lease *lease);
+/**
+ * Renews a reservation: it now expires ttl_seconds (1 or more) from now.
+ * flags: PM_RESERVE_CONTAINER_OWNER or 0.
+ *
+ * Returns PM_OK, PM_ERR_NOT_OWNER (reserved by another owner, or not reserved
+ * at all), PM_ERR_UNKNOWN_SERVICE, PM_ERR_INSTANCE_OUT_OF_RANGE,
+ * PM_ERR_INVALID_ARGUMENT or PM_ERR_STATE.
+ */
+PM_API pm_status pm_renew(const pm_registry *registry, const char *state_dir, const char *service,
+                          int32_t instance_id, const char *owner, int64_t ttl_seconds, int32_t flags);
+
+/**
+ * The reservations in the store (of every registry and environment), or those
+ * of one service (service: NULL for all), as a JSON array through the output
+ * protocol. Each element is an object:
+ *   {"service": "kafka", "environment": "", "instance": 1,
+ *    "owner": "kafka-development-1" (or "process 1234"), "owner_kind": "name" | "process",
+ *    "pid": 1234 | null, "command": "sleep" | null,
+ *    "since": UNIX_SECONDS, "expires": UNIX_SECONDS | null,
+ *    "ports": {"broker_port": 9192, ...}  (each port name -> its first host port),
+ *    "host_ports": [9192, 19193]}
+ * ordered by service, environment and instance. The store can change between
+ * two calls: call again while the result is PM_ERR_BUFFER_TOO_SMALL.
+ *
+ * Returns PM_OK, PM_ERR_BUFFER_TOO_SMALL, PM_ERR_UNKNOWN_SERVICE,
+ * PM_ERR_INVALID_ARGUMENT or PM_ERR_STATE.
+ */
+PM_API pm_status pm_reservations_json(const pm_registry *registry, const char *state_dir, const char *service,
+                                      char *buffer, size_t capacity, size_t *needed);
 
 #ifdef __cplusplus
 }

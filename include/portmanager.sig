@@ -9,6 +9,7 @@
 #   status  pm_status, a C enum: an int            [ffi_type_sint]
 #   int     int                                    [ffi_type_sint]
 #   i32     int32_t                                [ffi_type_sint32]
+#   i64     int64_t                                [ffi_type_sint64]
 #   u32     uint32_t                               [ffi_type_uint32]
 #   size    size_t                                 [ffi_type_uint64 or _uint32, as size_t]
 #   str     const char *: a NUL-terminated string  [ffi_type_pointer]
@@ -65,8 +66,8 @@ pm_analysis_count status ptr ptr ptr ptr
 pm_analysis_finding status ptr size ptr ptr size ptr
 pm_analysis_json status ptr ptr size ptr
 
-# leases
-pm_lease_acquire status ptr str i32 str i32 ptr
-pm_lease_instance status ptr ptr
-pm_lease_ports status ptr ptr size ptr
-pm_lease_release void ptr
+# reservations
+pm_reserve status ptr str str i32 str i64 i32 ptr
+pm_release status ptr str str i32 str i32 ptr
+pm_renew status ptr str str i32 str i64 i32
+pm_reservations_json status ptr str str ptr size ptr

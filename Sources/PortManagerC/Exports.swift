@@ -45,6 +45,9 @@ public func pm_status_str(_ status: Int32) -> CString {
     case 11: return staticCString("PM_ERR_UNKNOWN_ENVIRONMENT")
     case 12: return staticCString("PM_ERR_LEASED")
     case 13: return staticCString("PM_ERR_TOO_LARGE")
+    case 14: return staticCString("PM_ERR_RESERVED")
+    case 15: return staticCString("PM_ERR_NOT_OWNER")
+    case 16: return staticCString("PM_ERR_STATE")
     default: return staticCString("PM_ERR_UNKNOWN_STATUS")
     }
 }

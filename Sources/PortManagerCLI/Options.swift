@@ -153,3 +153,51 @@ extension Allocation {
         containerPort == hostPort ? hostText : "\(hostText)->\(containerText)"
     }
 }
+
+/// `--state-dir DIR`, taken by every command that uses the reservation store.
+struct StateOption: ParsableArguments {
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp(
+        "The reservation store's directory.",
+        discussion: "Default: $PORTMANAGER_STATE_DIR, else /var/lib/portmanager for root and $XDG_STATE_HOME/portmanager (~/.local/state/portmanager) for others.",
+        valueName: "dir"))
+    var stateDirectory: String?
+
+    mutating func validate() throws {
+        if let stateDirectory, stateDirectory.isEmpty { throw ValidationError("--state-dir must not be empty.") }
+    }
+}
+
+/// Exit status when an instance is taken, or a reservation is someone else's.
+let unavailableStatus: Int32 = 3
+
+/// Runs `body`; a reservation refused for being taken or owned by someone else
+/// is reported and exits with ``unavailableStatus``.
+func exitingUnavailable<R>(_ body: () throws -> R) throws -> R {
+    do {
+        return try body()
+    } catch let error as PortManagerError {
+        switch error {
+        case .reserved, .notOwner:
+            Failure.report(error)
+            throw ExitCode(unavailableStatus)
+        default:
+            throw error
+        }
+    }
+}
+
+extension Reservation {
+    /// The CLI's JSON of a reservation: the library's keys, pretty-printed.
+    func cliJSON(_ extra: [(String, JSON)] = []) -> JSON {
+        .object([
+            ("service", .string(service)), ("environment", .string(environment)), ("instance", .int(instance)),
+            ("owner", .string(ownerText)), ("owner_kind", .string(pid == nil ? "name" : "process")),
+            ("pid", .optional(pid)), ("command", .optional(command)),
+            ("since", .int(Int(since))), ("expires", .optional(expires.map { Int($0) })),
+            ("ports", .object(portsByName.map { ($0.name, JSON.int($0.port)) })),
+        ] + extra)
+    }
+
+    /// `never`, or the expiry time.
+    var expiresText: String { expires.map(Reservation.timestamp) ?? "never" }
+}

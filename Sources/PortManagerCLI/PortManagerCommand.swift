@@ -10,7 +10,9 @@ import PortManager
 /// - 0: success;
 /// - 1: findings (`check` found problems in the registry);
 /// - 2: usage or input errors: bad flags, a registry that cannot be found, read
-///   or parsed, an unknown service, port or environment, an instance out of range.
+///   or parsed, an unknown service, port or environment, an instance out of range,
+///   a reservation store that is refused;
+/// - 3: `reserve`, `run`: the instance is taken; `release`, `renew`: owned by someone else.
 @main
 struct PortManagerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,14 +40,19 @@ struct PortManagerCommand: ParsableCommand {
           portmanager env kafka --instance 1           KAFKA_BROKER_PORT=9192 ...
           portmanager compose kafka --instance 1       - "9192:9192" ...
           portmanager check                            validate the registry
+          portmanager reserve kafka --json             reserve a free instance
+          portmanager release kafka 1                  give it back
+          portmanager status                           what is reserved, held, in use
 
         Exit status: 0 success; 1 `check` found problems; 2 usage or input error \
         (bad flags, unreadable registry, unknown service, port or environment, \
-        instance out of range). Errors go to standard error, data to standard output; \
+        instance out of range, a refused reservation store); 3 `reserve`/`run`: \
+        the instance is taken, `release`/`renew`: someone else owns it. Errors go to standard error, data to standard output; \
         most commands take --json for machine-readable output.
         """,
         subcommands: [
-            Summary.self, List.self, Get.self, Names.self, Env.self, Compose.self, Check.self, Run.self,
+            Summary.self, List.self, Get.self, Names.self, Env.self, Compose.self, Check.self,
+            Reserve.self, Release.self, Renew.self, Status.self, Run.self,
         ]
     )
 

@@ -94,13 +94,23 @@ public enum PortManagerError: Error, Sendable, Hashable, CustomStringConvertible
     case probeFailed(host: String, port: Int, reason: String)
     /// The named environment is not defined by the registry. The corresponding C status is `PM_ERR_UNKNOWN_ENVIRONMENT` (11).
     case unknownEnvironment(String, available: [String])
-    /// The instance's ports are leased by another holder (or, with `instance`
-    /// nil, every instance is taken). The corresponding C status is `PM_ERR_LEASED` (12).
-    case leased(service: String, instance: Int?, reason: String)
     /// The work asked for is past a documented limit (the analysis's
     /// ``Analysis/maximumLatticePoints``); the message names the numbers and the
     /// largest contributor. The corresponding C status is `PM_ERR_TOO_LARGE` (13).
     case tooLarge(String)
+    /// The instance is reserved by another owner, or one of its ports is reserved
+    /// or in use (or, with `instance` nil, every instance is taken). `reason`
+    /// names the owner, already quoted. The corresponding C status is `PM_ERR_RESERVED` (14).
+    /// (`PM_ERR_LEASED` (12) belonged to the 0.1 leases and is no longer returned.)
+    case reserved(service: String, instance: Int?, reason: String)
+    /// A release or renewal by someone who does not own the reservation (or of
+    /// an instance nobody reserved, for a renewal). `reason` names the owner,
+    /// already quoted. The corresponding C status is `PM_ERR_NOT_OWNER` (15).
+    case notOwner(service: String, instance: Int, reason: String)
+    /// The reservation store cannot be used safely: a refused directory or file
+    /// (owner, mode, symbolic link, type), a corrupt database, a newer schema.
+    /// `path` names the culprit. The corresponding C status is `PM_ERR_STATE` (16).
+    case state(path: String, reason: String)
 
     /// The `pm_status` value this error maps to. Pinned; never renumbered.
     public var status: Int32 {
@@ -116,8 +126,10 @@ public enum PortManagerError: Error, Sendable, Hashable, CustomStringConvertible
         case .bufferTooSmall: return 9
         case .probeFailed: return 10
         case .unknownEnvironment: return 11
-        case .leased: return 12
         case .tooLarge: return 13
+        case .reserved: return 14
+        case .notOwner: return 15
+        case .state: return 16
         }
     }
 
@@ -152,9 +164,13 @@ public enum PortManagerError: Error, Sendable, Hashable, CustomStringConvertible
             return "buffer too small; \(needed) needed"
         case .probeFailed(let host, let port, let reason):
             return "cannot check port \(port) on \(RegistryBuilder.quote(host)): \(reason)"
-        case .leased(let service, let instance, let reason):
+        case .reserved(let service, let instance, let reason):
             let subject = instance.map { "instance \($0) of service '\(service)'" } ?? "service '\(service)'"
-            return "cannot lease \(subject): \(reason)"
+            return "cannot reserve \(subject): \(reason)"
+        case .notOwner(let service, let instance, let reason):
+            return "instance \(instance) of service '\(service)': \(reason)"
+        case .state(let path, let reason):
+            return "reservation store \(Log.escape(path)): \(reason)"
         case .unknownEnvironment(let name, let available):
             return "unknown environment \(RegistryBuilder.quote(name)); the registry defines: "
                 + (available.isEmpty ? "none" : available.joined(separator: ", "))

@@ -412,7 +412,8 @@ public struct RegistryBuilder {
         "'" + Log.escape(truncated(text)).trimmingQuotes + "'"
     }
 
-    static func truncated(_ text: String) -> String {
+    /// `text` cut at 64 characters (61 and `...`), as messages show caller-supplied names.
+    public static func truncated(_ text: String) -> String {
         text.count > 64 ? String(text.prefix(61)) + "..." : text
     }
 

@@ -20,7 +20,8 @@ private let statusNames: [Int32: String] = [
     0: "PM_OK", 1: "PM_ERR_INVALID_ARGUMENT", 2: "PM_ERR_NOT_FOUND", 3: "PM_ERR_IO", 4: "PM_ERR_PARSE",
     5: "PM_ERR_INVALID_REGISTRY", 6: "PM_ERR_UNKNOWN_SERVICE", 7: "PM_ERR_UNKNOWN_PORT",
     8: "PM_ERR_INSTANCE_OUT_OF_RANGE", 9: "PM_ERR_BUFFER_TOO_SMALL", 10: "PM_ERR_PROBE_FAILED",
-    11: "PM_ERR_UNKNOWN_ENVIRONMENT", 12: "PM_ERR_LEASED", 13: "PM_ERR_TOO_LARGE",
+    11: "PM_ERR_UNKNOWN_ENVIRONMENT", 12: "PM_ERR_LEASED", 13: "PM_ERR_TOO_LARGE", 14: "PM_ERR_RESERVED", 15: "PM_ERR_NOT_OWNER",
+    16: "PM_ERR_STATE",
 ]
 
 /// One query line of the vectors file.
@@ -128,6 +129,25 @@ private func run(_ vector: ConformanceVector) -> Outcome {
             return .answer(try registry.containerName(w[2], instance: try instance(w[3])))
         case ("volume_name", 4):
             return .answer(try registry.volumeName(w[2], instance: try instance(w[3])))
+        case ("reserve", let n) where n >= 5 && (n - 3) % 2 == 0:
+            var template = Array("/tmp/pm-vector-XXXXXX".utf8CString)
+            guard let made = mkdtemp(&template) else { return .failure(status: "MKDTEMP", message: "mkdtemp failed") }
+            let directory = String(cString: made)
+            defer {
+                for file in ["reservations.db", "reservations.db-wal", "reservations.db-shm"] {
+                    unlink(directory + "/state/" + file)
+                }
+                rmdir(directory + "/state")
+                rmdir(directory)
+            }
+            var answers: [String] = []
+            for i in stride(from: 3, to: n - 1, by: 2) {
+                let reservation = try registry.reserve(
+                    w[2], instance: w[i] == "any" ? nil : try instance(w[i]), owner: .name(w[i + 1]), probe: false,
+                    stateDirectory: directory + "/state")
+                answers.append(String(reservation.instance))
+            }
+            return .answer(answers.joined(separator: " "))
         default:
             return .failure(status: "UNKNOWN_QUERY", message: "unknown query '\(w[0])' with \(w.count - 1) arguments")
         }

@@ -40,6 +40,7 @@ def type_class(ctype: str, where: str) -> str:
         "pm_status": "status",
         "int": "int",
         "int32_t": "i32",
+        "int64_t": "i64",
         "uint32_t": "u32",
         "size_t": "size",
         "const char*": "str",

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_REGISTRIES 64
 #define MAX_TOKENS 16
@@ -133,6 +134,33 @@ static int run_query(const char *where, char **tok, int ntok, const char *expect
             status = container ? ff_container_name(r->handle, tok[2], instance, actual, sizeof actual, NULL)
                                : ff_volume_name(r->handle, tok[2], instance, actual, sizeof actual, NULL);
         }
+    } else if (strcmp(cmd, "reserve") == 0 && ntok >= 5 && (ntok - 3) % 2 == 0) {
+        char dir[] = "/tmp/pm-vector-XXXXXX";
+        if (!CHECK(mkdtemp(dir) != NULL, "%s: mkdtemp", where)) return 0;
+        char state[sizeof dir + 8];
+        snprintf(state, sizeof state, "%s/state", dir);
+        for (int i = 3; status == PM_OK && i + 1 < ntok; i += 2) {
+            if (strcmp(tok[i], "any") == 0)
+                instance = -1;
+            else if (!CHECK(parse_instance(tok[i], &instance), "%s: bad instance '%s'", where, tok[i]))
+                break;
+            int32_t got = -7;
+            status = ff_reserve(r->handle, state, tok[2], instance, tok[i + 1], 0, PM_RESERVE_NO_PROBE, &got);
+            size_t used = strlen(actual);
+            if (status == PM_OK) snprintf(actual + used, sizeof actual - used, "%s%d", i > 3 ? " " : "", got);
+        }
+        char message[1024];
+        snprintf(message, sizeof message, "%s", status == PM_OK ? "" : ff_last_error());
+        const char *files[] = {"reservations.db", "reservations.db-wal", "reservations.db-shm", NULL};
+        char path[sizeof state + 32];
+        for (int i = 0; files[i]; i++) {
+            snprintf(path, sizeof path, "%s/%s", state, files[i]);
+            unlink(path);
+        }
+        rmdir(state);
+        rmdir(dir);
+        expect(where, status, message, actual, expected);
+        return 1;
     } else {
         CHECK(0, "%s: unknown query '%s' with %d arguments", where, cmd, ntok - 1);
         return 0;

@@ -35,6 +35,7 @@ static ffi_type *ffi_type_of(const char *class_name, int is_return) {
     if (strcmp(class_name, "void") == 0) return is_return ? &ffi_type_void : NULL;
     if (strcmp(class_name, "status") == 0 || strcmp(class_name, "int") == 0) return &ffi_type_sint;
     if (strcmp(class_name, "i32") == 0) return &ffi_type_sint32;
+    if (strcmp(class_name, "i64") == 0) return &ffi_type_sint64;
     if (strcmp(class_name, "u32") == 0) return &ffi_type_uint32;
     if (strcmp(class_name, "size") == 0) return sizeof(size_t) == 8 ? &ffi_type_uint64 : &ffi_type_uint32;
     if (strcmp(class_name, "str") == 0 || strcmp(class_name, "ptr") == 0 || strcmp(class_name, "fn") == 0)
@@ -220,15 +221,22 @@ int ff_analysis_json(const void *analysis, char *buffer, size_t capacity, size_t
     return ff_status(CALL("pm_analysis_json", &analysis, &buffer, &capacity, &needed));
 }
 
-int ff_lease_acquire(const void *registry, const char *service, int32_t instance, const char *directory, int32_t flags,
-                     void **out) {
-    return ff_status(CALL("pm_lease_acquire", &registry, &service, &instance, &directory, &flags, &out));
+int ff_reserve(const void *registry, const char *state_dir, const char *service, int32_t instance, const char *owner,
+               int64_t ttl, int32_t flags, int32_t *out) {
+    return ff_status(CALL("pm_reserve", &registry, &state_dir, &service, &instance, &owner, &ttl, &flags, &out));
 }
-int ff_lease_instance(const void *lease, int32_t *out) { return ff_status(CALL("pm_lease_instance", &lease, &out)); }
-int ff_lease_ports(const void *lease, uint16_t *ports, size_t capacity, size_t *needed) {
-    return ff_status(CALL("pm_lease_ports", &lease, &ports, &capacity, &needed));
+int ff_release(const void *registry, const char *state_dir, const char *service, int32_t instance, const char *owner,
+               int32_t flags, int32_t *out) {
+    return ff_status(CALL("pm_release", &registry, &state_dir, &service, &instance, &owner, &flags, &out));
 }
-void ff_lease_release(void *lease) { (void)CALL("pm_lease_release", &lease); }
+int ff_renew(const void *registry, const char *state_dir, const char *service, int32_t instance, const char *owner,
+             int64_t ttl, int32_t flags) {
+    return ff_status(CALL("pm_renew", &registry, &state_dir, &service, &instance, &owner, &ttl, &flags));
+}
+int ff_reservations_json(const void *registry, const char *state_dir, const char *service, char *buffer,
+                         size_t capacity, size_t *needed) {
+    return ff_status(CALL("pm_reservations_json", &registry, &state_dir, &service, &buffer, &capacity, &needed));
+}
 
 int ff_status_value(const char *name) {
     for (int v = 0; v < 64; v++)

@@ -94,18 +94,25 @@ static void test_status_strings(void) {
         {PM_ERR_UNKNOWN_ENVIRONMENT, "PM_ERR_UNKNOWN_ENVIRONMENT"},
         {PM_ERR_LEASED, "PM_ERR_LEASED"},
         {PM_ERR_TOO_LARGE, "PM_ERR_TOO_LARGE"},
+        {PM_ERR_RESERVED, "PM_ERR_RESERVED"},
+        {PM_ERR_NOT_OWNER, "PM_ERR_NOT_OWNER"},
+        {PM_ERR_STATE, "PM_ERR_STATE"},
     };
+    /* The pinned value of each, in the order above. */
+    static const int pinned[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
     int n = (int)(sizeof known / sizeof known[0]);
+    CHECK(n == (int)(sizeof pinned / sizeof pinned[0]), "the pinned table has %d rows for %d statuses",
+          (int)(sizeof pinned / sizeof pinned[0]), n);
     for (int i = 0; i < n; i++) {
-        CHECK(known[i].value == i, "pm_status values are pinned: %s = %d, expected %d", known[i].name, known[i].value,
-              i);
+        CHECK(known[i].value == pinned[i], "pm_status values are pinned: %s = %d, expected %d", known[i].name,
+              known[i].value, pinned[i]);
         const char *s = ff_status_str(known[i].value);
         CHECK(s && strcmp(s, known[i].name) == 0, "pm_status_str(%d) = '%s', expected '%s'", known[i].value,
               s ? s : "(null)", known[i].name);
     }
     /* The first value after the known ones, negatives and large values are unknown. A status added to the
        header without this test being updated fails here. */
-    const int unknown[] = {n, n + 1, -1, 100, INT_MAX, INT_MIN};
+    const int unknown[] = {pinned[n - 1] + 1, pinned[n - 1] + 2, -1, 100, INT_MAX, INT_MIN};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         const char *s = ff_status_str(unknown[i]);
         CHECK(s && strcmp(s, "PM_ERR_UNKNOWN_STATUS") == 0, "pm_status_str(%d) = '%s', expected PM_ERR_UNKNOWN_STATUS",
@@ -1013,147 +1020,140 @@ static void *thread_main(void *arg) {
     return NULL;
 }
 
-/* Leases: two claims on one instance conflict (flock locks belong to the open
-   file, so this holds within one process as across processes). */
-static void test_leases(void) {
+/* Reservations: a private state directory; the ports are unused, and the probe is off where a test wants an
+   answer that does not depend on the host. */
+static void test_reservations(void) {
     static const char yaml[] = "svc:\n  a_port: 43000\n  r_port: \"43050-43051\"\n  max_instances: 2\n";
     void *r = NULL;
-    int s = ff_registry_open_string(yaml, strlen(yaml), "lease.yaml", &r);
-    if (!CHECK(s == PM_OK, "open lease registry: %s %s", ff_status_str(s), ff_last_error())) return;
+    int s = ff_registry_open_string(yaml, strlen(yaml), "reserve.yaml", &r);
+    if (!CHECK(s == PM_OK, "open reservation registry: %s %s", ff_status_str(s), ff_last_error())) return;
     char dir[PATH_MAX + 16];
-    snprintf(dir, sizeof dir, "%s/leases", tmpdir);
+    snprintf(dir, sizeof dir, "%s/state", tmpdir);
 
-    void *a = NULL, *b = NULL, *c = SENTINELP;
-    /* No probing where the answer is asserted: another process on the host may
-       listen on these fixed ports. */
-    s = ff_lease_acquire(r, "svc", -1, dir, PM_LEASE_NO_PROBE, &a);
-    CHECK(s == PM_OK && a != NULL, "pm_lease_acquire(svc, -1): %s %s", ff_status_str(s), ff_last_error());
-    s = ff_lease_acquire(r, "svc", -1, dir, PM_LEASE_NO_PROBE, &b);
-    CHECK(s == PM_OK && b != NULL, "second pm_lease_acquire(svc, -1): %s %s", ff_status_str(s), ff_last_error());
-    int32_t ia = -7, ib = -7;
-    CHECK(ff_lease_instance(a, &ia) == PM_OK && ia == 0, "first lease holds instance %d, expected 0", ia);
-    CHECK(ff_lease_instance(b, &ib) == PM_OK && ib == 1, "second lease holds instance %d, expected 1", ib);
+    int32_t a = -7, b = -7, c = -7;
+    s = ff_reserve(r, dir, "svc", -1, NULL, 0, PM_RESERVE_DEFAULT, &a);
+    CHECK(s == PM_OK && a == 0, "pm_reserve(svc, -1, this process): %s %d %s", ff_status_str(s), a, ff_last_error());
+    struct stat st;
+    CHECK(stat(dir, &st) == 0 && (st.st_mode & 07777) == 0700, "the state directory is created 0700 (mode %o)",
+          (unsigned)(st.st_mode & 07777));
+    char db[PATH_MAX + 64];
+    snprintf(db, sizeof db, "%s/reservations.db", dir);
+    CHECK(stat(db, &st) == 0 && (st.st_mode & 07777) == 0600, "the database is created 0600 (mode %o)",
+          (unsigned)(st.st_mode & 07777));
+    s = ff_reserve(r, dir, "svc", -1, "job-7", 60, PM_RESERVE_NO_PROBE, &b);
+    CHECK(s == PM_OK && b == 1, "pm_reserve(svc, -1, 'job-7'): %s %d %s", ff_status_str(s), b, ff_last_error());
+    s = ff_reserve(r, dir, "svc", -1, NULL, 0, PM_RESERVE_NO_PROBE, &c);
+    CHECK(s == PM_ERR_RESERVED && c == -7 && contains(ff_last_error(), "all 2 instances are taken")
+              && contains(ff_last_error(), "reserved by 'job-7'"),
+          "third pm_reserve: %s '%s', out untouched %d", ff_status_str(s), ff_last_error(), c);
+    s = ff_reserve(r, dir, "svc", 1, "other\n", 0, PM_RESERVE_NO_PROBE, &c);
+    CHECK(s == PM_ERR_RESERVED && c == -7 && contains(ff_last_error(), "instance 1 is reserved by 'job-7'"),
+          "pm_reserve(held instance 1): %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_reserve(r, dir, "svc", 1, "job-7", 0, PM_RESERVE_NO_PROBE, NULL);
+    CHECK(s == PM_OK, "the owner reserving its instance again: %s '%s'", ff_status_str(s), ff_last_error());
 
-    uint16_t ports[8];
-    for (int i = 0; i < 8; i++) ports[i] = SENTINEL16;
+    char json[2048];
     size_t needed = SENTINELZ;
-    s = ff_lease_ports(b, ports, 2, &needed);
-    CHECK(s == PM_ERR_BUFFER_TOO_SMALL && needed == 3 && ports[0] == SENTINEL16,
-          "pm_lease_ports(capacity 2): %s needed %zu", ff_status_str(s), needed);
-    s = ff_lease_ports(b, ports, 8, &needed);
-    CHECK(s == PM_OK && needed == 3 && ports[0] == 43100 && ports[1] == 43150 && ports[2] == 43151,
-          "pm_lease_ports = %s [%u %u %u]", ff_status_str(s), ports[0], ports[1], ports[2]);
-    for (int i = 0; i < 8; i++) ports[i] = SENTINEL16;
-    s = ff_lease_ports(b, ports, SIZE_MAX, &needed);
-    CHECK(s == PM_OK && needed == 3 && ports[0] == 43100 && ports[2] == 43151 && ports[3] == SENTINEL16,
-          "pm_lease_ports(capacity SIZE_MAX) = %s [%u %u %u] %s", ff_status_str(s), ports[0], ports[1], ports[2],
-          s == PM_OK ? "" : ff_last_error());
+    s = ff_reservations_json(r, dir, "svc", NULL, 0, &needed);
+    CHECK(s == PM_ERR_BUFFER_TOO_SMALL && needed > 2 && needed < sizeof json, "pm_reservations_json size: %s %zu",
+          ff_status_str(s), needed);
+    s = ff_reservations_json(r, dir, NULL, json, sizeof json, &needed);
+    CHECK(s == PM_OK && contains(json, "\"owner\":\"job-7\"") && contains(json, "\"owner_kind\":\"process\"")
+              && contains(json, "\"ports\":{\"a_port\":43100,\"r_port\":43150}")
+              && contains(json, "\"host_ports\":[43000,43050,43051]"),
+          "pm_reservations_json: %s %s", ff_status_str(s), json);
 
-    s = ff_lease_acquire(r, "svc", -1, dir, PM_LEASE_DEFAULT, &c);
-    CHECK(s == PM_ERR_LEASED && c == SENTINELP && contains(ff_last_error(), "all 2 instances are taken"),
-          "third pm_lease_acquire: %s '%s'", ff_status_str(s), ff_last_error());
-    s = ff_lease_acquire(r, "svc", 1, dir, PM_LEASE_DEFAULT, &c);
-    CHECK(s == PM_ERR_LEASED && c == SENTINELP && contains(ff_last_error(), "port 43100 is leased by pid="),
-          "pm_lease_acquire(held instance 1): %s '%s'", ff_status_str(s), ff_last_error());
-    ff_lease_release(b);
-    s = ff_lease_acquire(r, "svc", 1, dir, PM_LEASE_NO_PROBE, &c);
-    CHECK(s == PM_OK && c != SENTINELP, "pm_lease_acquire after release: %s '%s'", ff_status_str(s), ff_last_error());
-    ff_lease_release(c);
-
-    c = SENTINELP;
-    s = ff_lease_acquire(r, "svc", 2, dir, PM_LEASE_DEFAULT, &c);
-    CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE && c == SENTINELP, "pm_lease_acquire(instance 2): %s", ff_status_str(s));
-    s = ff_lease_acquire(r, "svc", -2, dir, PM_LEASE_DEFAULT, &c);
-    CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE, "pm_lease_acquire(instance -2): %s", ff_status_str(s));
-    s = ff_lease_acquire(r, "sv", -1, dir, PM_LEASE_DEFAULT, &c);
-    CHECK(s == PM_ERR_UNKNOWN_SERVICE, "pm_lease_acquire(sv): %s", ff_status_str(s));
-    s = ff_lease_acquire(r, "svc", -1, dir, 6, &c);
-    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "flags"), "pm_lease_acquire(flags 6): %s '%s'",
+    int32_t released = -7;
+    s = ff_release(r, dir, "svc", 1, "someone", 0, &released);
+    CHECK(s == PM_ERR_NOT_OWNER && released == -7 && contains(ff_last_error(), "reserved by 'job-7'"),
+          "pm_release by another owner: %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_renew(r, dir, "svc", 1, "job-7", 120, 0);
+    CHECK(s == PM_OK, "pm_renew by the owner: %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_renew(r, dir, "svc", 1, "job-7", 0, 0);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "ttl"), "pm_renew(ttl 0): %s '%s'",
           ff_status_str(s), ff_last_error());
-    s = ff_lease_acquire(r, "svc", -1, "/proc/no-leases-here", PM_LEASE_DEFAULT, &c);
-    CHECK(s == PM_ERR_IO && contains(ff_last_error(), "/proc/no-leases-here"), "pm_lease_acquire(bad dir): %s '%s'",
-          ff_status_str(s), ff_last_error());
-    /* The message names what failed (creating the directory) and why, not "cannot read". */
-    CHECK(contains(ff_last_error(), "cannot create the lease directory: No such file or directory") &&
-              !contains(ff_last_error(), "cannot read"),
-          "pm_lease_acquire(bad dir): '%s' names the failing call and its errno", ff_last_error());
-
-    /* A lease directory this user may not write to: the message gives EACCES, the cause, not the ENOENT of
-       the read-only retry. As root, the child drops to uid 65534 (root may write anywhere). */
-    char readonly[] = "/tmp/pm-ffi-ro-XXXXXX";
-    if (CHECK(mkdtemp(readonly) != NULL && chmod(readonly, 0555) == 0, "mkdtemp %s", readonly)) {
-        pid_t child = fork();
-        if (child == 0) {
-            if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(3);
-            void *l = SENTINELP;
-            int status = ff_lease_acquire(r, "svc", 0, readonly, PM_LEASE_NO_PROBE, &l);
-            int ok = status == PM_ERR_IO && l == SENTINELP && contains(ff_last_error(), "Permission denied") &&
-                     !contains(ff_last_error(), "No such file");
-            if (!ok) printf("FAIL ffi_suite.c: lease in a read-only directory: %s '%s'\n", ff_status_str(status),
-                            ff_last_error());
-            fflush(stdout);
-            _exit(ok ? 0 : 1);
-        }
-        int status = -1;
-        pid_t waited;
-        do {
-            waited = child > 0 ? waitpid(child, &status, 0) : -1;
-        } while (waited < 0 && errno == EINTR);
-        CHECK(waited == child && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-              "a lease in a read-only directory names EACCES (child status %d)", status);
-        rmdir(readonly);
-    }
-
-    /* Two directory names that differ only in bytes that are not UTF-8 are two directories. */
-    char latin_a[PATH_MAX + 16], latin_b[PATH_MAX + 16];
-    snprintf(latin_a, sizeof latin_a, "%s/leases-\xff", tmpdir);
-    snprintf(latin_b, sizeof latin_b, "%s/leases-\xfe", tmpdir);
-    void *la = NULL, *lb = NULL;
-    s = ff_lease_acquire(r, "svc", 0, latin_a, PM_LEASE_NO_PROBE, &la);
-    CHECK(s == PM_OK, "pm_lease_acquire in leases-\\xff: %s %s", ff_status_str(s), ff_last_error());
-    s = ff_lease_acquire(r, "svc", 0, latin_b, PM_LEASE_NO_PROBE, &lb);
-    CHECK(s == PM_OK, "pm_lease_acquire in leases-\\xfe is a different directory: %s %s", ff_status_str(s),
+    s = ff_release(r, dir, "svc", 1, "job-7", 0, &released);
+    CHECK(s == PM_OK && released == 1, "pm_release by the owner: %s %d '%s'", ff_status_str(s), released,
           ff_last_error());
-    struct stat info;
-    CHECK(stat(latin_a, &info) == 0 && stat(latin_b, &info) == 0, "both byte-named lease directories exist");
-    if (la) ff_lease_release(la);
-    if (lb) ff_lease_release(lb);
-    const char *latin[] = {latin_a, latin_b};
-    for (int i = 0; i < 2; i++) {
-        char lock[PATH_MAX + 64];
-        const int lease_ports[] = {43000, 43050, 43051};
-        for (int j = 0; j < 3; j++) {
-            snprintf(lock, sizeof lock, "%s/port-%d.lock", latin[i], lease_ports[j]);
-            unlink(lock);
-        }
-        rmdir(latin[i]);
-    }
-    s = ff_lease_acquire(NULL, "svc", -1, dir, PM_LEASE_DEFAULT, &c);
-    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "registry"), "pm_lease_acquire(NULL registry): %s",
+    s = ff_release(r, dir, "svc", 1, "job-7", 0, &released);
+    CHECK(s == PM_OK && released == 0, "pm_release again: %s %d", ff_status_str(s), released);
+    s = ff_renew(r, dir, "svc", 1, "job-7", 10, 0);
+    CHECK(s == PM_ERR_NOT_OWNER && contains(ff_last_error(), "not reserved"), "pm_renew of a free instance: %s '%s'",
+          ff_status_str(s), ff_last_error());
+    s = ff_reserve(r, dir, "svc", 1, NULL, 0, PM_RESERVE_CONTAINER_OWNER | PM_RESERVE_NO_PROBE, &c);
+    CHECK(s == PM_OK && c == 1, "pm_reserve(container owner): %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_release(r, dir, "svc", 1, NULL, 0, &released);
+    CHECK(s == PM_ERR_NOT_OWNER && contains(ff_last_error(), "reserved by 'svc-1'"),
+          "pm_release as this process of a name's reservation: %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_release(r, dir, "svc", 1, NULL, PM_RESERVE_FORCE, &released);
+    CHECK(s == PM_OK && released == 1, "pm_release(force): %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_release(r, dir, "svc", 0, NULL, 0, NULL);
+    CHECK(s == PM_OK, "pm_release(this process, out NULL): %s '%s'", ff_status_str(s), ff_last_error());
+
+    /* Bad arguments: the exact status, the culprit named, out-params untouched. */
+    c = -7;
+    s = ff_reserve(r, dir, "svc", 2, NULL, 0, 0, &c);
+    CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE && c == -7, "pm_reserve(instance 2): %s", ff_status_str(s));
+    s = ff_reserve(r, dir, "svc", -2, NULL, 0, 0, &c);
+    CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE && c == -7, "pm_reserve(instance -2): %s", ff_status_str(s));
+    s = ff_reserve(r, dir, "sv", -1, NULL, 0, 0, &c);
+    CHECK(s == PM_ERR_UNKNOWN_SERVICE && c == -7, "pm_reserve(sv): %s", ff_status_str(s));
+    s = ff_reserve(r, dir, "svc", -1, NULL, 0, 8, &c);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "flags 0x8"), "pm_reserve(flags 8): %s '%s'",
+          ff_status_str(s), ff_last_error());
+    s = ff_reserve(r, dir, "svc", -1, NULL, -5, 0, &c);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "ttl_seconds -5"), "pm_reserve(ttl -5): %s '%s'",
+          ff_status_str(s), ff_last_error());
+    s = ff_reserve(r, dir, "svc", -1, "", 0, 0, &c);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "owner"), "pm_reserve(owner \"\"): %s '%s'",
+          ff_status_str(s), ff_last_error());
+    s = ff_reserve(r, dir, "svc", -1, "x", 0, PM_RESERVE_CONTAINER_OWNER, &c);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "owner NULL"),
+          "pm_reserve(owner and PM_RESERVE_CONTAINER_OWNER): %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_reserve(r, "", "svc", -1, NULL, 0, 0, &c);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "state directory is empty"),
+          "pm_reserve(state_dir \"\"): %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_reserve(r, "/proc/no-state-here", "svc", -1, NULL, 0, 0, &c);
+    CHECK(s == PM_ERR_STATE && contains(ff_last_error(), "/proc/no-state-here"), "pm_reserve(bad dir): %s '%s'",
+          ff_status_str(s), ff_last_error());
+    s = ff_reserve(NULL, dir, "svc", -1, NULL, 0, 0, &c);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "registry"), "pm_reserve(NULL registry): %s",
           ff_status_str(s));
-    s = ff_lease_acquire(r, NULL, -1, dir, PM_LEASE_DEFAULT, &c);
-    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "service"), "pm_lease_acquire(NULL service): %s",
+    s = ff_reserve(r, dir, NULL, -1, NULL, 0, 0, &c);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "service"), "pm_reserve(NULL service): %s",
           ff_status_str(s));
-    s = ff_lease_acquire(r, "svc", -1, dir, PM_LEASE_DEFAULT, NULL);
-    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "out"), "pm_lease_acquire(NULL out): %s",
-          ff_status_str(s));
-    CHECK(c == SENTINELP, "failed pm_lease_acquire calls wrote *out");
-    int32_t untouched = -7;
-    s = ff_lease_instance(NULL, &untouched);
-    CHECK(s == PM_ERR_INVALID_ARGUMENT && untouched == -7, "pm_lease_instance(NULL): %s", ff_status_str(s));
-    s = ff_lease_instance(a, NULL);
-    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_lease_instance(out NULL): %s", ff_status_str(s));
-    s = ff_lease_ports(NULL, ports, 8, &needed);
-    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_lease_ports(NULL): %s", ff_status_str(s));
-    ff_lease_release(NULL);
-    ff_lease_release(a);
+    CHECK(c == -7, "failed pm_reserve calls wrote *out_instance (%d)", c);
+    released = -7;
+    s = ff_release(r, dir, "svc", -1, NULL, 0, &released);
+    CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE && released == -7, "pm_release(-1): %s", ff_status_str(s));
+    s = ff_release(r, dir, "svc", 0, NULL, 16, &released);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && released == -7, "pm_release(flags 16): %s", ff_status_str(s));
+    s = ff_release(NULL, dir, "svc", 0, NULL, 0, &released);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_release(NULL registry): %s", ff_status_str(s));
+    s = ff_release(r, dir, NULL, 0, NULL, 0, &released);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_release(NULL service): %s", ff_status_str(s));
+    s = ff_renew(r, dir, "svc", 0, NULL, 10, PM_RESERVE_NO_PROBE);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_renew(PM_RESERVE_NO_PROBE): %s", ff_status_str(s));
+    s = ff_renew(NULL, dir, "svc", 0, NULL, 10, 0);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_renew(NULL registry): %s", ff_status_str(s));
+    s = ff_renew(r, dir, NULL, 0, NULL, 10, 0);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_renew(NULL service): %s", ff_status_str(s));
+    s = ff_reservations_json(NULL, dir, NULL, json, sizeof json, &needed);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_reservations_json(NULL registry): %s", ff_status_str(s));
+    s = ff_reservations_json(r, dir, "nope", json, sizeof json, &needed);
+    CHECK(s == PM_ERR_UNKNOWN_SERVICE, "pm_reservations_json(nope): %s", ff_status_str(s));
+    s = ff_reservations_json(r, dir, NULL, NULL, 5, &needed);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_reservations_json(NULL, 5): %s", ff_status_str(s));
+    needed = SENTINELZ;
+    s = ff_reservations_json(r, dir, NULL, json, sizeof json, &needed);
+    CHECK(s == PM_OK && strcmp(json, "[]") == 0 && needed == 3, "pm_reservations_json when empty: %s '%s'",
+          ff_status_str(s), json);
     ff_registry_close(r);
 
-    char path[PATH_MAX + 64];
-    const int held[] = {43000, 43050, 43051, 43100, 43150, 43151};
-    for (size_t i = 0; i < sizeof held / sizeof held[0]; i++) {
-        snprintf(path, sizeof path, "%s/port-%d.lock", dir, held[i]);
-        unlink(path);
+    const char *files[] = {"reservations.db", "reservations.db-wal", "reservations.db-shm"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(db, sizeof db, "%s/%s", dir, files[i]);
+        unlink(db);
     }
     rmdir(dir);
 }
@@ -1441,7 +1441,7 @@ int main(int argc, char **argv) {
     test_probe();
     test_logging(r);
     test_analysis(r);
-    test_leases();
+    test_reservations();
     test_threads(r);
     test_lazy_messages();
     ff_registry_close(r);

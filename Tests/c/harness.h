@@ -100,11 +100,14 @@ int ff_analysis_count(const void *analysis, size_t *count, size_t *errors, size_
 int ff_analysis_finding(const void *analysis, size_t index, int32_t *severity, char *buffer, size_t capacity,
                         size_t *needed);
 int ff_analysis_json(const void *analysis, char *buffer, size_t capacity, size_t *needed);
-int ff_lease_acquire(const void *registry, const char *service, int32_t instance, const char *directory, int32_t flags,
-                     void **out);
-int ff_lease_instance(const void *lease, int32_t *out);
-int ff_lease_ports(const void *lease, uint16_t *ports, size_t capacity, size_t *needed);
-void ff_lease_release(void *lease);
+int ff_reserve(const void *registry, const char *state_dir, const char *service, int32_t instance, const char *owner,
+               int64_t ttl, int32_t flags, int32_t *out);
+int ff_release(const void *registry, const char *state_dir, const char *service, int32_t instance, const char *owner,
+               int32_t flags, int32_t *out);
+int ff_renew(const void *registry, const char *state_dir, const char *service, int32_t instance, const char *owner,
+             int64_t ttl, int32_t flags);
+int ff_reservations_json(const void *registry, const char *state_dir, const char *service, char *buffer,
+                         size_t capacity, size_t *needed);
 
 /** Status name to value through pm_status_str (-1 when no value 0..63 has that name). */
 int ff_status_value(const char *name);

@@ -41,6 +41,7 @@ C_TYPES: Dict[str, Any] = {
     "pm_status": _lib.STATUS,
     "uint32_t": ctypes.c_uint32,
     "int32_t": ctypes.c_int32,
+    "int64_t": ctypes.c_int64,
     "size_t": ctypes.c_size_t,
     "int": ctypes.c_int,
     "const char *": ctypes.c_char_p,
@@ -51,9 +52,6 @@ C_TYPES: Dict[str, Any] = {
     "pm_analysis *": ctypes.c_void_p,
     "const pm_analysis *": ctypes.c_void_p,
     "pm_analysis * *": ctypes.POINTER(ctypes.c_void_p),
-    "pm_lease *": ctypes.c_void_p,
-    "const pm_lease *": ctypes.c_void_p,
-    "pm_lease * *": ctypes.POINTER(ctypes.c_void_p),
     "uint16_t *": ctypes.POINTER(ctypes.c_uint16),
     "int32_t *": ctypes.POINTER(ctypes.c_int32),
     "size_t *": ctypes.POINTER(ctypes.c_size_t),
@@ -86,7 +84,7 @@ def test_every_header_function_is_declared_with_its_types() -> None:
 def test_the_signature_table_agrees() -> None:
     # ctypes.c_int32 is ctypes.c_int here: int, i32 and an enum argument are one ABI class.
     classes = {
-        None: "void", _lib.STATUS: "status", ctypes.c_int32: "i32",
+        None: "void", _lib.STATUS: "status", ctypes.c_int32: "i32", ctypes.c_int64: "i64",
         ctypes.c_uint32: "u32", ctypes.c_size_t: "size", ctypes.c_char_p: "str", _lib.pm_log_fn: "fn",
     }
     same = {"int": "i32", "status": "i32"}

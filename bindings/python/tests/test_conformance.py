@@ -7,6 +7,7 @@ the top of the file.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Tuple, Union
 
@@ -80,6 +81,15 @@ def run(vector: Vector) -> Outcome:
                 return ("answer", pm.container_name(w[2], int(w[3])))
             if command == "volume_name" and arity == 4:
                 return ("answer", pm.volume_name(w[2], int(w[3])))
+            if command == "reserve" and arity >= 5 and (arity - 3) % 2 == 0:
+                with tempfile.TemporaryDirectory() as folder:
+                    answers = []
+                    for i in range(3, arity - 1, 2):
+                        instance = None if w[i] == "any" else int(w[i])
+                        reservation = pm.reserve(w[2], instance, owner=w[i + 1], probe=False,
+                                                 state_dir=Path(folder) / "state")
+                        answers.append(str(reservation.instance))
+                    return ("answer", " ".join(answers))
             return ("error", "UNKNOWN_QUERY", f"unknown query {command!r} with {arity - 1} arguments")
     except portmanager.PortManagerError as error:
         return ("error", portmanager.STATUS_NAMES.get(error.status, "PM_ERR_UNKNOWN_STATUS"), str(error))

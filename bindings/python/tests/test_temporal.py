@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
@@ -18,14 +19,20 @@ from temporalio.testing import ActivityEnvironment  # noqa: E402
 
 import portmanager  # noqa: E402
 from portmanager import manager as manager_module  # noqa: E402
-from portmanager.examples.kafka_activity import KafkaManager, start_kafka_activity  # noqa: E402
+from portmanager.examples.kafka_activity import (  # noqa: E402
+    KafkaManager,
+    start_kafka_activity,
+    stop_kafka_activity,
+)
 from conftest import REGISTRY  # noqa: E402
 
 
 @pytest.fixture()
-def default_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The process-wide manager, opened by the default resolution from $PORTMANAGER_REGISTRY."""
+def default_registry(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """The process-wide manager, opened by the default resolution from $PORTMANAGER_REGISTRY,
+    and a private reservation store through $PORTMANAGER_STATE_DIR."""
     monkeypatch.setenv("PORTMANAGER_REGISTRY", str(REGISTRY))
+    monkeypatch.setenv("PORTMANAGER_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.delenv("PORTMANAGER_ENV", raising=False)
     monkeypatch.setattr(manager_module, "_default", None)
     yield
@@ -33,10 +40,10 @@ def default_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         manager_module._default.close()
 
 
-def run_activity(params: Dict[str, Any]) -> Dict[str, Any]:
+def run_activity(params: Dict[str, Any], function: Any = start_kafka_activity) -> Dict[str, Any]:
     async def run() -> Dict[str, Any]:
         # Made inside the loop: on Python 3.9 the environment needs a running one.
-        return await ActivityEnvironment().run(start_kafka_activity, params)
+        return await ActivityEnvironment().run(function, {"probe": False, **params})
 
     return asyncio.run(run())
 
@@ -86,3 +93,37 @@ def test_the_runner_receives_the_command(default_registry: None) -> None:
     started: List[List[str]] = []
     KafkaManager(instance_id=2, runner=started.append).run()
     assert len(started) == 1 and started[0][4] == "kafka-development-2"
+
+
+def test_activities_without_an_instance_get_distinct_instances(default_registry: None) -> None:
+    first = run_activity({})
+    second = run_activity({})
+    assert (first["instance_id"], second["instance_id"]) == (0, 1)
+    assert first["owner"] == "kafka-development" and second["owner"] == "kafka-development-1"
+    assert first["broker_port"] != second["broker_port"]
+
+
+def test_the_reservation_survives_the_activity_and_stop_frees_it(default_registry: None) -> None:
+    started = run_activity({})
+    # The activity has returned; the container (and its reservation) lives on.
+    held = {(r.service, r.instance): r for r in portmanager.get_port_manager().reservations()}
+    assert held[("kafka", started["instance_id"])].owner == started["container_name"]
+    assert held[("kafka", started["instance_id"])].owner_kind == "name"
+    with pytest.raises(portmanager.ReservedError, match="reserved by 'kafka-development'"):
+        portmanager.get_port_manager().reserve("kafka", started["instance_id"], owner="someone-else")
+    stopped = run_activity({"instance_id": started["instance_id"]}, stop_kafka_activity)
+    assert stopped["released"] is True and stopped["command"] == ["docker", "rm", "-f", "kafka-development"]
+    assert portmanager.get_port_manager().reservations() == []
+    # The freed instance is the one the next activity gets; stopping twice is harmless.
+    assert run_activity({})["instance_id"] == started["instance_id"]
+    assert run_activity({"instance_id": 5}, stop_kafka_activity)["released"] is False
+
+
+def test_a_failed_start_releases_its_reservation(default_registry: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: KafkaManager) -> Dict[str, Any]:
+        raise RuntimeError("docker is not running")
+
+    monkeypatch.setattr(KafkaManager, "run", broken)
+    with pytest.raises(RuntimeError, match="docker is not running"):
+        run_activity({"instance_id": 3})
+    assert portmanager.get_port_manager().reservations() == []

@@ -32,6 +32,7 @@ from ctypes import (
     c_char_p,
     c_int,
     c_int32,
+    c_int64,
     c_size_t,
     c_uint16,
     c_uint32,
@@ -89,8 +90,6 @@ STATUS: Any = _StatusMarker()
 pm_registry_p = c_void_p
 #: ``pm_analysis *`` is opaque.
 pm_analysis_p = c_void_p
-#: ``pm_lease *`` is opaque.
-pm_lease_p = c_void_p
 #: ``typedef void (*pm_log_fn)(int32_t level, const char *message, void *context);``
 pm_log_fn = CFUNCTYPE(None, c_int32, c_char_p, c_void_p)
 
@@ -146,11 +145,11 @@ SIGNATURES: Dict[str, Tuple[Any, Tuple[Any, ...]]] = {
     "pm_analysis_count": (STATUS, (pm_analysis_p, _SIZE, _SIZE, _SIZE)),
     "pm_analysis_finding": (STATUS, (pm_analysis_p, c_size_t, _I32, _CHARS, c_size_t, _SIZE)),
     "pm_analysis_json": (STATUS, (pm_analysis_p, _CHARS, c_size_t, _SIZE)),
-    # leases
-    "pm_lease_acquire": (STATUS, (pm_registry_p, c_char_p, c_int32, c_char_p, c_int32, POINTER(pm_lease_p))),
-    "pm_lease_instance": (STATUS, (pm_lease_p, _I32)),
-    "pm_lease_ports": (STATUS, (pm_lease_p, _U16, c_size_t, _SIZE)),
-    "pm_lease_release": (None, (pm_lease_p,)),
+    # reservations
+    "pm_reserve": (STATUS, (pm_registry_p, c_char_p, c_char_p, c_int32, c_char_p, c_int64, c_int32, _I32)),
+    "pm_release": (STATUS, (pm_registry_p, c_char_p, c_char_p, c_int32, c_char_p, c_int32, _I32)),
+    "pm_renew": (STATUS, (pm_registry_p, c_char_p, c_char_p, c_int32, c_char_p, c_int64, c_int32)),
+    "pm_reservations_json": (STATUS, (pm_registry_p, c_char_p, c_char_p, _CHARS, c_size_t, _SIZE)),
 }
 
 #: The functions whose return value is a ``pm_status`` checked by the shared errcheck.

@@ -30,8 +30,10 @@ __all__ = [
     "BufferTooSmallError",
     "ProbeFailedError",
     "UnknownEnvironmentError",
-    "LeasedError",
     "TooLargeError",
+    "ReservedError",
+    "NotOwnerError",
+    "StateError",
     "LibraryLoadError",
     "error_for_status",
     "STATUS_NAMES",
@@ -53,6 +55,9 @@ STATUS_NAMES: Dict[int, str] = {
     11: "PM_ERR_UNKNOWN_ENVIRONMENT",
     12: "PM_ERR_LEASED",
     13: "PM_ERR_TOO_LARGE",
+    14: "PM_ERR_RESERVED",
+    15: "PM_ERR_NOT_OWNER",
+    16: "PM_ERR_STATE",
 }
 
 
@@ -158,13 +163,27 @@ class UnknownEnvironmentError(PortManagerError):
     STATUS = 11
 
 
-class LeasedError(PortManagerError):
-    """``PM_ERR_LEASED`` (12): the instance (or every instance) is leased by another holder.
+class ReservedError(PortManagerError):
+    """``PM_ERR_RESERVED`` (14): the instance (or every instance) is reserved by another owner, or in use.
 
-    The message names the port and its holder (``pid=N service=S instance=I``).
+    The message names the owner (escaped and shortened) or the port in use.
     """
 
-    STATUS = 12
+    STATUS = 14
+
+
+class NotOwnerError(PortManagerError):
+    """``PM_ERR_NOT_OWNER`` (15): a release or renewal by someone other than the owner (the message
+    names it), or a renewal of an instance nobody reserved."""
+
+    STATUS = 15
+
+
+class StateError(PortManagerError):
+    """``PM_ERR_STATE`` (16): the reservation store cannot be used safely (a refused directory or file,
+    a corrupt database, a newer schema); the message names the file."""
+
+    STATUS = 16
 
 
 class TooLargeError(PortManagerError):
@@ -200,8 +219,10 @@ _BY_STATUS: Dict[int, Type[PortManagerError]] = {
         BufferTooSmallError,
         ProbeFailedError,
         UnknownEnvironmentError,
-        LeasedError,
         TooLargeError,
+        ReservedError,
+        NotOwnerError,
+        StateError,
     )
     if cls.STATUS is not None
 }

@@ -22,11 +22,12 @@ import operator
 import os
 import threading
 import weakref
-from ctypes import byref, c_int, c_int32, c_size_t, c_uint16, c_void_p
+import json
+from ctypes import byref, c_int, c_int32, c_size_t, c_uint16, c_void_p, create_string_buffer
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple, TypeVar, Union
 
 from . import _lib, _log
-from .errors import InstanceOutOfRangeError, InvalidArgumentError
+from .errors import BufferTooSmallError, InstanceOutOfRangeError, InvalidArgumentError
 
 __all__ = [
     "PortManager",
@@ -39,8 +40,12 @@ __all__ = [
     "Analysis",
     "Finding",
     "SEVERITIES",
-    "Lease",
-    "LEASE_NO_PROBE",
+    "Reservation",
+    "ReservationInfo",
+    "CONTAINER_NAME",
+    "RESERVE_NO_PROBE",
+    "RESERVE_FORCE",
+    "RESERVE_CONTAINER_OWNER",
 ]
 
 _T = TypeVar("_T")
@@ -684,47 +689,147 @@ class PortManager:
 
         return self._call(run)
 
-    # ----------------------------------------------------------- leases
+    # ----------------------------------------------------- reservations
 
-    def lease(
+    def reserve(
         self,
         service: str,
         instance_id: Optional[int] = None,
-        directory: Optional[PathArg] = None,
+        owner: Union[str, "_ContainerName", None] = None,
+        ttl: Optional[int] = None,
+        *,
         probe: bool = True,
-    ) -> "Lease":
-        """Leases one instance of a service for this process (``pm_lease_acquire``).
-
-        A lease holds every host port of the instance with a lock file per
-        port, so no other process (using this library) starts the same
-        instance until it is released; the kernel drops it if the process dies.
+        state_dir: Optional[PathArg] = None,
+    ) -> "Reservation":
+        """Reserves every host port of one instance of a service in the store (``pm_reserve``).
 
         Args:
             service: the service.
-            instance_id: the instance to lease, or ``None`` for the lowest free one.
-            directory: the lease directory; ``None`` for ``$PORTMANAGER_LEASE_DIR``,
-                else /tmp/portmanager-leases.
-            probe: also require every port to be bindable on 127.0.0.1 now
-                (``False`` sets ``PM_LEASE_NO_PROBE``).
+            instance_id: the instance, or ``None`` for the lowest one that is neither
+                reserved nor (with ``probe``) in use now. ``-1`` is an error.
+            owner: ``None`` for this process (the reservation ends when it exits), a
+                name (a container name, a workflow ID) that keeps it until released or
+                expired, or :data:`CONTAINER_NAME` for the container name of the instance
+                reserved. The same owner reserving the same instance again succeeds.
+            ttl: seconds (1 or more) until the reservation expires unless renewed; ``None`` for never.
+            probe: skip (or refuse) instances whose ports are in use now (``False`` sets
+                ``PM_RESERVE_NO_PROBE``).
+            state_dir: the store's directory; ``None`` for ``$PORTMANAGER_STATE_DIR``, else
+                the per-user default (see the README).
 
         Returns:
-            a :class:`Lease`; release it with ``release()`` or a ``with`` block.
+            a :class:`Reservation`; a ``with`` block releases it on exit.
 
         Raises:
-            LeasedError: the instance (or every instance) is taken; the message names the holder.
-            UnknownServiceError, InstanceOutOfRangeError, InvalidArgumentError,
-            RegistryIOError (the directory or a lock file cannot be used).
+            ReservedError: the instance (or every instance) is taken; the message names the owner.
+            StateError: the store is refused (the message names the file).
+            UnknownServiceError, InstanceOutOfRangeError, InvalidArgumentError.
         """
         name = _text(service, "service")
-        instance = -1 if instance_id is None else _integer(instance_id, "instance_id")
-        folder = None if directory is None else _path(directory, "directory")
-        flags = 0 if probe else LEASE_NO_PROBE
-        out = c_void_p()
+        instance = self._reservation_instance(instance_id, any_allowed=True)
+        owner_bytes, flags = _owner(owner)
+        seconds = 0 if ttl is None else _ttl(ttl)
+        if not probe:
+            flags |= RESERVE_NO_PROBE
+        folder = None if state_dir is None else _path(state_dir, "state_dir")
+        out = c_int32(-1)
+        self._in_store(_lib.lib.pm_reserve, folder, name, instance, owner_bytes, seconds, flags, byref(out))
+        return Reservation(self, service, out.value, owner, state_dir)
+
+    def release(
+        self,
+        service: str,
+        instance_id: int,
+        owner: Union[str, "_ContainerName", None] = None,
+        *,
+        force: bool = False,
+        state_dir: Optional[PathArg] = None,
+    ) -> bool:
+        """Releases the reservation of one instance (``pm_release``): its ports are free at once.
+
+        Only its owner (as for :meth:`reserve`) may release it, unless ``force``.
+
+        Returns:
+            ``True`` when a reservation was released, ``False`` when the instance was free.
+
+        Raises:
+            NotOwnerError: someone else owns it (the message names the owner).
+            StateError, UnknownServiceError, InstanceOutOfRangeError, InvalidArgumentError.
+        """
+        name = _text(service, "service")
+        instance = self._reservation_instance(instance_id, any_allowed=False)
+        owner_bytes, flags = _owner(owner)
+        if force:
+            flags |= RESERVE_FORCE
+        folder = None if state_dir is None else _path(state_dir, "state_dir")
+        released = c_int32(0)
+        self._in_store(_lib.lib.pm_release, folder, name, instance, owner_bytes, flags, byref(released))
+        return released.value == 1
+
+    def renew(
+        self,
+        service: str,
+        instance_id: int,
+        ttl: int,
+        owner: Union[str, "_ContainerName", None] = None,
+        *,
+        state_dir: Optional[PathArg] = None,
+    ) -> None:
+        """Renews a reservation (``pm_renew``): it now expires ``ttl`` seconds (1 or more) from now.
+
+        Raises:
+            NotOwnerError: the instance is not reserved, or someone else owns it.
+            StateError, UnknownServiceError, InstanceOutOfRangeError, InvalidArgumentError.
+        """
+        name = _text(service, "service")
+        instance = self._reservation_instance(instance_id, any_allowed=False)
+        owner_bytes, flags = _owner(owner)
+        seconds = _ttl(ttl)
+        folder = None if state_dir is None else _path(state_dir, "state_dir")
+        self._in_store(_lib.lib.pm_renew, folder, name, instance, owner_bytes, seconds, flags)
+
+    def reservations(
+        self, service: Optional[str] = None, *, state_dir: Optional[PathArg] = None
+    ) -> List["ReservationInfo"]:
+        """Every reservation in the store, or those of one service (``pm_reservations_json``).
+
+        Expired reservations and those of ended processes are removed first.
+        """
+        name = None if service is None else _text(service, "service")
+        folder = None if state_dir is None else _path(state_dir, "state_dir")
+        needed = c_size_t(0)
+        capacity = 4096
+        while True:  # the store may grow between two calls
+            buffer = create_string_buffer(capacity)
+            try:
+                self._call(_lib.lib.pm_reservations_json, folder, name, buffer, capacity, byref(needed))
+                break
+            except BufferTooSmallError:
+                capacity = max(needed.value, capacity * 2)
+        return [ReservationInfo.from_json(item) for item in json.loads(buffer.value.decode("utf-8"))]
+
+    def _in_store(
+        self, function: Callable[..., Any], folder: Optional[bytes], service: bytes, instance: int, *rest: Any
+    ) -> None:
+        """``function(handle, state_dir, service, instance, *rest)``, an instance beyond int32 reported as is."""
+        def call(handle: int, name: bytes, clamped: int, *more: Any) -> Any:
+            return function(handle, folder, name, clamped, *more)
+
         if instance == -1:
-            self._call(_lib.lib.pm_lease_acquire, name, -1, folder, flags, byref(out))
+            self._call(call, service, -1, *rest)
         else:
-            self._allocating(_lib.lib.pm_lease_acquire, name, instance, folder, flags, byref(out))
-        return Lease(service, out.value, self._handle)
+            self._allocating(call, service, instance, *rest)
+
+    def _reservation_instance(self, instance_id: Any, any_allowed: bool) -> int:
+        if instance_id is None:
+            if any_allowed:
+                return -1
+            raise TypeError("instance_id must be an int, not None")
+        instance = _integer(instance_id, "instance_id")
+        if instance < 0:
+            hint = "; give None for any instance" if instance == -1 and any_allowed else ""
+            raise InstanceOutOfRangeError(8, f"instance_id {instance} is negative{hint}")
+        return instance
 
     # ------------------------------------------------------------ probe
 
@@ -733,64 +838,122 @@ class PortManager:
         return is_port_available(port, host)
 
 
-#: ``PM_LEASE_NO_PROBE``: lease without checking that the ports are bindable now.
-LEASE_NO_PROBE = 1
+#: ``pm_reserve_flags`` of the header.
+RESERVE_NO_PROBE = 1
+RESERVE_FORCE = 2
+RESERVE_CONTAINER_OWNER = 4
 
 
-class Lease:
-    """A held lease on one instance of a service (see :meth:`PortManager.lease`).
+class _ContainerName:
+    """The type of :data:`CONTAINER_NAME`."""
 
-    Release it with :meth:`release` (or :meth:`close`, or a ``with`` block); a
-    lease that is garbage-collected, or still held at interpreter exit, is
-    released then. The registry it came from stays open until it is released.
+    def __repr__(self) -> str:
+        return "portmanager.CONTAINER_NAME"
+
+
+#: As an owner: the container name of the instance reserved (``kafka-development-1``).
+CONTAINER_NAME = _ContainerName()
+
+
+def _owner(owner: Any) -> Tuple[Optional[bytes], int]:
+    """An owner argument as (owner for C, flags)."""
+    if owner is None:
+        return None, 0
+    if owner is CONTAINER_NAME:
+        return None, RESERVE_CONTAINER_OWNER
+    return _text(owner, "owner"), 0
+
+
+def _ttl(ttl: Any) -> int:
+    seconds = _integer(ttl, "ttl")
+    if seconds < 1:
+        raise InvalidArgumentError(1, f"ttl {seconds} must be 1 or more seconds (None for no expiry)")
+    return seconds
+
+
+class ReservationInfo(NamedTuple):
+    """One reservation as the store holds it (:meth:`PortManager.reservations`)."""
+
+    service: str
+    environment: str
+    instance: int
+    #: The owner's name, or ``"process PID"``.
+    owner: str
+    #: ``"name"`` or ``"process"``.
+    owner_kind: str
+    pid: Optional[int]
+    command: Optional[str]
+    #: Seconds since the epoch.
+    since: int
+    #: Seconds since the epoch, or ``None`` for never.
+    expires: Optional[int]
+    #: port name -> first host port
+    ports: Dict[str, int]
+    #: every host port, ascending
+    host_ports: Tuple[int, ...]
+
+    @classmethod
+    def from_json(cls, item: Dict[str, Any]) -> "ReservationInfo":
+        return cls(
+            item["service"], item["environment"], item["instance"], item["owner"], item["owner_kind"],
+            item["pid"], item["command"], item["since"], item["expires"], dict(item["ports"]),
+            tuple(item["host_ports"]),
+        )
+
+
+class Reservation:
+    """A reservation made by :meth:`PortManager.reserve`.
+
+    It lives in the store, not in this object: it outlives the object (and, for a
+    named owner, this process) until released, expired, or (for a process owner)
+    until the process ends. A ``with`` block releases it on exit.
     """
 
-    def __init__(self, service: str, pointer: Optional[int], registry: _Handle) -> None:
-        assert pointer, "the library returned PM_OK without a lease"
-        self._pointer: Optional[int] = pointer
-        self._lock = threading.Lock()
-        #: The leased service.
+    def __init__(
+        self, manager: PortManager, service: str, instance: int, owner: Any, state_dir: Optional[PathArg]
+    ) -> None:
+        self._manager = manager
+        self._state_dir = state_dir
+        #: The service reserved.
         self.service: str = service
-        try:
-            # Keeps the registry from being freed under the lease.
-            registry.acquire()
-        except BaseException:
-            _lib.lib.pm_lease_release(pointer)
-            raise
-        self._finalizer = weakref.finalize(self, Lease._release, pointer, registry)
-        instance = c_int32()
-        _lib.lib.pm_lease_instance(pointer, byref(instance))
-        #: The leased instance.
-        self.instance: int = instance.value
-        #: Every host port it holds, ascending (each port of a range).
-        self.ports: Tuple[int, ...] = tuple(_lib.read_ports(_lib.lib.pm_lease_ports, pointer))
-
-    @staticmethod
-    def _release(pointer: int, registry: _Handle) -> None:
-        _lib.lib.pm_lease_release(pointer)
-        registry.release()
+        #: The instance reserved.
+        self.instance: int = instance
+        #: The container name of the instance.
+        self.container_name: str = manager.container_name(service, instance)
+        #: The owner: ``None`` for this process, else the name.
+        self.owner: Optional[str] = self.container_name if owner is CONTAINER_NAME else owner
+        #: port name -> host port (the first port of a range).
+        self.ports: Dict[str, int] = manager.get_ports(service, instance)
+        self._released = False
 
     @property
     def released(self) -> bool:
-        """True once the lease was released."""
-        return not self._finalizer.alive
+        """True once :meth:`release` ran (a release by someone else is not seen here)."""
+        return self._released
 
-    def release(self) -> None:
-        """Releases the lease: its ports are free for others at once. Releasing again does nothing."""
-        with self._lock:
-            self._finalizer()
+    def release(self, force: bool = False) -> bool:
+        """Releases the reservation; ``True`` if it was still held. Releasing again returns ``False``."""
+        released = self._manager.release(
+            self.service, self.instance, self.owner, force=force, state_dir=self._state_dir
+        )
+        self._released = True
+        return released
 
-    close = release
+    def renew(self, ttl: int) -> None:
+        """It now expires ``ttl`` seconds from now."""
+        self._manager.renew(self.service, self.instance, ttl, self.owner, state_dir=self._state_dir)
 
-    def __enter__(self) -> "Lease":
+    def __enter__(self) -> "Reservation":
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
-        self.release()
+        if not self._released:
+            self.release()
 
     def __repr__(self) -> str:
-        state = "released" if self.released else "held"
-        return f"<Lease {self.service} instance={self.instance} ports={list(self.ports)} {state}>"
+        owner = "this process" if self.owner is None else repr(self.owner)
+        state = "released" if self._released else "reserved"
+        return f"<Reservation {self.service} instance={self.instance} owner={owner} ports={self.ports} {state}>"
 
 
 def _read_analysis(analysis: Optional[int]) -> Analysis:

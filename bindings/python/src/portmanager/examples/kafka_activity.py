@@ -10,6 +10,13 @@ and every instance gets its own ports, container and volume from the port
 registry: instance 1 is ``kafka-development-1`` with volume ``kafka-data-1``
 on 9192 (broker) and 19193 (controller).
 
+The container is started detached and outlives the activity, so the activity
+*reserves* its instance in the reservation store, owned by the container name:
+without ``instance_id`` it takes the lowest free instance, and two activities
+never get the same one. The reservation stays after the activity returns, until
+``stop_kafka_activity`` releases it (or, with ``ttl``, until it expires unless
+renewed with ``pm.renew``).
+
 ``KafkaManager.run()`` builds the ``docker run`` command line and hands it to a
 runner; the default runner only returns it (a dry run), so the example and its
 test need no Docker. Pass ``runner=subprocess.run`` to start containers for real.
@@ -23,9 +30,9 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from temporalio import activity
 
-from .. import get_port_manager
+from .. import CONTAINER_NAME, get_port_manager
 
-__all__ = ["ContainerConfig", "KafkaManager", "start_kafka_activity", "KAFKA_IMAGE"]
+__all__ = ["ContainerConfig", "KafkaManager", "start_kafka_activity", "stop_kafka_activity", "KAFKA_IMAGE"]
 
 logger = logging.getLogger(__name__)
 
@@ -112,12 +119,42 @@ class KafkaManager:
 
 @activity.defn
 async def start_kafka_activity(params: Dict[str, Any]) -> Dict[str, Any]:
-    """The seed's activity: reads ``instance_id`` (default 0) from params and starts that Kafka.
+    """The seed's activity: reserves a Kafka instance and starts it.
 
-    Returns the container name, volume, ports, bootstrap address and the
-    ``docker run`` command (dry run by default; see the module docstring).
+    params: ``instance_id`` (default: the lowest free one), ``ttl`` (seconds
+    until the reservation expires unless renewed; default never) and ``probe``
+    (default True: skip instances whose ports are in use now).
+
+    Returns the instance, container name (the reservation's owner), volume,
+    ports, bootstrap address and the ``docker run`` command (dry run by default;
+    see the module docstring). If starting fails, the reservation is released.
     """
-    instance_id = params.get("instance_id", 0)
-    activity.logger.info("start_kafka_activity instance=%s", instance_id)
-    manager = KafkaManager(instance_id=instance_id)
-    return manager.run()
+    pm = get_port_manager()
+    reservation = pm.reserve(
+        "kafka", params.get("instance_id"), owner=CONTAINER_NAME, ttl=params.get("ttl"),
+        probe=params.get("probe", True),
+    )
+    activity.logger.info("start_kafka_activity instance=%s owner=%s", reservation.instance, reservation.owner)
+    try:
+        result = KafkaManager(instance_id=reservation.instance).run()
+    except BaseException:
+        reservation.release()
+        raise
+    result["owner"] = reservation.owner
+    return result
+
+
+@activity.defn
+async def stop_kafka_activity(params: Dict[str, Any]) -> Dict[str, Any]:
+    """Stops the Kafka of ``params["instance_id"]`` and releases its reservation.
+
+    Returns the instance, container name, the ``docker rm -f`` command (a dry
+    run) and whether a reservation was released (False when it was already free).
+    """
+    instance_id = params["instance_id"]
+    pm = get_port_manager()
+    name = pm.container_name("kafka", instance_id)
+    command = _dry_run(["docker", "rm", "-f", name])
+    released = pm.release("kafka", instance_id, owner=name)
+    activity.logger.info("stop_kafka_activity instance=%s released=%s", instance_id, released)
+    return {"instance_id": instance_id, "container_name": name, "released": released, "command": command}

@@ -1,0 +1,377 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSQLite
+import PortManagerCore
+
+/// The reservation store: one SQLite database, `reservations.db`, in the state
+/// directory (``StateDirectory``). Every SQLite call of the project is in this file.
+///
+/// Schema (version 1, kept in `PRAGMA user_version`):
+///
+///     reservation(id, service, environment, instance, owner_kind, owner,
+///                 pid, start_time, boot_id, command, since, expires)
+///                 UNIQUE(service, environment, instance)
+///     port(port PRIMARY KEY, reservation -> reservation.id ON DELETE CASCADE, name)
+///
+/// `port.port` is the primary key, so two reservations can never hold one host
+/// port, even when registries disagree about service names.
+///
+/// Durability: WAL journal with `synchronous=NORMAL`. A committed reservation
+/// survives the crash of any process (SIGKILL included) and the store is never
+/// left corrupt; after a power loss or kernel crash the last transactions
+/// before it may be rolled back (so a reservation taken just before may be
+/// gone, together with the containers the crash stopped). Every change runs in
+/// a `BEGIN IMMEDIATE` transaction; a writer waits up to ``busyTimeout`` ms for
+/// another.
+final class ReservationStore: @unchecked Sendable {
+    /// The schema version this library writes and reads.
+    static let schemaVersion: Int32 = 1
+    /// How long a transaction waits for another process's, in milliseconds.
+    static let busyTimeout: Int32 = 10_000
+
+    let path: String
+    private let directory: StateDirectory.Checked
+    private var db: OpaquePointer?
+    private var statements: [String: OpaquePointer] = [:]
+    private let openedBy: pid_t
+    private let device: dev_t
+    private let inode: ino_t
+
+    private init(directory: StateDirectory.Checked) throws {
+        self.directory = directory
+        path = directory.databasePath
+        openedBy = getpid()
+        if try !StateDirectory.checkFiles(directory) { try StateDirectory.createDatabase(directory) }
+        var info = stat()
+        guard lstat(path, &info) == 0 else { throw StateDirectory.refusal(path, "cannot inspect: " + String(cString: strerror(errno))) }
+        device = info.st_dev
+        inode = info.st_ino
+        var handle: OpaquePointer?
+        let rc = sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, nil)
+        db = handle
+        guard rc == SQLITE_OK else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            close()
+            throw StateDirectory.refusal(path, "cannot open the database: " + message)
+        }
+        sqlite3_busy_handler(handle, waitForLock, nil)
+        do { try prepareSchema() } catch { close(); throw error }
+    }
+
+    deinit { close() }
+
+    private func close() {
+        for statement in statements.values { sqlite3_finalize(statement) }
+        statements = [:]
+        if let db { sqlite3_close_v2(db) }
+        db = nil
+    }
+
+    // MARK: - Opening, once per process and directory
+
+    private static let open = Locked<[String: ReservationStore]>([:])
+
+    /// Runs `body` with the store of `directory` (nil: the default location),
+    /// opening it, or reopening it when its directory or database file was
+    /// replaced or this process forked since. One caller at a time per store.
+    static func with<R>(_ directory: String?, _ body: (ReservationStore) throws -> R) throws -> R {
+        let (path, isDefault) = try StateDirectory.resolve(directory)
+        return try open.withLock { stores in
+            if let store = stores[path], store.isCurrent() { return try body(store) }
+            if let stale = stores.removeValue(forKey: path), stale.openedBy != getpid() {
+                stale.abandon()  // a connection must not cross fork(); leave it unclosed
+            }
+            let store = try ReservationStore(directory: StateDirectory.prepare(path, createParents: isDefault))
+            stores[path] = store
+            return try body(store)
+        }
+    }
+
+    /// Whether the open connection still belongs to this process and the files on disk.
+    private func isCurrent() -> Bool {
+        guard openedBy == getpid(), db != nil else { return false }
+        var dir = stat(), file = stat()
+        guard lstat(directory.path, &dir) == 0, dir.st_dev == directory.status.st_dev,
+              dir.st_ino == directory.status.st_ino, dir.st_uid == directory.status.st_uid,
+              dir.st_mode == directory.status.st_mode,
+              lstat(path, &file) == 0, file.st_dev == device, file.st_ino == inode else { return false }
+        return true
+    }
+
+    private func abandon() {
+        statements = [:]
+        db = nil
+    }
+
+    private func prepareSchema() throws {
+        let version = try scalarInt("PRAGMA user_version")
+        if version > Int64(Self.schemaVersion) {
+            throw StateDirectory.refusal(path, "the database has schema version \(version), newer than this library's \(Self.schemaVersion); use a newer portmanager")
+        }
+        _ = try scalarText("PRAGMA journal_mode=WAL")
+        try execute("PRAGMA synchronous=NORMAL")
+        try execute("PRAGMA foreign_keys=ON")
+        if version == Int64(Self.schemaVersion) { return }
+        try transaction {
+            let again = try scalarInt("PRAGMA user_version")
+            if again == Int64(Self.schemaVersion) { return }
+            let tables = try scalarInt("SELECT count(*) FROM sqlite_master")
+            guard again == 0, tables == 0 else {
+                throw StateDirectory.refusal(path, "the database is not a portmanager reservation store (schema version \(again), \(tables) objects); it was left as it is")
+            }
+            try execute("""
+                CREATE TABLE reservation(
+                  id INTEGER PRIMARY KEY,
+                  service TEXT NOT NULL,
+                  environment TEXT NOT NULL,
+                  instance INTEGER NOT NULL,
+                  owner_kind TEXT NOT NULL CHECK(owner_kind IN ('process', 'name')),
+                  owner TEXT NOT NULL,
+                  pid INTEGER, start_time INTEGER, boot_id TEXT, command TEXT,
+                  since INTEGER NOT NULL,
+                  expires INTEGER,
+                  UNIQUE(service, environment, instance));
+                CREATE TABLE port(
+                  port INTEGER PRIMARY KEY CHECK(port BETWEEN 1 AND 65535),
+                  reservation INTEGER NOT NULL REFERENCES reservation(id) ON DELETE CASCADE,
+                  name TEXT NOT NULL);
+                CREATE INDEX port_by_reservation ON port(reservation);
+                PRAGMA user_version = \(Self.schemaVersion);
+                """)
+        }
+    }
+
+    // MARK: - Transactions and statements
+
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction: committed when it returns,
+    /// rolled back when it throws.
+    func transaction<R>(_ body: () throws -> R) throws -> R {
+        try step(statement("BEGIN IMMEDIATE"))
+        do {
+            let result = try body()
+            try step(statement("COMMIT"))
+            return result
+        } catch {
+            sqlite3_exec(db, "ROLLBACK", nil, nil, nil)
+            throw error
+        }
+    }
+
+    private func statement(_ sql: String) throws -> OpaquePointer {
+        if let cached = statements[sql] {
+            sqlite3_reset(cached)
+            sqlite3_clear_bindings(cached)
+            return cached
+        }
+        var prepared: OpaquePointer?
+        let rc = sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, nil)
+        guard rc == SQLITE_OK, let prepared else { throw failure(rc) }
+        statements[sql] = prepared
+        return prepared
+    }
+
+    private func failure(_ rc: Int32) -> PortManagerError {
+        let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+        switch rc & 0xff {
+        case SQLITE_CORRUPT, SQLITE_NOTADB:
+            return StateDirectory.refusal(path, "the database is corrupt or not an SQLite database (\(message)); it was left as it is: move it away to start an empty store")
+        case SQLITE_BUSY, SQLITE_LOCKED:
+            return StateDirectory.refusal(path, "the store stayed locked by another process for \(Self.busyTimeout / 1000) s (\(message))")
+        case SQLITE_READONLY, SQLITE_PERM, SQLITE_CANTOPEN, SQLITE_AUTH:
+            return StateDirectory.refusal(path, "cannot write the database (\(message))")
+        default:
+            return StateDirectory.refusal(path, message)
+        }
+    }
+
+    /// Steps a statement to completion; returns whether it produced a row.
+    @discardableResult
+    private func step(_ statement: OpaquePointer) throws -> Bool {
+        let rc = sqlite3_step(statement)
+        if rc == SQLITE_ROW { return true }
+        defer { sqlite3_reset(statement) }
+        guard rc == SQLITE_DONE else { throw failure(rc) }
+        return false
+    }
+
+    private func execute(_ sql: String) throws {
+        var error: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(db, sql, nil, nil, &error)
+        sqlite3_free(error)
+        guard rc == SQLITE_OK else { throw failure(rc) }
+    }
+
+    private func scalarInt(_ sql: String) throws -> Int64 {
+        let s = try statement(sql)
+        defer { sqlite3_reset(s) }
+        guard try step(s) else { return 0 }
+        return sqlite3_column_int64(s, 0)
+    }
+
+    private func scalarText(_ sql: String) throws -> String? {
+        let s = try statement(sql)
+        defer { sqlite3_reset(s) }
+        guard try step(s) else { return nil }
+        return text(s, 0)
+    }
+
+    private func bind(_ s: OpaquePointer, _ index: Int32, _ value: String?) {
+        guard let value else { sqlite3_bind_null(s, index); return }
+        sqlite3_bind_text(s, index, value, -1, transient)
+    }
+
+    private func bind(_ s: OpaquePointer, _ index: Int32, _ value: Int64?) {
+        guard let value else { sqlite3_bind_null(s, index); return }
+        sqlite3_bind_int64(s, index, value)
+    }
+
+    private func text(_ s: OpaquePointer, _ column: Int32) -> String? {
+        guard sqlite3_column_type(s, column) != SQLITE_NULL, let raw = sqlite3_column_text(s, column) else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: raw, count: Int(sqlite3_column_bytes(s, column))), as: UTF8.self)
+    }
+
+    private func int(_ s: OpaquePointer, _ column: Int32) -> Int64? {
+        sqlite3_column_type(s, column) == SQLITE_NULL ? nil : sqlite3_column_int64(s, column)
+    }
+
+    // MARK: - Queries (call inside ``transaction(_:)``)
+
+    /// Deletes expired reservations and those of processes that have ended.
+    func reap(now: Int64) throws {
+        let expired = try statement("DELETE FROM reservation WHERE expires IS NOT NULL AND expires <= ?")
+        bind(expired, 1, now)
+        try step(expired)
+        let owners = try statement("SELECT id, pid, start_time, boot_id FROM reservation WHERE owner_kind = 'process'")
+        var dead: [Int64] = []
+        while try step(owners) {
+            let identity = ProcessIdentity(pid: Int(int(owners, 1) ?? 0), startTime: UInt64(bitPattern: int(owners, 2) ?? 0),
+                                           bootID: text(owners, 3) ?? "")
+            if !identity.isAlive { dead.append(sqlite3_column_int64(owners, 0)) }
+        }
+        for id in dead { try delete(id) }
+    }
+
+    /// The reservation of one instance, with its row id.
+    func find(service: String, environment: String, instance: Int) throws -> (id: Int64, reservation: Reservation)? {
+        let s = try statement(Self.select + " WHERE r.service = ? AND r.environment = ? AND r.instance = ? ORDER BY p.port")
+        bind(s, 1, service)
+        bind(s, 2, environment)
+        bind(s, 3, Int64(instance))
+        return try rows(s).first
+    }
+
+    /// The reservation holding one of `ports`, and the port.
+    func holder(of ports: [Int]) throws -> (port: Int, reservation: Reservation)? {
+        let s = try statement("SELECT reservation FROM port WHERE port = ?")
+        for port in ports {
+            bind(s, 1, Int64(port))
+            guard try step(s) else { continue }
+            let id = sqlite3_column_int64(s, 0)
+            sqlite3_reset(s)
+            let byID = try statement(Self.select + " WHERE r.id = ? ORDER BY p.port")
+            bind(byID, 1, id)
+            if let found = try rows(byID).first { return (port, found.reservation) }
+        }
+        return nil
+    }
+
+    /// Every reservation, or those of one service, ordered by service, environment and instance.
+    func all(service: String?) throws -> [Reservation] {
+        let order = " ORDER BY r.service, r.environment, r.instance, p.port"
+        let s = try statement(Self.select + (service == nil ? "" : " WHERE r.service = ?") + order)
+        if let service { bind(s, 1, service) }
+        return try rows(s).map(\.reservation)
+    }
+
+    func insert(_ r: Reservation) throws {
+        let s = try statement("""
+            INSERT INTO reservation(service, environment, instance, owner_kind, owner, pid, start_time, boot_id, command, since, expires)
+            VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        bind(s, 1, r.service)
+        bind(s, 2, r.environment)
+        bind(s, 3, Int64(r.instance))
+        switch r.owner {
+        case .process(let p):
+            bind(s, 4, "process")
+            bind(s, 5, "")
+            bind(s, 6, Int64(p.pid))
+            bind(s, 7, Int64(bitPattern: p.startTime))
+            bind(s, 8, p.bootID)
+        case .name(let name):
+            bind(s, 4, "name")
+            bind(s, 5, name)
+        }
+        bind(s, 9, r.command)
+        bind(s, 10, r.since)
+        bind(s, 11, r.expires)
+        try step(s)
+        let id = sqlite3_last_insert_rowid(db)
+        let p = try statement("INSERT INTO port(port, reservation, name) VALUES(?, ?, ?)")
+        for port in r.ports {
+            bind(p, 1, Int64(port.port))
+            bind(p, 2, id)
+            bind(p, 3, port.name)
+            try step(p)
+        }
+    }
+
+    func delete(_ id: Int64) throws {
+        let s = try statement("DELETE FROM reservation WHERE id = ?")
+        bind(s, 1, id)
+        try step(s)
+    }
+
+    func setExpiry(_ id: Int64, _ expires: Int64?) throws {
+        let s = try statement("UPDATE reservation SET expires = ? WHERE id = ?")
+        bind(s, 1, expires)
+        bind(s, 2, id)
+        try step(s)
+    }
+
+    private static let select = """
+        SELECT r.id, r.service, r.environment, r.instance, r.owner_kind, r.owner, r.pid, r.start_time, r.boot_id,
+               r.command, r.since, r.expires, p.port, p.name
+        FROM reservation r JOIN port p ON p.reservation = r.id
+        """
+
+    /// Groups the joined rows (ordered by reservation) into reservations.
+    private func rows(_ s: OpaquePointer) throws -> [(id: Int64, reservation: Reservation)] {
+        var result: [(id: Int64, reservation: Reservation)] = []
+        var ids: [Int64: Int] = [:]
+        while try step(s) {
+            let id = sqlite3_column_int64(s, 0)
+            let port = ReservedPort(name: text(s, 13) ?? "", port: Int(sqlite3_column_int64(s, 12)))
+            if let index = ids[id] { result[index].reservation.ports.append(port); continue }
+            let owner: Reservation.Owner = text(s, 4) == "process"
+                ? .process(ProcessIdentity(pid: Int(int(s, 6) ?? 0), startTime: UInt64(bitPattern: int(s, 7) ?? 0),
+                                           bootID: text(s, 8) ?? ""))
+                : .name(text(s, 5) ?? "")
+            ids[id] = result.count
+            // A live process owner shows what it runs now (it may have exec'd since it reserved).
+            var command = text(s, 9)
+            if case .process(let p) = owner, let now = ProcessIdentity.command(of: p.pid) { command = now }
+            result.append((id, Reservation(service: text(s, 1) ?? "", environment: text(s, 2) ?? "",
+                                           instance: Int(sqlite3_column_int64(s, 3)), owner: owner,
+                                           command: command, since: sqlite3_column_int64(s, 10),
+                                           expires: int(s, 11), ports: [port])))
+        }
+        return result
+    }
+}
+
+/// The busy handler: SQLite's own (`sqlite3_busy_timeout`) sleeps 1, 2, 5, 10 ...
+/// 100 ms between tries, so under contention a writer sleeps long after the lock
+/// was freed. This one waits 50 µs, doubling up to 2 ms, and gives up after
+/// ``ReservationStore/busyTimeout`` ms in all (SQLITE_BUSY: PM_ERR_STATE).
+private func waitForLock(_: UnsafeMutableRawPointer?, _ count: Int32) -> Int32 {
+    let step = min(50 << min(Int(count), 6), 2000)  // µs
+    let waited = count <= 6 ? 50 * ((1 << (Int(count) + 1)) - 1) - step : 3150 + (Int(count) - 7) * 2000
+    guard waited < Int(ReservationStore.busyTimeout) * 1000 else { return 0 }
+    usleep(useconds_t(step))
+    return 1
+}
+
+/// SQLite's `SQLITE_TRANSIENT`: bound text is copied.
+private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

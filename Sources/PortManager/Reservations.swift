@@ -1,0 +1,314 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PortManagerCore
+
+/// One host port held by a reservation.
+public struct ReservedPort: Sendable, Hashable {
+    /// The registry's name of the port (`broker_port`); each port of a range carries the range's name.
+    public var name: String
+    /// The host port.
+    public var port: Int
+}
+
+/// A claim on every host port of one service instance, kept in the reservation
+/// store (``StateDirectory``) so that two orchestrators never start the same
+/// instance, whichever process or host user asks.
+public struct Reservation: Sendable, Hashable {
+    /// Who holds a reservation.
+    public enum Owner: Sendable, Hashable {
+        /// A process: the reservation ends when it ends (pid reuse and reboots are detected).
+        case process(ProcessIdentity)
+        /// A name (a container name, a workflow ID): the reservation lasts until
+        /// released, or until its TTL runs out.
+        case name(String)
+    }
+
+    /// The service, as the registry names it.
+    public var service: String
+    /// The environment whose offset the ports include; "" for none.
+    public var environment: String
+    /// The instance.
+    public var instance: Int
+    /// The owner.
+    public var owner: Owner
+    /// The command of a process owner when it reserved (`/proc/PID/comm`), else nil.
+    public var command: String?
+    /// When it was made, in seconds since the Unix epoch.
+    public var since: Int64
+    /// When it expires, in seconds since the Unix epoch; nil for never.
+    public var expires: Int64?
+    /// Every host port held, ascending (each port of a range too).
+    public var ports: [ReservedPort]
+
+    /// The owner for messages: the name quoted (escaped, cut at 64 characters),
+    /// or `process 1234 ('sleep')`. Text from the store reaches messages only this way.
+    public var ownerDescription: String {
+        switch owner {
+        case .name(let name): return RegistryBuilder.quote(name)
+        case .process(let p): return "process \(p.pid)" + (command.map { " (\(RegistryBuilder.quote($0)))" } ?? "")
+        }
+    }
+
+    /// Each port name with its first host port, in ascending port order.
+    public var portsByName: [(name: String, port: Int)] {
+        var seen = Set<String>()
+        return ports.filter { seen.insert($0.name).inserted }.map { ($0.name, $0.port) }
+    }
+
+    /// The owner as JSON and messages show it: the name, or `process 1234`.
+    public var ownerText: String {
+        switch owner {
+        case .name(let name): return name
+        case .process(let p): return "process \(p.pid)"
+        }
+    }
+
+    /// The process id of a process owner, else nil.
+    public var pid: Int? {
+        if case .process(let p) = owner { return p.pid }
+        return nil
+    }
+
+    /// One compact JSON object: `service`, `environment`, `instance`, `owner`,
+    /// `owner_kind` (`name` or `process`), `pid`, `command`, `since`, `expires`
+    /// (seconds since the epoch, or null), `ports` (name -> first host port) and
+    /// `host_ports` (every host port). The schema of `pm_reservations_json`.
+    public var json: String {
+        var out = "{\"service\":" + JSONText.string(service) + ",\"environment\":" + JSONText.string(environment)
+        out += ",\"instance\":\(instance),\"owner\":" + JSONText.string(ownerText)
+        out += ",\"owner_kind\":" + (pid == nil ? "\"name\"" : "\"process\"")
+        out += ",\"pid\":" + (pid.map(String.init) ?? "null") + ",\"command\":" + (command.map(JSONText.string) ?? "null")
+        out += ",\"since\":\(since),\"expires\":" + (expires.map(String.init) ?? "null") + ",\"ports\":{"
+        out += portsByName.map { JSONText.string($0.name) + ":\($0.port)" }.joined(separator: ",")
+        out += "},\"host_ports\":[" + ports.map { String($0.port) }.joined(separator: ",") + "]}"
+        return out
+    }
+
+    /// `2026-11-29T06:41:30Z` for seconds since the Unix epoch.
+    public static func timestamp(_ seconds: Int64) -> String {
+        var time = time_t(seconds)
+        var parts = tm()
+        guard gmtime_r(&time, &parts) != nil else { return String(seconds) }
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : String(v) }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+    }
+}
+
+/// Who a reservation is asked for.
+public enum ReservationOwner: Sendable, Hashable {
+    /// The calling process (``Reservation/Owner/process(_:)``).
+    case thisProcess
+    /// A name (``Reservation/Owner/name(_:)``): any text of 1 to ``maxLength`` bytes.
+    case name(String)
+    /// The container name of the instance (`kafka-development-1`), known once the instance is chosen.
+    case containerName
+
+    /// The longest owner name, in UTF-8 bytes.
+    public static let maxLength = 1024
+}
+
+/// The port probe of reservations: the one place that decides whether a port
+/// is in use by a process without a reservation. Ports whose state cannot be
+/// known (privileged ports without root) do not count as in use.
+public enum ReservationProbe {
+    /// True when `port` is in use now.
+    public static func inUse(_ port: Int) -> Bool {
+        (try? PortProbe.check(port: port)) == .inUse
+    }
+}
+
+extension Registry {
+    /// Reserves every host port of one instance of `service` in the store.
+    ///
+    /// - Parameters:
+    ///   - instance: the instance, or nil for the lowest one that is neither
+    ///     reserved (its ports included) nor, with `probe`, in use now.
+    ///   - owner: who holds it; the same owner reserving the same instance again
+    ///     succeeds (and sets the new TTL).
+    ///   - ttl: seconds until it expires (1 or more); nil for never.
+    ///   - probe: skip (or, for an explicit instance, refuse) instances whose ports
+    ///     a process without a reservation uses (``ReservationProbe``).
+    ///   - stateDirectory: the store's directory; nil for ``StateDirectory/resolve(_:)``.
+    /// - Throws: ``PortManagerError/reserved(service:instance:reason:)`` (taken, the
+    ///   owner named), ``PortManagerError/state(path:reason:)``, unknown service,
+    ///   instance out of range or ``PortManagerError/invalidArgument(_:)``.
+    public func reserve(_ service: String, instance: Int? = nil, owner: ReservationOwner = .thisProcess,
+                        ttl: Int? = nil, probe: Bool = true, stateDirectory: String? = nil) throws -> Reservation {
+        let definition = try self.service(named: service)
+        if let instance { try checkInstance(definition, instance) }
+        try Self.checkOwner(owner)
+        if let ttl { try Self.checkTTL(ttl) }
+        let process = owner == .thisProcess ? try ProcessIdentity.current() : nil
+        let command = process.flatMap { ProcessIdentity.command(of: $0.pid) }
+        let environment = self.environment?.name ?? ""
+        return try ReservationStore.with(stateDirectory) { store in
+            try store.transaction {
+                let now = Int64(time(nil))
+                try store.reap(now: now)
+                var reasons: [String] = []
+                for candidate in instance.map({ [$0] }) ?? Array(0..<definition.maxInstances) {
+                    let name = try containerName(definition.name, instance: candidate)
+                    let wanted: Reservation.Owner = process.map { .process($0) } ?? .name(Self.ownerName(owner, container: name))
+                    let reservation = Reservation(
+                        service: definition.name, environment: environment, instance: candidate, owner: wanted,
+                        command: command, since: now, expires: ttl.map { now + Int64($0) },
+                        ports: reservedPorts(definition, candidate))
+                    if let held = try store.find(service: definition.name, environment: environment, instance: candidate) {
+                        if instance != nil && held.reservation.owner == wanted {
+                            try store.setExpiry(held.id, reservation.expires)
+                            var renewed = held.reservation
+                            renewed.expires = reservation.expires
+                            return renewed
+                        }
+                        reasons.append("instance \(candidate) is reserved by \(held.reservation.ownerDescription) since \(Reservation.timestamp(held.reservation.since))")
+                        continue
+                    }
+                    if let (port, other) = try store.holder(of: reservation.ports.map(\.port)) {
+                        reasons.append("port \(port) of instance \(candidate) is reserved by \(other.ownerDescription) for instance \(other.instance) of service \(RegistryBuilder.quote(other.service))")
+                        continue
+                    }
+                    if probe, let port = reservation.ports.first(where: { ReservationProbe.inUse($0.port) }) {
+                        reasons.append("port \(port.port) of instance \(candidate) is in use by a process without a reservation")
+                        continue
+                    }
+                    try store.insert(reservation)
+                    Log.emit(.info, Log.event("port_manager_reserved", [
+                        ("service", reservation.service), ("instance", String(candidate)),
+                        ("owner", RegistryBuilder.truncated(reservation.ownerText)), ("ports", reservation.ports.map { String($0.port) }.joined(separator: ",")),
+                    ]))
+                    return reservation
+                }
+                if instance != nil {
+                    throw PortManagerError.reserved(service: definition.name, instance: instance,
+                                                    reason: reasons.first ?? "it is taken")
+                }
+                let shown = reasons.prefix(3).joined(separator: "; ") + (reasons.count > 3 ? "; ..." : "")
+                throw PortManagerError.reserved(service: definition.name, instance: nil,
+                                                reason: "all \(definition.maxInstances) instances are taken (\(shown))")
+            }
+        }
+    }
+
+    /// Releases the reservation of one instance: its ports are free at once.
+    ///
+    /// - Parameters:
+    ///   - owner: who asks; only the owner may release, unless `force`.
+    ///   - force: release whoever owns it.
+    /// - Returns: true when a reservation was released, false when the instance was free.
+    /// - Throws: ``PortManagerError/notOwner(service:instance:reason:)`` naming the
+    ///   owner, ``PortManagerError/state(path:reason:)``, unknown service, instance out of range.
+    @discardableResult
+    public func release(_ service: String, instance: Int, owner: ReservationOwner = .thisProcess,
+                        force: Bool = false, stateDirectory: String? = nil) throws -> Bool {
+        let definition = try self.service(named: service)
+        try checkInstance(definition, instance)
+        try Self.checkOwner(owner)
+        let asker = try askingOwner(owner, definition, instance)
+        let environment = self.environment?.name ?? ""
+        return try ReservationStore.with(stateDirectory) { store in
+            try store.transaction {
+                try store.reap(now: Int64(time(nil)))
+                guard let held = try store.find(service: definition.name, environment: environment, instance: instance) else {
+                    return false
+                }
+                guard force || held.reservation.owner == asker else {
+                    throw PortManagerError.notOwner(service: definition.name, instance: instance,
+                                                    reason: "reserved by \(held.reservation.ownerDescription), not by \(Self.describe(asker)); release it as its owner, or force it")
+                }
+                try store.delete(held.id)
+                Log.emit(.info, Log.event("port_manager_released", [
+                    ("service", definition.name), ("instance", String(instance)),
+                    ("owner", RegistryBuilder.truncated(held.reservation.ownerText)),
+                ]))
+                return true
+            }
+        }
+    }
+
+    /// Extends a reservation: it now expires `ttl` seconds from now.
+    ///
+    /// - Throws: ``PortManagerError/notOwner(service:instance:reason:)`` when the
+    ///   instance is not reserved or is reserved by someone else, or as ``release(_:instance:owner:force:stateDirectory:)``.
+    public func renew(_ service: String, instance: Int, ttl: Int, owner: ReservationOwner = .thisProcess,
+                      stateDirectory: String? = nil) throws -> Reservation {
+        let definition = try self.service(named: service)
+        try checkInstance(definition, instance)
+        try Self.checkOwner(owner)
+        try Self.checkTTL(ttl)
+        let asker = try askingOwner(owner, definition, instance)
+        let environment = self.environment?.name ?? ""
+        return try ReservationStore.with(stateDirectory) { store in
+            try store.transaction {
+                let now = Int64(time(nil))
+                try store.reap(now: now)
+                guard let held = try store.find(service: definition.name, environment: environment, instance: instance) else {
+                    throw PortManagerError.notOwner(service: definition.name, instance: instance,
+                                                    reason: "is not reserved (released or expired); reserve it again")
+                }
+                guard held.reservation.owner == asker else {
+                    throw PortManagerError.notOwner(service: definition.name, instance: instance,
+                                                    reason: "reserved by \(held.reservation.ownerDescription), not by \(Self.describe(asker))")
+                }
+                var renewed = held.reservation
+                renewed.expires = now + Int64(ttl)
+                try store.setExpiry(held.id, renewed.expires)
+                return renewed
+            }
+        }
+    }
+
+    /// Every reservation in the store (of every registry and environment), or
+    /// those of one service of this registry, after reaping expired and dead-owner ones.
+    public func reservations(_ service: String? = nil, stateDirectory: String? = nil) throws -> [Reservation] {
+        let name = try service.map { try self.service(named: $0).name }
+        return try ReservationStore.with(stateDirectory) { store in
+            try store.transaction {
+                try store.reap(now: Int64(time(nil)))
+                return try store.all(service: name)
+            }
+        }
+    }
+
+    /// Every host port of one instance, ascending, each with its port's name.
+    func reservedPorts(_ definition: ServiceDefinition, _ instance: Int) -> [ReservedPort] {
+        var ports: [ReservedPort] = []
+        for port in definition.ports {
+            let first = port.base + instance * definition.increment + offset
+            ports += (first..<(first + port.count)).map { ReservedPort(name: port.name, port: $0) }
+        }
+        return ports.sorted { $0.port < $1.port }
+    }
+
+    private func askingOwner(_ owner: ReservationOwner, _ definition: ServiceDefinition, _ instance: Int) throws -> Reservation.Owner {
+        if owner == .thisProcess { return .process(try ProcessIdentity.current()) }
+        return .name(Self.ownerName(owner, container: try containerName(definition.name, instance: instance)))
+    }
+
+    private static func ownerName(_ owner: ReservationOwner, container: String) -> String {
+        if case .name(let name) = owner { return name }
+        return container
+    }
+
+    private static func describe(_ owner: Reservation.Owner) -> String {
+        switch owner {
+        case .name(let name): return RegistryBuilder.quote(name)
+        case .process(let p): return "process \(p.pid)"
+        }
+    }
+
+    private static func checkOwner(_ owner: ReservationOwner) throws {
+        guard case .name(let name) = owner else { return }
+        guard !name.isEmpty else { throw PortManagerError.invalidArgument("the owner name is empty") }
+        guard name.utf8.count <= ReservationOwner.maxLength else {
+            throw PortManagerError.invalidArgument("the owner name \(RegistryBuilder.quote(name)) is longer than \(ReservationOwner.maxLength) bytes")
+        }
+    }
+
+    private static func checkTTL(_ ttl: Int) throws {
+        guard ttl >= 1, ttl <= 100 * 365 * 86_400 else {
+            throw PortManagerError.invalidArgument("the TTL \(ttl) is outside 1..\(100 * 365 * 86_400) seconds")
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import PortManager
+
+// The C ABI of reservations (include/portmanager.h, "reservations"). Marshalling only.
+
+/// `pm_reserve_flags` of include/portmanager.h.
+private enum Flag {
+    static let noProbe: Int32 = 1
+    static let force: Int32 = 2
+    static let containerOwner: Int32 = 4
+}
+
+/// Refuses flag bits outside `allowed`.
+private func checkFlags(_ function: StaticString, _ flags: Int32, _ allowed: Int32) throws {
+    guard flags & ~allowed == 0 else {
+        throw PortManagerError.invalidArgument("\(function): unknown flags 0x\(String(UInt32(bitPattern: flags & ~allowed), radix: 16))")
+    }
+}
+
+/// The owner a C caller means: NULL for this process, text for a name, or the
+/// container name with PM_RESERVE_CONTAINER_OWNER (then `owner` must be NULL).
+private func owner(_ function: StaticString, _ owner: CString?, _ flags: Int32) throws -> ReservationOwner {
+    if flags & Flag.containerOwner != 0 {
+        guard owner == nil else {
+            throw PortManagerError.invalidArgument("\(function): give owner NULL with PM_RESERVE_CONTAINER_OWNER")
+        }
+        return .containerName
+    }
+    return owner.map { .name(text($0)) } ?? .thisProcess
+}
+
+/// A TTL argument: 0 for none, else 1 or more seconds.
+private func ttl(_ function: StaticString, _ seconds: Int64, required: Bool) throws -> Int? {
+    if seconds == 0 && !required { return nil }
+    guard seconds >= 1, let value = Int(exactly: seconds) else {
+        throw PortManagerError.invalidArgument("\(function): ttl_seconds \(seconds) must be \(required ? "1 or more" : "0 (none) or 1 or more")")
+    }
+    return value
+}
+
+/// See portmanager.h.
+@_cdecl("pm_reserve")
+public func pm_reserve(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ service: CString?, _ instanceID: Int32,
+                       _ ownerName: CString?, _ ttlSeconds: Int64, _ flags: Int32,
+                       _ out: UnsafeMutablePointer<Int32>?) -> Int32 {
+    guard let r = handle(registry) else { return missing("pm_reserve", "registry") }
+    guard let service else { return missing("pm_reserve", "service") }
+    return guarded {
+        try checkFlags("pm_reserve", flags, Flag.noProbe | Flag.containerOwner)
+        let reservation = try r.registry.reserve(
+            text(service), instance: instanceID == -1 ? nil : instance(instanceID),
+            owner: try owner("pm_reserve", ownerName, flags), ttl: try ttl("pm_reserve", ttlSeconds, required: false),
+            probe: flags & Flag.noProbe == 0, stateDirectory: stateDirectory.map(text))
+        out?.pointee = Int32(clamping: reservation.instance)
+    }
+}
+
+/// See portmanager.h.
+@_cdecl("pm_release")
+public func pm_release(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ service: CString?, _ instanceID: Int32,
+                       _ ownerName: CString?, _ flags: Int32, _ out: UnsafeMutablePointer<Int32>?) -> Int32 {
+    guard let r = handle(registry) else { return missing("pm_release", "registry") }
+    guard let service else { return missing("pm_release", "service") }
+    return guarded {
+        try checkFlags("pm_release", flags, Flag.force | Flag.containerOwner)
+        let released = try r.registry.release(
+            text(service), instance: instance(instanceID), owner: try owner("pm_release", ownerName, flags),
+            force: flags & Flag.force != 0, stateDirectory: stateDirectory.map(text))
+        out?.pointee = released ? 1 : 0
+    }
+}
+
+/// See portmanager.h.
+@_cdecl("pm_renew")
+public func pm_renew(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ service: CString?, _ instanceID: Int32,
+                     _ ownerName: CString?, _ ttlSeconds: Int64, _ flags: Int32) -> Int32 {
+    guard let r = handle(registry) else { return missing("pm_renew", "registry") }
+    guard let service else { return missing("pm_renew", "service") }
+    return guarded {
+        try checkFlags("pm_renew", flags, Flag.containerOwner)
+        _ = try r.registry.renew(
+            text(service), instance: instance(instanceID), ttl: try ttl("pm_renew", ttlSeconds, required: true) ?? 0,
+            owner: try owner("pm_renew", ownerName, flags), stateDirectory: stateDirectory.map(text))
+    }
+}
+
+/// See portmanager.h.
+@_cdecl("pm_reservations_json")
+public func pm_reservations_json(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ service: CString?,
+                                 _ buffer: CBuffer?, _ capacity: Int, _ needed: CSize?) -> Int32 {
+    guard let r = handle(registry) else { return missing("pm_reservations_json", "registry") }
+    return guarded {
+        let list = try r.registry.reservations(service.map(text), stateDirectory: stateDirectory.map(text))
+        try output("[" + list.map(\.json).joined(separator: ",") + "]", buffer, capacity, needed)
+    }
+}

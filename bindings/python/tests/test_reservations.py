@@ -1,0 +1,196 @@
+"""Reservations (pm_reserve, pm_release, pm_renew, pm_reservations_json) through ctypes:
+the model's owners, each in a private state directory. Rows that cannot be made by a live
+process (a reused pid, another boot, an expired TTL) are written into the store with sqlite3."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import portmanager
+from conftest import BINDING
+
+SERVICE = "mongodb"  # 27017 + 100 * instance, max_instances 10
+
+
+@pytest.fixture()
+def state(tmp_path: Path) -> Path:
+    return tmp_path / "state"
+
+
+def own_start_time() -> int:
+    text = Path("/proc/self/stat").read_text()
+    return int(text[text.rindex(")") + 2:].split()[19])
+
+
+def boot_id() -> str:
+    return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+
+
+def plant_process_row(state: Path, instance: int, pid: int, start: int, boot: str) -> None:
+    """A reservation of SERVICE `instance` owned by the process (pid, start, boot)."""
+    with sqlite3.connect(state / "reservations.db") as db:
+        cur = db.execute(
+            "INSERT INTO reservation(service, environment, instance, owner_kind, owner, pid, start_time, boot_id, "
+            "command, since, expires) VALUES(?, '', ?, 'process', '', ?, ?, ?, 'planted', ?, NULL)",
+            (SERVICE, instance, pid, start, boot, int(time.time())),
+        )
+        db.execute("INSERT INTO port(port, reservation, name) VALUES(?, ?, 'port')", (27017 + 100 * instance, cur.lastrowid))
+
+
+def held(pm: portmanager.PortManager, state: Path) -> dict:
+    return {r.instance: r for r in pm.reservations(SERVICE, state_dir=state)}
+
+
+def test_reserve_release_and_the_lowest_free_instance(pm: portmanager.PortManager, state: Path) -> None:
+    first = pm.reserve(SERVICE, owner="a", probe=False, state_dir=state)
+    second = pm.reserve(SERVICE, owner="b", probe=False, state_dir=state)
+    assert (first.instance, second.instance) == (0, 1)
+    assert first.ports == {"port": 27017} and second.container_name == "mongodb-1"
+    assert first.release() is True and first.release() is False  # idempotent
+    assert pm.reserve(SERVICE, owner="c", probe=False, state_dir=state).instance == 0
+    info = held(pm, state)
+    assert sorted(info) == [0, 1] and info[1].owner == "b" and info[1].owner_kind == "name"
+    assert info[1].ports == {"port": 27117} and info[1].host_ports == (27117,) and info[1].expires is None
+
+
+def test_a_with_block_releases_and_this_process_owns_by_default(pm: portmanager.PortManager, state: Path) -> None:
+    with pm.reserve(SERVICE, 2, probe=False, state_dir=state) as reservation:
+        assert reservation.owner is None
+        (row,) = pm.reservations(state_dir=state)
+        assert (row.owner_kind, row.pid, row.owner) == ("process", os.getpid(), f"process {os.getpid()}")
+        with pytest.raises(portmanager.NotOwnerError, match="reserved by process"):
+            pm.release(SERVICE, 2, owner="mongodb-2", state_dir=state)
+    assert reservation.released and pm.reservations(state_dir=state) == []
+
+
+def test_instance_arguments(pm: portmanager.PortManager, state: Path) -> None:
+    with pytest.raises(portmanager.InstanceOutOfRangeError, match="give None for any instance"):
+        pm.reserve(SERVICE, -1, state_dir=state)
+    with pytest.raises(portmanager.InstanceOutOfRangeError, match="allowed: 0..9"):
+        pm.reserve(SERVICE, 10, state_dir=state)
+    with pytest.raises(TypeError, match="instance_id"):
+        pm.release(SERVICE, None, state_dir=state)  # type: ignore[arg-type]
+    with pytest.raises(portmanager.InvalidArgumentError, match="ttl 0"):
+        pm.reserve(SERVICE, ttl=0, state_dir=state)
+    with pytest.raises(TypeError, match="ttl must be an int"):
+        pm.reserve(SERVICE, ttl=1.5, state_dir=state)  # type: ignore[arg-type]
+    with pytest.raises(portmanager.InvalidArgumentError, match="owner"):
+        pm.reserve(SERVICE, owner="", state_dir=state)
+    with pytest.raises(portmanager.InvalidArgumentError, match="NUL"):
+        pm.reserve(SERVICE, owner="a\0b", state_dir=state)
+    with pytest.raises(portmanager.UnknownServiceError):
+        pm.reserve("mongo", state_dir=state)
+
+
+def test_every_instance_taken(pm: portmanager.PortManager, state: Path) -> None:
+    for i in range(10):
+        pm.reserve(SERVICE, owner=f"job-{i}", probe=False, state_dir=state)
+    with pytest.raises(portmanager.ReservedError, match=r"all 10 instances are taken \(instance 0 is reserved by 'job-0'"):
+        pm.reserve(SERVICE, probe=False, state_dir=state)
+
+
+def test_the_same_owner_may_reserve_again_and_force_releases(pm: portmanager.PortManager, state: Path) -> None:
+    pm.reserve(SERVICE, 3, owner="wf-1", probe=False, state_dir=state)
+    pm.reserve(SERVICE, 3, owner="wf-1", ttl=60, probe=False, state_dir=state)
+    assert held(pm, state)[3].expires is not None
+    with pytest.raises(portmanager.NotOwnerError, match="reserved by 'wf-1', not by 'wf-2'"):
+        pm.release(SERVICE, 3, owner="wf-2", state_dir=state)
+    assert pm.release(SERVICE, 3, owner="wf-2", force=True, state_dir=state) is True
+
+
+def test_a_dead_process_owner_is_reaped(pm: portmanager.PortManager, state: Path) -> None:
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import portmanager as p\n"
+        "m = p.PortManager(sys.argv[2])\n"
+        "print(m.reserve('mongodb', 4, probe=False, state_dir=sys.argv[3]).instance)\n"
+    )
+    from conftest import REGISTRY
+
+    out = subprocess.run([sys.executable, "-c", code, str(BINDING / "src"), str(REGISTRY), str(state)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "4", out.stderr
+    # The process has exited: its reservation is gone at the next look.
+    assert 4 not in held(pm, state)
+    assert pm.reserve(SERVICE, 4, owner="next", probe=False, state_dir=state).instance == 4
+
+
+def test_a_live_process_owner_holds(pm: portmanager.PortManager, state: Path) -> None:
+    pm.reservations(state_dir=state)  # creates the store
+    plant_process_row(state, 1, os.getpid(), own_start_time(), boot_id())
+    assert held(pm, state)[1].pid == os.getpid()
+    # A live owner is shown with what it runs now, not what it ran when it reserved ('planted').
+    command = Path("/proc/self/comm").read_text().strip()
+    with pytest.raises(portmanager.ReservedError, match=rf"reserved by process {os.getpid()} \('{command}'\)"):
+        pm.reserve(SERVICE, 1, owner="x", probe=False, state_dir=state)
+
+
+def test_a_reused_pid_is_not_the_owner(pm: portmanager.PortManager, state: Path) -> None:
+    pm.reservations(state_dir=state)
+    # Our pid, but a start time of another process that had it before.
+    plant_process_row(state, 1, os.getpid(), own_start_time() - 1, boot_id())
+    assert 1 not in held(pm, state)
+    assert pm.reserve(SERVICE, 1, owner="x", probe=False, state_dir=state).instance == 1
+
+
+def test_a_reboot_ends_process_owners(pm: portmanager.PortManager, state: Path) -> None:
+    pm.reservations(state_dir=state)
+    plant_process_row(state, 2, os.getpid(), own_start_time(), "00000000-0000-0000-0000-000000000000")
+    assert 2 not in held(pm, state)
+    assert pm.reserve(SERVICE, owner="x", probe=False, state_dir=state).instance == 0
+
+
+def test_an_expired_ttl_ends_and_a_renewed_one_lasts(pm: portmanager.PortManager, state: Path) -> None:
+    pm.reserve(SERVICE, 0, owner="short", ttl=30, probe=False, state_dir=state)
+    pm.reserve(SERVICE, 1, owner="renewed", ttl=30, probe=False, state_dir=state)
+    before = held(pm, state)[1].expires
+    pm.renew(SERVICE, 1, 3600, owner="renewed", state_dir=state)
+    after = held(pm, state)[1].expires
+    assert after is not None and before is not None and after >= before + 3600 - 30
+    # Time passes for both (the clock is moved by rewriting the rows: no sleeping).
+    with sqlite3.connect(state / "reservations.db") as db:
+        db.execute("UPDATE reservation SET expires = expires - 31")
+    info = held(pm, state)
+    assert 0 not in info and 1 in info
+    with pytest.raises(portmanager.NotOwnerError, match="not reserved"):
+        pm.renew(SERVICE, 0, 60, owner="short", state_dir=state)
+    with pytest.raises(portmanager.NotOwnerError, match="reserved by 'renewed', not by 'short'"):
+        pm.renew(SERVICE, 1, 60, owner="short", state_dir=state)
+
+
+def test_the_container_name_owner(pm: portmanager.PortManager, state: Path) -> None:
+    reservation = pm.reserve("kafka", owner=portmanager.CONTAINER_NAME, probe=False, state_dir=state)
+    assert reservation.owner == "kafka-development"
+    pm.renew("kafka", 0, 60, owner=portmanager.CONTAINER_NAME, state_dir=state)
+    assert pm.release("kafka", 0, owner="kafka-development", state_dir=state) is True
+
+
+def test_ports_shared_across_registries_are_never_reserved_twice(pm: portmanager.PortManager, state: Path) -> None:
+    # Another registry names mongodb's port 27117 differently.
+    other = portmanager.PortManager.from_yaml("mydb:\n  port: 27117\n")
+    pm.reserve(SERVICE, 1, owner="a", probe=False, state_dir=state)
+    with pytest.raises(portmanager.ReservedError, match="port 27117 of instance 0 is reserved by 'a' for instance 1 of service 'mongodb'"):
+        other.reserve("mydb", 0, owner="b", probe=False, state_dir=state)
+
+
+def test_the_probe_skips_ports_in_use(pm: portmanager.PortManager, state: Path) -> None:
+    import socket
+
+    other = portmanager.PortManager.from_yaml("svc:\n  port: 43700\n  max_instances: 3\n")
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind(("127.0.0.1", 43700))
+        except OSError:
+            pytest.skip("port 43700 is taken on this host")
+        listener.listen()
+        assert other.reserve("svc", owner="a", state_dir=state).instance == 1
+        with pytest.raises(portmanager.ReservedError, match="port 43700 of instance 0 is in use by a process without a reservation"):
+            other.reserve("svc", 0, owner="a", state_dir=state)
+        assert other.reserve("svc", 0, owner="a", probe=False, state_dir=state).instance == 0
