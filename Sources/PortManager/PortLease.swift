@@ -72,10 +72,11 @@ extension Registry {
     ///   - instance: the instance to lease, or nil for the lowest instance that is
     ///     free (its ports neither leased nor, with `probe`, bound by anyone).
     ///   - directory: the lease directory; nil for ``PortLease/directory``.
-    ///   - probe: also require every port to be bindable on 127.0.0.1 now, so that
-    ///     ports taken by processes that do not use leases are avoided. Ports whose
-    ///     state cannot be checked (for example privileged ports without root) do
-    ///     not block.
+    ///   - probe: also require every port to be free now as Docker would publish it
+    ///     (``Registry/probe(_:instance:holders:)``: per its protocols, on both
+    ///     wildcards or its host IP), so that ports taken by processes that do not
+    ///     use leases are avoided. Ports whose state cannot be told (for example a
+    ///     privileged port without root that no socket holds) do not block.
     /// - Throws: ``PortManagerError/leased(service:instance:reason:)`` when the
     ///   instance (or, with nil, every instance) is taken; unknown service,
     ///   instance out of range, or ``PortManagerError/io(path:reason:)`` when the
@@ -149,12 +150,14 @@ enum LeaseFiles {
             recordHolder(fd, service: service.name, instance: instance)
         }
         if probe {
-            for port in ports {
-                if (try? PortProbe.check(port: port)) == .inUse {
-                    giveBack()
-                    throw PortManagerError.leased(service: service.name, instance: instance,
-                                                  reason: "port \(port) is in use by a process that holds no lease")
-                }
+            // Ports that cannot be checked never block, nor does an unreadable /proc.
+            let answers = (try? registry.probe(service.name, instance: instance)) ?? []
+            if let taken = answers.first(where: { $0.verdict == .inUse }) {
+                giveBack()
+                let by = taken.holders.isEmpty ? "a process that holds no lease"
+                    : taken.holders.prefix(3).map(\.description).joined(separator: ", ")
+                throw PortManagerError.leased(service: service.name, instance: instance,
+                                              reason: "port \(taken.port)/\(taken.request.protocols.name) is in use by \(by)")
             }
         }
         return PortLease(service: service.name, instance: instance, ports: ports, descriptors: held)
