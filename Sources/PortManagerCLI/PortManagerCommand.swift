@@ -38,14 +38,16 @@ struct PortManagerCommand: ParsableCommand {
           portmanager env kafka --instance 1           KAFKA_BROKER_PORT=9192 ...
           portmanager compose kafka --instance 1       - "9192:9192" ...
           portmanager check                            validate the registry
+          portmanager probe 9092                       is the port free? who holds it?
 
-        Exit status: 0 success; 1 `check` found problems; 2 usage or input error \
+        Exit status: 0 success; 1 `check` found problems (`probe`: the port is in \
+        use); 2 usage or input error (`probe`: or cannot tell) \
         (bad flags, unreadable registry, unknown service, port or environment, \
         instance out of range). Errors go to standard error, data to standard output; \
         most commands take --json for machine-readable output.
         """,
         subcommands: [
-            Summary.self, List.self, Get.self, Names.self, Env.self, Compose.self, Check.self, Run.self,
+            Summary.self, List.self, Get.self, Names.self, Env.self, Compose.self, Check.self, Run.self, Probe.self,
         ]
     )
 
