@@ -79,8 +79,8 @@ public enum ProcNet {
                 }
                 continue
             }
-            if let socket = try parseLine(line, path: path, lineNumber: lineNumber, protocols: protocols, ipv6: ipv6),
-               !onlyHolders || socket.holdsPort {
+            let socket = try parseLine(line, path: path, lineNumber: lineNumber, protocols: protocols, ipv6: ipv6)
+            if !onlyHolders || socket.holdsPort {
                 result.append(socket)
             }
         }
@@ -96,7 +96,7 @@ public enum ProcNet {
 
     /// Fields of one line, without allocation: at most `fields.count` ranges.
     private static func parseLine(_ line: UnsafeRawBufferPointer, path: String, lineNumber: Int,
-                                  protocols: PortProtocols, ipv6: Bool) throws -> ProcNetSocket? {
+                                  protocols: PortProtocols, ipv6: Bool) throws -> ProcNetSocket {
         var fields: (Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>,
                      Range<Int>, Range<Int>) = (0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0)
         var n = 0
@@ -120,11 +120,8 @@ public enum ProcNet {
             }
             n += 1
         }
-        if n == 0 {
-            // An empty last line is how the file ends; blank lines elsewhere are not the kernel's.
-            if line.count == 0 { return nil }
-            throw malformed(path, lineNumber, line, "a blank line")
-        }
+        // The kernel ends every line with a newline and writes no blank lines.
+        if n == 0 { throw malformed(path, lineNumber, line, "a blank line") }
         guard n == 10 else { throw malformed(path, lineNumber, line, "\(n) fields where the kernel writes at least 10") }
         guard fields.0.count >= 2, line[fields.0.upperBound - 1] == UInt8(ascii: ":"),
               decimal(line, fields.0.lowerBound..<(fields.0.upperBound - 1)) != nil else {
