@@ -135,6 +135,12 @@ public enum PortProbe {
         var problems: [String] = []
         var notes: [String] = []
         for proto in request.protocols.members {
+            // Fast path: one dual-stack [::] socket (IPV6_V6ONLY off) conflicts with
+            // every IPv4 and IPv6 socket on the port, so when it binds, Docker's
+            // 0.0.0.0 and [::] binds both would. Otherwise each family on its own.
+            if request.host == nil && bind(port: request.port, protocols: proto, address: ipv6Any, dualStack: true) == .free {
+                continue
+            }
             for address in bindAddresses(request.host) {
                 switch bind(port: request.port, protocols: proto, address: address) {
                 case .free: break
@@ -146,7 +152,7 @@ public enum PortProbe {
         }
         if !inUse && problems.isEmpty { return Answer(request: request, verdict: .free, holders: [], notes: notes) }
         // In use, or binding was refused: the kernel's tables say by whom, or decide.
-        let snapshot = try ProcNet.snapshot(root: procRoot)
+        let snapshot = try ProcNet.snapshot(root: procRoot, protocols: request.protocols)
         let found = holders(of: request, in: snapshot, includeMaybe: inUse)
         if !found.certain.isEmpty || inUse {
             return Answer(request: request, verdict: .inUse,
@@ -171,7 +177,8 @@ public enum PortProbe {
     public static func probe(_ requests: [Request], holders wantHolders: Bool = true,
                              procRoot: String = "/proc") throws -> [Answer] {
         for request in requests { try validate(request) }
-        let snapshot = try ProcNet.snapshot(root: procRoot)
+        let snapshot = try ProcNet.snapshot(root: procRoot,
+                                            protocols: requests.reduce(PortProtocols()) { $0.union($1.protocols) })
         let privilegedLimit = geteuid() == 0 ? 0 : unprivilegedPortStart(procRoot)
         var answers: [Answer] = []
         answers.reserveCapacity(requests.count)
@@ -315,8 +322,8 @@ public enum PortProbe {
         case failed(String)
     }
 
-    /// Binds and closes one socket.
-    static func bind(port: Int, protocols proto: PortProtocols, address: IPAddress) -> BindResult {
+    /// Binds and closes one socket. `dualStack` clears IPV6_V6ONLY (for `[::]`).
+    static func bind(port: Int, protocols proto: PortProtocols, address: IPAddress, dualStack: Bool = false) -> BindResult {
         let family = address.isIPv6 ? AF_INET6 : AF_INET
         let type = proto == .udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue
         let fd = socket(family, Int32(type) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -330,7 +337,8 @@ public enum PortProbe {
         if proto == .tcp { _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, size) }
         let rc: Int32
         if address.isIPv6 {
-            _ = setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, size)
+            var v6only: Int32 = dualStack ? 0 : 1
+            _ = setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &v6only, size)
             var sa = sockaddr_in6()
             sa.sin6_family = sa_family_t(AF_INET6)
             sa.sin6_port = UInt16(port).bigEndian
@@ -440,9 +448,14 @@ extension Registry {
         return requests
     }
 
-    /// Probes every host port of one instance at once (``PortProbe/probe(_:holders:procRoot:)``):
-    /// the instance is free for this host when every answer is free.
-    public func probe(_ service: String, instance: Int, holders: Bool = true) throws -> [PortProbe.Answer] {
-        try PortProbe.probe(probeRequests(service, instance: instance), holders: holders)
+    /// Probes every host port of one instance: the instance is free for this
+    /// host when every answer is free. An instance has a handful of ports, so
+    /// each is bound (``PortProbe/probe(_:procRoot:)``), and the kernel's
+    /// tables are read only for a port in use, to name its holders: reading
+    /// `/proc/net/tcp` walks the kernel's whole connection hash, which costs
+    /// more than a few binds (tens of ms on a host with a large table). For a
+    /// whole registry, ``PortProbe/probe(_:holders:procRoot:)`` reads each table once.
+    public func probe(_ service: String, instance: Int) throws -> [PortProbe.Answer] {
+        try probeRequests(service, instance: instance).map { try PortProbe.probe($0) }
     }
 }

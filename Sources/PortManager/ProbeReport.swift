@@ -49,7 +49,7 @@ extension PortProbe.Answer {
         var result = ["\(subject): \(verdict.text)"]
         result += holders.map { "  held by \($0.description)" }
         if verdict == .inUse && holders.isEmpty {
-            result.append("  held by a socket /proc/net does not list as listening or bound (for example a connection in TIME_WAIT without SO_REUSEADDR)")
+            result.append("  held by a socket /proc/net does not list (a TCP socket bound but not listening, or a connection in TIME_WAIT from a server without SO_REUSEADDR)")
         }
         result += notes.map { "  note: \($0)" }
         return result

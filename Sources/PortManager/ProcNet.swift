@@ -239,10 +239,11 @@ public enum ProcNet {
     ///
     /// - Throws: ``PortManagerError/io(path:reason:)`` for a table that exists
     ///   but cannot be read, or a malformed line (naming file and line).
-    public static func snapshot(root: String = "/proc") throws -> Snapshot {
+    /// Only the tables of `protocols` are read (TCP: `tcp`, `tcp6`; UDP: `udp`, `udp6`).
+    public static func snapshot(root: String = "/proc", protocols: PortProtocols = .both) throws -> Snapshot {
         var byPort: [Int: [ProcNetSocket]] = [:]
         var present = [Bool](repeating: false, count: tables.count)
-        for (index, table) in tables.enumerated() {
+        for (index, table) in tables.enumerated() where protocols.contains(table.protocols) {
             let path = root + table.path.dropFirst("/proc".count)
             guard let bytes = try readFile(path) else { continue }
             present[index] = true
@@ -251,7 +252,11 @@ public enum ProcNet {
             }
             for socket in sockets { byPort[socket.port, default: []].append(socket) }
         }
-        return Snapshot(byPort: byPort, hasIPv6: present[1] || present[3], hasIPv4: present[0] || present[2])
+        // A family is there when a table of it that was read exists (or none was read).
+        func has(_ a: Int, _ b: Int) -> Bool {
+            present[a] || present[b] || !(protocols.contains(tables[a].protocols) || protocols.contains(tables[b].protocols))
+        }
+        return Snapshot(byPort: byPort, hasIPv6: has(1, 3), hasIPv4: has(0, 2))
     }
 
     /// A whole file, or nil when it does not exist. `/proc` files report size 0,
