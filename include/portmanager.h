@@ -492,8 +492,7 @@ typedef struct pm_lease pm_lease;
 typedef enum pm_lease_flags {
     PM_LEASE_DEFAULT = 0,
     /** Do not also require every port to be free right now, as pm_probe()
-        answers for its protocols and host IP (one read of each /proc/net table
-        for all the instance's ports). Without this flag, an instance whose ports
+        answers for its protocols and host IP. Without this flag, an instance whose ports
         a process without a lease has bound is refused (or skipped); ports that
         cannot be checked never block. */
     PM_LEASE_NO_PROBE = 1

@@ -151,8 +151,7 @@ enum LeaseFiles {
         }
         if probe {
             // Ports that cannot be checked never block, nor does an unreadable /proc.
-            let answers = (try? registry.probe(service.name, instance: instance)) ?? []
-            if let taken = answers.first(where: { $0.verdict == .inUse }) {
+            if let taken = (try? registry.portInUse(service.name, instance: instance)) ?? nil {
                 giveBack()
                 let by = taken.holders.isEmpty ? "a process that holds no lease"
                     : taken.holders.prefix(3).map(\.description).joined(separator: ", ")

@@ -458,4 +458,16 @@ extension Registry {
     public func probe(_ service: String, instance: Int) throws -> [PortProbe.Answer] {
         try probeRequests(service, instance: instance).map { try PortProbe.probe($0) }
     }
+
+    /// The answer "may this instance start here": nil when every host port of
+    /// the instance is free (or cannot be told, which never blocks), else the
+    /// first port in use, with its holders. Stops at the first port in use.
+    /// This is what leases ask before they are granted.
+    public func portInUse(_ service: String, instance: Int) throws -> PortProbe.Answer? {
+        for request in try probeRequests(service, instance: instance) {
+            let answer = try PortProbe.probe(request)
+            if answer.verdict == .inUse { return answer }
+        }
+        return nil
+    }
 }

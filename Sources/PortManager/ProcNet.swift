@@ -308,17 +308,13 @@ public enum ProcNet {
         defer { closedir(proc) }
         var link = [CChar](repeating: 0, count: 64)
         while found.count < inodes.count, let entry = readdir(proc) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> String in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            let name = direntName(entry)
             guard let first = name.utf8.first, first >= 0x31 && first <= 0x39, let pid = Int(name) else { continue }
             let fdDirectory = "\(root)/\(name)/fd"
             guard let fds = opendir(fdDirectory) else { continue }
             var mine: [UInt64] = []
             while let fdEntry = readdir(fds) {
-                let fdName = withUnsafeBytes(of: fdEntry.pointee.d_name) { raw -> String in
-                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-                }
+                let fdName = direntName(fdEntry)
                 if fdName.hasPrefix(".") { continue }
                 let n = readlink(fdDirectory + "/" + fdName, &link, link.count - 1)
                 guard n > 9 else { continue }
@@ -339,6 +335,16 @@ public enum ProcNet {
             for inode in mine { found[inode] = process }
         }
         return found
+    }
+
+    /// The name of a directory entry, read in place up to its NUL (strlen): the
+    /// bytes after it in the entry are not written by the kernel, and copying the
+    /// whole `d_name` array would read them.
+    static func direntName(_ entry: UnsafeMutablePointer<dirent>) -> String {
+        let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name) ?? 19
+        let start = UnsafeRawPointer(entry) + offset
+        let length = strlen(start.assumingMemoryBound(to: CChar.self))
+        return String(decoding: Array(UnsafeRawBufferPointer(start: start, count: length)), as: UTF8.self)
     }
 
     /// `/proc/PID/comm`, escaped and cut to 64 characters; `?` when unreadable.

@@ -704,7 +704,8 @@ class PortManager:
             instance_id: the instance to lease, or ``None`` for the lowest free one.
             directory: the lease directory; ``None`` for ``$PORTMANAGER_LEASE_DIR``,
                 else /tmp/portmanager-leases.
-            probe: also require every port to be bindable on 127.0.0.1 now
+            probe: also require every port to be free now, as :func:`portmanager.probe`
+                answers for its protocol and host IP
                 (``False`` sets ``PM_LEASE_NO_PROBE``).
 
         Returns:
