@@ -10,8 +10,9 @@ this user may see it (as ``ss -p`` does).
 from __future__ import annotations
 
 import json
-from ctypes import byref, c_void_p
-from typing import Optional, Tuple
+import weakref
+from ctypes import byref, c_int32, c_void_p
+from typing import Any, Dict, Optional, Tuple
 
 from . import _lib
 from .errors import InvalidArgumentError
@@ -53,31 +54,70 @@ class Holder:
         return f"<Holder {self.protocol} {self.address} {who}>"
 
 
+_AVAILABLE = {0: True, 1: False, 2: None}
+_VERDICTS = {0: "free", 1: "in use", 2: "cannot tell"}
+
+
 class ProbeResult:
-    """The answer for one port: ``available`` is True (free), False (in use) or None (cannot tell)."""
+    """The answer for one port: ``available`` is True (free), False (in use) or None (cannot tell).
 
-    __slots__ = ("port", "protocol", "host", "available", "verdict", "holders", "notes", "json")
+    ``available`` and ``verdict`` come from the library at once; the rest
+    (``holders``, ``notes``, ``json``, ``host``, ``protocol``) is read from the
+    library's JSON on first use. The library's result is released when this
+    object is.
+    """
 
-    def __init__(self, report: str) -> None:
-        data = json.loads(report)
+    __slots__ = ("port", "available", "verdict", "_pointer", "_data", "_text", "_finalizer", "__weakref__")
+
+    def __init__(self, pointer: int, port: int) -> None:
+        self._pointer = pointer
+        self._finalizer = weakref.finalize(self, _lib.lib.pm_probe_result_free, pointer)
+        verdict = c_int32()
+        _lib.lib.pm_probe_result_verdict(pointer, byref(verdict), None)
         #: The port probed.
-        self.port: int = data["port"]
-        #: ``"tcp"``, ``"udp"`` or ``"tcp+udp"``.
-        self.protocol: str = data["protocol"]
-        #: The host address probed, or ``None`` for both wildcards.
-        self.host: Optional[str] = data["host"]
+        self.port: int = port
         #: True when free, False when in use, None when it cannot tell.
-        self.available: Optional[bool] = data["available"]
+        self.available: Optional[bool] = _AVAILABLE[verdict.value]
         #: ``"free"``, ``"in use"`` or ``"cannot tell"``.
-        self.verdict: str = data["verdict"]
-        #: The sockets holding the port, when in use.
-        self.holders: Tuple[Holder, ...] = tuple(
-            Holder(h["pid"], h["command"], h["uid"], h["protocol"], h["address"]) for h in data["holders"]
+        self.verdict: str = _VERDICTS[verdict.value]
+        self._data: Optional[Dict[str, Any]] = None
+        self._text: Optional[str] = None
+
+    def _load(self) -> Dict[str, Any]:
+        if self._data is None:
+            self._text = _lib.read_string(_lib.lib.pm_probe_result_json, self._pointer)
+            self._data = json.loads(self._text)
+            self._finalizer()  # everything is read: release the library's result now
+        return self._data
+
+    @property
+    def json(self) -> str:
+        """The library's JSON text of the answer (``pm_probe_result_json``; ``probe --json``)."""
+        self._load()
+        assert self._text is not None
+        return self._text
+
+    @property
+    def protocol(self) -> str:
+        """``"tcp"``, ``"udp"`` or ``"tcp+udp"``."""
+        return str(self._load()["protocol"])
+
+    @property
+    def host(self) -> Optional[str]:
+        """The host address probed, or ``None`` for both wildcards."""
+        return self._load()["host"]  # type: ignore[no-any-return]
+
+    @property
+    def holders(self) -> Tuple[Holder, ...]:
+        """The sockets holding the port, when in use."""
+        return tuple(
+            Holder(h["pid"], h["command"], h["uid"], h["protocol"], h["address"]) for h in self._load()["holders"]
         )
-        #: Why it cannot tell, address families the kernel lacks, and the like.
-        self.notes: Tuple[str, ...] = tuple(data["notes"])
-        #: The library's JSON text of the answer (``pm_probe_result_json``).
-        self.json: str = report
+
+    @property
+    def notes(self) -> Tuple[str, ...]:
+        """Why it cannot tell, address families the kernel lacks, and the like."""
+        return tuple(self._load()["notes"])
 
     def __bool__(self) -> bool:
         """True only when the port is free."""
@@ -120,7 +160,5 @@ def probe(port: int, protocol: str = "tcp", host: Optional[str] = None) -> Probe
     address = None if host is None else _text(host, "host")
     result = c_void_p()
     _lib.lib.pm_probe(number, bits, address, byref(result))
-    try:
-        return ProbeResult(_lib.read_string(_lib.lib.pm_probe_result_json, result))
-    finally:
-        _lib.lib.pm_probe_result_free(result)
+    assert result.value, "the library returned PM_OK without a result"
+    return ProbeResult(result.value, number)
