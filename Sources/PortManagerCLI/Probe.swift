@@ -6,11 +6,11 @@ struct Probe: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Tell whether a host port is free, and which process holds it.",
         discussion: """
-        Free means free the way Docker publishes a port: for each protocol, a \\
-        socket can be bound on 0.0.0.0 and on [::] (IPv4 and IPv6 are checked \\
-        separately), or on --host ADDR only. TCP connections in TIME_WAIT do not \\
-        count. A port in use is listed with each socket holding it: protocol, \\
-        address, and the process (pid and command) when this user may see it, \\
+        Free means free the way Docker publishes a port: for each protocol, a \
+        socket can be bound on 0.0.0.0 and on [::] (IPv4 and IPv6 are checked \
+        separately), or on --host ADDR only. TCP connections in TIME_WAIT do not \
+        count. A port in use is listed with each socket holding it: protocol, \
+        address, and the process (pid and command) when this user may see it, \
         as `ss -p` shows it.
 
         Examples:
@@ -19,7 +19,7 @@ struct Probe: ParsableCommand {
           portmanager probe 53 --both --host 127.0.0.1
           portmanager probe 9092 --json
 
-        Exit status: 0 free; 1 in use (each holder printed); 2 cannot tell (for \\
+        Exit status: 0 free; 1 in use (each holder printed); 2 cannot tell (for \
         example a privileged port without root that no socket holds) or bad input.
         """
     )

@@ -63,3 +63,11 @@ def test_bad_input_exits_2(run: Run) -> None:
         result = run("probe", *args)
         assert result.returncode == USAGE, (args, result.stdout, result.stderr)
         assert message in result.stderr, (args, result.stderr)
+
+
+def test_help_explains_free_and_exit_codes(run: Run) -> None:
+    result = run("probe", "--help")
+    assert result.returncode == OK
+    text = " ".join(result.stdout.split())
+    assert "bound on 0.0.0.0 and on [::]" in text and "Exit status: 0 free; 1 in use" in text
+    assert "\\" not in result.stdout, "line continuations leaked into the help text"
