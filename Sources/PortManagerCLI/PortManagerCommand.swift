@@ -39,6 +39,7 @@ struct PortManagerCommand: ParsableCommand {
           portmanager compose kafka --instance 1       - "9192:9192" ...
           portmanager check                            validate the registry
           portmanager probe 9092                       is the port free? who holds it?
+          portmanager status                           which instances could start here now
 
         Exit status: 0 success; 1 `check` found problems (`probe`: the port is in \
         use); 2 usage or input error (`probe`: or cannot tell) \
@@ -47,7 +48,7 @@ struct PortManagerCommand: ParsableCommand {
         most commands take --json for machine-readable output.
         """,
         subcommands: [
-            Summary.self, List.self, Get.self, Names.self, Env.self, Compose.self, Check.self, Run.self, Probe.self,
+            Summary.self, List.self, Get.self, Names.self, Env.self, Compose.self, Check.self, Run.self, Probe.self, Status.self,
         ]
     )
 
