@@ -206,8 +206,11 @@ run_install() {
   if ! gcc -std=c99 "${warn[@]}" bindings/c/pm-env.c -o "$t/pm-env" $flags -Wl,-rpath,"$libdir"; then
     fail "building bindings/c/pm-env.c with pkg-config"; rm -rf "$t"; return 1
   fi
-  ldd "$t/pm-env" | grep -q "libportmanager.so.1 => $prefix/lib/libportmanager.so.1" \
-    || { ldd "$t/pm-env"; fail "pm-env does not load the installed library"; ok=1; }
+  # ldd's whole output first: `ldd | grep -q` under pipefail fails when grep
+  # exits at the match and ldd dies of SIGPIPE on its next line.
+  local linked; linked="$(ldd "$t/pm-env")"
+  grep -qF "libportmanager.so.1 => $prefix/lib/libportmanager.so.1" <<< "$linked" \
+    || { echo "$linked"; fail "pm-env does not load the installed library"; ok=1; }
 
   local registry_installed="$(pkg-config --variable=registry portmanager)" got expected
   got="$(cd "$t" && "$t/pm-env" --registry "$registry_installed" kafka 1)"
