@@ -275,7 +275,9 @@ PM_API pm_status pm_volume_name(const pm_registry *registry, const char *service
 /* ------------------------------------------------------------------- probe */
 
 /**
- * Whether a TCP port can be bound on a host right now.
+ * Whether a TCP port can be bound on one host address right now (one bind,
+ * with SO_REUSEADDR). pm_probe() below is the probe the way Docker publishes
+ * ports (TCP and UDP, IPv4 and IPv6, with the holders).
  *
  * host:          a numeric IPv4/IPv6 address or a host name; NULL gives "127.0.0.1".
  * port:          1..65535 (PM_ERR_INVALID_ARGUMENT otherwise).
@@ -287,6 +289,97 @@ PM_API pm_status pm_volume_name(const pm_registry *registry, const char *service
  * The answer is a snapshot: another process may take the port a moment later.
  */
 PM_API pm_status pm_port_probe(const char *host, int32_t port, int *out_available);
+
+/*
+ * The probe the way Docker publishes ports. "Free" means: for each protocol
+ * asked, a socket can be bound on the IPv4 wildcard 0.0.0.0 and on the IPv6
+ * wildcard [::] (with IPV6_V6ONLY: the families are checked separately), or on
+ * `host` only when one is given (a port's host_ip). TCP probes use SO_REUSEADDR,
+ * as Docker and servers do, so connections in TIME_WAIT do not count; UDP
+ * probes do not. A family the kernel lacks counts as free, and the JSON's
+ * "notes" say so. Three answers stay distinct: free, in use, cannot tell
+ * (permission denied for a port below the unprivileged range without root
+ * while no socket in /proc/net holds it; a host address not on this machine).
+ *
+ * When the port is in use, the result lists its holders, from /proc/net/tcp,
+ * tcp6, udp and udp6 (TCP sockets listening or bound, UDP sockets bound), each
+ * with the process from /proc/PID/fd where this user may see it (as `ss -p`).
+ * A result is a snapshot, fixed when probed: another process may take or free
+ * the port a moment later.
+ */
+
+/** Protocols of a probe (and of a registry port's `protocol:`), as bits. */
+typedef enum pm_protocol {
+    PM_PROTOCOL_TCP = 1,
+    PM_PROTOCOL_UDP = 2,
+    PM_PROTOCOL_BOTH = 3 /**< TCP and UDP: the registry's `tcp+udp`. */
+} pm_protocol;
+
+/** The answer of pm_probe(). The values equal the exit codes of `portmanager probe`. */
+typedef enum pm_probe_verdict {
+    PM_PROBE_FREE = 0,    /**< Every protocol and family can be bound. */
+    PM_PROBE_IN_USE = 1,  /**< Some protocol or family is taken; see the holders. */
+    PM_PROBE_UNKNOWN = 2  /**< Cannot tell; the JSON's "notes" say why. */
+} pm_probe_verdict;
+
+/** A probe result. Opaque; immutable; safe to share between threads. */
+typedef struct pm_probe_result pm_probe_result;
+
+/**
+ * Probes one port.
+ *
+ * port:      1..65535 (PM_ERR_INVALID_ARGUMENT otherwise).
+ * protocols: PM_PROTOCOL_TCP, PM_PROTOCOL_UDP or PM_PROTOCOL_BOTH; other values
+ *            are PM_ERR_INVALID_ARGUMENT.
+ * host:      a numeric IPv4 or IPv6 address ("127.0.0.1", "::1") to probe
+ *            instead of both wildcards, or NULL. Host names are
+ *            PM_ERR_INVALID_ARGUMENT.
+ * out:       receives the result; required. Release it with pm_probe_result_free().
+ *
+ * Returns PM_OK whatever the verdict, PM_ERR_INVALID_ARGUMENT, or PM_ERR_IO
+ * when a /proc/net table needed for the holders cannot be read or has a
+ * malformed line (the message names the file and the line).
+ */
+PM_API pm_status pm_probe(int32_t port, int32_t protocols, const char *host, pm_probe_result **out);
+
+/** Releases a probe result. NULL is a no-op. */
+PM_API void pm_probe_result_free(pm_probe_result *result);
+
+/**
+ * The verdict (a pm_probe_verdict) into *out_verdict and the number of
+ * holders into *out_holder_count; each may be NULL when not wanted.
+ */
+PM_API pm_status pm_probe_result_verdict(const pm_probe_result *result, int32_t *out_verdict,
+                                         size_t *out_holder_count);
+
+/**
+ * One holder, at `index` (0..holder_count-1; PM_ERR_INVALID_ARGUMENT otherwise).
+ * out_pid (may be NULL): its process ID, or -1 when the process is not visible
+ * to this user (a process of another user); out_protocol (may be NULL):
+ * PM_PROTOCOL_TCP or PM_PROTOCOL_UDP. The buffer receives the socket's local
+ * address and port ("0.0.0.0:9092", "[::1]:6831") through the output protocol.
+ */
+PM_API pm_status pm_probe_result_holder(const pm_probe_result *result, size_t index, int32_t *out_pid,
+                                        int32_t *out_protocol, char *buffer, size_t capacity, size_t *needed);
+
+/**
+ * The command name of the holder at `index` (from /proc/PID/comm; a name with
+ * spaces or control characters comes as a quoted, escaped JSON string
+ * literal), or "" when the process is not visible. Output protocol above.
+ */
+PM_API pm_status pm_probe_result_command(const pm_probe_result *result, size_t index, char *buffer,
+                                         size_t capacity, size_t *needed);
+
+/**
+ * The whole result as one JSON object on one line, the same as
+ * `portmanager probe --json` prints:
+ *   {"port": 9092, "protocol": "tcp", "host": null, "available": false,
+ *    "verdict": "in use", "holders": [{"pid": 4242, "command": "nc", "uid": 1000,
+ *    "protocol": "tcp", "address": "0.0.0.0:9092"}], "notes": []}
+ * "available" is true, false or null (cannot tell); a holder's "pid" and
+ * "command" are null when the process is not visible. Output protocol above.
+ */
+PM_API pm_status pm_probe_result_json(const pm_probe_result *result, char *buffer, size_t capacity, size_t *needed);
 
 /* ----------------------------------------------------------------- logging */
 
@@ -466,8 +559,8 @@ PM_API pm_status pm_analysis_json(const pm_analysis *analysis, char *buffer, siz
 /** Flags for pm_reserve(), pm_release() and pm_renew(). */
 typedef enum pm_reserve_flags {
     PM_RESERVE_DEFAULT = 0,
-    /** pm_reserve: do not also require every port to be free now (bind() on
-        127.0.0.1). Without it, an instance whose ports a process without a
+    /** pm_reserve: do not also require every port to be free now, as pm_probe()
+        answers for its protocols and host IP. Without it, an instance whose ports a process without a
         reservation uses is refused (or skipped); ports that cannot be checked
         never block. */
     PM_RESERVE_NO_PROBE = 1,

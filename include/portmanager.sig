@@ -53,6 +53,12 @@ pm_volume_name status ptr str i32 ptr size ptr
 
 # probe
 pm_port_probe status str i32 ptr
+pm_probe status i32 i32 str ptr
+pm_probe_result_free void ptr
+pm_probe_result_verdict status ptr ptr ptr
+pm_probe_result_holder status ptr size ptr ptr ptr size ptr
+pm_probe_result_command status ptr size ptr size ptr
+pm_probe_result_json status ptr ptr size ptr
 
 # logging
 pm_set_log_callback status fn ptr

@@ -3,9 +3,27 @@ import Glibc
 #endif
 import PortManagerCore
 
-/// Whether a TCP port can be bound on a host address.
+/// Whether host ports are free, and who holds them when they are not.
+///
+/// "Free" means free the way Docker publishes a port: for each protocol of the
+/// port (TCP, UDP or both), a socket can be bound on the IPv4 wildcard
+/// `0.0.0.0` and on the IPv6 wildcard `[::]` (with `IPV6_V6ONLY`, so the two
+/// families are separate answers), or on the port's host IP when it has one.
+/// TCP probes set `SO_REUSEADDR`, as Docker's proxy (Go's `net.Listen`),
+/// servers and `portpicker` do, so connections lingering in TIME_WAIT do not
+/// count as use; UDP probes do not, so a UDP socket bound with `SO_REUSEADDR`
+/// still counts. An address family the kernel lacks counts as free for that
+/// family, and the answer's notes say so.
+///
+/// Three answers stay distinct: free, in use, and cannot tell (permission
+/// denied for a privileged port without root and no socket in the kernel's
+/// tables holds it; a host IP that is not on this machine).
+///
+/// Holders come from `/proc/net/tcp`, `tcp6`, `udp` and `udp6` (TCP sockets
+/// listening or bound; bound UDP sockets), mapped to processes through
+/// `/proc/PID/fd` where this user may look, as `ss -p` does.
 public enum PortProbe {
-    /// The answer of a probe.
+    /// The answer of the single-address TCP probe ``check(port:host:)``.
     public enum Availability: Sendable, Equatable {
         /// `bind` succeeded: nothing is listening or bound there.
         case available
@@ -13,8 +31,215 @@ public enum PortProbe {
         case inUse
     }
 
+    /// The three answers. The raw values are the C `pm_probe_verdict` values
+    /// and the exit codes of `portmanager probe`.
+    public enum Verdict: Int32, Sendable, Hashable {
+        /// Every protocol and family of the port can be bound.
+        case free = 0
+        /// Some protocol or family of the port is taken.
+        case inUse = 1
+        /// The answer cannot be known (see the notes).
+        case unknown = 2
+
+        /// `free`, `in use`, `cannot tell`.
+        public var text: String {
+            switch self {
+            case .free: return "free"
+            case .inUse: return "in use"
+            case .unknown: return "cannot tell"
+            }
+        }
+    }
+
+    /// A socket holding a probed port, and its process when visible.
+    public struct Holder: Sendable, Hashable {
+        /// The process ID; nil when the process is not visible to this user.
+        public let pid: Int?
+        /// The command name (`/proc/PID/comm`, escaped); nil when not visible.
+        public let command: String?
+        /// The socket owner's user ID.
+        public let uid: Int
+        /// `.tcp` or `.udp`.
+        public let protocols: PortProtocols
+        /// The socket's local address and port: `0.0.0.0:9092`, `[::1]:6831`.
+        public let address: String
+
+        /// `pid 1234 (nc)`, or `a process of another user (uid 0)`.
+        public var who: String {
+            if let pid { return "pid \(pid) (\(command ?? "?"))" }
+            return uid == Int(geteuid()) ? "a process not visible here (uid \(uid))"
+                : "a process of another user (uid \(uid))"
+        }
+
+        /// `tcp 0.0.0.0:9092 pid 1234 (nc)`.
+        public var description: String { "\(protocols.name) \(address) \(who)" }
+    }
+
+    /// What to probe: one port, its protocols, and its host IP (nil: both wildcards).
+    public struct Request: Sendable, Hashable {
+        public let port: Int
+        public let protocols: PortProtocols
+        public let host: IPAddress?
+
+        /// A request. ``probe(_:holders:)`` validates it.
+        public init(port: Int, protocols: PortProtocols = .tcp, host: IPAddress? = nil) {
+            self.port = port
+            self.protocols = protocols
+            self.host = host
+        }
+    }
+
+    /// The answer for one port.
+    public struct Answer: Sendable, Hashable {
+        /// The port, its protocols and host IP, as asked.
+        public let request: Request
+        /// Free, in use, or cannot tell.
+        public let verdict: Verdict
+        /// Who holds the port, when it is in use and the kernel's tables show it.
+        public let holders: [Holder]
+        /// Why it cannot tell, families the kernel lacks, and the like.
+        public let notes: [String]
+
+        /// The port.
+        public var port: Int { request.port }
+        /// True when free, false when in use, nil when it cannot tell.
+        public var available: Bool? {
+            switch verdict {
+            case .free: return true
+            case .inUse: return false
+            case .unknown: return nil
+            }
+        }
+    }
+
+    // MARK: One port
+
+    /// Probes one port, binding a socket per protocol and family (released at once).
+    ///
+    /// - Parameters:
+    ///   - port: 1...65535.
+    ///   - protocols: `.tcp`, `.udp` or `.both`.
+    ///   - host: a numeric IPv4 or IPv6 address to probe instead of both wildcards.
+    /// - Throws: ``PortManagerError/invalidArgument(_:)`` for a port outside
+    ///   1...65535, no protocol, or a host that is not a numeric address;
+    ///   ``PortManagerError/io(path:reason:)`` when a `/proc/net` table needed
+    ///   for the holders cannot be read or is malformed (naming file and line).
+    public static func probe(port: Int, protocols: PortProtocols = .tcp, host: String? = nil) throws -> Answer {
+        try probe(Request(port: port, protocols: protocols, host: try address(host)))
+    }
+
+    /// As ``probe(port:protocols:host:)``, for a request.
+    public static func probe(_ request: Request, procRoot: String = "/proc") throws -> Answer {
+        try validate(request)
+        var inUse = false
+        var problems: [String] = []
+        var notes: [String] = []
+        for proto in request.protocols.members {
+            // Fast path: one dual-stack [::] socket (IPV6_V6ONLY off) conflicts with
+            // every IPv4 and IPv6 socket on the port, so when it binds, Docker's
+            // 0.0.0.0 and [::] binds both would. Otherwise each family on its own.
+            if request.host == nil && bind(port: request.port, protocols: proto, address: ipv6Any, dualStack: true) == .free {
+                continue
+            }
+            for address in bindAddresses(request.host) {
+                switch bind(port: request.port, protocols: proto, address: address) {
+                case .free: break
+                case .inUse: inUse = true
+                case .noFamily: notes.append(noFamilyNote(address, proto))
+                case .failed(let reason): problems.append("\(proto.name) \(address.bracketed):\(request.port): \(reason)")
+                }
+            }
+        }
+        if !inUse && problems.isEmpty { return Answer(request: request, verdict: .free, holders: [], notes: notes) }
+        // In use, or binding was refused: the kernel's tables say by whom, or decide.
+        let snapshot = try ProcNet.snapshot(root: procRoot, protocols: request.protocols)
+        let found = holders(of: request, in: snapshot, includeMaybe: inUse)
+        if !found.certain.isEmpty || inUse {
+            return Answer(request: request, verdict: .inUse,
+                          holders: describe(found.certain + found.maybe, procRoot: procRoot), notes: notes)
+        }
+        return Answer(request: request, verdict: .unknown, holders: [], notes: notes + problems.map {
+            $0 + "; no socket in /proc/net holds the port"
+        })
+    }
+
+    // MARK: Many ports
+
+    /// Probes many ports at once: each `/proc/net` table is read once, and a
+    /// socket is bound only where the tables cannot decide (a port below the
+    /// unprivileged range without root, or a host IP next to an IPv6 wildcard
+    /// socket that may or may not be dual-stack).
+    ///
+    /// - Parameters:
+    ///   - requests: the ports; answers come back in the same order.
+    ///   - holders: also name the processes holding ports in use (one pass over `/proc/*/fd`).
+    /// - Throws: as ``probe(port:protocols:host:)``.
+    public static func probe(_ requests: [Request], holders wantHolders: Bool = true,
+                             procRoot: String = "/proc") throws -> [Answer] {
+        for request in requests { try validate(request) }
+        let snapshot = try ProcNet.snapshot(root: procRoot,
+                                            protocols: requests.reduce(PortProtocols()) { $0.union($1.protocols) })
+        let privilegedLimit = geteuid() == 0 ? 0 : unprivilegedPortStart(procRoot)
+        var answers: [Answer] = []
+        answers.reserveCapacity(requests.count)
+        var pending: [(index: Int, sockets: [ProcNetSocket])] = []
+        for request in requests {
+            var verdict = Verdict.free
+            var notes: [String] = []
+            var sockets: [ProcNetSocket] = []
+            let candidates = snapshot.byPort[request.port] ?? []
+            for proto in request.protocols.members {
+                for address in bindAddresses(request.host) {
+                    if address.isIPv6 ? !snapshot.hasIPv6 : !snapshot.hasIPv4 {
+                        notes.append(noFamilyNote(address, proto))
+                        continue
+                    }
+                    var certain: [ProcNetSocket] = [], maybe: [ProcNetSocket] = []
+                    for socket in candidates where socket.protocols == proto {
+                        switch conflict(socket, address) {
+                        case .yes: certain.append(socket)
+                        case .maybe: maybe.append(socket)
+                        case .none: break
+                        }
+                    }
+                    if !certain.isEmpty {
+                        verdict = .inUse
+                        sockets += certain + maybe
+                    } else if !maybe.isEmpty || request.port < privilegedLimit {
+                        switch bind(port: request.port, protocols: proto, address: address) {
+                        case .inUse:
+                            verdict = .inUse
+                            sockets += maybe
+                        case .failed(let reason):
+                            if verdict == .free { verdict = .unknown }
+                            notes.append("\(proto.name) \(address.bracketed):\(request.port): \(reason); no socket in /proc/net holds the port")
+                        case .noFamily: notes.append(noFamilyNote(address, proto))
+                        case .free: break
+                        }
+                    }
+                }
+            }
+            if verdict == .inUse { notes.removeAll { $0.contains("no socket in /proc/net") } }
+            if verdict == .inUse && !sockets.isEmpty { pending.append((answers.count, sockets)) }
+            answers.append(Answer(request: request, verdict: verdict, holders: [], notes: notes))
+        }
+        guard !pending.isEmpty else { return answers }
+        let processes = wantHolders
+            ? ProcNet.processes(holding: Set(pending.flatMap { $0.sockets.map(\.inode) }), root: procRoot) : [:]
+        for (index, sockets) in pending {
+            let answer = answers[index]
+            answers[index] = Answer(request: answer.request, verdict: answer.verdict,
+                                    holders: describe(unique(sockets), processes), notes: answer.notes)
+        }
+        return answers
+    }
+
+    // MARK: The single-address TCP probe
+
     /// Binds a TCP socket to `host:port` (with `SO_REUSEADDR`, as servers do, so
     /// that connections in TIME_WAIT do not count) and releases it at once.
+    /// This is `pm_port_probe`; ``probe(port:protocols:host:)`` is the probe
+    /// the way Docker publishes ports.
     ///
     /// - Parameters:
     ///   - port: 1...65535.
@@ -46,9 +271,203 @@ public enum PortProbe {
         defer { close(fd) }
         var one: Int32 = 1
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        if bind(fd, info.ai_addr, info.ai_addrlen) == 0 { return .available }
+        if Glibc.bind(fd, info.ai_addr, info.ai_addrlen) == 0 { return .available }
         let code = errno
         if code == EADDRINUSE { return .inUse }
         throw PortManagerError.probeFailed(host: host, port: port, reason: "bind: " + String(cString: strerror(code)))
+    }
+
+    // MARK: Parts
+
+    /// A numeric host, IPv4-mapped IPv6 addresses read as IPv4.
+    ///
+    /// - Throws: ``PortManagerError/invalidArgument(_:)`` for anything else.
+    public static func address(_ host: String?) throws -> IPAddress? {
+        guard let host else { return nil }
+        guard let address = IPAddress(host) else {
+            throw PortManagerError.invalidArgument(
+                "host \(RegistryBuilder.quote(host)) is not a numeric IPv4 or IPv6 address (such as 127.0.0.1 or ::1)")
+        }
+        if let v4 = address.mappedIPv4 { return IPAddress(bytes: v4) }
+        return address
+    }
+
+    static func validate(_ request: Request) throws {
+        guard (1...65535).contains(request.port) else {
+            throw PortManagerError.invalidArgument("port \(request.port) is outside 1..65535")
+        }
+        guard !request.protocols.isEmpty, PortProtocols.both.isSuperset(of: request.protocols) else {
+            throw PortManagerError.invalidArgument(
+                "protocols \(request.protocols.rawValue) are not tcp (1), udp (2) or both (3)")
+        }
+        if let host = request.host, host.mappedIPv4 != nil {
+            throw PortManagerError.invalidArgument("host \(host) is IPv4-mapped; give the IPv4 address")
+        }
+    }
+
+    static let ipv4Any = IPAddress(bytes: [0, 0, 0, 0])
+    static let ipv6Any = IPAddress(bytes: [UInt8](repeating: 0, count: 16))
+
+    /// Where Docker binds: the host IP, else both wildcards.
+    static func bindAddresses(_ host: IPAddress?) -> [IPAddress] {
+        host.map { [$0] } ?? [ipv4Any, ipv6Any]
+    }
+
+    static func noFamilyNote(_ address: IPAddress, _ proto: PortProtocols) -> String {
+        "\(proto.name) \(address.isIPv6 ? "IPv6" : "IPv4"): the kernel has no \(address.isIPv6 ? "IPv6" : "IPv4"); counted as free"
+    }
+
+    enum BindResult: Equatable {
+        case free, inUse, noFamily
+        case failed(String)
+    }
+
+    /// Binds and closes one socket. `dualStack` clears IPV6_V6ONLY (for `[::]`).
+    static func bind(port: Int, protocols proto: PortProtocols, address: IPAddress, dualStack: Bool = false) -> BindResult {
+        let family = address.isIPv6 ? AF_INET6 : AF_INET
+        let type = proto == .udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue
+        let fd = socket(family, Int32(type) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else {
+            if errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT { return .noFamily }
+            return .failed("socket: " + String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var one: Int32 = 1
+        let size = socklen_t(MemoryLayout<Int32>.size)
+        if proto == .tcp { _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, size) }
+        let rc: Int32
+        if address.isIPv6 {
+            var v6only: Int32 = dualStack ? 0 : 1
+            _ = setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &v6only, size)
+            var sa = sockaddr_in6()
+            sa.sin6_family = sa_family_t(AF_INET6)
+            sa.sin6_port = UInt16(port).bigEndian
+            withUnsafeMutableBytes(of: &sa.sin6_addr) { raw in
+                for i in 0..<16 { raw[i] = address.bytes[i] }
+            }
+            rc = withUnsafePointer(to: &sa) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        } else {
+            var sa = sockaddr_in()
+            sa.sin_family = sa_family_t(AF_INET)
+            sa.sin_port = UInt16(port).bigEndian
+            withUnsafeMutableBytes(of: &sa.sin_addr) { raw in
+                for i in 0..<4 { raw[i] = address.bytes[i] }
+            }
+            rc = withUnsafePointer(to: &sa) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        }
+        if rc == 0 { return .free }
+        let code = errno
+        switch code {
+        case EADDRINUSE: return .inUse
+        case EAFNOSUPPORT: return .noFamily
+        case EADDRNOTAVAIL where address.isUnspecified: return .noFamily
+        case EACCES: return .failed("binding needs root or CAP_NET_BIND_SERVICE below the unprivileged port range")
+        case EADDRNOTAVAIL: return .failed("the address is not on this host")
+        default: return .failed("bind: " + String(cString: strerror(code)))
+        }
+    }
+
+    enum Conflict { case none, yes, maybe }
+
+    /// Whether `socket` keeps a bind on `address` (same protocol and port) from
+    /// succeeding. `maybe`: an IPv6 wildcard socket against an IPv4 address,
+    /// which conflicts only when it is dual-stack, a flag `/proc/net` does not show.
+    static func conflict(_ socket: ProcNetSocket, _ address: IPAddress) -> Conflict {
+        if address.isIPv6 {
+            guard socket.address.isIPv6, socket.address.mappedIPv4 == nil else { return .none }
+            return address.isUnspecified || socket.address.isUnspecified || socket.address.bytes == address.bytes ? .yes : .none
+        }
+        if !socket.address.isIPv6 {
+            return address.isUnspecified || socket.address.isUnspecified || socket.address.bytes == address.bytes ? .yes : .none
+        }
+        if let mapped = socket.address.mappedIPv4 {
+            return address.isUnspecified || mapped == address.bytes || mapped == [0, 0, 0, 0] ? .yes : .none
+        }
+        return socket.address.isUnspecified ? .maybe : .none
+    }
+
+    /// The sockets holding `request`'s port against its binds.
+    static func holders(of request: Request, in snapshot: ProcNet.Snapshot, includeMaybe: Bool)
+        -> (certain: [ProcNetSocket], maybe: [ProcNetSocket]) {
+        var certain: [ProcNetSocket] = [], maybe: [ProcNetSocket] = []
+        for socket in snapshot.sockets(port: request.port, protocols: request.protocols) {
+            var best = Conflict.none
+            for address in bindAddresses(request.host) {
+                let c = conflict(socket, address)
+                if c == .yes { best = .yes } else if c == .maybe && best == .none { best = .maybe }
+            }
+            if best == .yes { certain.append(socket) } else if best == .maybe && includeMaybe { maybe.append(socket) }
+        }
+        return (certain, maybe)
+    }
+
+    static func describe(_ sockets: [ProcNetSocket], procRoot: String) -> [Holder] {
+        describe(sockets, ProcNet.processes(holding: Set(sockets.map(\.inode)), root: procRoot))
+    }
+
+    static func describe(_ sockets: [ProcNetSocket], _ processes: [UInt64: ProcNet.Process]) -> [Holder] {
+        sockets.map { socket in
+            let process = processes[socket.inode]
+            return Holder(pid: process?.pid, command: process?.command, uid: socket.uid,
+                          protocols: socket.protocols, address: socket.endpoint)
+        }
+    }
+
+    static func unique(_ sockets: [ProcNetSocket]) -> [ProcNetSocket] {
+        var seen: Set<ProcNetSocket> = []
+        return sockets.filter { seen.insert($0).inserted }
+    }
+
+    /// The first port that needs no privilege (`ip_unprivileged_port_start`, default 1024).
+    static func unprivilegedPortStart(_ procRoot: String) -> Int {
+        guard let bytes = try? ProcNet.readFile(procRoot + "/sys/net/ipv4/ip_unprivileged_port_start") else { return 1024 }
+        let digits = bytes.prefix { $0 >= 0x30 && $0 <= 0x39 }
+        return Int(String(decoding: digits, as: UTF8.self)) ?? 1024
+    }
+}
+
+extension Registry {
+    /// The probe requests of every host port of one instance (each port of a
+    /// range), with each port's protocols and host IP.
+    ///
+    /// - Throws: unknown service, or instance out of range.
+    public func probeRequests(_ service: String, instance: Int) throws -> [PortProbe.Request] {
+        let definition = try self.service(named: service)
+        try checkInstance(definition, instance)
+        var requests: [PortProbe.Request] = []
+        for port in definition.ports {
+            let first = port.base + instance * definition.increment + offset
+            for number in first..<(first + port.count) {
+                requests.append(PortProbe.Request(port: number, protocols: port.protocols, host: port.hostIP))
+            }
+        }
+        return requests
+    }
+
+    /// Probes every host port of one instance: the instance is free for this
+    /// host when every answer is free. An instance has a handful of ports, so
+    /// each is bound (``PortProbe/probe(_:procRoot:)``), and the kernel's
+    /// tables are read only for a port in use, to name its holders: reading
+    /// `/proc/net/tcp` walks the kernel's whole connection hash, which costs
+    /// more than a few binds (tens of ms on a host with a large table). For a
+    /// whole registry, ``PortProbe/probe(_:holders:procRoot:)`` reads each table once.
+    public func probe(_ service: String, instance: Int) throws -> [PortProbe.Answer] {
+        try probeRequests(service, instance: instance).map { try PortProbe.probe($0) }
+    }
+
+    /// The answer "may this instance start here": nil when every host port of
+    /// the instance is free (or cannot be told, which never blocks), else the
+    /// first port in use, with its holders. Stops at the first port in use.
+    /// This is what a reservation asks before it is granted.
+    public func portInUse(_ service: String, instance: Int) throws -> PortProbe.Answer? {
+        for request in try probeRequests(service, instance: instance) {
+            let answer = try PortProbe.probe(request)
+            if answer.verdict == .inUse { return answer }
+        }
+        return nil
     }
 }

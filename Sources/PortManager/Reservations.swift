@@ -113,9 +113,11 @@ public enum ReservationOwner: Sendable, Hashable {
 /// is in use by a process without a reservation. Ports whose state cannot be
 /// known (privileged ports without root) do not count as in use.
 public enum ReservationProbe {
-    /// True when `port` is in use now.
-    public static func inUse(_ port: Int) -> Bool {
-        (try? PortProbe.check(port: port)) == .inUse
+    /// The first host port of the instance in use now, per each port's protocol
+    /// and host IP (``Registry/portInUse(_:instance:)``, the new probe), with
+    /// its holders; nil when every port is free or cannot be told (which never blocks).
+    public static func inUse(_ registry: Registry, _ service: String, instance: Int) throws -> PortProbe.Answer? {
+        try registry.portInUse(service, instance: instance)
     }
 }
 
@@ -169,8 +171,9 @@ extension Registry {
                         reasons.append("port \(port) of instance \(candidate) is reserved by \(other.ownerDescription) for instance \(other.instance) of service \(RegistryBuilder.quote(other.service))")
                         continue
                     }
-                    if probe, let port = reservation.ports.first(where: { ReservationProbe.inUse($0.port) }) {
-                        reasons.append("port \(port.port) of instance \(candidate) is in use by a process without a reservation")
+                    if probe, let busy = try ReservationProbe.inUse(self, definition.name, instance: candidate) {
+                        let held = busy.holders.isEmpty ? "" : " (" + busy.holders.map(\.description).joined(separator: ", ") + ")"
+                        reasons.append("port \(busy.port) of instance \(candidate) is in use by a process without a reservation\(held)")
                         continue
                     }
                     try store.insert(reservation)

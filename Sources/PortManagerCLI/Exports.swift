@@ -169,7 +169,9 @@ struct Compose: ParsableCommand {
         abstract: "Print the docker compose port mappings of one instance.",
         discussion: """
         One `- "HOST:CONTAINER"` line per port, ready to paste under a service's \
-        `ports:` key. A range maps as a range ("31101-31103:31101-31103").
+        `ports:` key. A range maps as a range ("31101-31103:31101-31103"). A UDP \
+        port ends in /udp ("6831:6831/udp"); a tcp+udp port gives two lines; a \
+        port with a host_ip starts with it ("127.0.0.1:9192:9092").
 
         With --env-file, prints the variables of `portmanager env` instead, in \
         the NAME=VALUE form `docker compose --env-file` reads, so a compose file \
@@ -225,11 +227,11 @@ struct Compose: ParsableCommand {
                 ("environment", registry.environmentJSON),
                 ("container_name", .string(try registry.containerName(service, instance: instance))),
                 ("volume_name", .string(try registry.volumeName(service, instance: instance))),
-                ("ports", .array(allocations.map { .string($0.mapping) })),
+                ("ports", .array(allocations.flatMap { $0.composeMappings.map(JSON.string) })),
             ]).rendered())
         } else {
             let pad = String(repeating: " ", count: indent)
-            Output.lines(allocations.map { "\(pad)- \"\($0.mapping)\"" })
+            Output.lines(allocations.flatMap { $0.composeMappings.map { "\(pad)- \"\($0)\"" } })
         }
     }
 }

@@ -8,6 +8,8 @@ enum JSON {
     case string(String)
     case array([JSON])
     case object([(String, JSON)])
+    /// JSON text written as is (the library's own JSON, such as a probe answer).
+    case raw(String)
 
     /// A string, or `null` when `value` is nil.
     static func optional(_ value: String?) -> JSON { value.map(JSON.string) ?? .null }
@@ -28,6 +30,7 @@ enum JSON {
         case .bool(let value): out += value ? "true" : "false"
         case .int(let value): out += String(value)
         case .string(let value): JSON.quote(value, into: &out)
+        case .raw(let text): out += text
         case .array(let items):
             if items.isEmpty { out += "[]"; return }
             out += "[\n"

@@ -43,8 +43,10 @@ struct PortManagerCommand: ParsableCommand {
           portmanager reserve kafka --json             reserve a free instance
           portmanager release kafka 1                  give it back
           portmanager status                           what is reserved, held, in use
+          portmanager probe 9092                       is the port free? who holds it?
 
-        Exit status: 0 success; 1 `check` found problems; 2 usage or input error \
+        Exit status: 0 success; 1 `check` found problems (`probe`: the port is in \
+        use); 2 usage or input error (`probe`: or cannot tell) \
         (bad flags, unreadable registry, unknown service, port or environment, \
         instance out of range, a refused reservation store); 3 `reserve`/`run`: \
         the instance is taken, `release`/`renew`: someone else owns it. Errors go to standard error, data to standard output; \
@@ -52,7 +54,7 @@ struct PortManagerCommand: ParsableCommand {
         """,
         subcommands: [
             Summary.self, List.self, Get.self, Names.self, Env.self, Compose.self, Check.self,
-            Reserve.self, Release.self, Renew.self, Status.self, Run.self,
+            Reserve.self, Release.self, Renew.self, Status.self, Run.self, Probe.self,
         ]
     )
 

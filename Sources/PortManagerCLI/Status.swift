@@ -9,7 +9,8 @@ struct Status: ParsableCommand {
         For every instance of every service (or of SERVICE), one state:
           reserved   reserved by a name (owner, since, expires)
           held       reserved by a process that runs (pid, command)
-          in_use     not reserved, but a port is in use now (the probe)
+          in_use     not reserved, but a port is in use now (the probe, per the
+                     port's protocol and host IP, with who holds it)
           free       none of these
         Expired reservations and those of ended processes are removed first.
 
@@ -34,12 +35,26 @@ struct Status: ParsableCommand {
         let all = try registry.reservations(stateDirectory: state.stateDirectory)
         var byPort: [Int: Reservation] = [:]
         for reservation in all { for port in reservation.ports { byPort[port.port] = reservation } }
+        // One probe of every host port of every instance: each /proc/net table is read once.
+        var slices: [Range<Int>] = []
+        var requests: [PortProbe.Request] = []
+        for definition in services {
+            for instance in 0..<definition.maxInstances {
+                let start = requests.count
+                requests += try registry.probeRequests(definition.name, instance: instance)
+                slices.append(start..<requests.count)
+            }
+        }
+        let answers = try PortProbe.probe(requests)
+        var slice = 0
         var rows: [JSON] = []
         var table = Table(header: ["SERVICE", "INSTANCE", "STATE", "DETAIL"])
         for definition in services {
             for instance in 0..<definition.maxInstances {
                 let ports = try registry.ports(definition.name, instance: instance)
                 let hostPorts = ports.flatMap { Array($0.hostPort...$0.hostPortLast) }
+                let probed = answers[slices[slice]]
+                slice += 1
                 let own = all.first { $0.service == definition.name && $0.environment == environment && $0.instance == instance }
                 let holder = own ?? hostPorts.lazy.compactMap { byPort[$0] }.first
                 var fields: [(String, JSON)] = [("service", .string(definition.name)), ("instance", .int(instance))]
@@ -59,10 +74,12 @@ struct Status: ParsableCommand {
                                                                ("environment", .string(holder.environment)),
                                                                ("instance", .int(holder.instance))])))
                     }
-                } else if let busy = hostPorts.first(where: ReservationProbe.inUse) {
+                } else if let busy = probed.first(where: { $0.verdict == .inUse }) {
                     stateName = "in_use"
-                    detail = "port \(busy) is in use without a reservation"
-                    fields += [("state", .string(stateName)), ("owner", .null), ("port_in_use", .int(busy))]
+                    detail = "port \(busy.port) is in use without a reservation"
+                    if !busy.holders.isEmpty { detail += ": " + busy.holders.map(\.description).joined(separator: ", ") }
+                    fields += [("state", .string(stateName)), ("owner", .null), ("port_in_use", .int(busy.port)),
+                               ("probe", .raw(busy.json()))]
                 } else {
                     stateName = "free"
                     detail = ""

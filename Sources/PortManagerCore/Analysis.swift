@@ -266,7 +266,12 @@ public struct Analysis: Sendable {
         let lattice = try Lattice(registry)
         let context = AnalysisContext(registry: registry, options: options, lattice: lattice)
         var parts = FindingParts()
-        Analysis.collisions(lattice, context, into: &parts)
+        // Protocols: a TCP and a UDP port of one number do not collide; a
+        // tcp+udp port takes part in both sweeps.
+        Analysis.collisions(lattice, context, protocol: PortProtocols.tcp.rawValue, into: &parts)
+        if lattice.protocols.contains(where: { $0 & PortProtocols.udp.rawValue != 0 }) {
+            Analysis.collisions(lattice, context, protocol: PortProtocols.udp.rawValue, into: &parts)
+        }
         Analysis.flags(lattice, context, into: &parts)
         // Sorted through an index (stable, as a sort of the findings themselves
         // would be); each finding is then built once, in order, with its fix.
@@ -327,11 +332,15 @@ public struct Analysis: Sendable {
     /// common two-point case, and turned into ``Occurrence`` values once, per
     /// finding. The sweep emits occurrences by non-decreasing first port, so
     /// each finding's occurrences come out in port order without a sort.
-    static func collisions(_ lattice: Lattice, _ context: AnalysisContext, into parts: inout FindingParts) {
-        let sorted = lattice.sortedByStart()
+    ///
+    /// One sweep per protocol (`PortProtocols` raw value): only slots published
+    /// for it take part.
+    static func collisions(_ lattice: Lattice, _ context: AnalysisContext, protocol proto: Int32,
+                           into parts: inout FindingParts) {
+        let sorted = lattice.sortedByStart(protocol: proto)
         let starts = sorted.start, ends = sorted.end, points = sorted.point
         let n = starts.count
-        var table = OccurrenceTable(lattice)
+        var table = OccurrenceTable(lattice, protocol: proto)
         var chains = ChainGroups(lattice)
         var active: [(end: Int, point: Int)] = []
         var pair = [0, 0]
@@ -350,8 +359,13 @@ public struct Analysis: Sendable {
                 if maxStart <= minEnd {
                     table.addIfReportable(points, i..<j, first: maxStart, last: minEnd)
                 } else if ChainGroups.overlappingPairs(starts, ends, i..<j) > AnalysisLimits.listedPairsPerPoint * (j - i) {
-                    // Too dense to list pair by pair: summarised (AnalysisChains.swift).
-                    chains.add(starts, ends, points, i..<j)
+                    // Too dense to list pair by pair: summarised (AnalysisChains.swift);
+                    // like occurrences, a chain of tcp+udp ports only is the TCP sweep's.
+                    if proto == PortProtocols.tcp.rawValue || !(i..<j).allSatisfy({
+                        lattice.protocols[lattice.slot(of: points[$0])] & PortProtocols.tcp.rawValue != 0
+                    }) {
+                        chains.add(starts, ends, points, i..<j)
+                    }
                 } else {
                     // A chain of ranges: every overlapping pair, by an active list.
                     active.removeAll(keepingCapacity: true)
@@ -438,13 +452,23 @@ struct OccurrenceTable {
     var keyStore: [Int] = [], keyEnd: [Int] = [], keyHash: [Int] = []
     var table = [Int32](repeating: -1, count: 1 << 12)
     var groupCount = 0
+    /// The protocol of the sweep.
+    let proto: Int32
 
-    init(_ lattice: Lattice) { self.lattice = lattice }
+    init(_ lattice: Lattice, protocol proto: Int32) {
+        self.lattice = lattice
+        self.proto = proto
+    }
 
     /// Adds the points sharing `first...last` as one occurrence, unless
     /// ``Lattice/reportable(_:_:)`` says they repeat a collision found without environment.
     mutating func addIfReportable(_ points: [Int], _ range: Range<Int>, first: Int, last: Int) {
         guard lattice.reportable(points, range) else { return }
+        // The UDP sweep skips occurrences of tcp+udp ports only: the TCP sweep has them.
+        if proto != PortProtocols.tcp.rawValue,
+           range.allSatisfy({ lattice.protocols[lattice.slot(of: points[$0])] & PortProtocols.tcp.rawValue != 0 }) {
+            return
+        }
         // The points go straight to the store, sorted there.
         let start = pointStore.count
         for index in range { pointStore.append(points[index]) }
@@ -656,6 +680,8 @@ extension FindingKind {
 /// `scenario * perScenario + slotStart[slot] + instance`.
 struct Lattice: Sendable {
     let service: [Int], port: [Int], base: [Int], width: [Int], increment: [Int], maxInstances: [Int]
+    /// Each slot's protocols (`PortProtocols` raw values).
+    let protocols: [Int32]
     /// Where each slot's port is defined, as one comparable number: line << 32 | column.
     let position: [Int]
     /// First local point of each slot.
@@ -676,7 +702,7 @@ struct Lattice: Sendable {
 
     init(_ registry: Registry) throws {
         var service: [Int] = [], port: [Int] = [], base: [Int] = [], width: [Int] = [], increment: [Int] = []
-        var maxInstances: [Int] = [], slotStart: [Int] = [], position: [Int] = []
+        var maxInstances: [Int] = [], slotStart: [Int] = [], position: [Int] = [], protocols: [Int32] = []
         var total = 0
         // Checked before anything is allocated for the points (AnalysisLimits.swift).
         try AnalysisLimits.checkLatticeSize(registry)
@@ -694,6 +720,7 @@ struct Lattice: Sendable {
                 }
                 service.append(s); port.append(p); base.append(definition2.base); width.append(definition2.count)
                 increment.append(definition.increment); maxInstances.append(definition.maxInstances)
+                protocols.append(definition2.protocols.rawValue)
                 slotStart.append(total)
                 position.append(definition2.location.line << 32 | definition2.location.column)
                 total += definition.maxInstances
@@ -709,6 +736,7 @@ struct Lattice: Sendable {
         }
         self.service = service; self.port = port; self.base = base; self.width = width
         self.increment = increment; self.maxInstances = maxInstances; self.slotStart = slotStart
+        self.protocols = protocols
         self.slotOfLocal = slotOfLocal
         self.position = position
         // Environments with one offset are aliases of one scenario (`dev: 0` is
@@ -725,15 +753,18 @@ struct Lattice: Sendable {
     }
 
     /// Every point's interval, sorted by start port, then point number: a
-    /// stable counting sort over the port space, O(n + ports).
-    func sortedByStart() -> (start: [Int32], end: [Int32], point: [Int]) {
-        let n = pointCount
+    /// stable counting sort over the port space, O(n + ports). Only points of
+    /// slots published for `proto` (a `PortProtocols` raw value).
+    func sortedByStart(protocol proto: Int32) -> (start: [Int32], end: [Int32], point: [Int]) {
+        var n = 0
+        for slot in 0..<slotCount where protocols[slot] & proto != 0 { n += maxInstances[slot] }
+        n *= offsets.count
         var count = [Int](repeating: 0, count: 2 * Lattice.shift + 1)
         var start = [Int32](repeating: 0, count: n), end = [Int32](repeating: 0, count: n), point = [Int](repeating: 0, count: n)
         count.withUnsafeMutableBufferPointer { next in
             for scenario in 0..<offsets.count {
                 let offset = offsets[scenario] + Lattice.shift
-                for slot in 0..<slotCount {
+                for slot in 0..<slotCount where protocols[slot] & proto != 0 {
                     let b = base[slot] + offset, inc = increment[slot]
                     for instance in 0..<maxInstances[slot] { next[b + instance * inc + 1] += 1 }
                 }
@@ -746,6 +777,10 @@ struct Lattice: Sendable {
                 for scenario in 0..<offsets.count {
                     let offset = offsets[scenario] + Lattice.shift
                     for slot in 0..<slotCount {
+                        guard protocols[slot] & proto != 0 else {
+                            index += maxInstances[slot]
+                            continue
+                        }
                         let b = base[slot] + offset, inc = increment[slot], w = width[slot] - 1
                         for instance in 0..<maxInstances[slot] {
                             let key = b + instance * inc

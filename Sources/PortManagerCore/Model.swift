@@ -1,3 +1,46 @@
+/// The transport protocols a port is published for: TCP (the default), UDP,
+/// or both. Written `tcp`, `udp` or `tcp+udp` in the registry
+/// (`{host: 6831, protocol: udp}`). Also used for one protocol alone.
+public struct PortProtocols: OptionSet, Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// TCP. Also the C value `PM_PROTOCOL_TCP` (1).
+    public static let tcp = PortProtocols(rawValue: 1)
+    /// UDP. Also the C value `PM_PROTOCOL_UDP` (2).
+    public static let udp = PortProtocols(rawValue: 2)
+    /// TCP and UDP (`tcp+udp`; the C value 3).
+    public static let both: PortProtocols = [.tcp, .udp]
+
+    /// Every spelling the registry accepts, in the order they are suggested.
+    public static let spellings = ["tcp", "udp", "tcp+udp"]
+
+    /// `tcp`, `udp` or `tcp+udp`; nil for anything else.
+    public init?(spelling: String) {
+        switch spelling {
+        case "tcp": self = .tcp
+        case "udp": self = .udp
+        case "tcp+udp": self = .both
+        default: return nil
+        }
+    }
+
+    /// `tcp`, `udp` or `tcp+udp`.
+    public var name: String {
+        switch self {
+        case .tcp: return "tcp"
+        case .udp: return "udp"
+        case .both: return "tcp+udp"
+        default: return "none"
+        }
+    }
+
+    public var description: String { name }
+
+    /// The single protocols in the set, TCP first.
+    public var members: [PortProtocols] { [PortProtocols.tcp, .udp].filter { contains($0) } }
+}
+
 /// One named port of a service: a single port, or a contiguous range that moves
 /// with the instance as one block.
 public struct PortDefinition: Sendable, Hashable {
@@ -12,14 +55,28 @@ public struct PortDefinition: Sendable, Hashable {
     public let containerPort: Int?
     /// Where the port is defined.
     public let location: SourceLocation
+    /// The protocols it is published for (`protocol:`); TCP by default.
+    public let protocols: PortProtocols
+    /// The one host address it is published on (`host_ip:` of the port or of its
+    /// service), or nil for every address (Docker's 0.0.0.0 and [::]).
+    public let hostIP: IPAddress?
 
     /// Creates a port definition. The registry builder validates the numbers.
-    public init(name: String, base: Int, count: Int = 1, containerPort: Int? = nil, location: SourceLocation) {
+    public init(name: String, base: Int, count: Int = 1, containerPort: Int? = nil, location: SourceLocation,
+                protocols: PortProtocols = .tcp, hostIP: IPAddress? = nil) {
         self.name = name
         self.base = base
         self.count = count
         self.containerPort = containerPort
         self.location = location
+        self.protocols = protocols
+        self.hostIP = hostIP
+    }
+
+    /// The same port published on `hostIP`.
+    public func with(hostIP: IPAddress?) -> PortDefinition {
+        PortDefinition(name: name, base: base, count: count, containerPort: containerPort, location: location,
+                       protocols: protocols, hostIP: hostIP)
     }
 
     /// True when the port is a range of more than one port.
@@ -125,6 +182,10 @@ public struct Allocation: Sendable, Hashable {
     public let base: Int
     /// The service's increment.
     public let increment: Int
+    /// The protocols the port is published for.
+    public var protocols: PortProtocols = .tcp
+    /// The one host address it is published on, or nil for every address.
+    public var hostIP: IPAddress? = nil
 
     /// `9192` or `31101-31103`.
     public var hostText: String { hostPort == hostPortLast ? String(hostPort) : "\(hostPort)-\(hostPortLast)" }
@@ -134,4 +195,12 @@ public struct Allocation: Sendable, Hashable {
     }
     /// The docker/compose mapping, host then container: `9192:9092`.
     public var mapping: String { "\(hostText):\(containerText)" }
+
+    /// The docker compose `ports:` entries: one per protocol, with the host IP
+    /// when there is one and `/udp` for UDP (TCP is compose's default):
+    /// `9192:9092`, `127.0.0.1:9192:9092`, `6831:6831/udp`, `[::1]:53:53/udp`.
+    public var composeMappings: [String] {
+        let prefix = hostIP.map { $0.bracketed + ":" } ?? ""
+        return protocols.members.map { prefix + mapping + ($0 == .udp ? "/udp" : "") }
+    }
 }

@@ -198,10 +198,13 @@ public struct Registry: Sendable {
     private func allocation(_ service: ServiceDefinition, _ port: PortDefinition, _ instance: Int) -> Allocation {
         let host = port.base + instance * service.increment + offset
         let container = port.containerPort ?? host
-        return Allocation(service: service.name, instance: instance, portName: port.name,
-                          hostPort: host, hostPortLast: host + port.count - 1,
-                          containerPort: container, containerPortLast: container + port.count - 1,
-                          base: port.base, increment: service.increment)
+        var result = Allocation(service: service.name, instance: instance, portName: port.name,
+                                hostPort: host, hostPortLast: host + port.count - 1,
+                                containerPort: container, containerPortLast: container + port.count - 1,
+                                base: port.base, increment: service.increment)
+        result.protocols = port.protocols
+        result.hostIP = port.hostIP
+        return result
     }
 }
 

@@ -3,9 +3,10 @@
 ///
 /// The rules are those of README's "Registry format": a top-level mapping of
 /// service name to settings; `port` or `*_port` keys hold an integer 1..65535,
-/// a range `"FIRST-LAST"`, or a mapping `{host: ..., container: ...}`;
+/// a range `"FIRST-LAST"`, or a mapping `{host: ..., container: ...,
+/// protocol: tcp|udp|tcp+udp, host_ip: ADDRESS}`;
 /// `instance_increment` (default 100), `max_instances` (default 10),
-/// `container_name` and `volume_name`. A top-level `_environments` mapping names
+/// `container_name`, `volume_name` and `host_ip` (the default of its ports). A top-level `_environments` mapping names
 /// port offsets. Nothing else is accepted.
 public struct RegistryBuilder {
     /// The name used in diagnostics: a path, or `<memory>`.
@@ -13,9 +14,9 @@ public struct RegistryBuilder {
     private var diagnostics: [Diagnostic] = []
 
     /// Service-level keys other than ports.
-    public static let serviceKeys = ["instance_increment", "max_instances", "container_name", "volume_name"]
+    public static let serviceKeys = ["instance_increment", "max_instances", "container_name", "volume_name", "host_ip"]
     /// Keys of a port written as a mapping.
-    public static let portMappingKeys = ["host", "container"]
+    public static let portMappingKeys = ["host", "container", "protocol", "host_ip"]
     /// Top-level keys that are settings, not services. They begin with `_`,
     /// which no Docker name can, so they never shadow a service.
     public static let reservedTopLevelKeys = ["_environments"]
@@ -117,6 +118,7 @@ public struct RegistryBuilder {
         var maxInstances: Int?
         var containerStem: String?
         var volumeStem: String?
+        var serviceHostIP: IPAddress?
         var seen = SeenKeys()
         for (keyNode, value) in entries {
             guard let key = keyString(keyNode, what: "key of service \(quoted)") else { valid = false; continue }
@@ -133,6 +135,9 @@ public struct RegistryBuilder {
             case "max_instances":
                 maxInstances = integer(value, what: "max_instances of service \(quoted)")
                 if maxInstances == nil { valid = false }
+            case "host_ip":
+                serviceHostIP = hostIP(value, what: "host_ip of service \(quoted)")
+                if serviceHostIP == nil { valid = false }
             case "container_name", "volume_name":
                 if let stem = dockerName(value, what: "\(key) of service \(quoted)") {
                     if key == "container_name" { containerStem = stem } else { volumeStem = stem }
@@ -173,6 +178,9 @@ public struct RegistryBuilder {
             valid = false
         }
         guard valid else { return nil }
+        if let serviceHostIP {
+            ports = ports.map { $0.hostIP == nil ? $0.with(hostIP: serviceHostIP) : $0 }
+        }
         // The last instance must stay within 1...65535 (computed without overflow).
         for port in ports {
             let (span, overflow1) = (count - 1).multipliedReportingOverflow(by: inc)
@@ -200,6 +208,8 @@ public struct RegistryBuilder {
         if case .mapping(let entries, _, _) = node {
             var host: (Int, Int)?
             var container: (Int, Int)?
+            var protocols = PortProtocols.tcp
+            var address: IPAddress?
             var seen = SeenKeys()
             var ok = true
             for (k, v) in entries {
@@ -215,8 +225,13 @@ public struct RegistryBuilder {
                     if host == nil { ok = false }
                 case "container": container = portValue(v, what: "container side of \(what())")
                     if container == nil { ok = false }
+                case "protocol":
+                    if let value = protocolValue(v, what: "protocol of \(what())") { protocols = value } else { ok = false }
+                case "host_ip":
+                    address = hostIP(v, what: "host_ip of \(what())")
+                    if address == nil { ok = false }
                 default:
-                    fail(k, "unknown key \(Self.quote(key)) in \(what()); a port mapping has 'host' and optionally 'container'" + hint(key, Self.portMappingKeys))
+                    fail(k, "unknown key \(Self.quote(key)) in \(what()); a port mapping has 'host' and optionally 'container', 'protocol' and 'host_ip'" + hint(key, Self.portMappingKeys))
                     ok = false
                 }
             }
@@ -230,7 +245,7 @@ public struct RegistryBuilder {
                 return nil
             }
             return PortDefinition(name: name, base: host.0, count: host.1 - host.0 + 1, containerPort: container?.0,
-                                  location: location(keyNode))
+                                  location: location(keyNode), protocols: protocols, hostIP: address)
         }
         guard let (first, last) = portValue(node, what: what()) else { return nil }
         return PortDefinition(name: name, base: first, count: last - first + 1, location: location(keyNode))
@@ -267,6 +282,41 @@ public struct RegistryBuilder {
         }
         fail(node, "\(what()) must be an integer 1..65535, a range \"FIRST-LAST\" or a mapping {host: ..., container: ...}, not \(Self.typeName(node))")
         return nil
+    }
+
+    /// `tcp`, `udp` or `tcp+udp`.
+    private mutating func protocolValue(_ node: YAMLNode, what: @autoclosure () -> String) -> PortProtocols? {
+        guard case .scalar(let text, _, _, _) = node, Self.typeName(node) == "a string" else {
+            fail(node, "\(what()) must be tcp, udp or tcp+udp, not \(Self.typeName(node))")
+            return nil
+        }
+        guard let value = PortProtocols(spelling: text) else {
+            let lowered = text.lowercased()
+            let both = ["udp+tcp", "both", "tcp/udp", "udp/tcp", "tcp,udp", "udp,tcp", "tcp udp", "tcp_udp", "tcpudp"]
+            let match = PortProtocols(spelling: lowered)?.name ?? (both.contains(lowered) ? "tcp+udp" : nil)
+                ?? Suggest.closest(to: lowered, among: PortProtocols.spellings)
+            fail(node, "\(what()) is \(Self.quote(text)); it must be tcp, udp or tcp+udp"
+                + (match.map { "; did you mean \(Self.quote($0))?" } ?? ""))
+            return nil
+        }
+        return value
+    }
+
+    /// A numeric IPv4 or IPv6 address: `127.0.0.1`, `::1`.
+    private mutating func hostIP(_ node: YAMLNode, what: @autoclosure () -> String) -> IPAddress? {
+        guard case .scalar(let text, _, _, _) = node, Self.typeName(node) == "a string" else {
+            fail(node, "\(what()) must be an IPv4 or IPv6 address such as 127.0.0.1 or ::1, not \(Self.typeName(node))")
+            return nil
+        }
+        guard let address = IPAddress(text) else {
+            var advice = ""
+            if text.hasPrefix("[") && text.hasSuffix("]") { advice = "; write IPv6 addresses without brackets" }
+            else if text.contains("%") { advice = "; zone IDs are not supported" }
+            else if text.contains("/") { advice = "; give one address, not a network" }
+            fail(node, "\(what()) is \(Self.quote(text)), not a numeric IPv4 or IPv6 address (such as 127.0.0.1 or ::1)" + advice)
+            return nil
+        }
+        return address
     }
 
     // MARK: Scalars

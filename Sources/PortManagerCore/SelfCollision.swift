@@ -1,6 +1,7 @@
 /// Finds ports of one service that coincide across its own instances, for
 /// example when the increment is smaller than the distance between two of its
-/// ports, or smaller than the width of one of its ranges.
+/// ports, or smaller than the width of one of its ranges. Only ports that share
+/// a protocol collide (`tcp+udp` shares with both).
 enum SelfCollision {
     struct Problem {
         let location: SourceLocation
@@ -23,6 +24,8 @@ enum SelfCollision {
         let ports = service.ports, inc = service.increment, span = service.maxInstances - 1
         for p in ports.indices {
             for q in p..<ports.count {
+                // A TCP port and a UDP port of one number do not collide.
+                if ports[p].protocols.isDisjoint(with: ports[q].protocols) { continue }
                 guard let k = offset(ports[p], ports[q], increment: inc, span: span, samePort: p == q) else { continue }
                 let i = max(0, -k), j = i + k
                 problems.append(Problem(location: ports[q].location,

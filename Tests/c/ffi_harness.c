@@ -201,6 +201,23 @@ int ff_volume_name(const void *registry, const char *service, int32_t instance, 
 int ff_port_probe(const char *host, int32_t port, int *available) {
     return ff_status(CALL("pm_port_probe", &host, &port, &available));
 }
+int ff_probe(int32_t port, int32_t protocols, const char *host, void **out) {
+    return ff_status(CALL("pm_probe", &port, &protocols, &host, &out));
+}
+void ff_probe_result_free(void *result) { (void)CALL("pm_probe_result_free", &result); }
+int ff_probe_result_verdict(const void *result, int32_t *verdict, size_t *holders) {
+    return ff_status(CALL("pm_probe_result_verdict", &result, &verdict, &holders));
+}
+int ff_probe_result_holder(const void *result, size_t index, int32_t *pid, int32_t *protocol, char *buffer,
+                           size_t capacity, size_t *needed) {
+    return ff_status(CALL("pm_probe_result_holder", &result, &index, &pid, &protocol, &buffer, &capacity, &needed));
+}
+int ff_probe_result_command(const void *result, size_t index, char *buffer, size_t capacity, size_t *needed) {
+    return ff_status(CALL("pm_probe_result_command", &result, &index, &buffer, &capacity, &needed));
+}
+int ff_probe_result_json(const void *result, char *buffer, size_t capacity, size_t *needed) {
+    return ff_status(CALL("pm_probe_result_json", &result, &buffer, &capacity, &needed));
+}
 int ff_set_log_callback(ff_log_fn callback, void *context) {
     return ff_status(CALL("pm_set_log_callback", &callback, &context));
 }

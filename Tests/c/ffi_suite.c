@@ -712,6 +712,139 @@ static void test_probe(void) {
           ff_status_str(s));
 }
 
+/* A socket of `type` bound (and, for TCP, listening) on `host` (AF_INET or
+   AF_INET6 text) at an ephemeral port chosen by the kernel; -1 on failure. */
+static int bound_socket(int family, int type, const char *host, int32_t *port) {
+    int fd = socket(family, type, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_storage storage;
+    memset(&storage, 0, sizeof storage);
+    socklen_t length;
+    if (family == AF_INET) {
+        struct sockaddr_in *a = (struct sockaddr_in *)&storage;
+        a->sin_family = AF_INET;
+        inet_pton(AF_INET, host, &a->sin_addr);
+        length = sizeof *a;
+    } else {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&storage;
+        a->sin6_family = AF_INET6;
+        inet_pton(AF_INET6, host, &a->sin6_addr);
+        int one = 1;
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        length = sizeof *a;
+    }
+    if (bind(fd, (struct sockaddr *)&storage, length) != 0 || (type == SOCK_STREAM && listen(fd, 1) != 0) ||
+        getsockname(fd, (struct sockaddr *)&storage, &length) != 0) {
+        close(fd);
+        return -1;
+    }
+    *port = family == AF_INET ? ntohs(((struct sockaddr_in *)&storage)->sin_port)
+                              : ntohs(((struct sockaddr_in6 *)&storage)->sin6_port);
+    return fd;
+}
+
+static void test_probe_holders(void) {
+    /* UDP on ::1: a TCP probe says free, a UDP probe says in use by this process. */
+    int32_t port = 0;
+    int fd = bound_socket(AF_INET6, SOCK_DGRAM, "::1", &port);
+    CHECK(fd >= 0, "the test could not bind a UDP socket on ::1");
+    if (fd >= 0) {
+        void *result = NULL;
+        int s = ff_probe(port, PM_PROTOCOL_TCP, NULL, &result);
+        int32_t verdict = -1;
+        size_t holders = 99;
+        CHECK(s == PM_OK && ff_probe_result_verdict(result, &verdict, &holders) == PM_OK &&
+                  verdict == PM_PROBE_FREE && holders == 0,
+              "pm_probe(%d, TCP) next to a UDP socket: %s verdict=%d holders=%zu", port, ff_status_str(s), verdict,
+              holders);
+        ff_probe_result_free(result);
+        result = NULL;
+        s = ff_probe(port, PM_PROTOCOL_UDP, NULL, &result);
+        CHECK(s == PM_OK && ff_probe_result_verdict(result, &verdict, &holders) == PM_OK &&
+                  verdict == PM_PROBE_IN_USE && holders == 1,
+              "pm_probe(%d, UDP) on a bound UDP socket: %s verdict=%d holders=%zu", port, ff_status_str(s), verdict,
+              holders);
+        if (s == PM_OK && holders == 1) {
+            int32_t pid = 0, protocol = 0;
+            size_t needed = 0;
+            char address[64], expected[64], command[64];
+            snprintf(expected, sizeof expected, "[::1]:%d", port);
+            s = ff_probe_result_holder(result, 0, &pid, &protocol, NULL, 0, &needed);
+            CHECK(s == PM_ERR_BUFFER_TOO_SMALL && needed == strlen(expected) + 1,
+                  "pm_probe_result_holder(NULL, 0): %s needed=%zu", ff_status_str(s), needed);
+            s = ff_probe_result_holder(result, 0, &pid, &protocol, address, sizeof address, &needed);
+            CHECK(s == PM_OK && pid == (int32_t)getpid() && protocol == PM_PROTOCOL_UDP &&
+                      strcmp(address, expected) == 0,
+                  "pm_probe_result_holder: %s pid=%d (expected %d) protocol=%d address='%s'", ff_status_str(s), pid,
+                  (int)getpid(), protocol, address);
+            s = ff_probe_result_command(result, 0, command, sizeof command, &needed);
+            CHECK(s == PM_OK && strlen(command) > 0, "pm_probe_result_command: %s '%s'", ff_status_str(s), command);
+            char json[1024];
+            s = ff_probe_result_json(result, json, sizeof json, &needed);
+            CHECK(s == PM_OK && contains(json, "\"available\": false") && contains(json, expected) &&
+                      needed == strlen(json) + 1,
+                  "pm_probe_result_json: %s '%s'", ff_status_str(s), json);
+            pid = 42;
+            strcpy(address, "untouched");
+            s = ff_probe_result_holder(result, 1, &pid, NULL, address, sizeof address, &needed);
+            CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "holder index 1") && pid == 42 &&
+                      strcmp(address, "untouched") == 0,
+                  "pm_probe_result_holder(index 1): %s '%s'", ff_status_str(s), ff_last_error());
+            s = ff_probe_result_command(result, (size_t)-1, command, sizeof command, &needed);
+            CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_probe_result_command(SIZE_MAX): %s", ff_status_str(s));
+        }
+        ff_probe_result_free(result);
+        close(fd);
+    }
+    /* TCP on 127.0.0.1: in use for the wildcard probe, free on 127.0.0.2 only. */
+    fd = bound_socket(AF_INET, SOCK_STREAM, "127.0.0.1", &port);
+    CHECK(fd >= 0, "the test could not listen on 127.0.0.1");
+    if (fd >= 0) {
+        void *result = NULL;
+        int32_t verdict = -1;
+        int s = ff_probe(port, PM_PROTOCOL_BOTH, NULL, &result);
+        CHECK(s == PM_OK && ff_probe_result_verdict(result, &verdict, NULL) == PM_OK && verdict == PM_PROBE_IN_USE,
+              "pm_probe(%d, BOTH) on a TCP listener: %s verdict=%d", port, ff_status_str(s), verdict);
+        ff_probe_result_free(result);
+        result = NULL;
+        s = ff_probe(port, PM_PROTOCOL_TCP, "127.0.0.2", &result);
+        CHECK(s == PM_OK && ff_probe_result_verdict(result, &verdict, NULL) == PM_OK && verdict == PM_PROBE_FREE,
+              "pm_probe(%d, TCP, 127.0.0.2) next to 127.0.0.1: %s verdict=%d", port, ff_status_str(s), verdict);
+        ff_probe_result_free(result);
+        close(fd);
+    }
+    /* Bad arguments: the status, a message naming the culprit, out untouched. */
+    struct {
+        int32_t port, protocols;
+        const char *host, *text;
+    } bad[] = {
+        {0, PM_PROTOCOL_TCP, NULL, "port 0"},           {65536, PM_PROTOCOL_TCP, NULL, "port 65536"},
+        {-5, PM_PROTOCOL_UDP, NULL, "port -5"},         {8080, 0, NULL, "protocols 0"},
+        {8080, 4, NULL, "protocols 4"},                 {8080, -1, NULL, "protocols -1"},
+        {8080, PM_PROTOCOL_TCP, "localhost", "localhost"}, {8080, PM_PROTOCOL_TCP, "", "''"},
+        {8080, PM_PROTOCOL_TCP, "[::1]", "[::1]"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        void *result = (void *)&bad[i];
+        int s = ff_probe(bad[i].port, bad[i].protocols, bad[i].host, &result);
+        CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), bad[i].text) && result == (void *)&bad[i],
+              "pm_probe(%d, %d, %s): %s '%s'", bad[i].port, bad[i].protocols, bad[i].host ? bad[i].host : "NULL",
+              ff_status_str(s), ff_last_error());
+    }
+    int s = ff_probe(8080, PM_PROTOCOL_TCP, NULL, NULL);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "out"), "pm_probe(NULL out): %s", ff_status_str(s));
+    int32_t verdict = 7;
+    s = ff_probe_result_verdict(NULL, &verdict, NULL);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && verdict == 7, "pm_probe_result_verdict(NULL): %s", ff_status_str(s));
+    s = ff_probe_result_holder(NULL, 0, NULL, NULL, NULL, 0, NULL);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_probe_result_holder(NULL): %s", ff_status_str(s));
+    s = ff_probe_result_command(NULL, 0, NULL, 0, NULL);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_probe_result_command(NULL): %s", ff_status_str(s));
+    s = ff_probe_result_json(NULL, NULL, 0, NULL);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT, "pm_probe_result_json(NULL): %s", ff_status_str(s));
+    ff_probe_result_free(NULL);
+}
+
 /* ------------------------------------------------------------- logging */
 
 typedef struct {
@@ -1439,6 +1572,7 @@ int main(int argc, char **argv) {
     test_get_ports(r);
     test_names(r);
     test_probe();
+    test_probe_holders();
     test_logging(r);
     test_analysis(r);
     test_reservations();

@@ -90,6 +90,13 @@ int ff_container_name(const void *registry, const char *service, int32_t instanc
 int ff_volume_name(const void *registry, const char *service, int32_t instance, char *buffer, size_t capacity,
                    size_t *needed);
 int ff_port_probe(const char *host, int32_t port, int *available);
+int ff_probe(int32_t port, int32_t protocols, const char *host, void **out);
+void ff_probe_result_free(void *result);
+int ff_probe_result_verdict(const void *result, int32_t *verdict, size_t *holders);
+int ff_probe_result_holder(const void *result, size_t index, int32_t *pid, int32_t *protocol, char *buffer,
+                           size_t capacity, size_t *needed);
+int ff_probe_result_command(const void *result, size_t index, char *buffer, size_t capacity, size_t *needed);
+int ff_probe_result_json(const void *result, char *buffer, size_t capacity, size_t *needed);
 typedef void (*ff_log_fn)(int32_t level, const char *message, void *context);
 int ff_set_log_callback(ff_log_fn callback, void *context);
 int ff_set_log_level(int32_t level);

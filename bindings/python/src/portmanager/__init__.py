@@ -65,12 +65,17 @@ from .manager import (
     get_port_manager,
     is_port_available,
 )
+from ._probe import PROTOCOLS, Holder, ProbeResult, probe
 
 __all__ = [
     "__version__",
     "PortManager",
     "get_port_manager",
     "is_port_available",
+    "probe",
+    "ProbeResult",
+    "Holder",
+    "PROTOCOLS",
     "Allocation",
     "ServiceInfo",
     "PortDefinition",

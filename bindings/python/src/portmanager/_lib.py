@@ -90,6 +90,8 @@ STATUS: Any = _StatusMarker()
 pm_registry_p = c_void_p
 #: ``pm_analysis *`` is opaque.
 pm_analysis_p = c_void_p
+#: ``pm_probe_result *`` is opaque.
+pm_probe_result_p = c_void_p
 #: ``typedef void (*pm_log_fn)(int32_t level, const char *message, void *context);``
 pm_log_fn = CFUNCTYPE(None, c_int32, c_char_p, c_void_p)
 
@@ -135,6 +137,12 @@ SIGNATURES: Dict[str, Tuple[Any, Tuple[Any, ...]]] = {
     "pm_volume_name": (STATUS, (pm_registry_p, c_char_p, c_int32, _CHARS, c_size_t, _SIZE)),
     # probe
     "pm_port_probe": (STATUS, (c_char_p, c_int32, POINTER(c_int))),
+    "pm_probe": (STATUS, (c_int32, c_int32, c_char_p, POINTER(pm_probe_result_p))),
+    "pm_probe_result_free": (None, (pm_probe_result_p,)),
+    "pm_probe_result_verdict": (STATUS, (pm_probe_result_p, _I32, _SIZE)),
+    "pm_probe_result_holder": (STATUS, (pm_probe_result_p, c_size_t, _I32, _I32, _CHARS, c_size_t, _SIZE)),
+    "pm_probe_result_command": (STATUS, (pm_probe_result_p, c_size_t, _CHARS, c_size_t, _SIZE)),
+    "pm_probe_result_json": (STATUS, (pm_probe_result_p, _CHARS, c_size_t, _SIZE)),
     # logging
     "pm_set_log_callback": (STATUS, (pm_log_fn, c_void_p)),
     "pm_set_log_level": (STATUS, (c_int32,)),

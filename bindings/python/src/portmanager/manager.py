@@ -27,6 +27,8 @@ from ctypes import byref, c_int, c_int32, c_size_t, c_uint16, c_void_p, create_s
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple, TypeVar, Union
 
 from . import _lib, _log
+from . import _probe
+from ._probe import ProbeResult
 from .errors import BufferTooSmallError, InstanceOutOfRangeError, InvalidArgumentError
 
 __all__ = [
@@ -836,6 +838,10 @@ class PortManager:
     def is_port_available(self, port: int, host: str = "127.0.0.1") -> bool:
         """Whether a TCP port can be bound on ``host`` right now; see :func:`is_port_available`."""
         return is_port_available(port, host)
+
+    def probe(self, port: int, protocol: str = "tcp", host: Optional[str] = None) -> "ProbeResult":
+        """Whether ``port`` is free the way Docker would publish it, and who holds it; see :func:`portmanager.probe`."""
+        return _probe.probe(port, protocol, host)
 
 
 #: ``pm_reserve_flags`` of the header.

@@ -1,0 +1,88 @@
+import PortManager
+
+// The C ABI of the probe. Marshalling only: the probe is PortManager's
+// `PortProbe`. Documentation of each function is in include/portmanager.h ("probe").
+
+/// The object behind a `pm_probe_result *`: one answer, fixed when probed,
+/// so the two calls of the buffer protocol see the same holders.
+final class ProbeHandle: Sendable {
+    let answer: PortProbe.Answer
+    let json: String
+    init(_ answer: PortProbe.Answer) {
+        self.answer = answer
+        self.json = answer.json()
+    }
+}
+
+@inline(__always)
+private func probeHandle(_ pointer: OpaquePointer?) -> ProbeHandle? {
+    guard let pointer else { return nil }
+    return Unmanaged<ProbeHandle>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
+}
+
+/// See portmanager.h.
+@_cdecl("pm_probe")
+public func pm_probe(_ port: Int32, _ protocols: Int32, _ host: CString?,
+                     _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let out else { return missing("pm_probe", "out") }
+    return guarded {
+        let answer = try PortProbe.probe(port: Int(port), protocols: PortProtocols(rawValue: protocols),
+                                         host: host.map(text))
+        out.pointee = OpaquePointer(Unmanaged.passRetained(ProbeHandle(answer)).toOpaque())
+    }
+}
+
+/// See portmanager.h.
+@_cdecl("pm_probe_result_free")
+public func pm_probe_result_free(_ result: OpaquePointer?) {
+    guard let result else { return }
+    Unmanaged<ProbeHandle>.fromOpaque(UnsafeRawPointer(result)).release()
+}
+
+/// See portmanager.h.
+@_cdecl("pm_probe_result_verdict")
+public func pm_probe_result_verdict(_ result: OpaquePointer?, _ verdict: UnsafeMutablePointer<Int32>?,
+                                    _ holderCount: CSize?) -> Int32 {
+    guard let r = probeHandle(result) else { return missing("pm_probe_result_verdict", "result") }
+    verdict?.pointee = r.answer.verdict.rawValue
+    holderCount?.pointee = r.answer.holders.count
+    return Status.ok
+}
+
+/// See portmanager.h.
+@_cdecl("pm_probe_result_holder")
+public func pm_probe_result_holder(_ result: OpaquePointer?, _ index: Int, _ pid: UnsafeMutablePointer<Int32>?,
+                                   _ proto: UnsafeMutablePointer<Int32>?, _ buffer: CBuffer?, _ capacity: Int,
+                                   _ needed: CSize?) -> Int32 {
+    guard let r = probeHandle(result) else { return missing("pm_probe_result_holder", "result") }
+    guard let holder = holder(r, index) else { return holderRange(r, index) }
+    return guarded {
+        try output(holder.address, buffer, capacity, needed)
+        pid?.pointee = holder.pid.flatMap { Int32(exactly: $0) } ?? -1
+        proto?.pointee = holder.protocols.rawValue
+    }
+}
+
+/// See portmanager.h.
+@_cdecl("pm_probe_result_command")
+public func pm_probe_result_command(_ result: OpaquePointer?, _ index: Int, _ buffer: CBuffer?, _ capacity: Int,
+                                    _ needed: CSize?) -> Int32 {
+    guard let r = probeHandle(result) else { return missing("pm_probe_result_command", "result") }
+    guard let holder = holder(r, index) else { return holderRange(r, index) }
+    return guarded { try output(holder.command ?? "", buffer, capacity, needed) }
+}
+
+/// See portmanager.h.
+@_cdecl("pm_probe_result_json")
+public func pm_probe_result_json(_ result: OpaquePointer?, _ buffer: CBuffer?, _ capacity: Int, _ needed: CSize?) -> Int32 {
+    guard let r = probeHandle(result) else { return missing("pm_probe_result_json", "result") }
+    return guarded { try output(r.json, buffer, capacity, needed) }
+}
+
+private func holder(_ r: ProbeHandle, _ index: Int) -> PortProbe.Holder? {
+    index >= 0 && index < r.answer.holders.count ? r.answer.holders[index] : nil
+}
+
+private func holderRange(_ r: ProbeHandle, _ index: Int) -> Int32 {
+    fail(.invalidArgument("holder index \(UInt(bitPattern: index)) is out of range; the result has \(r.answer.holders.count) holders"))
+}

@@ -1,0 +1,164 @@
+"""Is a host port free the way Docker publishes it, and who holds it (``pm_probe``).
+
+"Free" means: for each protocol asked, a socket can be bound on 0.0.0.0 and on
+[::] (IPv4 and IPv6 checked separately), or on ``host`` only when given (a
+port's ``host_ip``). TCP connections in TIME_WAIT do not count. When the port
+is in use, the result names each socket holding it, with its process where
+this user may see it (as ``ss -p`` does).
+"""
+
+from __future__ import annotations
+
+import json
+import weakref
+from ctypes import byref, c_int32, c_void_p
+from typing import Any, Dict, Optional, Tuple
+
+from . import _lib
+from .errors import InvalidArgumentError
+
+__all__ = ["probe", "ProbeResult", "Holder", "PROTOCOLS"]
+
+#: Accepted ``protocol`` spellings and their ``pm_protocol`` values.
+PROTOCOLS = {"tcp": 1, "udp": 2, "both": 3, "tcp+udp": 3}
+
+
+class Holder:
+    """One socket holding a probed port."""
+
+    __slots__ = ("pid", "command", "uid", "protocol", "address")
+
+    def __init__(self, pid: Optional[int], command: Optional[str], uid: int, protocol: str, address: str) -> None:
+        #: The process ID; ``None`` when the process is not visible (a process of another user).
+        self.pid = pid
+        #: The command name (``/proc/PID/comm``, escaped); ``None`` when not visible.
+        self.command = command
+        #: The socket owner's user ID.
+        self.uid = uid
+        #: ``"tcp"`` or ``"udp"``.
+        self.protocol = protocol
+        #: The socket's local address and port: ``"0.0.0.0:9092"``, ``"[::1]:6831"``.
+        self.address = address
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Holder) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def _key(self) -> Tuple[object, ...]:
+        return (self.pid, self.command, self.uid, self.protocol, self.address)
+
+    def __repr__(self) -> str:
+        who = f"pid={self.pid} command={self.command!r}" if self.pid is not None else f"uid={self.uid} (not visible)"
+        return f"<Holder {self.protocol} {self.address} {who}>"
+
+
+_AVAILABLE = {0: True, 1: False, 2: None}
+_VERDICTS = {0: "free", 1: "in use", 2: "cannot tell"}
+
+
+class ProbeResult:
+    """The answer for one port: ``available`` is True (free), False (in use) or None (cannot tell).
+
+    ``available`` and ``verdict`` come from the library at once; the rest
+    (``holders``, ``notes``, ``json``, ``host``, ``protocol``) is read from the
+    library's JSON on first use. The library's result is released when this
+    object is.
+    """
+
+    __slots__ = ("port", "available", "verdict", "_pointer", "_data", "_text", "_finalizer", "__weakref__")
+
+    def __init__(self, pointer: int, port: int) -> None:
+        self._pointer = pointer
+        self._finalizer = weakref.finalize(self, _lib.lib.pm_probe_result_free, pointer)
+        verdict = c_int32()
+        _lib.lib.pm_probe_result_verdict(pointer, byref(verdict), None)
+        #: The port probed.
+        self.port: int = port
+        #: True when free, False when in use, None when it cannot tell.
+        self.available: Optional[bool] = _AVAILABLE[verdict.value]
+        #: ``"free"``, ``"in use"`` or ``"cannot tell"``.
+        self.verdict: str = _VERDICTS[verdict.value]
+        self._data: Optional[Dict[str, Any]] = None
+        self._text: Optional[str] = None
+
+    def _load(self) -> Dict[str, Any]:
+        if self._data is None:
+            self._text = _lib.read_string(_lib.lib.pm_probe_result_json, self._pointer)
+            self._data = json.loads(self._text)
+            self._finalizer()  # everything is read: release the library's result now
+        return self._data
+
+    @property
+    def json(self) -> str:
+        """The library's JSON text of the answer (``pm_probe_result_json``; ``probe --json``)."""
+        self._load()
+        assert self._text is not None
+        return self._text
+
+    @property
+    def protocol(self) -> str:
+        """``"tcp"``, ``"udp"`` or ``"tcp+udp"``."""
+        return str(self._load()["protocol"])
+
+    @property
+    def host(self) -> Optional[str]:
+        """The host address probed, or ``None`` for both wildcards."""
+        return self._load()["host"]  # type: ignore[no-any-return]
+
+    @property
+    def holders(self) -> Tuple[Holder, ...]:
+        """The sockets holding the port, when in use."""
+        return tuple(
+            Holder(h["pid"], h["command"], h["uid"], h["protocol"], h["address"]) for h in self._load()["holders"]
+        )
+
+    @property
+    def notes(self) -> Tuple[str, ...]:
+        """Why it cannot tell, address families the kernel lacks, and the like."""
+        return tuple(self._load()["notes"])
+
+    def __bool__(self) -> bool:
+        """True only when the port is free."""
+        return self.available is True
+
+    def __repr__(self) -> str:
+        where = self.host or "0.0.0.0 and [::]"
+        return f"<ProbeResult port {self.port}/{self.protocol} on {where}: {self.verdict} holders={list(self.holders)}>"
+
+
+def probe(port: int, protocol: str = "tcp", host: Optional[str] = None) -> ProbeResult:
+    """Whether ``port`` is free the way Docker would publish it, and who holds it.
+
+    Args:
+        port: 1..65535.
+        protocol: ``"tcp"`` (default), ``"udp"``, or ``"both"`` (also spelt ``"tcp+udp"``).
+        host: a numeric IPv4 or IPv6 address to probe instead of 0.0.0.0 and [::].
+
+    Returns:
+        A :class:`ProbeResult`: ``available`` True, False or None (cannot tell,
+        for example a privileged port without root that no socket holds), and
+        ``holders``.
+
+    Raises:
+        InvalidArgumentError: a port outside 1..65535, an unknown protocol, a
+            host that is not a numeric address.
+        RegistryIOError: (``PM_ERR_IO``) a ``/proc/net`` table is unreadable or has
+            a malformed line; the message names the file and the line.
+    """
+    from .manager import _INT32_MAX, _INT32_MIN, _integer, _text
+
+    number = _integer(port, "port")
+    if not _INT32_MIN <= number <= _INT32_MAX:
+        raise InvalidArgumentError(1, f"port {number} is outside 1..65535")
+    if not isinstance(protocol, str):
+        raise TypeError(f"protocol must be a str, not {type(protocol).__name__}")
+    bits = PROTOCOLS.get(protocol)
+    if bits is None:
+        raise InvalidArgumentError(1, f"protocol {protocol!r} is not one of: {', '.join(PROTOCOLS)}")
+    address = None if host is None else _text(host, "host")
+    result = c_void_p()
+    _lib.lib.pm_probe(number, bits, address, byref(result))
+    assert result.value, "the library returned PM_OK without a result"
+    return ProbeResult(result.value, number)
