@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 export SWIFT_BACKTRACE := enable=no
 
-.PHONY: all lib cli summary test test-swift test-c test-cli test-python bench clean install memcheck
+.PHONY: all lib cli summary test test-swift test-c test-cli test-python test-package bench clean install memcheck
 
 all: lib cli
 
@@ -21,7 +21,7 @@ summary: all
 # Every suite runs even when an earlier one fails; the target fails if any did.
 test: all
 	@status=0; \
-	for suite in swift c cli python; do \
+	for suite in swift c cli python package; do \
 	  echo "=== test-$$suite"; \
 	  $(MAKE) --no-print-directory test-$$suite || { echo "=== test-$$suite FAILED"; status=1; }; \
 	done; exit $$status
@@ -37,6 +37,10 @@ test-cli: cli
 
 test-python: lib
 	scripts/test-python.sh
+
+# The shipped artifacts: one version everywhere, the wheel, make dist, make deb.
+test-package: all
+	scripts/test-package.sh
 
 # The libffi suite under valgrind memcheck (test-c runs it too).
 memcheck: lib

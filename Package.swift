@@ -3,6 +3,8 @@
 //
 // Targets, by concern:
 //   CYaml           system library: libyaml (libyaml-dev), found through pkg-config.
+//   CPortManagerVersion  the version macros of include/portmanager.h (the one
+//                   place the version is written), read by PortManager.
 //   PortManagerCore pure core: registry model, validation, allocation arithmetic,
 //                   naming, log formatting. No I/O, no libyaml, no Foundation.
 //   PortManager     the edges Swift programs import: libyaml reading, files,
@@ -32,8 +34,10 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
+        // The version macros of include/portmanager.h, for Swift (header only, nothing linked).
+        .systemLibrary(name: "CPortManagerVersion"),
         .target(name: "PortManagerCore"),
-        .target(name: "PortManager", dependencies: ["PortManagerCore", "CYaml"]),
+        .target(name: "PortManager", dependencies: ["PortManagerCore", "CYaml", "CPortManagerVersion"]),
         .target(name: "PortManagerC", dependencies: ["PortManager"]),
         .executableTarget(
             name: "PortManagerCLI",

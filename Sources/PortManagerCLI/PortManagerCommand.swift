@@ -44,6 +44,7 @@ struct PortManagerCommand: ParsableCommand {
         instance out of range). Errors go to standard error, data to standard output; \
         most commands take --json for machine-readable output.
         """,
+        version: LibraryVersion.string,
         subcommands: [
             Summary.self, List.self, Get.self, Names.self, Env.self, Compose.self, Check.self, Run.self,
         ]

@@ -8,6 +8,9 @@ taken, in order, from:
    ``scripts/build.sh lib`` when it is missing or older than any Swift source,
    the header, the linker map or Package.swift.
 
+The package's version is ``PM_VERSION_STRING`` of include/portmanager.h (the
+one place it is written); the built package's ``_version.py`` holds it.
+
 The wheel is tagged for the platform (it holds native code), not "any".
 Everything else about the package is in pyproject.toml.
 """
@@ -27,7 +30,22 @@ from setuptools.dist import Distribution
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 LIBRARY = REPO / "build" / "lib" / "libportmanager.so.1"
+HEADER = REPO / "include" / "portmanager.h"
 SONAME = "libportmanager.so.1"
+
+
+def header_version() -> str:
+    """``PM_VERSION_STRING`` of the checkout's include/portmanager.h."""
+    if not HEADER.is_file():
+        raise SystemExit(
+            f"cannot build the portmanager Python package: {HEADER} does not exist. The package is built "
+            "from a checkout of the portmanager repository (it needs Swift at /opt/swift and libyaml-dev); "
+            "no sdist is published. Install the wheel, or run `pip install ./bindings/python` in a checkout."
+        )
+    for line in HEADER.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#define PM_VERSION_STRING "):
+            return line.split('"')[1]
+    raise SystemExit(f"{HEADER} has no PM_VERSION_STRING")
 
 
 def _inputs() -> Iterator[Path]:
@@ -68,12 +86,18 @@ def find_library() -> Path:
 
 
 class BuildWithLibrary(build_py):
-    """build_py that also copies libportmanager.so.1 into the built package."""
+    """build_py that also copies libportmanager.so.1 into the built package and
+    writes the header's version into its _version.py."""
 
     def run(self) -> None:
         super().run()
         if getattr(self, "editable_mode", False):
-            return  # an editable install loads the checkout's build/lib copy instead
+            return  # an editable install loads the checkout's build/lib copy and reads the header
+        version_file = Path(self.build_lib) / "portmanager" / "_version.py"
+        version_file.write_text(
+            '"""The package\'s version: PM_VERSION_STRING of include/portmanager.h, written by setup.py."""\n\n'
+            f'__version__ = "{header_version()}"\n'
+        )
         target = Path(self.build_lib) / "portmanager" / SONAME
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(find_library(), target)
@@ -87,4 +111,4 @@ class BinaryDistribution(Distribution):
         return True
 
 
-setup(cmdclass={"build_py": BuildWithLibrary}, distclass=BinaryDistribution)
+setup(version=header_version(), cmdclass={"build_py": BuildWithLibrary}, distclass=BinaryDistribution)
