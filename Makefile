@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 export SWIFT_BACKTRACE := enable=no
 
-.PHONY: all lib cli summary test test-swift test-c test-cli test-python test-package bench clean install memcheck
+.PHONY: all lib cli wheel summary test test-swift test-c test-cli test-python test-package bench clean install memcheck
 
 all: lib cli
 
@@ -14,6 +14,10 @@ lib:
 
 cli:
 	scripts/build.sh cli
+
+# The one Python wheel: build/wheel/portmanager-VERSION-py3-none-manylinux_*_x86_64.whl
+wheel: lib
+	scripts/build-wheel.sh
 
 summary: all
 	build/bin/portmanager summary --registry dynamicconfig/port_registry.yaml
@@ -39,7 +43,7 @@ test-python: lib
 	scripts/test-python.sh
 
 # The shipped artifacts: one version everywhere, the wheel, make dist, make deb.
-test-package: all
+test-package: all wheel
 	scripts/test-package.sh
 
 # The libffi suite under valgrind memcheck (test-c runs it too).

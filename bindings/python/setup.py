@@ -11,7 +11,15 @@ taken, in order, from:
 The package's version is ``PM_VERSION_STRING`` of include/portmanager.h (the
 one place it is written); the built package's ``_version.py`` holds it.
 
-The wheel is tagged for the platform (it holds native code), not "any".
+The wheel holds native code but no CPython extension (ctypes loads the library),
+so it is tagged ``py3-none-<platform>``: one wheel for every CPython 3.
+``scripts/build-wheel.sh`` (``make wheel``) then runs ``auditwheel repair``,
+which checks the library against the manylinux policies, retags the wheel
+``py3-none-manylinux_…_x86_64`` and bundles any non-system library it needs
+(none today: libyaml is linked statically).
+
+No sdist is published: building needs the whole repository (Swift at
+/opt/swift, libyaml-dev), and ``python setup.py sdist`` says so.
 Everything else about the package is in pyproject.toml.
 """
 
@@ -25,7 +33,13 @@ from typing import Iterator
 
 from setuptools import setup
 from setuptools.command.build_py import build_py
+from setuptools.command.sdist import sdist
 from setuptools.dist import Distribution
+
+try:  # setuptools >= 70.1 has its own; older ones use the wheel package's
+    from setuptools.command.bdist_wheel import bdist_wheel
+except ImportError:
+    from wheel.bdist_wheel import bdist_wheel
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -104,6 +118,26 @@ class BuildWithLibrary(build_py):
         target.chmod(0o755)
 
 
+class PlatformWheel(bdist_wheel):
+    """Tags the wheel ``py3-none-<platform>``: the package is pure Python over
+    ctypes, so any CPython 3 can use it, but the library inside is native."""
+
+    def get_tag(self) -> tuple[str, str, str]:
+        _, _, platform = super().get_tag()
+        return "py3", "none", platform
+
+
+class NoSdist(sdist):
+    """Refuses to build an sdist, with what to do instead."""
+
+    def run(self) -> None:
+        raise SystemExit(
+            "portmanager publishes no sdist: the package ships libportmanager.so.1, which is built from the "
+            "whole repository (Swift at /opt/swift, libyaml-dev). Install the wheel (`make wheel` builds "
+            "build/wheel/portmanager-*.whl), or run `pip install ./bindings/python` in a checkout."
+        )
+
+
 class BinaryDistribution(Distribution):
     """Marks the distribution as holding native code, so the wheel gets a platform tag."""
 
@@ -111,4 +145,8 @@ class BinaryDistribution(Distribution):
         return True
 
 
-setup(version=header_version(), cmdclass={"build_py": BuildWithLibrary}, distclass=BinaryDistribution)
+setup(
+    version=header_version(),
+    cmdclass={"build_py": BuildWithLibrary, "bdist_wheel": PlatformWheel, "sdist": NoSdist},
+    distclass=BinaryDistribution,
+)

@@ -17,7 +17,9 @@ from __future__ import annotations
 import atexit
 import logging
 import sys
-from typing import Optional
+TYPE_CHECKING = False  # typing is not imported at run time (import cost)
+if TYPE_CHECKING:
+    from typing import Optional
 
 from . import _lib
 from .errors import InvalidArgumentError

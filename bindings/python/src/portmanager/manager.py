@@ -23,10 +23,20 @@ import os
 import threading
 import weakref
 from ctypes import byref, c_int, c_int32, c_size_t, c_uint16, c_void_p
-from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple, TypeVar, Union
+from collections import namedtuple
 
 from . import _lib, _log
 from .errors import InstanceOutOfRangeError, InvalidArgumentError
+
+# typing is not imported at run time: `import portmanager` stays cheaper than
+# `import yaml` (benchmarks/python/bench_import.py). The records below are
+# collections.namedtuple classes, which typing.NamedTuple would build too.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, TypeVar, Union
+
+    _T = TypeVar("_T")
+    PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
 __all__ = [
     "PortManager",
@@ -43,7 +53,6 @@ __all__ = [
     "LEASE_NO_PROBE",
 ]
 
-_T = TypeVar("_T")
 _INT32_MIN = -(2**31)
 _INT32_MAX = 2**31 - 1
 _INFO = _log.LOG_INFO
@@ -61,84 +70,100 @@ def _bridge_changed(installed: bool) -> None:
     """Called by the log bridge: who decides whether a remembered allocation is logged."""
     global _info_enabled
     _info_enabled = _log.logger.isEnabledFor if installed else _library_threshold_allows
+
+
 _pm_get_port = _lib.lib.pm_get_port
 
-PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+class Allocation(namedtuple("Allocation", "service instance port_type host_port host_port_last container_port container_port_last base increment")):
+    """One port of one instance of one service, as a summary lists it.
+
+    Fields:
+
+    - ``service`` (str)
+    - ``instance`` (int)
+    - ``port_type`` (str)
+    - ``host_port`` (int): The host port (the first of a range).
+    - ``host_port_last`` (int): The last host port of a range; equal to ``host_port`` for a single port.
+    - ``container_port`` (int): The port inside the container: fixed by the registry, else the host port.
+    - ``container_port_last`` (int)
+    - ``base`` (int): The registry's instance-0 port, before any environment offset.
+    - ``increment`` (int)
+    """
+
+    __slots__ = ()
 
 
-class Allocation(NamedTuple):
-    """One port of one instance of one service, as a summary lists it."""
+class ServiceInfo(namedtuple("ServiceInfo", "name increment max_instances ports")):
+    """A service's settings (``pm_service_info`` and ``pm_port_name``).
 
-    service: str
-    instance: int
-    port_type: str
-    #: The host port (the first of a range).
-    host_port: int
-    #: The last host port of a range; equal to ``host_port`` for a single port.
-    host_port_last: int
-    #: The port inside the container: fixed by the registry, else the host port.
-    container_port: int
-    container_port_last: int
-    #: The registry's instance-0 port, before any environment offset.
-    base: int
-    increment: int
+    Fields:
+
+    - ``name`` (str)
+    - ``increment`` (int)
+    - ``max_instances`` (int)
+    - ``ports`` (Tuple[str, ...]): Its port names, in file order (``"port"`` for single-port services).
+    """
+
+    __slots__ = ()
 
 
-class ServiceInfo(NamedTuple):
-    """A service's settings (``pm_service_info`` and ``pm_port_name``)."""
+class PortDefinition(namedtuple("PortDefinition", "service name base width container_port")):
+    """A port's definition for instance 0, before any environment offset (``pm_port_definition``).
 
-    name: str
-    increment: int
-    max_instances: int
-    #: Its port names, in file order (``"port"`` for single-port services).
-    ports: Tuple[str, ...]
+    Fields:
 
+    - ``service`` (str)
+    - ``name`` (str)
+    - ``base`` (int)
+    - ``width`` (int): 1 for a single port, the width of a range otherwise (``pm_port_definition``'s count).
+    - ``container_port`` (Optional[int]): The fixed container port, or ``None`` when it equals the host port.
+    """
 
-class PortDefinition(NamedTuple):
-    """A port's definition for instance 0, before any environment offset (``pm_port_definition``)."""
-
-    service: str
-    name: str
-    base: int
-    #: 1 for a single port, the width of a range otherwise (``pm_port_definition``'s count).
-    width: int
-    #: The fixed container port, or ``None`` when it equals the host port.
-    container_port: Optional[int]
+    __slots__ = ()
 
 
-class Environment(NamedTuple):
-    """The environment in force (``pm_registry_environment``)."""
+class Environment(namedtuple("Environment", "name offset")):
+    """The environment in force (``pm_registry_environment``).
 
-    #: Its name, or ``None`` when no environment is selected.
-    name: Optional[str]
-    #: Added to every host port; 0 for none.
-    offset: int
+    Fields:
+
+    - ``name`` (Optional[str]): Its name, or ``None`` when no environment is selected.
+    - ``offset`` (int): Added to every host port; 0 for none.
+    """
+
+    __slots__ = ()
 
 
 #: ``pm_severity`` values and their names.
 SEVERITIES: Dict[int, str] = {0: "note", 1: "warning", 2: "error"}
 
 
-class Finding(NamedTuple):
-    """One finding of :meth:`PortManager.analyze`."""
+class Finding(namedtuple("Finding", "severity text")):
+    """One finding of :meth:`PortManager.analyze`.
 
-    #: ``"note"``, ``"warning"`` or ``"error"``.
-    severity: str
-    #: ``"FILE:LINE:COLUMN: error: MESSAGE; fix: SUGGESTION"``, as compilers print them.
-    text: str
+    Fields:
+
+    - ``severity`` (str): ``"note"``, ``"warning"`` or ``"error"``.
+    - ``text`` (str): ``"FILE:LINE:COLUMN: error: MESSAGE; fix: SUGGESTION"``, as compilers print them.
+    """
+
+    __slots__ = ()
 
 
-class Analysis(NamedTuple):
-    """A whole-registry analysis (``pm_analyze``): collisions, bad offsets, risky ports."""
+class Analysis(namedtuple("Analysis", "total errors warnings findings json")):
+    """A whole-registry analysis (``pm_analyze``): collisions, bad offsets, risky ports.
 
-    #: How many findings (``pm_analysis_count``'s count).
-    total: int
-    errors: int
-    warnings: int
-    #: Ordered by source location, then severity.
-    findings: Tuple[Finding, ...]
-    #: The library's JSON report (schema in docs/analysis.md).
-    json: str
+    Fields:
+
+    - ``total`` (int): How many findings (``pm_analysis_count``'s count).
+    - ``errors`` (int)
+    - ``warnings`` (int)
+    - ``findings`` (Tuple[Finding, ...]): Ordered by source location, then severity.
+    - ``json`` (str): The library's JSON report (schema in docs/analysis.md).
+    """
+
+    __slots__ = ()
 
     @property
     def conflict_free(self) -> bool:
