@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 export SWIFT_BACKTRACE := enable=no
 
-.PHONY: all lib cli wheel summary test test-swift test-c test-cli test-python test-package bench clean install memcheck
+.PHONY: all lib cli wheel dist deb summary test test-swift test-c test-cli test-python test-package bench clean install memcheck
 
 all: lib cli
 
@@ -16,7 +16,8 @@ cli:
 	scripts/build.sh cli
 
 # The one Python wheel: build/wheel/portmanager-VERSION-py3-none-manylinux_*_x86_64.whl
-wheel: lib
+wheel:
+	scripts/build.sh wheel-lib
 	scripts/build-wheel.sh
 
 summary: all
@@ -43,7 +44,7 @@ test-python: lib
 	scripts/test-python.sh
 
 # The shipped artifacts: one version everywhere, the wheel, make dist, make deb.
-test-package: all wheel
+test-package: all wheel dist deb
 	scripts/test-package.sh
 
 # The libffi suite under valgrind memcheck (test-c runs it too).
@@ -55,6 +56,14 @@ memcheck: lib
 PREFIX ?= /usr/local
 install: all
 	DESTDIR="$(DESTDIR)" scripts/install.sh "$(PREFIX)"
+
+# Release artifacts: build/portmanager-VERSION.tar.gz (laid out for PREFIX) and
+# build/portmanager_VERSION_ARCH.deb (scripts/package.sh).
+dist: all
+	scripts/package.sh dist "$(PREFIX)"
+
+deb: all
+	scripts/package.sh deb
 
 bench: all
 	scripts/bench.sh

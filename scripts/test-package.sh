@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH" SWIFT_BACKTRACE=enable=no
-exec python3 -m pytest -q Tests/package "$@"
+exec python3 -m pytest -q -rs Tests/package "$@"
