@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 export SWIFT_BACKTRACE := enable=no
 
-.PHONY: all lib cli wheel dist deb summary test test-swift test-c test-cli test-python test-package bench clean install memcheck
+.PHONY: all lib cli man wheel dist deb summary test test-swift test-c test-cli test-python test-package bench clean install memcheck
 
 all: lib cli
 
@@ -14,6 +14,10 @@ lib:
 
 cli:
 	scripts/build.sh cli
+
+# The man page, from the command definitions (generate-manual plugin): build/man/portmanager.1
+man: cli
+	scripts/build-man.sh
 
 # The one Python wheel: build/wheel/portmanager-VERSION-py3-none-manylinux_*_x86_64.whl
 wheel:
@@ -44,7 +48,7 @@ test-python: lib
 	scripts/test-python.sh
 
 # The shipped artifacts: one version everywhere, the wheel, make dist, make deb.
-test-package: all wheel dist deb
+test-package: all man wheel dist deb
 	scripts/test-package.sh
 
 # The libffi suite under valgrind memcheck (test-c runs it too).
@@ -52,17 +56,17 @@ memcheck: lib
 	scripts/test-c.sh memcheck
 
 # make install PREFIX=/usr/local [DESTDIR=/staging]: library, header, pkg-config
-# file, CLI and default registry (layout in scripts/install.sh).
+# file, CLI, man page, completions and default registry (layout in scripts/install.sh).
 PREFIX ?= /usr/local
-install: all
+install: all man
 	DESTDIR="$(DESTDIR)" scripts/install.sh "$(PREFIX)"
 
 # Release artifacts: build/portmanager-VERSION.tar.gz (laid out for PREFIX) and
 # build/portmanager_VERSION_ARCH.deb (scripts/package.sh).
-dist: all
+dist: all man
 	scripts/package.sh dist "$(PREFIX)"
 
-deb: all
+deb: all man
 	scripts/package.sh deb
 
 bench: all

@@ -10,13 +10,18 @@
 #   $PREFIX/include/portmanager.sig        the signature table (for libffi/ctypes binders)
 #   $PREFIX/bin/portmanager                 the CLI
 #   $PREFIX/share/portmanager/port_registry.yaml
+#   $PREFIX/share/man/man1/portmanager.1.gz     the man page (make man)
+#   $PREFIX/share/bash-completion/completions/portmanager
+#   $PREFIX/share/zsh/vendor-completions/_portmanager
+#   $PREFIX/share/fish/vendor_completions.d/portmanager.fish
 #
 # LIBDIR is $PREFIX/lib unless the environment sets LIBDIR (an absolute path
 # below PREFIX, such as /usr/lib/x86_64-linux-gnu for a Debian package).
 # Binaries are installed stripped; STRIP_MODE=0 keeps them as built.
 #
 # Usage: scripts/install.sh PREFIX      (DESTDIR and LIBDIR taken from the environment)
-# Needs build/lib/libportmanager.so.1 and build/bin/portmanager (make all).
+# Needs build/lib/libportmanager.so.1, build/bin/portmanager (make all) and
+# build/man/portmanager.1 (make man). The completion scripts come from the CLI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,9 +56,9 @@ fi
 soname="libportmanager.so.$abi"
 real="libportmanager.so.$abi.$version"
 
-for built in "build/lib/$soname" build/bin/portmanager dynamicconfig/port_registry.yaml; do
+for built in "build/lib/$soname" build/bin/portmanager build/man/portmanager.1 dynamicconfig/port_registry.yaml; do
   if [ ! -f "$built" ]; then
-    echo "install.sh: $built is missing; run 'make all' first" >&2
+    echo "install.sh: $built is missing; run 'make all man' first" >&2
     exit 2
   fi
 done
@@ -75,6 +80,14 @@ if [ "${STRIP_MODE:-1}" != 0 ]; then
   strip --remove-section=.comment --remove-section=.note "$root/bin/portmanager"
 fi
 install -m 0644 dynamicconfig/port_registry.yaml "$root/share/portmanager/port_registry.yaml"
+install -d "$root/share/man/man1" "$root/share/bash-completion/completions" \
+           "$root/share/zsh/vendor-completions" "$root/share/fish/vendor_completions.d"
+gzip -9n < build/man/portmanager.1 > "$root/share/man/man1/portmanager.1.gz"
+build/bin/portmanager --generate-completion-script bash > "$root/share/bash-completion/completions/portmanager"
+build/bin/portmanager --generate-completion-script zsh > "$root/share/zsh/vendor-completions/_portmanager"
+build/bin/portmanager --generate-completion-script fish > "$root/share/fish/vendor_completions.d/portmanager.fish"
+chmod 0644 "$root/share/man/man1/portmanager.1.gz" "$root/share/bash-completion/completions/portmanager" \
+           "$root/share/zsh/vendor-completions/_portmanager" "$root/share/fish/vendor_completions.d/portmanager.fish"
 sed -e "s|@PREFIX@|$prefix|g" \
     -e "s|@LIBDIR@|\${prefix}${libdir#"$prefix"}|g" \
     -e "s|@INCLUDEDIR@|\${prefix}/include|g" \

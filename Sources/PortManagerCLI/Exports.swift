@@ -132,7 +132,8 @@ struct Env: ParsableCommand {
         """
     )
 
-    @Argument(help: "The service, as named in the registry (for example kafka).")
+    @Argument(help: "The service, as named in the registry (for example kafka).",
+              completion: RegistryCompletion.services)
     var service: String
 
     @OptionGroup var instanceOption: RequiredInstanceOption
@@ -183,7 +184,8 @@ struct Compose: ParsableCommand {
         """
     )
 
-    @Argument(help: "The service, as named in the registry (for example kafka).")
+    @Argument(help: "The service, as named in the registry (for example kafka).",
+              completion: RegistryCompletion.services)
     var service: String
 
     @OptionGroup var instanceOption: RequiredInstanceOption

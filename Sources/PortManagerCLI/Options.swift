@@ -9,13 +9,13 @@ struct RegistryOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "The port registry YAML file.",
         discussion: "Default: $PORTMANAGER_REGISTRY, then ./dynamicconfig/port_registry.yaml.",
-        valueName: "path"))
+        valueName: "path"), completion: .file(extensions: ["yaml", "yml"]))
     var registry: String?
 
     @Option(name: .long, help: ArgumentHelp(
         "Add the port offset of this environment (defined under _environments in the registry).",
         discussion: "Default: $PORTMANAGER_ENV when set; otherwise no offset.",
-        valueName: "name"))
+        valueName: "name"), completion: RegistryCompletion.environments)
     var env: String?
 
     @Flag(name: [.short, .long], help: "Log every port allocation to standard error (like PORTMANAGER_LOG=info).")

@@ -33,7 +33,7 @@ struct Run: ParsableCommand {
 
     @OptionGroup var registry: RegistryOptions
 
-    @Argument(help: "The service to start, as the registry names it.")
+    @Argument(help: "The service to start, as the registry names it.", completion: RegistryCompletion.services)
     var service: String
 
     @Option(name: [.short, .long], help: "Lease this instance instead of the lowest free one.")
