@@ -36,8 +36,8 @@ extension Registry {
     }
 
     /// Opens the registry the way every entry point does: `path` if given, else
-    /// `$PORTMANAGER_REGISTRY`, else `./dynamicconfig/port_registry.yaml`; then selects
-    /// `environment` if given, else `$PORTMANAGER_ENV` if set and not empty.
+    /// ``resolvePath(_:)``'s search; then selects `environment` if given, else
+    /// `$PORTMANAGER_ENV` if set and not empty.
     ///
     /// - Throws: ``PortManagerError/registryNotFound(searched:)`` naming every place
     ///   tried, or any loading or environment error.
@@ -46,7 +46,10 @@ extension Registry {
         return try registry.selecting(environment: environment ?? nonEmptyVariable(environmentVariable))
     }
 
-    /// The file ``open(path:environment:)`` would read.
+    /// The file ``open(path:environment:)`` would read: `explicit` if given, else
+    /// `$PORTMANAGER_REGISTRY`, else the first of ``RegistrySearch``'s places
+    /// (`dynamicconfig/port_registry.yaml` here or in a parent, the user's and the
+    /// system's configuration, the installation's share directory).
     public static func resolvePath(_ explicit: String?) throws -> String {
         if let explicit {
             guard !explicit.isEmpty else { throw PortManagerError.invalidArgument("the registry path is empty") }
@@ -59,8 +62,7 @@ extension Registry {
         } else {
             searched.append("$\(registryVariable) (not set)")
         }
-        if FileReader.exists(conventionalPath) { return conventionalPath }
-        searched.append("./\(conventionalPath) (no such file)")
+        if let found = RegistrySearch.find(searched: &searched) { return found }
         throw PortManagerError.registryNotFound(searched: searched)
     }
 

@@ -476,7 +476,7 @@ class PortManager:
         line = self._lines.get(key)
         if line is None:
             line = self._lines[key] = self._allocation_line(service, instance, port_type)
-        _log.logger.info(line)
+        _log.logger.info(line, extra=_log.allocation_extra(line))
 
     def _allocation_line(self, service: str, instance: int, port_type: str) -> str:
         info = self.service_info(service)
