@@ -83,7 +83,8 @@ install -m 0644 dynamicconfig/port_registry.yaml "$root/share/portmanager/port_r
 install -d "$root/share/man/man1" "$root/share/bash-completion/completions" \
            "$root/share/zsh/vendor-completions" "$root/share/fish/vendor_completions.d"
 gzip -9n < build/man/portmanager.1 > "$root/share/man/man1/portmanager.1.gz"
-build/bin/portmanager --generate-completion-script bash > "$root/share/bash-completion/completions/portmanager"
+# bash-completion sources the file: no #! line (lintian: bash-completion-with-hashbang).
+build/bin/portmanager --generate-completion-script bash | sed '1{/^#!/d}' > "$root/share/bash-completion/completions/portmanager"
 build/bin/portmanager --generate-completion-script zsh > "$root/share/zsh/vendor-completions/_portmanager"
 build/bin/portmanager --generate-completion-script fish > "$root/share/fish/vendor_completions.d/portmanager.fish"
 chmod 0644 "$root/share/man/man1/portmanager.1.gz" "$root/share/bash-completion/completions/portmanager" \
