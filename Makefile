@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 export SWIFT_BACKTRACE := enable=no
 
-.PHONY: all lib cli summary test test-lint test-swift test-c test-cli test-python test-fuzz test-sanitize sanitize bench clean install memcheck
+.PHONY: all lib cli man wheel dist deb summary test test-lint test-swift test-c test-cli test-python test-fuzz test-sanitize test-package sanitize bench clean install memcheck
 
 all: lib cli
 
@@ -15,13 +15,22 @@ lib:
 cli:
 	scripts/build.sh cli
 
+# The man page, from the command definitions (generate-manual plugin): build/man/portmanager.1
+man: cli
+	scripts/build-man.sh
+
+# The one Python wheel: build/wheel/portmanager-VERSION-py3-none-manylinux_*_x86_64.whl
+wheel:
+	scripts/build.sh wheel-lib
+	scripts/build-wheel.sh
+
 summary: all
 	build/bin/portmanager summary --registry dynamicconfig/port_registry.yaml
 
 # Every suite runs even when an earlier one fails; the target fails if any did.
 test: all
 	@status=0; \
-	for suite in lint swift c cli python fuzz sanitize; do \
+	for suite in lint swift c cli python fuzz sanitize package; do \
 	  echo "=== test-$$suite"; \
 	  $(MAKE) --no-print-directory test-$$suite || { echo "=== test-$$suite FAILED"; status=1; }; \
 	done; exit $$status
@@ -56,15 +65,27 @@ sanitize:
 
 test-sanitize: sanitize
 
+# The shipped artifacts: one version everywhere, the wheel, make dist, make deb.
+test-package: all man wheel dist deb
+	scripts/test-package.sh
+
 # The libffi suite under valgrind memcheck (test-c runs it too).
 memcheck: lib
 	scripts/test-c.sh memcheck
 
 # make install PREFIX=/usr/local [DESTDIR=/staging]: library, header, pkg-config
-# file, CLI and default registry (layout in scripts/install.sh).
+# file, CLI, man page, completions and default registry (layout in scripts/install.sh).
 PREFIX ?= /usr/local
-install: all
+install: all man
 	DESTDIR="$(DESTDIR)" scripts/install.sh "$(PREFIX)"
+
+# Release artifacts: build/portmanager-VERSION.tar.gz (laid out for PREFIX) and
+# build/portmanager_VERSION_ARCH.deb (scripts/package.sh).
+dist: all man
+	scripts/package.sh dist "$(PREFIX)"
+
+deb: all man
+	scripts/package.sh deb
 
 bench: all
 	scripts/bench.sh

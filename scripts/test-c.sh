@@ -251,9 +251,11 @@ KAFKA_VOLUME_NAME=kafka-data-1"
   err="$(cd "$t" && "$t/pm-env" --registry "$registry_installed" kafak 2>&1 >/dev/null)"; rc=$?
   [ $rc = 1 ] && [[ "$err" == *"did you mean 'kafka'"* ]] && echo "ok   pm-env kafak fails with 1" \
     || { fail "pm-env kafak: exit $rc, '$err'"; ok=1; }
-  err="$(cd "$t" && env -u PORTMANAGER_REGISTRY "$t/pm-env" kafka 2>&1 >/dev/null)"; rc=$?
-  [ $rc = 2 ] && [[ "$err" == *"no port registry found"* ]] && echo "ok   pm-env without a registry fails with 2" \
-    || { fail "pm-env without a registry: exit $rc, '$err'"; ok=1; }
+  # Without --registry or $PORTMANAGER_REGISTRY, from a directory with none, the
+  # library finds the registry installed beside it (PREFIX/share/portmanager).
+  got="$(cd "$t" && env -u PORTMANAGER_REGISTRY XDG_CONFIG_HOME="$t" "$t/pm-env" kafka 1 2>&1)"; rc=$?
+  [ $rc = 0 ] && [[ "$got" == *"KAFKA_BROKER_PORT=9192"* ]] && echo "ok   pm-env finds the installed registry" \
+    || { fail "pm-env without a registry: exit $rc, '$got'"; ok=1; }
   err="$(cd "$t" && "$t/pm-env" kafka one 2>&1 >/dev/null)"; rc=$?
   [ $rc = 2 ] && [[ "$err" == *"'one'"* ]] && echo "ok   pm-env kafka one fails with 2" \
     || { fail "pm-env kafka one: exit $rc, '$err'"; ok=1; }

@@ -43,8 +43,8 @@ extension Registry {
     }
 
     /// Opens the registry the way every entry point does: `path` if given, else
-    /// `$PORTMANAGER_REGISTRY`, else `./dynamicconfig/port_registry.yaml`; then selects
-    /// `environment` if given, else `$PORTMANAGER_ENV` if set and not empty.
+    /// ``resolvePath(_:)``'s search; then selects `environment` if given, else
+    /// `$PORTMANAGER_ENV` if set and not empty.
     ///
     /// - Throws: ``PortManagerError/registryNotFound(searched:)`` naming every place
     ///   tried, or any loading or environment error.
@@ -59,7 +59,10 @@ extension Registry {
         return try registry.selecting(environment: environment ?? nonEmptyVariable(environmentVariable))
     }
 
-    /// The file ``open(pathBytes:environment:)`` would read, as bytes.
+    /// The file ``open(pathBytes:environment:)`` would read, as bytes: `explicit`
+    /// if given, else `$PORTMANAGER_REGISTRY`, else the first of ``RegistrySearch``'s
+    /// places (`dynamicconfig/port_registry.yaml` here or in a parent, the user's and
+    /// the system's configuration, the installation's share directory).
     public static func resolvePath(_ explicit: [UInt8]?) throws -> [UInt8] {
         if let explicit {
             guard !explicit.isEmpty else { throw PortManagerError.invalidArgument("the registry path is empty") }
@@ -73,10 +76,7 @@ extension Registry {
         } else {
             searched.append("$\(registryVariable) (not set)")
         }
-        let conventional = Array(conventionalPath.utf8)
-        let code = FileReader.statError(conventional)
-        if code == 0 { return conventional }
-        searched.append("./\(conventionalPath) (\(FileReader.missing(code)))")
+        if let found = RegistrySearch.find(searched: &searched) { return found }
         throw PortManagerError.registryNotFound(searched: searched)
     }
 

@@ -19,7 +19,7 @@ public func pm_version_number() -> UInt32 { Version.number }
 
 /// `PM_VERSION_STRING` of the library. See portmanager.h.
 @_cdecl("pm_version_string")
-public func pm_version_string() -> CString { staticCString(Version.string) }
+public func pm_version_string() -> CString { Version.string }
 
 /// `PM_ABI_VERSION` of the library. See portmanager.h.
 @_cdecl("pm_abi_version")

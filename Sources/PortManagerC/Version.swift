@@ -1,10 +1,9 @@
-/// The library's version; must equal the macros in include/portmanager.h
-/// (a test compares them).
+import PortManager
+
+/// The library's version: the macros of include/portmanager.h, read at build
+/// time through module PortManager's ``LibraryVersion``.
 enum Version {
-    static let major: UInt32 = 0
-    static let minor: UInt32 = 1
-    static let patch: UInt32 = 0
-    static let number: UInt32 = major * 10000 + minor * 100 + patch
-    static let string: StaticString = "0.1.0"
-    static let abi: UInt32 = 1
+    static var number: UInt32 { LibraryVersion.number }
+    static var string: CString { LibraryVersion.cString }
+    static var abi: UInt32 { LibraryVersion.abi }
 }

@@ -18,14 +18,15 @@ struct Get: ParsableCommand {
         """
     )
 
-    @Argument(help: "The service, as named in the registry (for example kafka).")
+    @Argument(help: "The service, as named in the registry (for example kafka).",
+              completion: RegistryCompletion.services)
     var service: String
 
     @OptionGroup var instanceOption: InstanceOption
 
     @Option(name: [.short, .long], help: ArgumentHelp(
         "One port of the service, for example broker_port; single-port services call theirs 'port'.",
-        valueName: "name"))
+        valueName: "name"), completion: RegistryCompletion.ports)
     var port: String?
 
     @OptionGroup var output: JSONOption

@@ -15,7 +15,8 @@ struct Names: ParsableCommand {
         """
     )
 
-    @Argument(help: "The service, as named in the registry (for example kafka).")
+    @Argument(help: "The service, as named in the registry (for example kafka).",
+              completion: RegistryCompletion.services)
     var service: String
 
     @OptionGroup var instanceOption: InstanceOption

@@ -8,14 +8,19 @@ import PortManager
 struct RegistryOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "The port registry YAML file.",
-        discussion: "Default: $PORTMANAGER_REGISTRY, then ./dynamicconfig/port_registry.yaml.",
-        valueName: "path"))
+        discussion: """
+        Default: $PORTMANAGER_REGISTRY, then dynamicconfig/port_registry.yaml in the current \
+        directory or the nearest parent that has one, then $XDG_CONFIG_HOME/portmanager/port_registry.yaml \
+        (~/.config by default), /etc/portmanager/port_registry.yaml, and the registry installed \
+        with portmanager (PREFIX/share/portmanager/port_registry.yaml).
+        """,
+        valueName: "path"), completion: .file(extensions: ["yaml", "yml"]))
     var registry: String?
 
     @Option(name: .long, help: ArgumentHelp(
         "Add the port offset of this environment (defined under _environments in the registry).",
         discussion: "Default: $PORTMANAGER_ENV when set; otherwise no offset.",
-        valueName: "name"))
+        valueName: "name"), completion: RegistryCompletion.environments)
     var env: String?
 
     @Flag(name: [.short, .long], help: "Log every port allocation to standard error (like PORTMANAGER_LOG=info).")

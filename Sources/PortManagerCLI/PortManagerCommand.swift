@@ -29,7 +29,11 @@ struct PortManagerCommand: ParsableCommand {
         container kafka-development-1 and keeps its data in volume kafka-data-1.
 
         The registry is found in this order: --registry PATH, then \
-        $PORTMANAGER_REGISTRY, then ./dynamicconfig/port_registry.yaml. \
+        $PORTMANAGER_REGISTRY, then dynamicconfig/port_registry.yaml in the current \
+        directory or its nearest parent that has one (as git finds .git), then \
+        $XDG_CONFIG_HOME/portmanager/port_registry.yaml (default ~/.config), \
+        /etc/portmanager/port_registry.yaml, and last the registry installed with \
+        portmanager (PREFIX/share/portmanager/port_registry.yaml). \
         --env NAME (or $PORTMANAGER_ENV) adds the offset of an environment the \
         registry defines under _environments.
 
@@ -52,6 +56,7 @@ struct PortManagerCommand: ParsableCommand {
         the instance is taken, `release`/`renew`: someone else owns it. Errors go to standard error, data to standard output; \
         most commands take --json for machine-readable output.
         """,
+        version: LibraryVersion.string,
         subcommands: [
             Summary.self, List.self, Get.self, Names.self, Env.self, Compose.self, Check.self,
             Reserve.self, Release.self, Renew.self, Status.self, Run.self, Probe.self,

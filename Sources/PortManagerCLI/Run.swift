@@ -33,7 +33,7 @@ struct Run: ParsableCommand {
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var state: StateOption
 
-    @Argument(help: "The service to start, as the registry names it.")
+    @Argument(help: "The service to start, as the registry names it.", completion: RegistryCompletion.services)
     var service: String
 
     @Option(name: [.short, .long], help: "Reserve this instance instead of the lowest free one.")

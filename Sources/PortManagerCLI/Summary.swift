@@ -18,7 +18,8 @@ struct Summary: ParsableCommand {
         """
     )
 
-    @Argument(help: ArgumentHelp("Only these services (default: all).", valueName: "service"))
+    @Argument(help: ArgumentHelp("Only these services (default: all).", valueName: "service"),
+              completion: RegistryCompletion.services)
     var services: [String] = []
 
     @OptionGroup var output: JSONOption

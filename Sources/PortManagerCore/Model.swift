@@ -103,6 +103,8 @@ public struct ServiceDefinition: Sendable, Hashable {
     public let containerStem: String
     /// The volume name of instance 0; instance N appends `-N` (`volume_name`).
     public let volumeStem: String
+    /// The container image (`image`), such as `apache/kafka`; nil when the registry names none.
+    public let image: String?
     /// Where the service is defined.
     public let location: SourceLocation
 
@@ -117,6 +119,7 @@ public struct ServiceDefinition: Sendable, Hashable {
         increment: Int = ServiceDefinition.defaultIncrement,
         maxInstances: Int = ServiceDefinition.defaultMaxInstances,
         containerStem: String? = nil, volumeStem: String? = nil,
+        image: String? = nil,
         location: SourceLocation
     ) {
         self.name = name
@@ -126,6 +129,7 @@ public struct ServiceDefinition: Sendable, Hashable {
         let stem = ServiceDefinition.defaultStem(for: name)
         self.containerStem = containerStem ?? stem
         self.volumeStem = volumeStem ?? stem + "-data"
+        self.image = image
         self.location = location
     }
 

@@ -224,6 +224,19 @@ public enum Naming {
         return utf8.dropFirst().allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
     }
 
+    /// True when `text` can be a container image reference (`image` in the
+    /// registry): `[a-zA-Z0-9][a-zA-Z0-9_.:/@+-]*`, at most 255 bytes. The
+    /// characters of `registry:port/path:tag@digest`; no spaces, quotes or
+    /// shell or YAML syntax.
+    public static func isValidImageReference(_ text: String) -> Bool {
+        let utf8 = text.utf8
+        guard !utf8.isEmpty, utf8.count <= 255, let first = utf8.first, isAlnum(first) else { return false }
+        return utf8.allSatisfy { b in
+            isAlnum(b) || b == UInt8(ascii: "_") || b == UInt8(ascii: ".") || b == UInt8(ascii: "-")
+                || b == UInt8(ascii: ":") || b == UInt8(ascii: "/") || b == UInt8(ascii: "@") || b == UInt8(ascii: "+")
+        }
+    }
+
     static func isAlnum(_ b: UInt8) -> Bool {
         (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
     }

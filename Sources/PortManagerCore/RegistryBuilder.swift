@@ -6,7 +6,7 @@
 /// a range `"FIRST-LAST"`, or a mapping `{host: ..., container: ...,
 /// protocol: tcp|udp|tcp+udp, host_ip: ADDRESS}`;
 /// `instance_increment` (default 100), `max_instances` (default 10),
-/// `container_name`, `volume_name` and `host_ip` (the default of its ports). A top-level `_environments` mapping names
+/// `container_name`, `volume_name`, `image` and `host_ip` (the default of its ports). A top-level `_environments` mapping names
 /// port offsets. Nothing else is accepted.
 public struct RegistryBuilder {
     /// The name used in diagnostics: a path, or `<memory>`.
@@ -14,7 +14,7 @@ public struct RegistryBuilder {
     private var diagnostics: [Diagnostic] = []
 
     /// Service-level keys other than ports.
-    public static let serviceKeys = ["instance_increment", "max_instances", "container_name", "volume_name", "host_ip"]
+    public static let serviceKeys = ["instance_increment", "max_instances", "container_name", "volume_name", "host_ip", "image"]
     /// Keys of a port written as a mapping.
     public static let portMappingKeys = ["host", "container", "protocol", "host_ip"]
     /// Top-level keys that are settings, not services. They begin with `_`,
@@ -119,6 +119,7 @@ public struct RegistryBuilder {
         var containerStem: String?
         var volumeStem: String?
         var serviceHostIP: IPAddress?
+        var image: String?
         var seen = SeenKeys()
         for (keyNode, value) in entries {
             guard let key = keyString(keyNode, what: "key of service \(quoted)") else { valid = false; continue }
@@ -144,6 +145,9 @@ public struct RegistryBuilder {
                 } else {
                     valid = false
                 }
+            case "image":
+                image = imageReference(value, what: "image of service \(quoted)")
+                if image == nil { valid = false }
             default:
                 if Self.isPortKey(key) {
                     if let port = port(named: key, keyNode: keyNode, value, service: quoted) {
@@ -195,7 +199,8 @@ public struct RegistryBuilder {
         }
         guard valid else { return nil }
         let service = ServiceDefinition(name: name, ports: ports, increment: inc, maxInstances: count,
-                                        containerStem: containerStem, volumeStem: volumeStem, location: location)
+                                        containerStem: containerStem, volumeStem: volumeStem, image: image,
+                                        location: location)
         for problem in SelfCollision.find(in: service) {
             fail(at: problem.location, problem.message)
             valid = false
@@ -363,6 +368,21 @@ public struct RegistryBuilder {
         }
         guard Naming.isValidDockerName(text) else {
             fail(node, "\(what()) \(Self.quote(text)) is not a valid Docker name ([a-zA-Z0-9][a-zA-Z0-9_.-]+, at most 253 characters)")
+            return nil
+        }
+        return text
+    }
+
+    /// A container image reference (`image`): a string such as `apache/kafka`,
+    /// `apache/kafka:3.7.0` or `registry.example.com:5000/team/app@sha256:...`.
+    private mutating func imageReference(_ node: YAMLNode, what: @autoclosure () -> String) -> String? {
+        guard case .scalar(let text, let style, _, _) = node, style == .quoted || Self.typeName(node) == "a string" else {
+            fail(node, "\(what()) must be a string, not \(Self.typeName(node))")
+            return nil
+        }
+        guard Naming.isValidImageReference(text) else {
+            fail(node, "\(what()) \(Self.quote(text)) is not a container image reference "
+                 + "([a-zA-Z0-9][a-zA-Z0-9_.:/@+-]*, at most 255 characters, such as apache/kafka:3.7.0)")
             return nil
         }
         return text

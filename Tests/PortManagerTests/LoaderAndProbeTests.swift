@@ -103,10 +103,24 @@ struct LoaderTests {
         unsetenv(Registry.registryVariable)
         unsetenv(Registry.environmentVariable)
 
-        // Nothing anywhere: the error names every place it looked.
-        #expect(throws: PortManagerError.registryNotFound(searched: [
-            "$PORTMANAGER_REGISTRY (not set)", "./dynamicconfig/port_registry.yaml (no such file)",
-        ])) { try Registry.open() }
+        // Nothing anywhere: the error names every place it looked, starting with these.
+        setenv("XDG_CONFIG_HOME", dir + "/xdg", 1)
+        defer { unsetenv("XDG_CONFIG_HOME") }
+        do {
+            _ = try Registry.open()
+            Issue.record("found a registry where there is none")
+        } catch PortManagerError.registryNotFound(let searched) {
+            #expect(Array(searched.prefix(2)) == ["$PORTMANAGER_REGISTRY (not set)", "./dynamicconfig/port_registry.yaml (no such file)"])
+            #expect(searched.contains(dir + "/xdg/portmanager/port_registry.yaml (no such file)"))
+            #expect(searched.contains("/etc/portmanager/port_registry.yaml (no such file)"))
+            #expect(searched.last?.contains("share/portmanager/port_registry.yaml") == true)
+        }
+
+        // 4. $XDG_CONFIG_HOME/portmanager/port_registry.yaml
+        mkdir(dir + "/xdg", 0o755)
+        mkdir(dir + "/xdg/portmanager", 0o755)
+        write("fromxdg:\n  port: 3003\n", to: dir + "/xdg/portmanager/port_registry.yaml")
+        #expect(try Registry.open().serviceNames == ["fromxdg"])
 
         // 3. ./dynamicconfig/port_registry.yaml
         mkdir(dir + "/dynamicconfig", 0o755)

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # get_port through the Python binding against the seed's pure-Python design,
-# measured in the same run; prints ns per call and ratios (see bench_get_port.py).
+# measured in the same run; prints ns per call and ratios (see bench_get_port.py);
+# then the import time against PyYAML's (bench_import.py).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-exec python3 benchmarks/python/bench_get_port.py "$@"
+python3 benchmarks/python/bench_get_port.py "$@"
+# import portmanager against import yaml, in fresh interpreters.
+exec python3 benchmarks/python/bench_import.py

@@ -8,7 +8,18 @@ taken, in order, from:
    ``scripts/build.sh lib`` when it is missing or older than any Swift source,
    the header, the linker map or Package.swift.
 
-The wheel is tagged for the platform (it holds native code), not "any".
+The package's version is ``PM_VERSION_STRING`` of include/portmanager.h (the
+one place it is written); the built package's ``_version.py`` holds it.
+
+The wheel holds native code but no CPython extension (ctypes loads the library),
+so it is tagged ``py3-none-<platform>``: one wheel for every CPython 3.
+``scripts/build-wheel.sh`` (``make wheel``) then runs ``auditwheel repair``,
+which checks the library against the manylinux policies, retags the wheel
+``py3-none-manylinux_…_x86_64`` and bundles any non-system library it needs
+(none today: libyaml is linked statically).
+
+No sdist is published: building needs the whole repository (Swift at
+/opt/swift, libyaml-dev), and ``python setup.py sdist`` says so.
 Everything else about the package is in pyproject.toml.
 """
 
@@ -22,12 +33,33 @@ from typing import Iterator
 
 from setuptools import setup
 from setuptools.command.build_py import build_py
+from setuptools.command.sdist import sdist
 from setuptools.dist import Distribution
+
+try:  # setuptools >= 70.1 has its own; older ones use the wheel package's
+    from setuptools.command.bdist_wheel import bdist_wheel
+except ImportError:
+    from wheel.bdist_wheel import bdist_wheel
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 LIBRARY = REPO / "build" / "lib" / "libportmanager.so.1"
+HEADER = REPO / "include" / "portmanager.h"
 SONAME = "libportmanager.so.1"
+
+
+def header_version() -> str:
+    """``PM_VERSION_STRING`` of the checkout's include/portmanager.h."""
+    if not HEADER.is_file():
+        raise SystemExit(
+            f"cannot build the portmanager Python package: {HEADER} does not exist. The package is built "
+            "from a checkout of the portmanager repository (it needs Swift at /opt/swift and libyaml-dev); "
+            "no sdist is published. Install the wheel, or run `pip install ./bindings/python` in a checkout."
+        )
+    for line in HEADER.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#define PM_VERSION_STRING "):
+            return line.split('"')[1]
+    raise SystemExit(f"{HEADER} has no PM_VERSION_STRING")
 
 
 def _inputs() -> Iterator[Path]:
@@ -68,16 +100,42 @@ def find_library() -> Path:
 
 
 class BuildWithLibrary(build_py):
-    """build_py that also copies libportmanager.so.1 into the built package."""
+    """build_py that also copies libportmanager.so.1 into the built package and
+    writes the header's version into its _version.py."""
 
     def run(self) -> None:
         super().run()
         if getattr(self, "editable_mode", False):
-            return  # an editable install loads the checkout's build/lib copy instead
+            return  # an editable install loads the checkout's build/lib copy and reads the header
+        version_file = Path(self.build_lib) / "portmanager" / "_version.py"
+        version_file.write_text(
+            '"""The package\'s version: PM_VERSION_STRING of include/portmanager.h, written by setup.py."""\n\n'
+            f'__version__ = "{header_version()}"\n'
+        )
         target = Path(self.build_lib) / "portmanager" / SONAME
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(find_library(), target)
         target.chmod(0o755)
+
+
+class PlatformWheel(bdist_wheel):
+    """Tags the wheel ``py3-none-<platform>``: the package is pure Python over
+    ctypes, so any CPython 3 can use it, but the library inside is native."""
+
+    def get_tag(self) -> tuple[str, str, str]:
+        _, _, platform = super().get_tag()
+        return "py3", "none", platform
+
+
+class NoSdist(sdist):
+    """Refuses to build an sdist, with what to do instead."""
+
+    def run(self) -> None:
+        raise SystemExit(
+            "portmanager publishes no sdist: the package ships libportmanager.so.1, which is built from the "
+            "whole repository (Swift at /opt/swift, libyaml-dev). Install the wheel (`make wheel` builds "
+            "build/wheel/portmanager-*.whl), or run `pip install ./bindings/python` in a checkout."
+        )
 
 
 class BinaryDistribution(Distribution):
@@ -87,4 +145,8 @@ class BinaryDistribution(Distribution):
         return True
 
 
-setup(cmdclass={"build_py": BuildWithLibrary}, distclass=BinaryDistribution)
+setup(
+    version=header_version(),
+    cmdclass={"build_py": BuildWithLibrary, "bdist_wheel": PlatformWheel, "sdist": NoSdist},
+    distclass=BinaryDistribution,
+)

@@ -126,14 +126,15 @@ def test_the_library_is_self_contained() -> None:
 
 
 def test_loader_order_and_override() -> None:
-    package, checkout = Path("/pkg"), Path("/repo")
+    package, checkout = "/pkg", "/repo"
     assert _lib.candidate_paths({}, package, checkout) == [
-        ("shipped in the package", Path("/pkg/libportmanager.so.1")),
-        ("checkout build folder", Path("/repo/build/lib/libportmanager.so")),
+        ("shipped in the package", "/pkg/libportmanager.so.1"),
+        ("checkout build folder", "/repo/build/lib/libportmanager.so"),
     ]
-    assert _lib.candidate_paths({"PORTMANAGER_LIB": ""}, package, checkout)[0][1] == Path("/pkg/libportmanager.so.1")
+    assert _lib.candidate_paths({"PORTMANAGER_LIB": ""}, package, checkout)[0][1] == "/pkg/libportmanager.so.1"
     assert _lib.candidate_paths({"PORTMANAGER_LIB": "/x/lib.so"}, package, checkout) == [
-        ("$PORTMANAGER_LIB", Path("/x/lib.so"))]
+        ("$PORTMANAGER_LIB", "/x/lib.so")]
+    assert os.path.samefile(_lib._CHECKOUT_ROOT, BINDING.parent.parent)
 
 
 def test_the_load_error_names_every_path_tried(tmp_path: Path) -> None:
@@ -155,8 +156,8 @@ def test_the_load_error_names_every_path_tried(tmp_path: Path) -> None:
     assert f"{wrong_abi} (c): ABI version 2, but this package needs 1" in message
     assert f"{other} (d): not libportmanager" in message
     assert isinstance(info.value, ImportError)
-    library, path = _lib.load_library([("a", missing), ("real", Path(_lib.library_path))])
-    assert path == Path(_lib.library_path)
+    library, path = _lib.load_library([("a", missing), ("real", _lib.library_path)])
+    assert path == _lib.library_path
 
 
 def run_import(environ: Dict[str, str]) -> subprocess.CompletedProcess:

@@ -146,3 +146,29 @@ def test_the_python_escape_matches_the_library_rules() -> None:
     assert _escape('a "b"') == '"a \\"b\\""'
     assert _escape("a\\b\n\r\t") == '"a\\\\b\\n\\r\\t"'
     assert _escape("x\x01\x7f\x85\u2028é") == '"x\\u0001\\u007f\\u0085\\u2028é"'
+
+
+def test_allocation_records_carry_the_fields_as_extra(
+    caplog: pytest.LogCaptureFixture, restore_logging: None
+) -> None:
+    """Both paths, the library's callback and a remembered answer, give a JSON
+    formatter or structlog the fields without parsing the message."""
+    with portmanager.PortManager(REGISTRY) as manager, caplog.at_level(logging.INFO, logger="portmanager"):
+        manager.get_port("kafka", 1, "broker_port")  # first: the library logs it through the callback
+        manager.get_port("kafka", 1, "broker_port")  # remembered: the binding logs it
+        manager.get_ports("argocd", 2)
+    records = [r for r in caplog.records if r.name == "portmanager"]
+    fields = [(r.service, r.instance, r.port_name, r.port) for r in records]  # type: ignore[attr-defined]
+    assert fields == [("kafka", 1, "broker_port", 9192)] * 2 + [
+        ("argocd", 2, "server_port", 8290), ("argocd", 2, "repo_server_port", 8291)]
+    assert records[0].getMessage() == LINE
+
+
+def test_allocation_extra_parses_quoted_values_and_ignores_other_messages() -> None:
+    from portmanager._log import allocation_extra
+
+    assert allocation_extra(LINE) == {"service": "kafka", "instance": 1, "port_name": "broker_port", "port": 9192}
+    quoted = 'port_manager_port_allocated service="a b" instance=0 type="x=\\"y\\"" port=80 base=80 increment=1'
+    assert allocation_extra(quoted) == {"service": "a b", "instance": 0, "port_name": 'x="y"', "port": 80}
+    assert allocation_extra("something else entirely") is None
+    assert allocation_extra("port_manager_port_allocated service=kafka") is None

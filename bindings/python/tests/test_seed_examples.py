@@ -9,7 +9,15 @@ import sys
 import pytest
 
 import portmanager
-from conftest import BINDING, REGISTRY, REPO
+from conftest import BINDING, HEADER, REGISTRY, REPO
+
+
+def header_macro(name: str) -> str:
+    """The value of `#define NAME VALUE` in include/portmanager.h, quotes removed."""
+    prefix = f"#define {name} "
+    lines = [line for line in HEADER.read_text(encoding="utf-8").splitlines() if line.startswith(prefix)]
+    assert len(lines) == 1, (name, lines)
+    return lines[0][len(prefix):].strip().strip('"')
 
 
 @pytest.mark.parametrize(
@@ -74,8 +82,11 @@ def test_source_environment_and_versions(pm: portmanager.PortManager) -> None:
     assert pm.source == str(REGISTRY)
     assert pm.environment == portmanager.Environment(None, 0)
     assert portmanager.abi_version() == 1
-    assert portmanager.library_version() == "0.1.0"
-    assert portmanager.library_version_number() == 100
+    version = header_macro("PM_VERSION_STRING")
+    assert portmanager.library_version() == portmanager.__version__ == version
+    major, minor, patch = (int(header_macro(f"PM_VERSION_{part}")) for part in ("MAJOR", "MINOR", "PATCH"))
+    assert version == f"{major}.{minor}.{patch}"
+    assert portmanager.library_version_number() == major * 10000 + minor * 100 + patch
     assert portmanager.status_name(7) == "PM_ERR_UNKNOWN_PORT"
     assert portmanager.status_name(999) == "PM_ERR_UNKNOWN_STATUS"
     assert portmanager.STATUS_NAMES[7] == "PM_ERR_UNKNOWN_PORT"

@@ -39,8 +39,12 @@ from ctypes import (
     c_void_p,
     create_string_buffer,
 )
-from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+# typing and pathlib are not imported at run time: `import portmanager` stays
+# cheaper than `import yaml` (benchmarks/python/bench_import.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .errors import BufferTooSmallError, LibraryLoadError, error_for_status
 
@@ -67,9 +71,9 @@ ENV_VAR = "PORTMANAGER_LIB"
 #: The file name of the copy shipped inside the package.
 SONAME = "libportmanager.so.1"
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = os.path.dirname(os.path.realpath(__file__))
 # bindings/python/src/portmanager/_lib.py -> the repository root.
-_CHECKOUT_ROOT = _PACKAGE_DIR.parents[2].parent
+_CHECKOUT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(_PACKAGE_DIR))))
 
 # ------------------------------------------------------------------ types
 
@@ -169,34 +173,35 @@ STATUS_FUNCTIONS = frozenset(name for name, (restype, _) in SIGNATURES.items() i
 
 def candidate_paths(
     environ: Mapping[str, str] = os.environ,
-    package_dir: Path = _PACKAGE_DIR,
-    checkout_root: Path = _CHECKOUT_ROOT,
-) -> List[Tuple[str, Path]]:
+    package_dir: str = _PACKAGE_DIR,
+    checkout_root: str = _CHECKOUT_ROOT,
+) -> List[Tuple[str, str]]:
     """The places to look for the library, in order, each with a label for messages.
 
     ``$PORTMANAGER_LIB``, when set and not empty, is the only candidate.
     """
     override = environ.get(ENV_VAR, "")
     if override:
-        return [(f"${ENV_VAR}", Path(override))]
+        return [(f"${ENV_VAR}", override)]
     return [
-        ("shipped in the package", package_dir / SONAME),
-        ("checkout build folder", checkout_root / "build" / "lib" / "libportmanager.so"),
+        ("shipped in the package", os.path.join(package_dir, SONAME)),
+        ("checkout build folder", os.path.join(checkout_root, "build", "lib", "libportmanager.so")),
     ]
 
 
-def load_library(candidates: Sequence[Tuple[str, Path]]) -> Tuple[ctypes.CDLL, Path]:
+def load_library(candidates: Sequence[Tuple[str, str]]) -> Tuple[ctypes.CDLL, str]:
     """Loads the first candidate that exists, loads, and has the expected ABI.
 
     Raises :class:`LibraryLoadError` naming every path tried and why each failed.
     """
     tried: List[str] = []
     for label, path in candidates:
-        if not path.exists():
+        path = os.fspath(path)
+        if not os.path.exists(path):
             tried.append(f"{path} ({label}): no such file")
             continue
         try:
-            library = ctypes.CDLL(str(path))
+            library = ctypes.CDLL(path)
         except OSError as error:
             tried.append(f"{path} ({label}): cannot load: {error}")
             continue
@@ -231,14 +236,14 @@ def _last_error_raw(library: ctypes.CDLL) -> Callable[[], bytes]:
 MISSING: List[str] = []
 
 
-def _missing(name: str, path: Path) -> Callable[..., Any]:
+def _missing(name: str, path: str) -> Callable[..., Any]:
     def missing(*arguments: Any) -> Any:
         raise LibraryLoadError(f"{path} has no {name}; the library is older than this binding (rebuild it with `make lib`)")
 
     return missing
 
 
-def _declare(library: ctypes.CDLL, path: Path) -> None:
+def _declare(library: ctypes.CDLL, path: str) -> None:
     """Sets argtypes, restype and (for status functions) the shared errcheck on every function."""
     last_error = _last_error_raw(library)
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 import atexit
 import logging
 import sys
-from typing import Any, Optional
+TYPE_CHECKING = False  # typing is not imported at run time (import cost)
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 from . import _lib
 from .errors import InvalidArgumentError
@@ -54,9 +56,45 @@ LOG_OFF = 100
 _threshold: Optional[int] = None
 
 
+#: The event of the library's allocation lines, and the ``extra`` fields their records carry.
+ALLOCATION_EVENT = "port_manager_port_allocated"
+
+
+def allocation_extra(text: str) -> Optional[dict]:
+    """The ``extra`` of a record for an allocation line: ``service``, ``instance``,
+    ``port_name`` and ``port`` (ints for the numbers), taken from the line's
+    ``key=value`` fields (values JSON-quoted when not bare, as the library writes
+    them); None for any other message."""
+    if not text.startswith(ALLOCATION_EVENT + " "):
+        return None
+    fields = {}
+    rest = text[len(ALLOCATION_EVENT) + 1:]
+    while rest:
+        key, sep, rest = rest.partition("=")
+        if not sep:
+            return None
+        if rest.startswith('"'):
+            import json  # only for quoted values, which plain names never need
+
+            value, end = json.JSONDecoder().raw_decode(rest)
+            rest = rest[end:]
+        else:
+            value, _, rest = rest.partition(" ")
+            rest = " " + rest if rest else ""
+        fields[key] = value
+        rest = rest[1:] if rest.startswith(" ") else rest
+    try:
+        return {"service": fields["service"], "instance": int(fields["instance"]),
+                "port_name": fields["type"], "port": int(fields["port"])}
+    except (KeyError, ValueError):
+        return None
+
+
 def _forward(level: int, message: Optional[bytes], context: Optional[int]) -> None:
-    """The ``pm_log_fn``: one library message to the ``portmanager`` logger, at the same level."""
-    logger.log(level, (message or b"").decode("utf-8", "replace"))
+    """The ``pm_log_fn``: one library message to the ``portmanager`` logger, at the same
+    level; an allocation's record carries its fields as ``extra`` (:func:`allocation_extra`)."""
+    text = (message or b"").decode("utf-8", "replace")
+    logger.log(level, text, extra=allocation_extra(text))
 
 
 # This module's thunk. ctypes does not keep a callback object alive by itself,

@@ -9,10 +9,13 @@ this user may see it (as ``ss -p`` does).
 
 from __future__ import annotations
 
-import json
 import weakref
 from ctypes import byref, c_int32, c_void_p
-from typing import Any, Dict, Optional, Tuple
+
+# typing is not imported at run time (import cost; see manager.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Optional, Tuple
 
 from . import _lib
 from .errors import InvalidArgumentError
@@ -86,6 +89,8 @@ class ProbeResult:
     def _load(self) -> Dict[str, Any]:
         if self._data is None:
             self._text = _lib.read_string(_lib.lib.pm_probe_result_json, self._pointer)
+            import json  # only when the details are read
+
             self._data = json.loads(self._text)
             self._finalizer()  # everything is read: release the library's result now
         return self._data

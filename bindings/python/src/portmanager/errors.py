@@ -15,7 +15,9 @@ Problems finding or loading the library itself are not statuses; they raise
 
 from __future__ import annotations
 
-from typing import ClassVar, Dict, Optional, Type
+TYPE_CHECKING = False  # typing is not imported at run time (import cost)
+if TYPE_CHECKING:
+    from typing import ClassVar, Dict, Optional, Type
 
 __all__ = [
     "PortManagerError",

@@ -22,14 +22,23 @@ import operator
 import os
 import threading
 import weakref
-import json
 from ctypes import byref, c_int, c_int32, c_size_t, c_uint16, c_void_p, create_string_buffer
-from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple, TypeVar, Union
+from collections import namedtuple
 
 from . import _lib, _log
 from . import _probe
 from ._probe import ProbeResult
 from .errors import BufferTooSmallError, InstanceOutOfRangeError, InvalidArgumentError
+
+# typing is not imported at run time: `import portmanager` stays cheaper than
+# `import yaml` (benchmarks/python/bench_import.py). The records below are
+# collections.namedtuple classes, which typing.NamedTuple would build too.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, TypeVar, Union
+
+    _T = TypeVar("_T")
+    PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
 __all__ = [
     "PortManager",
@@ -50,7 +59,6 @@ __all__ = [
     "RESERVE_CONTAINER_OWNER",
 ]
 
-_T = TypeVar("_T")
 _INT32_MIN = -(2**31)
 _INT32_MAX = 2**31 - 1
 _INFO = _log.LOG_INFO
@@ -68,84 +76,100 @@ def _bridge_changed(installed: bool) -> None:
     """Called by the log bridge: who decides whether a remembered allocation is logged."""
     global _info_enabled
     _info_enabled = _log.logger.isEnabledFor if installed else _library_threshold_allows
+
+
 _pm_get_port = _lib.lib.pm_get_port
 
-PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+class Allocation(namedtuple("Allocation", "service instance port_type host_port host_port_last container_port container_port_last base increment")):
+    """One port of one instance of one service, as a summary lists it.
+
+    Fields:
+
+    - ``service`` (str)
+    - ``instance`` (int)
+    - ``port_type`` (str)
+    - ``host_port`` (int): The host port (the first of a range).
+    - ``host_port_last`` (int): The last host port of a range; equal to ``host_port`` for a single port.
+    - ``container_port`` (int): The port inside the container: fixed by the registry, else the host port.
+    - ``container_port_last`` (int)
+    - ``base`` (int): The registry's instance-0 port, before any environment offset.
+    - ``increment`` (int)
+    """
+
+    __slots__ = ()
 
 
-class Allocation(NamedTuple):
-    """One port of one instance of one service, as a summary lists it."""
+class ServiceInfo(namedtuple("ServiceInfo", "name increment max_instances ports")):
+    """A service's settings (``pm_service_info`` and ``pm_port_name``).
 
-    service: str
-    instance: int
-    port_type: str
-    #: The host port (the first of a range).
-    host_port: int
-    #: The last host port of a range; equal to ``host_port`` for a single port.
-    host_port_last: int
-    #: The port inside the container: fixed by the registry, else the host port.
-    container_port: int
-    container_port_last: int
-    #: The registry's instance-0 port, before any environment offset.
-    base: int
-    increment: int
+    Fields:
+
+    - ``name`` (str)
+    - ``increment`` (int)
+    - ``max_instances`` (int)
+    - ``ports`` (Tuple[str, ...]): Its port names, in file order (``"port"`` for single-port services).
+    """
+
+    __slots__ = ()
 
 
-class ServiceInfo(NamedTuple):
-    """A service's settings (``pm_service_info`` and ``pm_port_name``)."""
+class PortDefinition(namedtuple("PortDefinition", "service name base width container_port")):
+    """A port's definition for instance 0, before any environment offset (``pm_port_definition``).
 
-    name: str
-    increment: int
-    max_instances: int
-    #: Its port names, in file order (``"port"`` for single-port services).
-    ports: Tuple[str, ...]
+    Fields:
 
+    - ``service`` (str)
+    - ``name`` (str)
+    - ``base`` (int)
+    - ``width`` (int): 1 for a single port, the width of a range otherwise (``pm_port_definition``'s count).
+    - ``container_port`` (Optional[int]): The fixed container port, or ``None`` when it equals the host port.
+    """
 
-class PortDefinition(NamedTuple):
-    """A port's definition for instance 0, before any environment offset (``pm_port_definition``)."""
-
-    service: str
-    name: str
-    base: int
-    #: 1 for a single port, the width of a range otherwise (``pm_port_definition``'s count).
-    width: int
-    #: The fixed container port, or ``None`` when it equals the host port.
-    container_port: Optional[int]
+    __slots__ = ()
 
 
-class Environment(NamedTuple):
-    """The environment in force (``pm_registry_environment``)."""
+class Environment(namedtuple("Environment", "name offset")):
+    """The environment in force (``pm_registry_environment``).
 
-    #: Its name, or ``None`` when no environment is selected.
-    name: Optional[str]
-    #: Added to every host port; 0 for none.
-    offset: int
+    Fields:
+
+    - ``name`` (Optional[str]): Its name, or ``None`` when no environment is selected.
+    - ``offset`` (int): Added to every host port; 0 for none.
+    """
+
+    __slots__ = ()
 
 
 #: ``pm_severity`` values and their names.
 SEVERITIES: Dict[int, str] = {0: "note", 1: "warning", 2: "error"}
 
 
-class Finding(NamedTuple):
-    """One finding of :meth:`PortManager.analyze`."""
+class Finding(namedtuple("Finding", "severity text")):
+    """One finding of :meth:`PortManager.analyze`.
 
-    #: ``"note"``, ``"warning"`` or ``"error"``.
-    severity: str
-    #: ``"FILE:LINE:COLUMN: error: MESSAGE; fix: SUGGESTION"``, as compilers print them.
-    text: str
+    Fields:
+
+    - ``severity`` (str): ``"note"``, ``"warning"`` or ``"error"``.
+    - ``text`` (str): ``"FILE:LINE:COLUMN: error: MESSAGE; fix: SUGGESTION"``, as compilers print them.
+    """
+
+    __slots__ = ()
 
 
-class Analysis(NamedTuple):
-    """A whole-registry analysis (``pm_analyze``): collisions, bad offsets, risky ports."""
+class Analysis(namedtuple("Analysis", "total errors warnings findings json")):
+    """A whole-registry analysis (``pm_analyze``): collisions, bad offsets, risky ports.
 
-    #: How many findings (``pm_analysis_count``'s count).
-    total: int
-    errors: int
-    warnings: int
-    #: Ordered by source location, then severity.
-    findings: Tuple[Finding, ...]
-    #: The library's JSON report (schema in docs/analysis.md).
-    json: str
+    Fields:
+
+    - ``total`` (int): How many findings (``pm_analysis_count``'s count).
+    - ``errors`` (int)
+    - ``warnings`` (int)
+    - ``findings`` (Tuple[Finding, ...]): Ordered by source location, then severity.
+    - ``json`` (str): The library's JSON report (schema in docs/analysis.md).
+    """
+
+    __slots__ = ()
 
     @property
     def conflict_free(self) -> bool:
@@ -458,7 +482,7 @@ class PortManager:
         line = self._lines.get(key)
         if line is None:
             line = self._lines[key] = self._allocation_line(service, instance, port_type)
-        _log.logger.info(line)
+        _log.logger.info(line, extra=_log.allocation_extra(line))
 
     def _allocation_line(self, service: str, instance: int, port_type: str) -> str:
         info = self.service_info(service)
@@ -808,6 +832,8 @@ class PortManager:
                 break
             except BufferTooSmallError:
                 capacity = max(needed.value, capacity * 2)
+        import json  # only here: not every import of portmanager needs it
+
         return [ReservationInfo.from_json(item) for item in json.loads(buffer.value.decode("utf-8"))]
 
     def _in_store(
@@ -877,26 +903,30 @@ def _ttl(ttl: Any) -> int:
     return seconds
 
 
-class ReservationInfo(NamedTuple):
-    """One reservation as the store holds it (:meth:`PortManager.reservations`)."""
+class ReservationInfo(
+    namedtuple(
+        "ReservationInfo",
+        "service environment instance owner owner_kind pid command since expires ports host_ports",
+    )
+):
+    """One reservation as the store holds it (:meth:`PortManager.reservations`).
 
-    service: str
-    environment: str
-    instance: int
-    #: The owner's name, or ``"process PID"``.
-    owner: str
-    #: ``"name"`` or ``"process"``.
-    owner_kind: str
-    pid: Optional[int]
-    command: Optional[str]
-    #: Seconds since the epoch.
-    since: int
-    #: Seconds since the epoch, or ``None`` for never.
-    expires: Optional[int]
-    #: port name -> first host port
-    ports: Dict[str, int]
-    #: every host port, ascending
-    host_ports: Tuple[int, ...]
+    Fields:
+
+    - ``service`` (str)
+    - ``environment`` (str)
+    - ``instance`` (int)
+    - ``owner`` (str): The owner's name, or ``"process PID"``.
+    - ``owner_kind`` (str): ``"name"`` or ``"process"``.
+    - ``pid`` (Optional[int])
+    - ``command`` (Optional[str])
+    - ``since`` (int): Seconds since the epoch.
+    - ``expires`` (Optional[int]): Seconds since the epoch, or ``None`` for never.
+    - ``ports`` (Dict[str, int]): port name -> first host port.
+    - ``host_ports`` (Tuple[int, ...]): every host port, ascending.
+    """
+
+    __slots__ = ()
 
     @classmethod
     def from_json(cls, item: Dict[str, Any]) -> "ReservationInfo":

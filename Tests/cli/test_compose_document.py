@@ -1,0 +1,93 @@
+"""`compose SERVICE --instance N --document`: a whole compose file, validated by
+Debian's docker-compose (`docker-compose -f FILE config`, no engine needed)."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import FINDINGS, OK, USAGE
+
+KAFKA_1 = """services:
+  kafka-development-1:
+    image: "apache/kafka"
+    container_name: "kafka-development-1"
+    ports:
+      - "9192:9192"
+      - "19193:19193"
+    volumes:
+      - "kafka-data-1:/data"
+volumes:
+  kafka-data-1:
+    name: "kafka-data-1"
+"""
+
+
+def test_kafka_document_uses_the_registry_image(run):
+    result = run("compose", "kafka", "--instance", "1", "--document")
+    assert result.returncode == OK, result.stderr
+    assert result.stdout == KAFKA_1
+
+
+def test_image_option_overrides_and_is_required_without_the_key(run):
+    result = run("compose", "redis", "-i", "2", "--document")
+    assert result.returncode == USAGE and result.stdout == ""
+    assert "service 'redis' has no image" in result.stderr and "--image" in result.stderr
+    result = run("compose", "redis", "-i", "2", "--document", "--image", "redis:7", "--volume-target", "/var/lib/redis")
+    assert result.returncode == OK, result.stderr
+    assert '    image: "redis:7"\n' in result.stdout
+    assert '      - "redis-data-2:/var/lib/redis"\n' in result.stdout
+    assert '      - "6579:6579"\n' in result.stdout
+    result = run("compose", "kafka", "-i", "1", "--document", "--image", "apache/kafka:3.7.0")
+    assert '    image: "apache/kafka:3.7.0"\n' in result.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--image", "x"], "--image and --volume-target apply only with --document"),
+    (["--document", "--image", "bad image"], "--image 'bad image' is not a container image reference"),
+    (["--document", "--volume-target", "relative"], "--volume-target 'relative' is not an absolute path"),
+    (["--document", "--env-file"], "--document cannot be used with --env-file or --json"),
+])
+def test_bad_document_options(run, args, message):
+    result = run("compose", "kafka", "-i", "1", *args)
+    assert result.returncode == USAGE
+    assert message in result.stderr, result.stderr
+
+
+def test_image_key_is_validated_like_other_keys(run, registry_file):
+    path = registry_file("web:\n  port: 5000\n  image: 42\nweb2:\n  port: 6000\n  image: \"has space\"\n")
+    result = run("check", "--registry", str(path))
+    assert result.returncode == FINDINGS
+    assert f"{path}:3:10: error: image of service 'web' must be a string, not an integer" in result.stdout, result.stdout
+    assert f"{path}:6:10: error: image of service 'web2' 'has space' is not a container image reference" in result.stdout
+    path = registry_file("web:\n  port: 5000\n  imag: nginx\n", name="typo.yaml")
+    result = run("check", "--registry", str(path))
+    assert "did you mean 'image'?" in result.stdout, result.stdout
+
+
+def test_fragment_form_is_unchanged(run):
+    result = run("compose", "kafka", "--instance", "1", "--indent", "2")
+    assert result.stdout == '  - "9192:9192"\n  - "19193:19193"\n'
+
+
+@pytest.mark.parametrize("service, instance, extra", [
+    ("kafka", 1, []), ("traefik", 2, ["--image", "traefik:v3"]), ("argocd", 0, ["--image", "argoproj/argocd"]),
+])
+def test_docker_compose_accepts_the_document(run, tmp_path, service, instance, extra):
+    compose = shutil.which("docker-compose")
+    if compose is None:
+        pytest.skip("docker-compose is not installed (apt-get install docker-compose; .ci/run installs it)")
+    result = run("compose", service, "-i", str(instance), "--document", *extra)
+    assert result.returncode == OK, result.stderr
+    path = tmp_path / "compose.yaml"
+    path.write_text(result.stdout)
+    checked = subprocess.run([compose, "-f", str(path), "config"], cwd=tmp_path, capture_output=True, text=True,
+                             timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    names = subprocess.run([compose, "-f", str(path), "config", "--volumes"], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    container = json.loads(run("names", service, "-i", str(instance), "--json").stdout)["container_name"]
+    assert f"container_name: {container}" in checked.stdout, checked.stdout
+    assert names.returncode == 0 and names.stdout.split() != [], names.stderr

