@@ -31,7 +31,7 @@ private func parseError(_ text: String, ipv6: Bool = false) -> String {
 /// Odd tables and the error each gives.
 private let oddTables: [(String, String)] = {
     var cases: [(String, String)] = []
-    cases.append(("", "cannot read /proc/net/tcp: the file is empty"))
+    cases.append(("", "/proc/net/tcp: the file is empty"))
     cases.append((good, "/proc/net/tcp: line 1 is malformed: the first line is not the table header"))
     cases.append((header + "   0: 0100007F:2384 00000000:0000 0A\n", "line 2 is malformed: 4 fields where the kernel writes at least 10"))
     cases.append((header + good + "\n" + good, "line 3 is malformed: a blank line"))

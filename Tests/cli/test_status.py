@@ -8,7 +8,7 @@ import socket
 from conftest import OK, USAGE, Run
 
 
-def test_status_names_the_instance_in_use_and_its_holder(run: Run, registry_file) -> None:  # type: ignore[no-untyped-def]
+def test_status_names_the_instance_in_use_and_its_holder(run: Run, registry_file, tmp_path) -> None:  # type: ignore[no-untyped-def]
     with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as udp:
         udp.bind(("::1", 0))
         port = udp.getsockname()[1]
@@ -17,19 +17,22 @@ def test_status_names_the_instance_in_use_and_its_holder(run: Run, registry_file
             f"agent:\n  port: {{host: {base}, protocol: udp}}\n  instance_increment: 10\n  max_instances: 3\n"
             f"web:\n  port: {base}\n  instance_increment: 10\n  max_instances: 3\n"
         )
-        result = run("status", "--registry", str(path))
+        state = ["--state-dir", str(tmp_path / "state")]
+        result = run("status", "--registry", str(path), *state)
         assert result.returncode == OK, result.stderr
-        lines = result.stdout.splitlines()
-        assert "agent 1: in use" in lines
-        assert f"    held by udp [::1]:{port} pid {os.getpid()} (" in result.stdout
-        assert "web 1: free" in lines  # TCP on the same number: not held
-        result = run("status", "agent", "--registry", str(path), "--json")
-        instances = json.loads(result.stdout)["instances"]
+        rows = {tuple(line.split()[:3]) for line in result.stdout.splitlines()}
+        assert ("agent", "1", "in_use") in rows
+        assert f"port {port} is in use without a reservation: udp [::1]:{port} pid {os.getpid()} (" in result.stdout
+        assert ("web", "1", "free") in rows  # TCP on the same number: not held
+        result = run("status", "agent", "--registry", str(path), "--json", *state)
+        instances = json.loads(result.stdout)
         assert [i["instance"] for i in instances] == [0, 1, 2]
         one = instances[1]
-        assert one["service"] == "agent" and one["available"] is False
-        assert one["ports"][0]["holders"][0]["pid"] == os.getpid()
-        assert one["ports"][0]["protocol"] == "udp"
+        assert one["service"] == "agent" and one["state"] == "in_use" and one["owner"] is None
+        assert one["port_in_use"] == port
+        assert one["probe"]["available"] is False
+        assert one["probe"]["holders"][0]["pid"] == os.getpid()
+        assert one["probe"]["protocol"] == "udp"
 
 
 def test_status_unknown_service_exits_2(run: Run) -> None:

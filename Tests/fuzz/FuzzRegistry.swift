@@ -34,8 +34,10 @@ private struct Numbers {
         let raw = next()
         return raw & 0x100 == 0 ? Int32(truncatingIfNeeded: raw & 0xFF) - 2 : Int32(truncatingIfNeeded: raw >> 16)
     }
-    /// A capacity as a C caller could pass it: any size_t (as Swift's Int bit pattern).
-    mutating func capacity() -> Int { Int(bitPattern: UInt(next())) }
+    /// A capacity as a C caller could pass it: any size_t.
+    mutating func capacity() -> UInt { UInt(next()) }
+    /// A size_t index as the C shims receive it (Swift's Int bit pattern).
+    mutating func index() -> Int { Int(bitPattern: UInt(next())) }
 }
 
 /// A file the registry is written to for `pm_registry_open_env`, one per process.
@@ -80,9 +82,9 @@ private func exerciseModel(_ registry: Registry) {
             _ = try? registry.containerName(service.name, instance: instance)
         }
     }
-    // The analysis, while its memory still grows with services x instances
-    // (issue 8, section 4): only registries of at most 20,000 lattice points,
-    // so that the run finds crashes rather than the known memory limit.
+    // The analysis, on registries of at most 20,000 lattice points: its memory
+    // is bounded (and refused past Analysis's limit), but a larger lattice only
+    // slows each run under AddressSanitizer.
     let points = registry.services.reduce(0) { $0 + $1.maxInstances * max(1, $1.ports.count) }
     if points <= 20_000 {
         _ = try? Analysis(registry: registry, options: AnalysisOptions(ephemeralRange: 32768...60999))
@@ -125,13 +127,13 @@ private func exerciseC(_ yaml: UnsafeRawBufferPointer, _ fields: [[UInt8]], _ nu
 
                 sized(&numbers) { pm_container_name(registry, s, instance, $0, $1, $2) }
                 sized(&numbers) { pm_volume_name(registry, s, instance, $0, $1, $2) }
-                let index = numbers.capacity()
+                let index = numbers.index()
                 sized(&numbers) { pm_port_name(registry, s, index, $0, $1, $2) }
                 sizedPorts(&numbers) { pm_get_ports(registry, s, instance, $0, $1, $2) }
             }
         }
     }
-    let index = numbers.capacity()
+    let index = numbers.index()
     sized(&numbers) { pm_service_name(registry, index, $0, $1, $2) }
     sized(&numbers) { pm_registry_source(registry, $0, $1, $2) }
 
@@ -167,7 +169,7 @@ private func string(_ registry: OpaquePointer, _ index: Int) -> [UInt8]? {
     _ = pm_service_name(registry, index, nil, 0, &needed)
     guard needed > 0 else { return nil }
     var buffer = [CChar](repeating: 0, count: needed)
-    guard pm_service_name(registry, index, &buffer, needed, &needed) == 0 else { return nil }
+    guard pm_service_name(registry, index, &buffer, UInt(needed), &needed) == 0 else { return nil }
     return buffer.dropLast().map { UInt8(bitPattern: $0) }
 }
 
@@ -175,7 +177,7 @@ private func string(_ registry: OpaquePointer, _ index: Int) -> [UInt8]? {
 /// large as the size first reported, so AddressSanitizer catches any write past
 /// `needed`, whatever capacity the caller claims.
 private func sized(_ numbers: inout Numbers,
-                   _ call: (UnsafeMutablePointer<CChar>?, Int, UnsafeMutablePointer<Int>?) -> Int32) {
+                   _ call: (UnsafeMutablePointer<CChar>?, UInt, UnsafeMutablePointer<Int>?) -> Int32) {
     var needed = 0
     guard call(nil, 0, &needed) == 9, needed > 0, needed <= 1 << 24 else { _ = pm_last_error(); return }
     let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: needed)
@@ -183,14 +185,14 @@ private func sized(_ numbers: inout Numbers,
     let claimed = numbers.capacity()
     // A claim below `needed` must be refused without writing; one at or above it
     // may write at most `needed` bytes.
-    _ = call(buffer, claimed >= 0 && claimed < needed ? claimed : needed, &needed)
+    _ = call(buffer, claimed < UInt(needed) ? claimed : UInt(needed), &needed)
     _ = call(buffer, claimed, nil)
     _ = pm_last_error()
 }
 
 /// ``sized(_:_:)`` for arrays of ports.
 private func sizedPorts(_ numbers: inout Numbers,
-                        _ call: (UnsafeMutablePointer<UInt16>?, Int, UnsafeMutablePointer<Int>?) -> Int32) {
+                        _ call: (UnsafeMutablePointer<UInt16>?, UInt, UnsafeMutablePointer<Int>?) -> Int32) {
     var needed = 0
     guard call(nil, 0, &needed) == 9, needed > 0, needed <= 1 << 20 else { _ = pm_last_error(); return }
     let buffer = UnsafeMutablePointer<UInt16>.allocate(capacity: needed)
