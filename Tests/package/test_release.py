@@ -82,7 +82,7 @@ def test_deb_fields_and_contents() -> None:
     fields = subprocess.run(["dpkg-deb", "--field", str(deb())], capture_output=True, text=True, check=True).stdout
     assert "Package: portmanager\n" in fields and f"Version: {VERSION}\n" in fields
     depends = [line for line in fields.splitlines() if line.startswith("Depends: ")]
-    assert depends and "libc6" in depends[0] and "libyaml-0-2" in depends[0], fields
+    assert depends and all(package in depends[0] for package in ("libc6", "libyaml-0-2", "libsqlite3-0")), fields
     listing = subprocess.run(["dpkg-deb", "--contents", str(deb())], capture_output=True, text=True, check=True).stdout
     for name in INSTALLED + [f"lib/{MULTIARCH}/{REAL}", f"lib/{MULTIARCH}/pkgconfig/portmanager.pc",
                              "share/doc/portmanager/copyright"]:

@@ -1,11 +1,12 @@
 """The one Python wheel (make wheel): tagged py3-none-manylinux, installed into
-fresh venvs of Python 3.9 and 3.13, run with the checkout, the Swift toolchain
-and libyaml hidden, passes the seed examples.
+fresh venvs of Python 3.9 and 3.13, run with the checkout, the Swift toolchain,
+libyaml and the system's SQLite hidden, passes the seed examples with the SQLite
+the wheel bundles (auditwheel copies libsqlite3.so.0 into portmanager.libs/).
 
 Hiding: the run happens in a private mount namespace (`unshare -m`, root or user
 namespaces), where an empty directory is bind-mounted over the checkout and over
-/opt/swift, and an empty file over every libyaml shared object the dynamic loader
-knows (`ldconfig -p`, symlinks resolved). An empty file cannot be loaded, whatever
+/opt/swift, and an empty file over every libyaml and libsqlite3 shared object the
+dynamic loader knows (`ldconfig -p`, symlinks resolved). An empty file cannot be loaded, whatever
 the search path, so nothing can reach libyaml; LD_LIBRARY_PATH tricks could not
 hide a library from the default search directories. Each namespace is gone when
 its process exits.
@@ -34,7 +35,7 @@ set -eu
 empty_dir=$1 empty_file=$2 repo=$3; shift 3
 mount --bind "$empty_dir" "$repo"
 [ ! -d /opt/swift ] || mount --bind "$empty_dir" /opt/swift
-for library in $(ldconfig -p | sed -n 's/^[[:space:]]*libyaml[^ ]* .* => //p'); do
+for library in $(ldconfig -p | sed -n 's/^[[:space:]]*\(libyaml\|libsqlite3\)[^ ]* .* => //p'); do
   mount --bind "$empty_file" "$(readlink -f "$library")"
 done
 exec "$@"
@@ -43,11 +44,16 @@ exec "$@"
 PROBE = """
 import ctypes, os, pathlib, sys
 import portmanager
-try:
-    ctypes.CDLL("libyaml-0.so.2")
-    sys.exit("libyaml is still loadable")
-except OSError:
-    pass
+for system_library in ("libyaml-0.so.2", "libsqlite3.so.0"):
+    try:
+        ctypes.CDLL(system_library)
+        sys.exit(system_library + " is still loadable")
+    except OSError:
+        pass
+# The SQLite in use is the wheel's own copy.
+with open("/proc/self/maps") as maps:
+    sqlite = {line.split()[-1] for line in maps if "libsqlite3" in line}
+assert sqlite and all("/portmanager.libs/" in path for path in sqlite), sqlite
 for hidden in sys.argv[1:]:
     assert not os.listdir(hidden), hidden + " is not hidden"
 library = pathlib.Path(portmanager.library_path())
@@ -97,6 +103,8 @@ def test_one_wheel_tagged_py3_none_manylinux() -> None:
         names = archive.namelist()
         wheel_info = archive.read(f"portmanager-{VERSION}.dist-info/WHEEL").decode()
     assert "portmanager/libportmanager.so.1" in names
+    # SQLite is not part of the manylinux policy: the wheel carries its own.
+    assert [name for name in names if name.startswith("portmanager.libs/libsqlite3")], names
     assert f"Tag: py3-none-{plat}" in wheel_info.splitlines()
     assert "Root-Is-Purelib: false" in wheel_info.splitlines()
 
