@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 library=build/wheel-lib/libportmanager.so.1
 [ -f "$library" ] || { echo "build-wheel.sh: $library is missing; run 'scripts/build.sh wheel-lib'" >&2; exit 2; }
-if readelf -d "$library" | grep -q 'NEEDED.*libyaml'; then
+if grep -q 'NEEDED.*libyaml' <<< "$(readelf -d "$library")"; then
   echo "build-wheel.sh: $library needs libyaml; it should have it linked in" >&2; exit 2
 fi
 for module in wheel auditwheel; do
