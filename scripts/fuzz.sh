@@ -29,14 +29,14 @@ if [ ! -x "$binary" ] || [ -n "$(find Sources/PortManagerCore Sources/PortManage
   swiftc "${flags[@]}" -emit-library -static -module-name PortManagerCore \
     -emit-module-path "$out/modules/PortManagerCore.swiftmodule" \
     Sources/PortManagerCore/*.swift -o "$out/modules/libPortManagerCore.a"
-  swiftc "${flags[@]}" -emit-library -static -module-name PortManager -I "$out/modules" -I Sources/CYaml -I Sources/CSQLite \
+  swiftc "${flags[@]}" -emit-library -static -module-name PortManager -I "$out/modules" -I Sources/CYaml -I Sources/CSQLite -I Sources/CPortManagerVersion \
     -emit-module-path "$out/modules/PortManager.swiftmodule" \
     Sources/PortManager/*.swift -o "$out/modules/libPortManager.a"
-  swiftc "${flags[@]}" -emit-library -static -module-name PortManagerC -I "$out/modules" -I Sources/CYaml -I Sources/CSQLite \
+  swiftc "${flags[@]}" -emit-library -static -module-name PortManagerC -I "$out/modules" -I Sources/CYaml -I Sources/CSQLite -I Sources/CPortManagerVersion \
     -emit-module-path "$out/modules/PortManagerC.swiftmodule" \
     Sources/PortManagerC/*.swift -o "$out/modules/libPortManagerC.a"
   # shellcheck disable=SC2046
-  swiftc "${flags[@]}" -I "$out/modules" -I Sources/CYaml -I Sources/CSQLite Tests/fuzz/FuzzRegistry.swift \
+  swiftc "${flags[@]}" -I "$out/modules" -I Sources/CYaml -I Sources/CSQLite -I Sources/CPortManagerVersion Tests/fuzz/FuzzRegistry.swift \
     -L "$out/modules" -lPortManagerC -lPortManager -lPortManagerCore $(pkg-config --libs yaml-0.1 sqlite3) -o "$binary"
 fi
 options=(-max_len=1048576 -timeout=30 -rss_limit_mb=2048 -max_total_time="$seconds")
