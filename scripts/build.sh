@@ -52,6 +52,13 @@ if [ "$what" = wheel-lib ]; then
   printf '%s\n' "Name: yaml-0.1 (static, for libportmanager)" "Description: libyaml.a" \
     "Version: $(pkg-config --modversion yaml-0.1)" "Cflags: $(pkg-config --cflags yaml-0.1)" \
     "Libs: -L$static_yaml -lyaml" > "$static_yaml/pkgconfig/yaml-0.1.pc"
+  # SQLite stays a shared library (auditwheel bundles it), but its .pc says
+  # -L/usr/lib/<multiarch>, which SwiftPM passes on unfiltered: the linker would
+  # then find libyaml.so there before the archive. This sqlite3.pc names no -L
+  # (the linker's default directories still find libsqlite3.so).
+  printf '%s\n' "Name: sqlite3 (no -L, for libportmanager's wheel build)" "Description: SQLite" \
+    "Version: $(pkg-config --modversion sqlite3)" "Cflags: $(pkg-config --cflags sqlite3)" \
+    "Libs: -lsqlite3" > "$static_yaml/pkgconfig/sqlite3.pc"
   PKG_CONFIG_PATH="$static_yaml/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" \
     build_library .build/lib-static-yaml wheel-lib
 fi
