@@ -91,6 +91,11 @@ struct Check: ParsableCommand {
             }
             try finish(diagnostics, source: source, registry: nil)
             return
+        } catch PortManagerError.parse(let diagnostic) where output.json {
+            // Not YAML at all: the same document, its one finding the syntax error; exit 2 as without --json.
+            let source = PathText.text(try Registry.resolvePath(options.registryPath))
+            Output.line(Analysis.json(source: source, options: try analysisOptions(), invalid: [diagnostic]))
+            throw ExitCode(Failure.inputError)
         }
         if let name = options.selectedEnvironment, !registry.environments.contains(where: { $0.name == name }) {
             throw PortManagerError.unknownEnvironment(name, available: registry.environments.map(\.name))

@@ -120,6 +120,13 @@ def test_check_json_has_one_shape(run, registry_file):
     assert finding["kind"] == "invalid" and finding["line"] == 2 and "70000" in finding["message"]
     assert list(finding) == ["kind", "severity", "file", "line", "column", "message", "suggestion", "host_ports",
                              "occurrences"]
+    # A file that is not YAML at all: the same document (exit 2, as without --json).
+    broken = registry_file("redis:\n  port: [6379\n", "broken.yaml")
+    unparsable = run("check", "--json", "--registry", str(broken), "--ephemeral-range", "32768-60999")
+    assert unparsable.returncode == USAGE and unparsable.stdout.count("\n") == 1
+    broken_doc = json.loads(unparsable.stdout)
+    assert list(broken_doc) == list(good_doc) and broken_doc["errors"] == 1 and broken_doc["lattice_points"] == 0
+    assert broken_doc["findings"][0]["kind"] == "invalid" and broken_doc["findings"][0]["line"] >= 2
 
 
 def test_output_to_a_full_disk_is_an_error(binary):
