@@ -222,7 +222,7 @@ run_install() {
   if ! gcc -std=c99 "${warn[@]}" bindings/c/pm-env.c -o "$t/pm-env" $flags -Wl,-rpath,"$libdir"; then
     fail "building bindings/c/pm-env.c with pkg-config"; rm -rf "$t"; return 1
   fi
-  # ldd's whole output first: `ldd | grep -q` under pipefail fails when grep quits early (SIGPIPE).
+  # ldd's whole output first: piping ldd into an early-exiting grep under pipefail fails at random (SIGPIPE).
   local deps; deps="$(ldd "$t/pm-env")"
   grep -qF "libportmanager.so.1 => $prefix/lib/libportmanager.so.1" <<< "$deps" \
     || { echo "$deps"; fail "pm-env does not load the installed library"; ok=1; }
