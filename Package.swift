@@ -9,9 +9,12 @@
 //                   place the version is written), read by PortManager.
 //   PortManagerCore pure core: registry model, validation, allocation arithmetic,
 //                   naming, log formatting. No I/O, no libyaml, no Foundation.
+//   PortManagerAnalysis  the whole-lattice analysis (collisions, flags, fixes,
+//                   their text and JSON), on the core only. No I/O.
 //   PortManager     the edges Swift programs import: libyaml reading, files,
 //                   default registry resolution, the port probe, the reservation
-//                   store, the stderr log sink. Re-exports PortManagerCore.
+//                   store, the stderr log sink. Re-exports PortManagerCore and
+//                   PortManagerAnalysis.
 //   PortManagerC    the C ABI (`@_cdecl` shims that only marshal), built as
 //                   libportmanager.so. Its contract is include/portmanager.h.
 //   PortManagerCLI  the `portmanager` command-line tool.
@@ -44,7 +47,9 @@ let package = Package(
         // The version macros of include/portmanager.h, for Swift (header only, nothing linked).
         .systemLibrary(name: "CPortManagerVersion"),
         .target(name: "PortManagerCore"),
-        .target(name: "PortManager", dependencies: ["PortManagerCore", "CYaml", "CSQLite", "CPortManagerVersion"]),
+        .target(name: "PortManagerAnalysis", dependencies: ["PortManagerCore"]),
+        .target(name: "PortManager",
+                dependencies: ["PortManagerCore", "PortManagerAnalysis", "CYaml", "CSQLite", "CPortManagerVersion"]),
         .target(name: "PortManagerC", dependencies: ["PortManager"]),
         .executableTarget(
             name: "PortManagerCLI",
@@ -54,6 +59,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PortManagerCoreTests", dependencies: ["PortManagerCore"]),
-        .testTarget(name: "PortManagerTests", dependencies: ["PortManager"]),
+        .testTarget(name: "PortManagerAnalysisTests", dependencies: ["PortManagerCore", "PortManagerAnalysis"]),
+        .testTarget(name: "PortManagerTests", dependencies: ["PortManager", "PortManagerAnalysis"]),
     ]
 )

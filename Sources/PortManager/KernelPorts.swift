@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import PortManagerCore
+import PortManagerAnalysis
 
 /// The kernel's view of local ports, read from `/proc`: the ephemeral range
 /// it hands to outgoing connections, and the ports reserved out of it.

@@ -6,8 +6,9 @@ import PortManager
 /// Exit status: 0 when valid, 1 when it has findings of severity error, 2 when
 /// it cannot be found, read or parsed (or `--env` names an unknown environment).
 ///
-/// The check runs in stages, each adding ``Diagnostic``s to one list that is
-/// printed the same way: `FILE:LINE:COLUMN: SEVERITY: message` on standard output.
+/// The check runs in stages, each printing its problems the same way,
+/// `FILE:LINE:COLUMN: SEVERITY: message` on standard output; the analysis's
+/// findings are written as they are described, not gathered first.
 /// 1. Loading: everything ``RegistryBuilder`` refuses (types, ranges, unknown
 ///    keys, duplicates, collisions within one service).
 /// 2. Whole-lattice analysis (``Analysis``, docs/analysis.md): collisions across
@@ -89,7 +90,7 @@ struct Check: ParsableCommand {
                 Output.line(Analysis.json(source: source, options: try analysisOptions(), invalid: diagnostics))
                 throw ExitCode(Failure.findings)
             }
-            try finish(diagnostics, source: source, registry: nil)
+            try finish(diagnostics, source: source)
             return
         } catch PortManagerError.parse(let diagnostic) where output.json {
             // Not YAML at all: the same document, its one finding the syntax error; exit 2 as without --json.
@@ -101,43 +102,68 @@ struct Check: ParsableCommand {
             throw PortManagerError.unknownEnvironment(name, available: registry.environments.map(\.name))
         }
         let analysis = try Analysis(registry: registry, options: analysisOptions())
+        // Each finding is written as soon as it is described: the output of a
+        // registry with many findings is never held whole in memory.
+        var out = StandardOutput()
         if output.json {
-            Output.line(analysis.json())
+            analysis.writeJSON(to: &out)
+            out.write("\n")
+            out.flush()
             if analysis.errorCount > 0 || (strict && analysis.warningCount > 0) { throw ExitCode(Failure.findings) }
             return
         }
-        try finish(findings(analysis), source: registry.source, registry: registry)
-    }
-
-    /// The analysis findings as diagnostics, each message ending in its fix.
-    /// The analysis covers every environment, offsets that leave 1..65535 included.
-    private func findings(_ analysis: Analysis) -> [Diagnostic] {
-        analysis.findings.map { finding in
-            Diagnostic(finding.location, finding.suggestion.map { "\(finding.message); fix: \($0)" } ?? finding.message,
-                       severity: finding.severity)
+        for finding in analysis.findings {
+            out.write(finding.line)
+            out.write("\n")
         }
+        out.flush()
+        try finish(errors: analysis.errorCount, warnings: analysis.warningCount, source: registry.source,
+                   registry: (registry, findings: analysis.findings.count))
     }
 
-    /// Prints the findings, or the OK line, and exits 1 when any is an error.
-    private func finish(_ findings: [Diagnostic], source: String, registry: Registry?) throws {
-        let errors = findings.filter { $0.severity == .error }.count
-        Output.lines(findings.map { "\($0.location): \($0.severity.rawValue): \($0.message)" })
+    /// Prints the load problems, then the verdict as ``finish(errors:warnings:source:registry:)`` does.
+    private func finish(_ diagnostics: [Diagnostic], source: String) throws {
+        Output.lines(diagnostics.map { "\($0.location): \($0.severity.rawValue): \($0.message)" })
+        try finish(errors: diagnostics.count(where: { $0.severity == .error }),
+                   warnings: diagnostics.count(where: { $0.severity == .warning }), source: source, registry: nil)
+    }
+
+    /// After the findings: exits 1 when any is an error (or a warning, with
+    /// --strict), else prints the OK line when the registry loaded (with its
+    /// number of findings).
+    private func finish(errors: Int, warnings: Int, source: String, registry loaded: (Registry, findings: Int)?) throws {
         if errors > 0 {
             Output.err("portmanager: \(PathText.shown(source)): \(errors) problem\(errors == 1 ? "" : "s") found")
             throw ExitCode(Failure.findings)
         }
-        let warnings = findings.filter { $0.severity == .warning }.count
         if strict && warnings > 0 {
             Output.err("portmanager: \(PathText.shown(source)): \(warnings) warning\(warnings == 1 ? "" : "s") found (--strict)")
             throw ExitCode(Failure.findings)
         }
-        if let registry {
+        if let (registry, others) = loaded {
             let ports = registry.services.reduce(0) { $0 + $1.ports.count }
             let instances = registry.services.reduce(0) { $0 + $1.maxInstances }
-            let others = findings.count
             let verdict = others == 0 ? "no problems found" : "no errors, \(others) warning\(others == 1 ? "" : "s") or note\(others == 1 ? "" : "s")"
             Output.line("OK: \(PathText.shown(source)): \(registry.services.count) services, \(ports) named ports, "
                         + "\(instances) instances, \(registry.environments.count) environments; \(verdict)")
         }
+    }
+}
+
+/// Standard output written in blocks of about 64 KiB through ``Output``, so a
+/// long stream of findings costs few writes and holds one block at a time.
+private struct StandardOutput: TextOutputStream {
+    private var buffer = ""
+
+    mutating func write(_ text: String) {
+        buffer += text
+        if buffer.utf8.count >= 1 << 16 { flush() }
+    }
+
+    /// Writes what is buffered.
+    mutating func flush() {
+        guard !buffer.isEmpty else { return }
+        Output.out(buffer)
+        buffer.removeAll(keepingCapacity: true)
     }
 }

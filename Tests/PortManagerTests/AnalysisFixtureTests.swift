@@ -1,6 +1,7 @@
 import Testing
 @testable import PortManager
 @testable import PortManagerCore
+@testable import PortManagerAnalysis
 
 // The analysis over real YAML: the seed's original table (Tests/fixtures/seed_table.yaml)
 // and the shipped registry, plus the kernel's /proc files.

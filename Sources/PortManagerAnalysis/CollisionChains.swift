@@ -1,3 +1,5 @@
+import PortManagerCore
+
 /// A dense chain of overlapping port ranges, summarised rather than listed
 /// pair by pair: the ports involved, how many lattice points and overlapping
 /// pairs, and the host ports where they overlap. A finding's
@@ -244,11 +246,11 @@ struct ChainGroups {
             var representatives: [Int] = []
             for (entry, key) in group.key.enumerated() {
                 let scenario = key / slots, slot = key % slots
-                ports.append(CollisionChain.Port(service: lattice.service[slot], port: lattice.port[slot],
+                ports.append(CollisionChain.Port(service: lattice.slots[slot].service, port: lattice.slots[slot].port,
                                                  environment: lattice.scenarioEnvironment[scenario],
                                                  instances: group.instances[entry], firstInstance: group.first[entry],
                                                  lastInstance: group.last[entry]))
-                representatives.append(scenario * lattice.perScenario + lattice.slotStart[slot] + group.first[entry])
+                representatives.append(scenario * lattice.perScenario + lattice.slots[slot].firstPoint + group.first[entry])
             }
             let examples = group.examples.sorted { ($0.first, $0.a, $0.b) < ($1.first, $1.a, $1.b) }.map {
                 Occurrence(first: $0.first, last: $0.last, storage: .two(lattice.member(of: $0.a), lattice.member(of: $0.b)))
@@ -261,43 +263,3 @@ struct ChainGroups {
     }
 }
 
-extension AnalysisContext {
-    /// A chain's fix: every port of it but the one defined first moved to a
-    /// verified free base (as for other collisions); no max_instances change
-    /// is offered, as the pairs are not listed to verify one.
-    func fix(_ chain: CollisionChain, taken: inout FixState) -> Fix {
-        let members = chain.ports.map {
-            LatticeMember(service: $0.service, port: $0.port, instance: $0.firstInstance, environment: $0.environment)
-        }
-        var fix = Fix()
-        fix.moves = moveFix([Occurrence(first: 0, last: 0, members: members)], taken: &taken) ?? []
-        return fix
-    }
-
-    /// "ranges overlap in a chain: a port 'r_port' instances 0-5999, ... and
-    /// 97 more share host ports 1025-61032 (N overlapping pairs of M lattice
-    /// points); for example ..."
-    func chainMessage(_ finding: Finding, _ chain: CollisionChain) -> String {
-        let shown = 4
-        var names = chain.ports.prefix(shown).map { port -> String in
-            let member = LatticeMember(service: port.service, port: port.port, instance: port.firstInstance,
-                                       environment: port.environment)
-            let span = port.lastInstance - port.firstInstance + 1
-            let instances = port.instances == 1 ? "instance \(port.firstInstance)"
-                : port.instances == span ? "instances \(port.firstInstance)-\(port.lastInstance)"
-                : "\(port.instances) instances in \(port.firstInstance)-\(port.lastInstance)"
-            return "\(slotName(member)) \(instances)"
-        }
-        if chain.ports.count > shown { names.append("\(chain.ports.count - shown) more") }
-        let ranges = chain.hostPorts.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }
-        let runs = chain.runs > 1 ? " in \(chain.runs) separate runs" : ""
-        var text = "ranges of \(chain.ports.count) ports overlap in a chain: \(listText(names)) share host ports "
-            + truncatedList(ranges) + " (\(chain.pairs) overlapping pairs of \(chain.points) lattice points\(runs))"
-        let examples = finding.occurrences.prefix(2).map { occurrence -> String in
-            let (a, b) = (occurrence.storage.a, occurrence.storage.b)
-            return "\(slotName(a)) instance \(a.instance) and \(slotName(b)) instance \(b.instance) share \(portsText([occurrence]))"
-        }
-        if !examples.isEmpty { text += "; for example " + examples.joined(separator: "; ") }
-        return text
-    }
-}

@@ -1,3 +1,5 @@
+import PortManagerCore
+
 /// A set of ports written as the kernel writes `ip_local_reserved_ports`:
 /// `8080,9000-9100`. Kept as sorted, merged ranges.
 public struct PortSet: Sendable, Hashable, CustomStringConvertible {

@@ -1,5 +1,6 @@
 import Testing
 @testable import PortManagerCore
+@testable import PortManagerAnalysis
 
 // Whole-lattice analysis on registries built in memory: known answers,
 // grouping, fixes, flags, environments, and a property test against brute force.

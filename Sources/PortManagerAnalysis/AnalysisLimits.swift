@@ -1,3 +1,5 @@
+import PortManagerCore
+
 /// The documented bounds of the whole-lattice analysis (docs/analysis.md,
 /// "Limits"). Memory grows with the lattice points and the findings; these
 /// keep both below about 1 GB.

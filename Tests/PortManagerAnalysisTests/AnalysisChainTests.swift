@@ -1,5 +1,6 @@
 import Testing
 @testable import PortManagerCore
+@testable import PortManagerAnalysis
 
 // Dense chains of overlapping ranges (issue 8): summarised as one finding per
 // group of ports, with exact counts, instead of one occurrence per pair; and

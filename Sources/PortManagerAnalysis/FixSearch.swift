@@ -1,185 +1,45 @@
-/// What findings need to describe themselves and to suggest verified fixes:
-/// the registry, the options, the lattice and its port coverage. Immutable.
-final class AnalysisContext: Sendable {
-    let registry: Registry
-    let options: AnalysisOptions
-    let lattice: Lattice
-    /// How many lattice points cover each port, indexed by `port + Lattice.shift`.
-    let coverage: [Int32]
-    /// `unsafeEphemeral[p]`: how many ports in 1...p are in the ephemeral range
-    /// and not reserved (a prefix sum over 0...65535); nil without a range.
-    let unsafeEphemeral: [Int32]?
-    /// Candidate base ports: 1024...65535, covered by no point, not unsafe.
-    let freePorts: [Int]
-    /// The slot number of each service's first port.
-    let firstSlot: [Int]
+import PortManagerCore
 
-    init(registry: Registry, options: AnalysisOptions, lattice: Lattice) {
-        self.registry = registry
-        self.options = options
-        self.lattice = lattice
-        let coverage = lattice.coverage()
-        self.coverage = coverage
-        var unsafe: [Int32]?
-        if let range = options.ephemeralRange {
-            var prefix = [Int32](repeating: 0, count: 65536)
-            var running: Int32 = 0
-            for port in 1...65535 {
-                if range.contains(port) && !options.reservedPorts.contains(port) { running += 1 }
-                prefix[port] = running
+/// The fixes of one analysis. They are chosen together, in finding order, so
+/// that all of them can be applied at once (each avoids the ports the earlier
+/// ones take). Finding collisions proves a registry conflict-free or not;
+/// choosing fixes is extra work that only callers who read a suggestion pay
+/// for, once, on first use. Thread-safe: an analysis is shared across threads.
+final class FixTable: @unchecked Sendable {
+    private let context: AnalysisContext
+    private let kinds: [FindingKind]
+    private let occurrences: [[Occurrence]]
+    private let chains: [CollisionChain?]
+    private let fixes = Locked<[Fix]?>(nil)
+
+    init(context: AnalysisContext, kinds: [FindingKind], occurrences: [[Occurrence]], chains: [CollisionChain?]) {
+        self.context = context
+        self.kinds = kinds
+        self.occurrences = occurrences
+        self.chains = chains
+    }
+
+    func fix(at index: Int) -> Fix {
+        fixes.withLock { table in
+            if table == nil {
+                var taken = AnalysisContext.FixState(occupancy: context.coverage, slotCount: context.lattice.slotCount)
+                table = kinds.indices.map { index in
+                    if let chain = chains[index] { return context.fix(chain, taken: &taken) }
+                    return context.fix(kind: kinds[index], occurrences[index], taken: &taken)
+                }
             }
-            unsafe = prefix
-        }
-        self.unsafeEphemeral = unsafe
-        var free: [Int] = []
-        for port in 1024...65535 where coverage[port + Lattice.shift] == 0 {
-            if let unsafe, unsafe[port] != unsafe[port - 1] { continue }
-            free.append(port)
-        }
-        self.freePorts = free
-        var first: [Int] = []
-        var slot = 0
-        for service in registry.services {
-            first.append(slot)
-            slot += service.ports.count
-        }
-        self.firstSlot = first
-    }
-
-    // MARK: Names
-
-    func slotName(_ member: LatticeMember) -> String {
-        let service = registry.services[member.service]
-        var text = "\(service.name) port \(RegistryBuilder.quote(service.ports[member.port].name))"
-        if let environment = member.environment {
-            text += " in environment \(RegistryBuilder.quote(registry.environments[environment].name))"
-        }
-        return text
-    }
-
-    func environmentName(_ index: Int) -> String {
-        let environment = registry.environments[index]
-        let sign = environment.offset >= 0 ? "+" : ""
-        return "environment \(RegistryBuilder.quote(environment.name)) (offset \(sign)\(environment.offset))"
-    }
-
-    func serviceName(_ member: LatticeMember) -> String {
-        registry.services[member.service].name
-    }
-
-    // MARK: Locations
-
-    /// A collision is located at the environment whose offset brings two
-    /// scenarios together, else at the port defined last (the one that
-    /// introduced the collision, as a compiler points at a redefinition).
-    func collisionLocation(_ points: UnsafeBufferPointer<Int>) -> SourceLocation {
-        // Points in order: their scenario-slots are sorted.
-        var lastScenario = 0, mixed = false
-        let firstScenario = lattice.scenario(of: points[0])
-        for point in points {
-            let scenario = lattice.scenario(of: point)
-            if scenario != firstScenario { mixed = true }
-            lastScenario = max(lastScenario, scenario)
-        }
-        if mixed, let environment = lattice.scenarioEnvironment[lastScenario] {
-            return registry.environments[environment].location
-        }
-        var latest = lattice.slot(of: points[0])
-        for point in points where lattice.position[lattice.slot(of: point)] > lattice.position[latest] {
-            latest = lattice.slot(of: point)
-        }
-        return registry.services[lattice.service[latest]].ports[lattice.port[latest]].location
-    }
-
-    // MARK: Messages
-
-    func message(for finding: Finding) -> String {
-        switch finding.kind {
-        case .collision:
-            if let chain = finding.chain { return chainMessage(finding, chain) }
-            return collisionMessage(finding)
-        case .environment:
-            let member = finding.occurrences[0].members[0]
-            return "\(environmentName(member.environment!)) moves \(flaggedPoints(finding, withEnvironment: false)) to \(portsText(finding.occurrences)), outside 1..65535"
-        case .privileged:
-            return "\(flagSubject(finding)) \(portsText(finding.occurrences)), below 1024: binding needs root or CAP_NET_BIND_SERVICE"
-        case .ephemeral:
-            let range = options.ephemeralRange.map { "\($0.lowerBound)-\($0.upperBound)" } ?? "?"
-            return "\(flagSubject(finding)) \(portsText(finding.occurrences)), inside the ephemeral range \(range), where the kernel may give them to outgoing connections"
+            return table![index]
         }
     }
+}
 
-    /// "traefik port 'web_port' instances 0-2 use host ports" or, under an
-    /// environment, "environment 'ci' (offset +20000) moves ... to host ports".
-    private func flagSubject(_ finding: Finding) -> String {
-        let member = finding.occurrences[0].members[0]
-        if let environment = member.environment {
-            return "\(environmentName(environment)) moves \(flaggedPoints(finding, withEnvironment: false)) to"
-        }
-        return "\(flaggedPoints(finding, withEnvironment: false)) \(finding.occurrences.count == 1 ? "uses" : "use")"
-    }
+/// A finding's fix: base moves (slot, new base) and/or a lower max_instances.
+struct Fix: Sendable {
+    var moves: [(slot: Int, base: Int)] = []
+    var lowerMaxInstances: (member: LatticeMember, limit: Int)?
+}
 
-    private func flaggedPoints(_ finding: Finding, withEnvironment: Bool) -> String {
-        let member = finding.occurrences[0].members[0]
-        let service = registry.services[member.service]
-        let name = "\(service.name) port \(RegistryBuilder.quote(service.ports[member.port].name))"
-        return "\(name) \(instancesText(finding.occurrences.map { $0.members[0].instance }))"
-    }
-
-    private func collisionMessage(_ finding: Finding) -> String {
-        // Slots in member order; regular when every occurrence has one member of each.
-        var slots: [LatticeMember] = []
-        func key(_ m: LatticeMember) -> LatticeMember {
-            LatticeMember(service: m.service, port: m.port, instance: 0, environment: m.environment)
-        }
-        for member in finding.occurrences[0].members where !slots.contains(key(member)) { slots.append(key(member)) }
-        let regular = finding.occurrences.allSatisfy { occurrence in
-            occurrence.members.count == slots.count && occurrence.members.map(key) == slots
-        }
-        let ports = portsText(finding.occurrences)
-        if regular {
-            let parts = slots.enumerated().map { index, slot in
-                "\(slotName(slot)) \(instancesText(finding.occurrences.map { $0.members[index].instance }))"
-            }
-            let order = finding.occurrences.count > 1 ? ", in that order" : ""
-            return "\(listText(parts)) share \(ports)\(order)"
-        }
-        let limit = 8
-        var parts = finding.occurrences.prefix(limit).map { occurrence in
-            "\(portText(occurrence)) by " + listText(occurrence.members.map { "\(slotName($0)) instance \($0.instance)" })
-        }
-        if finding.occurrences.count > limit { parts.append("\(finding.occurrences.count - limit) more") }
-        return "host ports are shared: " + parts.joined(separator: "; ")
-    }
-
-    func instancesText(_ instances: [Int]) -> String {
-        if instances.count == 1 { return "instance \(instances[0])" }
-        if instances.count > 2, zip(instances, instances.dropFirst()).allSatisfy({ $1 == $0 + 1 }) {
-            return "instances \(instances.first!)-\(instances.last!)"
-        }
-        return "instances " + truncatedList(instances.map(String.init))
-    }
-
-    func portText(_ occurrence: Occurrence) -> String {
-        occurrence.first == occurrence.last ? "\(occurrence.first)" : "\(occurrence.first)-\(occurrence.last)"
-    }
-
-    func portsText(_ occurrences: [Occurrence]) -> String {
-        let single = occurrences.count == 1 && occurrences[0].first == occurrences[0].last
-        return (single ? "host port " : "host ports ") + truncatedList(occurrences.map(portText))
-    }
-
-    func truncatedList(_ items: [String], limit: Int = 12) -> String {
-        items.count <= limit ? items.joined(separator: ", ")
-            : items.prefix(limit).joined(separator: ", ") + ", ... (\(items.count - limit) more)"
-    }
-
-    func listText(_ items: [String]) -> String {
-        items.count <= 1 ? items.joined() : items.dropLast().joined(separator: ", ") + " and " + items.last!
-    }
-
-    // MARK: Suggestions
-
+extension AnalysisContext {
     /// What earlier fixes of one analysis took: the ports of moved slots, and
     /// their bases; plus caches and scratch space, so the search allocates
     /// nothing per finding.
@@ -237,54 +97,7 @@ final class AnalysisContext: Sendable {
         return fix
     }
 
-    func suggestion(for finding: Finding) -> String? {
-        switch finding.kind {
-        case .collision:
-            return collisionSuggestion(finding)
-        case .environment:
-            guard let (low, high) = allowedOffsets() else { return nil }
-            return "use an offset between \(low) and \(high), which keeps every port of every instance inside 1..65535"
-        case .privileged:
-            var text = "run with CAP_NET_BIND_SERVICE (or lower net.ipv4.ip_unprivileged_port_start)"
-            if let move = finding.fix.moves.first {
-                text += ", or move its base to \(move.base), free for every instance and environment"
-            }
-            return text
-        case .ephemeral:
-            let ports = PortSet(options.reservedPorts.ranges + finding.occurrences.map { $0.first...$0.last })
-            var text = "reserve them with sysctl -w net.ipv4.ip_local_reserved_ports=\(ports)"
-            if let move = finding.fix.moves.first {
-                text += ", or move the base of \(slotName(move.slot)) to \(move.base), free and outside the range in every environment"
-            }
-            return text
-        }
-    }
-
     private func slot(_ member: LatticeMember) -> Int { firstSlot[member.service] + member.port }
-
-    /// `kafka port 'broker_port'`.
-    func slotName(_ s: Int) -> String {
-        let service = registry.services[lattice.service[s]]
-        return "\(service.name) port \(RegistryBuilder.quote(service.ports[lattice.port[s]].name))"
-    }
-
-    private func collisionSuggestion(_ finding: Finding) -> String? {
-        var options: [String] = []
-        if !finding.fix.moves.isEmpty {
-            options.append(listText(finding.fix.moves.map { "move the base of \(slotName($0.slot)) to \($0.base)" })
-                           + " (verified free for every instance and environment)")
-        }
-        if let (member, limit) = finding.fix.lowerMaxInstances {
-            options.append("lower max_instances of \(serviceName(member)) to \(limit)")
-        }
-        if options.isEmpty && finding.chain != nil {
-            return "no base port move fixes this chain; space the ports so that no two ranges overlap (larger instance_increment, bases further apart)"
-        }
-        if options.isEmpty {
-            return "no single base port or max_instances change fixes this; change an instance_increment or an environment offset"
-        }
-        return options.joined(separator: ", or ")
-    }
 
     /// Moves every slot of the finding but the one defined first, latest first,
     /// each to a base verified free against the whole lattice, `taken`, and the
@@ -311,14 +124,14 @@ final class AnalysisContext: Sendable {
             for i in 1..<slots.count {
                 let s = slots[i]
                 var j = i
-                while j > 0 && lattice.position[slots[j - 1]] < lattice.position[s] {
+                while j > 0 && lattice.slots[slots[j - 1]].position < lattice.slots[s].position {
                     slots[j] = slots[j - 1]
                     j -= 1
                 }
                 slots[j] = s
             }
         } else {
-            slots.sort { lattice.position[$0] > lattice.position[$1] }
+            slots.sort { lattice.slots[$0].position > lattice.slots[$1].position }
         }
         // The orders tried: every slot but the last (defined first); with two
         // slots, then the last alone.
@@ -378,7 +191,7 @@ final class AnalysisContext: Sendable {
     /// Adds `delta` to the occupancy of every port (every scenario) of slot
     /// `s` if its base were `base`.
     private func occupy(_ s: Int, base: Int, by delta: Int32, _ occupancy: inout [Int32]) {
-        let increment = lattice.increment[s], width = lattice.width[s], count = lattice.maxInstances[s]
+        let increment = lattice.slots[s].increment, width = lattice.slots[s].width, count = lattice.slots[s].maxInstances
         occupancy.withUnsafeMutableBufferPointer { occupied in
             for offset in lattice.offsets {
                 for instance in 0..<count {
@@ -393,18 +206,18 @@ final class AnalysisContext: Sendable {
     private func overlapsItself(_ s: Int, state: inout FixState) -> Bool {
         if state.selfOverlap[s] == 0 && lattice.offsets.count == 1 {
             // One scenario: instances overlap when the increment is narrower than the port.
-            state.selfOverlap[s] = lattice.maxInstances[s] > 1 && lattice.increment[s] < lattice.width[s] ? 2 : 1
+            state.selfOverlap[s] = lattice.slots[s].maxInstances > 1 && lattice.slots[s].increment < lattice.slots[s].width ? 2 : 1
         }
         if state.selfOverlap[s] == 0 {
             var starts = state.starts
             state.starts = []
             starts.removeAll(keepingCapacity: true)
-            let increment = lattice.increment[s], count = lattice.maxInstances[s]
+            let increment = lattice.slots[s].increment, count = lattice.slots[s].maxInstances
             for offset in lattice.offsets {
-                for instance in 0..<count { starts.append(lattice.base[s] + instance * increment + offset) }
+                for instance in 0..<count { starts.append(lattice.slots[s].base + instance * increment + offset) }
             }
             starts.sort()
-            let width = lattice.width[s]
+            let width = lattice.slots[s].width
             var overlap = false
             for index in starts.indices.dropFirst() where starts[index] - starts[index - 1] < width { overlap = true }
             state.selfOverlap[s] = overlap ? 2 : 1
@@ -424,8 +237,8 @@ final class AnalysisContext: Sendable {
     /// with many findings costs O(findings + ports), not their product.
     func freeBase(_ s: Int, state: inout FixState) -> Int? {
         if overlapsItself(s, state: &state) { return nil }
-        let current = lattice.base[s]
-        let increment = lattice.increment[s], width = lattice.width[s], count = lattice.maxInstances[s]
+        let current = lattice.slots[s].base
+        let increment = lattice.slots[s].increment, width = lattice.slots[s].width, count = lattice.slots[s].maxInstances
         let offsets = lattice.offsets
         let unsafe = unsafeEphemeral
         func fits(_ base: Int, _ occupied: UnsafeBufferPointer<Int32>) -> Bool {
@@ -514,14 +327,15 @@ final class AnalysisContext: Sendable {
         return found
     }
 
-    /// The offsets that keep the whole instance-0-based lattice in 1...65535.
-    func allowedOffsets() -> (Int, Int)? {
-        var lowest = Int.max, highest = Int.min
-        for s in 0..<lattice.slotCount {
-            lowest = min(lowest, lattice.base[s])
-            highest = max(highest, lattice.base[s] + (lattice.maxInstances[s] - 1) * lattice.increment[s] + lattice.width[s] - 1)
+    /// A chain's fix: every port of it but the one defined first moved to a
+    /// verified free base (as for other collisions); no max_instances change
+    /// is offered, as the pairs are not listed to verify one.
+    func fix(_ chain: CollisionChain, taken: inout FixState) -> Fix {
+        let members = chain.ports.map {
+            LatticeMember(service: $0.service, port: $0.port, instance: $0.firstInstance, environment: $0.environment)
         }
-        guard lowest <= highest else { return nil }
-        return (1 - lowest, 65535 - highest)
+        var fix = Fix()
+        fix.moves = moveFix([Occurrence(first: 0, last: 0, members: members)], taken: &taken) ?? []
+        return fix
     }
 }

@@ -1,3 +1,5 @@
+import PortManagerCore
+
 extension Analysis {
     /// The analysis as one JSON object; docs/analysis.md gives the schema.
     ///
@@ -12,16 +14,25 @@ extension Analysis {
     ///                   {"service": "grafana", "port": "port", "instance": 1, "environment": null}]}]}]}
     /// ```
     public func json() -> String {
-        var out = Analysis.jsonHead(source: registry.source, options: options, environments: registry.environments,
-                                    latticePoints: latticePoints, errors: errorCount, warnings: warningCount)
-        var firstFinding = true
-        for finding in findings {
-            if !firstFinding { out += "," }
-            firstFinding = false
-            finding.appendJSON(to: &out, registry)
-        }
-        out += "]}"
+        var out = ""
+        writeJSON(to: &out)
         return out
+    }
+
+    /// Writes ``json()`` to `out` as it is produced: the head, then each
+    /// finding once it is described (one `write` per finding), then the
+    /// closing brackets. The whole document is never held in memory.
+    public func writeJSON(to out: inout some TextOutputStream) {
+        out.write(Analysis.jsonHead(source: registry.source, options: options, environments: registry.environments,
+                                    latticePoints: latticePoints, errors: errorCount, warnings: warningCount))
+        var text = ""
+        for (index, finding) in findings.enumerated() {
+            text.removeAll(keepingCapacity: true)
+            if index > 0 { text += "," }
+            finding.appendJSON(to: &text, registry)
+            out.write(text)
+        }
+        out.write("]}")
     }
 
     /// The same document for a registry that did not load: its load problems as
@@ -102,51 +113,5 @@ extension CollisionChain {
             out += ",\"instances\":\(port.instances),\"first_instance\":\(port.firstInstance),\"last_instance\":\(port.lastInstance)}"
         }
         out += "]}"
-    }
-}
-
-/// JSON string literals, escaped per RFC 8259: quotes, backslashes and
-/// control characters escaped (C0, DEL and C1, whose U+0085 some readers take
-/// as a line break, and U+2028/U+2029, which break JavaScript readers);
-/// everything else passes through as UTF-8. Shared by the analysis
-/// JSON and the CLI's `--json` output.
-public enum JSONText {
-    /// `text` as a JSON string literal, quotes included.
-    public static func string(_ text: String) -> String {
-        var out = ""
-        quote(text, into: &out)
-        return out
-    }
-
-    /// Appends `text` to `out` as a JSON string literal.
-    public static func quote(_ text: String, into out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            default: appendEscapingControls(scalar, to: &out)
-            }
-        }
-        out += "\""
-    }
-
-    /// Appends `scalar`, escaped when it is a control character (C0, DEL, C1,
-    /// U+2028, U+2029): `\n`, `\r`, `\t`, else `\uXXXX`. Quotes and backslashes
-    /// pass through. Shared with ``PathText``.
-    static func appendEscapingControls(_ scalar: Unicode.Scalar, to out: inout String) {
-        switch scalar {
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
-                || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
     }
 }
