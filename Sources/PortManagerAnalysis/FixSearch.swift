@@ -52,7 +52,7 @@ extension AnalysisContext {
         /// fitted when first asked, in port order. Occupancy only grows, so a
         /// base that stops fitting never fits again and is dropped.
         var shapes: [Shape: Int] = [:]
-        var candidates: [[Int]] = []
+        var candidates: [CandidateBases] = []
         /// Per slot: its shape's index in `candidates`, once it has one; else -1.
         var slotShape: [Int32]
         /// Per slot: 0 unknown, 1 its points are disjoint, 2 two of them overlap.
@@ -283,47 +283,22 @@ extension AnalysisContext {
                 if let quick { return quick }
                 id = state.candidates.count
                 state.shapes[shape] = id
-                state.candidates.append(state.occupancy.withUnsafeBufferPointer { occupied in
+                state.candidates.append(CandidateBases(state.occupancy.withUnsafeBufferPointer { occupied in
                     freePorts.filter { fits($0, occupied) }
-                })
+                }))
             }
             state.slotShape[s] = Int32(id)
         }
         // No base fitted the shape, or every one has been taken since.
         if state.candidates[id].isEmpty { return nil }
-        var list: [Int] = []
-        swap(&list, &state.candidates[id])  // Edited in place below, without a copy.
+        var candidates = CandidateBases()
+        swap(&candidates, &state.candidates[id])  // Edited in place below, without a copy.
         occupy(s, base: current, by: -1, &state.occupancy)
-        // Dead bases (occupied by others since: they stay so) are negated, then compacted.
-        var dead = 0
-        let found: Int? = state.occupancy.withUnsafeBufferPointer { occupied -> Int? in
-            list.withUnsafeMutableBufferPointer { list -> Int? in
-                var low = 0, high = list.count
-                while low < high {
-                    let mid = (low + high) / 2
-                    if abs(list[mid]) < current { low = mid + 1 } else { high = mid }
-                }
-                func attempt(_ index: Int, roundOnly: Bool) -> Int? {
-                    let base = list[index]
-                    guard base > 0, !roundOnly || base % 10 == 0 else { return nil }
-                    if fits(base, occupied) { return base }
-                    list[index] = -base
-                    dead += 1
-                    return nil
-                }
-                for pass in 0..<2 {
-                    let roundOnly = pass == 0
-                    for index in low..<list.count { if let base = attempt(index, roundOnly: roundOnly) { return base } }
-                    for index in stride(from: low - 1, through: 0, by: -1) {
-                        if let base = attempt(index, roundOnly: roundOnly) { return base }
-                    }
-                }
-                return nil
-            }
+        let found = state.occupancy.withUnsafeBufferPointer { occupied in
+            candidates.nearest(to: current) { fits($0, occupied) }
         }
         occupy(s, base: current, by: 1, &state.occupancy)
-        if dead > 0 { list.removeAll { $0 < 0 } }
-        swap(&list, &state.candidates[id])
+        swap(&candidates, &state.candidates[id])
         return found
     }
 
@@ -337,5 +312,67 @@ extension AnalysisContext {
         var fix = Fix()
         fix.moves = moveFix([Occurrence(first: 0, last: 0, members: members)], taken: &taken) ?? []
         return fix
+    }
+}
+
+/// The bases that fitted one slot shape when first asked, in port order, for
+/// the search of the nearest that still fits: round bases (multiples of 10)
+/// first, above the current base then below it, then the others in the same
+/// order. A base found not to fit is dead (occupied by others since; it stays
+/// so): negated where it is, and removed once half of its list is dead, so a
+/// search passes over few dead bases and never over the other list's.
+struct CandidateBases {
+    /// One list of bases, sorted by absolute value; dead ones negated.
+    private struct Bases {
+        var bases: [Int]
+        var dead = 0
+
+        var isEmpty: Bool { bases.count == dead }
+
+        /// The first live base that `fits`, from `current` upward, then
+        /// downward from below it; every live base tried before it dies.
+        mutating func nearest(to current: Int, _ fits: (Int) -> Bool) -> Int? {
+            var dead = self.dead
+            let found: Int? = bases.withUnsafeMutableBufferPointer { bases in
+                var low = 0, high = bases.count
+                while low < high {
+                    let mid = (low + high) / 2
+                    if abs(bases[mid]) < current { low = mid + 1 } else { high = mid }
+                }
+                func attempt(_ index: Int) -> Int? {
+                    let base = bases[index]
+                    guard base > 0 else { return nil }
+                    if fits(base) { return base }
+                    bases[index] = -base
+                    dead += 1
+                    return nil
+                }
+                for index in low..<bases.count { if let base = attempt(index) { return base } }
+                for index in stride(from: low - 1, through: 0, by: -1) { if let base = attempt(index) { return base } }
+                return nil
+            }
+            self.dead = dead
+            if 2 * dead > bases.count {
+                bases.removeAll { $0 < 0 }
+                self.dead = 0
+            }
+            return found
+        }
+    }
+
+    private var round: Bases, other: Bases
+
+    /// The candidates `bases` (sorted, positive).
+    init(_ bases: [Int] = []) {
+        round = Bases(bases: bases.filter { $0 % 10 == 0 })
+        other = Bases(bases: bases.filter { $0 % 10 != 0 })
+    }
+
+    /// Whether every candidate is dead.
+    var isEmpty: Bool { round.isEmpty && other.isEmpty }
+
+    /// The nearest live candidate that `fits` (round ones first); nil when none does.
+    mutating func nearest(to current: Int, _ fits: (Int) -> Bool) -> Int? {
+        round.nearest(to: current, fits) ?? other.nearest(to: current, fits)
     }
 }

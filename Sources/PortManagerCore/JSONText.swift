@@ -13,6 +13,14 @@ public enum JSONText {
 
     /// Appends `text` to `out` as a JSON string literal.
     public static func quote(_ text: String, into out: inout String) {
+        // Most text is printable ASCII without quotes or backslashes: appended
+        // whole after one scan of its bytes, not scalar by scalar.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            out += "\""
+            out += text
+            out += "\""
+            return
+        }
         out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {
