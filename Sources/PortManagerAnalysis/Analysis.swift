@@ -277,30 +277,20 @@ public struct Analysis: Sendable {
         Analysis.flags(lattice, context, into: &parts)
         // Sorted through an index (stable, as a sort of the findings themselves
         // would be); each finding is then built once, in order, with its fix.
-        var order = Array(0..<parts.count)
-        parts.keys.withUnsafeBufferPointer { keys in
+        let keys = parts.all.map(\.key)
+        var order = Array(parts.all.indices)
+        keys.withUnsafeBufferPointer { keys in
             order.sort { keys[$0] < keys[$1] }
         }
+        let ordered = order.map { parts.all[$0] }
+        parts.all = []
+        let fixes = FixTable(context: context, parts: ordered)
         var findings: [Finding] = []
-        findings.reserveCapacity(parts.count)
-        var kinds: [FindingKind] = []
-        kinds.reserveCapacity(parts.count)
-        var allOccurrences: [[Occurrence]] = []
-        allOccurrences.reserveCapacity(parts.count)
-        var chains: [CollisionChain?] = []
-        chains.reserveCapacity(parts.count)
-        for index in order {
-            kinds.append(parts.kind[index])
-            chains.append(parts.chain[index])
-            var occurrences: [Occurrence] = []
-            swap(&occurrences, &parts.occurrences[index])
-            allOccurrences.append(occurrences)
-        }
-        let fixes = FixTable(context: context, kinds: kinds, occurrences: allOccurrences, chains: chains)
-        for (position, index) in order.enumerated() {
-            findings.append(Finding(kind: parts.kind[index], severity: parts.severity[index],
-                                    location: parts.location[index], occurrences: allOccurrences[position],
-                                    chain: chains[position], context: context, index: position, fixes: fixes))
+        findings.reserveCapacity(ordered.count)
+        for (position, part) in ordered.enumerated() {
+            findings.append(Finding(kind: part.kind, severity: part.severity, location: part.location,
+                                    occurrences: part.occurrences, chain: part.chain, context: context,
+                                    index: position, fixes: fixes))
         }
         self.findings = findings
         self.latticePoints = lattice.pointCount
@@ -319,24 +309,28 @@ public struct Analysis: Sendable {
     }
 }
 
-/// Findings before they are ordered and get their fixes, as parallel arrays.
-struct FindingParts {
-    var kind: [FindingKind] = [], severity: [Severity] = [], location: [SourceLocation] = []
-    var occurrences: [[Occurrence]] = [], keys: [SortKey] = []
-    /// The summary of each finding that is a dense chain; nil for the others.
-    var chain: [CollisionChain?] = []
+/// A finding as the sweeps and the flag pass find it, before the findings
+/// are ordered and get their fixes.
+struct FindingPart {
+    let kind: FindingKind, severity: Severity, location: SourceLocation
+    let occurrences: [Occurrence]
+    /// The summary when the finding is a dense chain; nil for the others.
+    let chain: CollisionChain?
 
-    var count: Int { kind.count }
+    /// Its place in the order of findings.
+    var key: SortKey {
+        SortKey(line: location.line, column: location.column, rank: (2 - severity.order) << 8 | kind.order,
+                port: occurrences.first?.first ?? 0)
+    }
+}
+
+/// The findings found so far, in the order found.
+struct FindingParts {
+    var all: [FindingPart] = []
 
     mutating func append(kind: FindingKind, severity: Severity, location: SourceLocation, occurrences: [Occurrence],
                          chain: CollisionChain? = nil) {
-        self.chain.append(chain)
-        self.kind.append(kind)
-        self.severity.append(severity)
-        self.location.append(location)
-        self.occurrences.append(occurrences)
-        keys.append(SortKey(line: location.line, column: location.column,
-                            rank: (2 - severity.order) << 8 | kind.order, port: occurrences.first?.first ?? 0))
+        all.append(FindingPart(kind: kind, severity: severity, location: location, occurrences: occurrences, chain: chain))
     }
 }
 

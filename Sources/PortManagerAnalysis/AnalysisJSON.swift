@@ -82,12 +82,22 @@ extension Finding {
         for (i, occurrence) in occurrences.enumerated() {
             if i > 0 { out += "," }
             out += "{\"first\":\(occurrence.first),\"last\":\(occurrence.last),\"members\":["
-            for (j, member) in occurrence.members.enumerated() {
+            for j in 0..<occurrence.storage.count {
                 if j > 0 { out += "," }
+                let member = occurrence.storage[j]
                 let service = registry.services[member.service]
-                out += "{\"service\":\(JSONText.string(service.name)),\"port\":\(JSONText.string(service.ports[member.port].name))"
-                out += ",\"instance\":\(member.instance),\"environment\":"
-                out += member.environment.map { JSONText.string(registry.environments[$0].name) } ?? "null"
+                out += "{\"service\":"
+                JSONText.quote(service.name, into: &out)
+                out += ",\"port\":"
+                JSONText.quote(service.ports[member.port].name, into: &out)
+                out += ",\"instance\":"
+                out += String(member.instance)
+                out += ",\"environment\":"
+                if let environment = member.environment {
+                    JSONText.quote(registry.environments[environment].name, into: &out)
+                } else {
+                    out += "null"
+                }
                 out += "}"
             }
             out += "]}"

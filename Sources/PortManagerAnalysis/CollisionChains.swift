@@ -42,7 +42,7 @@ public struct CollisionChain: Sendable, Hashable {
     public let hostPorts: [ClosedRange<Int>]
 }
 
-/// The dense runs found by the sweep (``Analysis/collisions(_:_:into:)``),
+/// The dense runs found by the sweep (``Analysis/collisions(_:_:protocol:into:)``),
 /// grouped by their sorted scenario-slots. Work and memory per run are
 /// O(m log m) and O(m) in its m points, whatever the number of pairs.
 struct ChainGroups {

@@ -54,7 +54,7 @@ extension AnalysisContext {
         let member = finding.occurrences[0].members[0]
         let service = registry.services[member.service]
         let name = "\(service.name) port \(RegistryBuilder.quote(service.ports[member.port].name))"
-        return "\(name) \(instancesText(finding.occurrences.map { $0.members[0].instance }))"
+        return "\(name) \(instancesText(finding.occurrences.map { $0.storage[0].instance }))"
     }
 
     private func collisionMessage(_ finding: Finding) -> String {
@@ -65,12 +65,12 @@ extension AnalysisContext {
         }
         for member in finding.occurrences[0].members where !slots.contains(key(member)) { slots.append(key(member)) }
         let regular = finding.occurrences.allSatisfy { occurrence in
-            occurrence.members.count == slots.count && occurrence.members.map(key) == slots
+            occurrence.storage.count == slots.count && slots.indices.allSatisfy { key(occurrence.storage[$0]) == slots[$0] }
         }
         let ports = portsText(finding.occurrences)
         if regular {
             let parts = slots.enumerated().map { index, slot in
-                "\(slotName(slot)) \(instancesText(finding.occurrences.map { $0.members[index].instance }))"
+                "\(slotName(slot)) \(instancesText(finding.occurrences.map { $0.storage[index].instance }))"
             }
             let order = finding.occurrences.count > 1 ? ", in that order" : ""
             return "\(listText(parts)) share \(ports)\(order)"

@@ -7,25 +7,22 @@ import PortManagerCore
 /// for, once, on first use. Thread-safe: an analysis is shared across threads.
 final class FixTable: @unchecked Sendable {
     private let context: AnalysisContext
-    private let kinds: [FindingKind]
-    private let occurrences: [[Occurrence]]
-    private let chains: [CollisionChain?]
+    private let parts: [FindingPart]
     private let fixes = Locked<[Fix]?>(nil)
 
-    init(context: AnalysisContext, kinds: [FindingKind], occurrences: [[Occurrence]], chains: [CollisionChain?]) {
+    /// The fixes of the findings `parts`, in that order.
+    init(context: AnalysisContext, parts: [FindingPart]) {
         self.context = context
-        self.kinds = kinds
-        self.occurrences = occurrences
-        self.chains = chains
+        self.parts = parts
     }
 
     func fix(at index: Int) -> Fix {
         fixes.withLock { table in
             if table == nil {
                 var taken = AnalysisContext.FixState(occupancy: context.coverage, slotCount: context.lattice.slotCount)
-                table = kinds.indices.map { index in
-                    if let chain = chains[index] { return context.fix(chain, taken: &taken) }
-                    return context.fix(kind: kinds[index], occurrences[index], taken: &taken)
+                table = parts.map { part in
+                    if let chain = part.chain { return context.fix(chain, taken: &taken) }
+                    return context.fix(kind: part.kind, part.occurrences, taken: &taken)
                 }
             }
             return table![index]

@@ -2,7 +2,7 @@ import Testing
 @testable import PortManagerCore
 @testable import PortManagerAnalysis
 
-// Dense chains of overlapping ranges (issue 8): summarised as one finding per
+// Dense chains of overlapping ranges: summarised as one finding per
 // group of ports, with exact counts, instead of one occurrence per pair; and
 // the lattice-size limit. Helpers (registry, points, bruteForcePairs,
 // SplitMix) are those of AnalysisTests.swift.
@@ -71,7 +71,7 @@ struct AnalysisChainTests {
         #expect(bruteForcePairs(Registry(source: r.source, services: services, environments: r.environments)).isEmpty)
     }
 
-    @Test("the chain of issue 8 at 100 services: one finding, pairs counted, not listed")
+    @Test("a chain of 100 services: one finding, pairs counted, not listed")
     func hundredServices() throws {
         let analysis = try Analysis(registry: chained(100, instances: 600), options: AnalysisOptions())
         #expect(analysis.findings.count == 1)

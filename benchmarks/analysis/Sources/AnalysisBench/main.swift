@@ -87,7 +87,7 @@ func randomRegistry(_ seed: UInt64) -> Registry {
     return Registry(source: "r.yaml", services: definitions, environments: environments)
 }
 
-/// The chained family of issue 8: N services, each one range 10 ports wide at
+/// The chained family: N services, each one range 10 ports wide at
 /// base 1024 + i, increment 10, 6,000 instances: a point overlaps 1 or 2
 /// instances of every other service, so the overlapping pairs are about
 /// N^2 x 6,000 (56,668,200 at N = 100).
