@@ -20,7 +20,7 @@
 //   PortManagerCLI  the `portmanager` command-line tool.
 //
 // The self-contained release library (static Swift stdlib, version script,
-// soname) is built by scripts/build-lib.sh, not by flags in this manifest.
+// soname) is built by `scripts/build.sh lib`, not by flags in this manifest.
 import PackageDescription
 
 let package = Package(

@@ -47,8 +47,8 @@ public struct Occurrence: Sendable, Hashable {
         }
     }
 
-    /// Creates an occurrence.
-    public init(first: Int, last: Int, members: [LatticeMember]) {
+    /// Creates an occurrence (the analysis makes them; a program only reads them).
+    init(first: Int, last: Int, members: [LatticeMember]) {
         let storage: Storage
         switch members.count {
         case 1: storage = .one(members[0])

@@ -3,9 +3,10 @@
 # registries (gen_registry.py) of 1k, 10k and 100k services. Not a test.
 #
 #   check_time.sh [PORTMANAGER] [SIZES...]   default: build/bin/portmanager, 1000 10000 100000
+#   RUNS=1 check_time.sh ...                  runs per size and mode (default 3)
 #
-# Prints, per size and mode, the best wall time of 3 runs and the peak RSS of
-# that run (/usr/bin/time -v), and the output's size in bytes.
+# Prints, per size and mode, the best wall time of RUNS runs and the peak RSS
+# of that run (/usr/bin/time -v), and the output's size in bytes.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 binary="${1:-$here/../../build/bin/portmanager}"
@@ -21,7 +22,7 @@ for n in "${sizes[@]}"; do
     flags=(check --registry "$t/r.yaml" --ephemeral-range 32768-60999)
     [ "$mode" = json ] && flags+=(--json)
     best="" rss=""
-    for _ in 1 2 3; do
+    for _ in $(seq "${RUNS:-3}"); do
       # Exit 1: the registry has collisions, as it must.
       /usr/bin/time -v -o "$t/time" "$binary" "${flags[@]}" > "$t/out" 2> /dev/null || true
       wall="$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "$t/time")"
