@@ -46,7 +46,7 @@ public struct RegistryBuilder {
 
     private mutating func registry(_ root: YAMLNode) -> ([ServiceDefinition], [EnvironmentDefinition]) {
         guard case .mapping(let entries, _, _) = root else {
-            fail(root, "the registry must be a mapping of service names to settings, not \(Self.typeName(root))")
+            fail(root, "the registry must be a mapping of service names to settings, not \(root.kind)")
             return ([], [])
         }
         if entries.isEmpty { fail(root, "the registry defines no services") }
@@ -76,7 +76,7 @@ public struct RegistryBuilder {
 
     private mutating func environments(_ node: YAMLNode) -> [EnvironmentDefinition] {
         guard case .mapping(let entries, _, _) = node else {
-            fail(node, "_environments must be a mapping of environment name to port offset, not \(Self.typeName(node))")
+            fail(node, "_environments must be a mapping of environment name to port offset, not \(node.kind)")
             return []
         }
         var result: [EnvironmentDefinition] = []
@@ -110,7 +110,7 @@ public struct RegistryBuilder {
             valid = false
         }
         guard case .mapping(let entries, _, _) = node else {
-            fail(node, "service \(quoted) must be a mapping of settings and ports, not \(Self.typeName(node))")
+            fail(node, "service \(quoted) must be a mapping of settings and ports, not \(node.kind)")
             return nil
         }
         var ports: [PortDefinition] = []
@@ -258,8 +258,12 @@ public struct RegistryBuilder {
 
     /// An integer port or a `"FIRST-LAST"` range, each end in 1..65535.
     private mutating func portValue(_ node: YAMLNode, what: @autoclosure () -> String) -> (Int, Int)? {
-        if case .scalar(let text, .plain, _, _) = node, Self.startsWithNonZeroDigit(text),
-           let value = Self.parseInteger(text), (1...65535).contains(value) {
+        if node.kind == .integer {
+            guard let value = integer(node, what: what()) else { return nil }
+            guard (1...65535).contains(value) else {
+                fail(node, "\(what()) is \(value), outside 1..65535")
+                return nil
+            }
             return (value, value)
         }
         if case .scalar(let text, _, _, _) = node, let range = Self.parseRange(text) {
@@ -277,22 +281,14 @@ public struct RegistryBuilder {
             }
             return (first, last)
         }
-        if case .scalar(_, .plain, _, _) = node, Self.typeName(node) == "an integer" {
-            guard let value = integer(node, what: what()) else { return nil }
-            guard (1...65535).contains(value) else {
-                fail(node, "\(what()) is \(value), outside 1..65535")
-                return nil
-            }
-            return (value, value)
-        }
-        fail(node, "\(what()) must be an integer 1..65535, a range \"FIRST-LAST\" or a mapping {host: ..., container: ...}, not \(Self.typeName(node))")
+        fail(node, "\(what()) must be an integer 1..65535, a range \"FIRST-LAST\" or a mapping {host: ..., container: ...}, not \(node.kind)")
         return nil
     }
 
     /// `tcp`, `udp` or `tcp+udp`.
     private mutating func protocolValue(_ node: YAMLNode, what: @autoclosure () -> String) -> PortProtocols? {
-        guard case .scalar(let text, _, _, _) = node, Self.typeName(node) == "a string" else {
-            fail(node, "\(what()) must be tcp, udp or tcp+udp, not \(Self.typeName(node))")
+        guard case .scalar(let text, _, _, _) = node, node.kind == .string else {
+            fail(node, "\(what()) must be tcp, udp or tcp+udp, not \(node.kind)")
             return nil
         }
         guard let value = PortProtocols(spelling: text) else {
@@ -309,8 +305,8 @@ public struct RegistryBuilder {
 
     /// A numeric IPv4 or IPv6 address: `127.0.0.1`, `::1`.
     private mutating func hostIP(_ node: YAMLNode, what: @autoclosure () -> String) -> IPAddress? {
-        guard case .scalar(let text, _, _, _) = node, Self.typeName(node) == "a string" else {
-            fail(node, "\(what()) must be an IPv4 or IPv6 address such as 127.0.0.1 or ::1, not \(Self.typeName(node))")
+        guard case .scalar(let text, _, _, _) = node, node.kind == .string else {
+            fail(node, "\(what()) must be an IPv4 or IPv6 address such as 127.0.0.1 or ::1, not \(node.kind)")
             return nil
         }
         guard let address = IPAddress(text) else {
@@ -328,42 +324,32 @@ public struct RegistryBuilder {
 
     private mutating func keyString(_ node: YAMLNode, what: @autoclosure () -> String) -> String? {
         guard case .scalar(let text, _, _, _) = node else {
-            fail(node, "\(what()) must be a plain string, not \(Self.typeName(node))")
+            fail(node, "\(what()) must be a plain string, not \(node.kind)")
             return nil
         }
         return text
     }
 
+    /// A plain decimal integer (see ``DecimalInteger``) without a leading zero.
     private mutating func integer(_ node: YAMLNode, what: @autoclosure () -> String) -> Int? {
-        if case .scalar(let text, .plain, _, _) = node, Self.startsWithNonZeroDigit(text),
-           let value = Self.parseInteger(text) {
-            return value
-        }
-        let type = Self.typeName(node)
-        guard type == "an integer", case .scalar(let text, _, _, _) = node else {
-            fail(node, "\(what()) must be an integer, not \(type)")
+        guard case .scalar(let text, .plain, _, _) = node, let number = DecimalInteger(text) else {
+            fail(node, "\(what()) must be an integer, not \(node.kind)")
             return nil
         }
-        var digits = Substring(text)
-        var negative = false
-        if let sign = digits.first, sign == "+" || sign == "-" {
-            negative = sign == "-"
-            digits = digits.dropFirst()
-        }
-        if digits.count > 1 && digits.first == "0" {
+        if number.hasLeadingZero {
             fail(node, "\(what()) is written \(text) with a leading zero, which YAML 1.1 reads as octal; write it without the zero")
             return nil
         }
-        guard let magnitude = Int(digits) else {
+        guard let value = number.value else {
             fail(node, "\(what()) is \(Self.truncated(text)), an integer too large to hold")
             return nil
         }
-        return negative ? -magnitude : magnitude
+        return value
     }
 
     private mutating func dockerName(_ node: YAMLNode, what: @autoclosure () -> String) -> String? {
-        guard case .scalar(let text, let style, _, _) = node, style == .quoted || Self.typeName(node) == "a string" else {
-            fail(node, "\(what()) must be a string, not \(Self.typeName(node))")
+        guard case .scalar(let text, _, _, _) = node, node.kind == .string else {
+            fail(node, "\(what()) must be a string, not \(node.kind)")
             return nil
         }
         guard Naming.isValidDockerName(text) else {
@@ -376,8 +362,8 @@ public struct RegistryBuilder {
     /// A container image reference (`image`): a string such as `apache/kafka`,
     /// `apache/kafka:3.7.0` or `registry.example.com:5000/team/app@sha256:...`.
     private mutating func imageReference(_ node: YAMLNode, what: @autoclosure () -> String) -> String? {
-        guard case .scalar(let text, let style, _, _) = node, style == .quoted || Self.typeName(node) == "a string" else {
-            fail(node, "\(what()) must be a string, not \(Self.typeName(node))")
+        guard case .scalar(let text, _, _, _) = node, node.kind == .string else {
+            fail(node, "\(what()) must be a string, not \(node.kind)")
             return nil
         }
         guard Naming.isValidImageReference(text) else {
@@ -388,85 +374,15 @@ public struct RegistryBuilder {
         return text
     }
 
-    /// The YAML 1.1 type a node resolves to, as an article and a noun for messages.
-    public static func typeName(_ node: YAMLNode) -> String {
-        switch node {
-        case .mapping: return "a mapping"
-        case .sequence: return "a list"
-        case .scalar(_, .quoted, _, _): return "a string"
-        case .scalar(let text, .plain, _, _):
-            if isInteger(text) { return "an integer" }
-            switch text {
-            case "", "~", "null", "Null", "NULL": return "null"
-            case "true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO",
-                 "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N":
-                return "a boolean"
-            default: break
-            }
-            if isInteger(text) { return "an integer" }
-            if isFloat(text) { return "a float" }
-            return "a string"
-        }
-    }
-
-    /// The value of a plain decimal integer (`[+-]?[0-9]+`), nil for anything else or on overflow.
-    static func parseInteger(_ text: String) -> Int? {
-        var value = 0
-        var negative = false
-        var digits = 0
-        for (index, byte) in text.utf8.enumerated() {
-            if index == 0 && (byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")) {
-                negative = byte == UInt8(ascii: "-")
-                continue
-            }
-            guard byte >= 0x30 && byte <= 0x39 else { return nil }
-            let (times, o1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, o2) = times.addingReportingOverflow(Int(byte - 0x30))
-            if o1 || o2 { return nil }
-            value = sum
-            digits += 1
-        }
-        return digits == 0 ? nil : (negative ? -value : value)
-    }
-
-    /// True for text beginning with 1-9: the only form the integer fast paths take.
-    static func startsWithNonZeroDigit(_ text: String) -> Bool {
-        guard let first = text.utf8.first else { return false }
-        return first >= UInt8(ascii: "1") && first <= UInt8(ascii: "9")
-    }
-
-    static func isInteger(_ text: String) -> Bool {
-        var bytes = Substring(text).utf8[...]
-        if let first = bytes.first, first == UInt8(ascii: "+") || first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
-        return !bytes.isEmpty && bytes.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
-    }
-
-    static func isFloat(_ text: String) -> Bool {
-        let lowered = text.lowercased()
-        if [".inf", "+.inf", "-.inf", ".nan"].contains(lowered) { return true }
-        var sawDigit = false, sawDot = false, sawExp = false
-        var previous: Character = " "
-        for (i, c) in text.enumerated() {
-            switch c {
-            case "0"..."9", "_": sawDigit = sawDigit || c != "_"
-            case "+", "-": if !(i == 0 || previous == "e" || previous == "E") { return false }
-            case ".": if sawDot || sawExp { return false }; sawDot = true
-            case "e", "E": if sawExp || !sawDigit { return false }; sawExp = true
-            default: return false
-            }
-            previous = c
-        }
-        return sawDigit && (sawDot || sawExp)
-    }
-
     /// `"31001-31003"` → (31001, 31003); a number too large gives nil ends.
+    /// Two unsigned decimal integers (leading zeros allowed) joined by `-`,
+    /// with spaces around either end allowed.
     static func parseRange(_ text: String) -> (Int?, Int?)? {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2 else { return nil }
-        let a = parts[0].trimmingSpaces, b = parts[1].trimmingSpaces
-        guard !a.isEmpty, !b.isEmpty, a.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-              b.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-        return (Int(a), Int(b))
+        guard parts.count == 2,
+              let first = DecimalInteger(parts[0].trimmingSpaces, allowingSign: false),
+              let last = DecimalInteger(parts[1].trimmingSpaces, allowingSign: false) else { return nil }
+        return (first.value, last.value)
     }
 
     static func isPortKey(_ key: String) -> Bool {
@@ -475,17 +391,6 @@ public struct RegistryBuilder {
     }
 
     // MARK: Messages
-
-    /// `'name'`, with control characters escaped and long names cut, so a
-    /// crafted key cannot garble a message.
-    public static func quote(_ text: String) -> String {
-        "'" + Log.escape(truncated(text)).trimmingQuotes + "'"
-    }
-
-    /// `text` cut at 64 characters (61 and `...`), as messages show caller-supplied names.
-    public static func truncated(_ text: String) -> String {
-        text.count > 64 ? String(text.prefix(61)) + "..." : text
-    }
 
     private func hint(_ key: String, _ candidates: [String]) -> String {
         guard let match = Suggest.closest(to: key, among: candidates) else { return "" }
@@ -530,11 +435,5 @@ extension Substring {
         while s.first == " " { s = s.dropFirst() }
         while s.last == " " { s = s.dropLast() }
         return s
-    }
-}
-
-extension String {
-    var trimmingQuotes: String {
-        hasPrefix("\"") && hasSuffix("\"") && count >= 2 ? String(dropFirst().dropLast()) : self
     }
 }
