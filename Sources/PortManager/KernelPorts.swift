@@ -40,28 +40,47 @@ public enum KernelPorts {
         }
     }
 
-    /// Analysis options as `pm_analyze` takes them: `low` and `high` both 0 read
-    /// the kernel's range, both -1 skip the ephemeral check, else they are the
-    /// range. `reserved` in the kernel's syntax; nil reads the kernel's list
-    /// when the range is read from the kernel, and means none otherwise.
+    /// Where an analysis takes its ephemeral range from.
+    public enum EphemeralCheck: Sendable, Hashable {
+        /// The kernel's range (``ephemeralRangePath``), less its reserved ports.
+        case kernel
+        /// No ephemeral check.
+        case unchecked
+        /// This range; ``KernelPorts/options(ephemeral:reserved:)`` checks that it lies in 1...65535.
+        case range(ClosedRange<Int>)
+
+        /// `pm_analyze`'s convention: `low` and `high` both 0 read the kernel,
+        /// both -1 skip the check, anything else is the range `low...high`.
+        ///
+        /// - Throws: ``PortManagerError/invalidArgument(_:)`` naming both numbers
+        ///   unless 1 <= low <= high <= 65535 (or one of the two pairs above).
+        package init(cLow low: Int, cHigh high: Int) throws {
+            switch (low, high) {
+            case (0, 0): self = .kernel
+            case (-1, -1): self = .unchecked
+            default: self = .range(try AnalysisOptions.ephemeralRange(low: low, high: high))
+            }
+        }
+    }
+
+    /// The analysis options for `ephemeral`, and `reserved` in the kernel's
+    /// syntax (`8080,9000-9100`); a nil `reserved` reads the kernel's list when
+    /// the range is the kernel's, and means none otherwise.
     ///
     /// - Throws: ``PortManagerError/invalidArgument(_:)`` for a bad range or list,
     ///   ``PortManagerError/io(path:reason:)`` for an unreadable `/proc` file.
-    public static func options(ephemeralLow low: Int, ephemeralHigh high: Int, reserved: String?) throws -> AnalysisOptions {
-        let fromKernel = low == 0 && high == 0
+    public static func options(ephemeral: EphemeralCheck, reserved: String?) throws -> AnalysisOptions {
         let range: ClosedRange<Int>?
-        if fromKernel {
-            range = try ephemeralRange()
-        } else if low == -1 && high == -1 {
-            range = nil
-        } else {
-            range = try AnalysisOptions.ephemeralRange(low: low, high: high)
+        switch ephemeral {
+        case .kernel: range = try ephemeralRange()
+        case .unchecked: range = nil
+        case .range(let given): range = try AnalysisOptions.ephemeralRange(low: given.lowerBound, high: given.upperBound)
         }
         let ports: PortSet
         if let reserved {
             ports = try PortSet(kernelList: reserved)
         } else {
-            ports = fromKernel ? try reservedPorts() : PortSet()
+            ports = ephemeral == .kernel ? try reservedPorts() : PortSet()
         }
         return AnalysisOptions(ephemeralRange: range, reservedPorts: ports)
     }
@@ -96,7 +115,7 @@ extension Analysis {
             try self.init(registry: registry, options: AnalysisOptions(ephemeralRange: ephemeralRange,
                                                                       reservedPorts: reservedPorts ?? PortSet()))
         } else {
-            var options = try KernelPorts.options(ephemeralLow: 0, ephemeralHigh: 0, reserved: nil)
+            var options = try KernelPorts.options(ephemeral: .kernel, reserved: nil)
             if let reservedPorts { options.reservedPorts = reservedPorts }
             try self.init(registry: registry, options: options)
         }

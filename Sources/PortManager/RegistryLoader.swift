@@ -190,8 +190,7 @@ enum FileReader {
     }
 
     private static func notRegular(_ shown: String, _ mode: mode_t) -> PortManagerError {
-        let what = kind(mode)
-        if what == "a directory" { return .io(path: shown, reason: "it is a directory") }
-        return .io(path: shown, reason: "it is \(what), not a regular file; a registry must be a regular file")
+        if mode & S_IFMT == S_IFDIR { return .io(path: shown, reason: "it is a directory") }
+        return .io(path: shown, reason: "it is \(kind(mode)), not a regular file; a registry must be a regular file")
     }
 }

@@ -33,7 +33,7 @@ public func pm_analyze(_ registry: OpaquePointer?, _ ephemeralLow: Int32, _ ephe
     guard let r = handle(registry) else { return missing("pm_analyze", "registry") }
     guard let out else { return missing("pm_analyze", "out") }
     return guarded {
-        let options = try KernelPorts.options(ephemeralLow: Int(ephemeralLow), ephemeralHigh: Int(ephemeralHigh),
+        let options = try KernelPorts.options(ephemeral: .init(cLow: Int(ephemeralLow), cHigh: Int(ephemeralHigh)),
                                               reserved: reservedPorts.map(text))
         let analysis = try Analysis(registry: r.registry, options: options)
         out.pointee = OpaquePointer(Unmanaged.passRetained(AnalysisHandle(analysis)).toOpaque())

@@ -73,7 +73,7 @@ struct Check: ParsableCommand {
         case let text?: return AnalysisOptions(ephemeralRange: try AnalysisOptions.parseEphemeralRange(text))
         case nil:
             do {
-                return try KernelPorts.options(ephemeralLow: 0, ephemeralHigh: 0, reserved: nil)
+                return try KernelPorts.options(ephemeral: .kernel, reserved: nil)
             } catch let PortManagerError.io(path, reason) {
                 throw PortManagerError.io(path: path, reason: reason + "; give the range with --ephemeral-range LOW-HIGH (or 'none')")
             }

@@ -50,8 +50,8 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
         guard parts.count == 4 else { return nil }
         var out: [UInt8] = []
         for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                  !(part.count > 1 && part.first == "0"), let value = Int(part), value <= 255 else { return nil }
+            guard part.count <= 3, let number = DecimalInteger(part, allowingSign: false), !number.hasLeadingZero,
+                  let value = number.value, value <= 255 else { return nil }
             out.append(UInt8(value))
         }
         return out

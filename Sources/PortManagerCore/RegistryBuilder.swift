@@ -8,6 +8,10 @@
 /// `instance_increment` (default 100), `max_instances` (default 10),
 /// `container_name`, `volume_name`, `image` and `host_ip` (the default of its ports). A top-level `_environments` mapping names
 /// port offsets. Nothing else is accepted.
+///
+/// This file walks the structure (services, environments, ports, keys);
+/// RegistryValues.swift reads the single values, deciding types by
+/// ``YAMLKind`` (YAMLScalar.swift).
 public struct RegistryBuilder {
     /// The name used in diagnostics: a path, or `<memory>`.
     public let source: String
@@ -46,7 +50,7 @@ public struct RegistryBuilder {
 
     private mutating func registry(_ root: YAMLNode) -> ([ServiceDefinition], [EnvironmentDefinition]) {
         guard case .mapping(let entries, _, _) = root else {
-            fail(root, "the registry must be a mapping of service names to settings, not \(Self.typeName(root))")
+            fail(root, "the registry must be a mapping of service names to settings, not \(root.kind)")
             return ([], [])
         }
         if entries.isEmpty { fail(root, "the registry defines no services") }
@@ -76,7 +80,7 @@ public struct RegistryBuilder {
 
     private mutating func environments(_ node: YAMLNode) -> [EnvironmentDefinition] {
         guard case .mapping(let entries, _, _) = node else {
-            fail(node, "_environments must be a mapping of environment name to port offset, not \(Self.typeName(node))")
+            fail(node, "_environments must be a mapping of environment name to port offset, not \(node.kind)")
             return []
         }
         var result: [EnvironmentDefinition] = []
@@ -110,7 +114,7 @@ public struct RegistryBuilder {
             valid = false
         }
         guard case .mapping(let entries, _, _) = node else {
-            fail(node, "service \(quoted) must be a mapping of settings and ports, not \(Self.typeName(node))")
+            fail(node, "service \(quoted) must be a mapping of settings and ports, not \(node.kind)")
             return nil
         }
         var ports: [PortDefinition] = []
@@ -256,219 +260,17 @@ public struct RegistryBuilder {
         return PortDefinition(name: name, base: first, count: last - first + 1, location: location(keyNode))
     }
 
-    /// An integer port or a `"FIRST-LAST"` range, each end in 1..65535.
-    private mutating func portValue(_ node: YAMLNode, what: @autoclosure () -> String) -> (Int, Int)? {
-        if case .scalar(let text, .plain, _, _) = node, Self.startsWithNonZeroDigit(text),
-           let value = Self.parseInteger(text), (1...65535).contains(value) {
-            return (value, value)
-        }
-        if case .scalar(let text, _, _, _) = node, let range = Self.parseRange(text) {
-            guard let first = range.0, let last = range.1 else {
-                fail(node, "\(what()): the range \(Self.quote(text)) holds a number too large to hold")
-                return nil
-            }
-            guard (1...65535).contains(first), (1...65535).contains(last) else {
-                fail(node, "\(what()): the range \(text) is outside 1..65535")
-                return nil
-            }
-            guard first <= last else {
-                fail(node, "\(what()): the range \(text) ends before it starts")
-                return nil
-            }
-            return (first, last)
-        }
-        if case .scalar(_, .plain, _, _) = node, Self.typeName(node) == "an integer" {
-            guard let value = integer(node, what: what()) else { return nil }
-            guard (1...65535).contains(value) else {
-                fail(node, "\(what()) is \(value), outside 1..65535")
-                return nil
-            }
-            return (value, value)
-        }
-        fail(node, "\(what()) must be an integer 1..65535, a range \"FIRST-LAST\" or a mapping {host: ..., container: ...}, not \(Self.typeName(node))")
-        return nil
-    }
-
-    /// `tcp`, `udp` or `tcp+udp`.
-    private mutating func protocolValue(_ node: YAMLNode, what: @autoclosure () -> String) -> PortProtocols? {
-        guard case .scalar(let text, _, _, _) = node, Self.typeName(node) == "a string" else {
-            fail(node, "\(what()) must be tcp, udp or tcp+udp, not \(Self.typeName(node))")
-            return nil
-        }
-        guard let value = PortProtocols(spelling: text) else {
-            let lowered = text.lowercased()
-            let both = ["udp+tcp", "both", "tcp/udp", "udp/tcp", "tcp,udp", "udp,tcp", "tcp udp", "tcp_udp", "tcpudp"]
-            let match = PortProtocols(spelling: lowered)?.name ?? (both.contains(lowered) ? "tcp+udp" : nil)
-                ?? Suggest.closest(to: lowered, among: PortProtocols.spellings)
-            fail(node, "\(what()) is \(Self.quote(text)); it must be tcp, udp or tcp+udp"
-                + (match.map { "; did you mean \(Self.quote($0))?" } ?? ""))
-            return nil
-        }
-        return value
-    }
-
-    /// A numeric IPv4 or IPv6 address: `127.0.0.1`, `::1`.
-    private mutating func hostIP(_ node: YAMLNode, what: @autoclosure () -> String) -> IPAddress? {
-        guard case .scalar(let text, _, _, _) = node, Self.typeName(node) == "a string" else {
-            fail(node, "\(what()) must be an IPv4 or IPv6 address such as 127.0.0.1 or ::1, not \(Self.typeName(node))")
-            return nil
-        }
-        guard let address = IPAddress(text) else {
-            var advice = ""
-            if text.hasPrefix("[") && text.hasSuffix("]") { advice = "; write IPv6 addresses without brackets" }
-            else if text.contains("%") { advice = "; zone IDs are not supported" }
-            else if text.contains("/") { advice = "; give one address, not a network" }
-            fail(node, "\(what()) is \(Self.quote(text)), not a numeric IPv4 or IPv6 address (such as 127.0.0.1 or ::1)" + advice)
-            return nil
-        }
-        return address
-    }
-
-    // MARK: Scalars
+    // MARK: Keys
 
     private mutating func keyString(_ node: YAMLNode, what: @autoclosure () -> String) -> String? {
         guard case .scalar(let text, _, _, _) = node else {
-            fail(node, "\(what()) must be a plain string, not \(Self.typeName(node))")
+            fail(node, "\(what()) must be a plain string, not \(node.kind)")
             return nil
         }
         return text
     }
 
-    private mutating func integer(_ node: YAMLNode, what: @autoclosure () -> String) -> Int? {
-        if case .scalar(let text, .plain, _, _) = node, Self.startsWithNonZeroDigit(text),
-           let value = Self.parseInteger(text) {
-            return value
-        }
-        let type = Self.typeName(node)
-        guard type == "an integer", case .scalar(let text, _, _, _) = node else {
-            fail(node, "\(what()) must be an integer, not \(type)")
-            return nil
-        }
-        var digits = Substring(text)
-        var negative = false
-        if let sign = digits.first, sign == "+" || sign == "-" {
-            negative = sign == "-"
-            digits = digits.dropFirst()
-        }
-        if digits.count > 1 && digits.first == "0" {
-            fail(node, "\(what()) is written \(text) with a leading zero, which YAML 1.1 reads as octal; write it without the zero")
-            return nil
-        }
-        guard let magnitude = Int(digits) else {
-            fail(node, "\(what()) is \(Self.truncated(text)), an integer too large to hold")
-            return nil
-        }
-        return negative ? -magnitude : magnitude
-    }
-
-    private mutating func dockerName(_ node: YAMLNode, what: @autoclosure () -> String) -> String? {
-        guard case .scalar(let text, let style, _, _) = node, style == .quoted || Self.typeName(node) == "a string" else {
-            fail(node, "\(what()) must be a string, not \(Self.typeName(node))")
-            return nil
-        }
-        guard Naming.isValidDockerName(text) else {
-            fail(node, "\(what()) \(Self.quote(text)) is not a valid Docker name ([a-zA-Z0-9][a-zA-Z0-9_.-]+, at most 253 characters)")
-            return nil
-        }
-        return text
-    }
-
-    /// A container image reference (`image`): a string such as `apache/kafka`,
-    /// `apache/kafka:3.7.0` or `registry.example.com:5000/team/app@sha256:...`.
-    private mutating func imageReference(_ node: YAMLNode, what: @autoclosure () -> String) -> String? {
-        guard case .scalar(let text, let style, _, _) = node, style == .quoted || Self.typeName(node) == "a string" else {
-            fail(node, "\(what()) must be a string, not \(Self.typeName(node))")
-            return nil
-        }
-        guard Naming.isValidImageReference(text) else {
-            fail(node, "\(what()) \(Self.quote(text)) is not a container image reference "
-                 + "([a-zA-Z0-9][a-zA-Z0-9_.:/@+-]*, at most 255 characters, such as apache/kafka:3.7.0)")
-            return nil
-        }
-        return text
-    }
-
-    /// The YAML 1.1 type a node resolves to, as an article and a noun for messages.
-    public static func typeName(_ node: YAMLNode) -> String {
-        switch node {
-        case .mapping: return "a mapping"
-        case .sequence: return "a list"
-        case .scalar(_, .quoted, _, _): return "a string"
-        case .scalar(let text, .plain, _, _):
-            if isInteger(text) { return "an integer" }
-            switch text {
-            case "", "~", "null", "Null", "NULL": return "null"
-            case "true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO",
-                 "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N":
-                return "a boolean"
-            default: break
-            }
-            if isInteger(text) { return "an integer" }
-            if isFloat(text) { return "a float" }
-            return "a string"
-        }
-    }
-
-    /// The value of a plain decimal integer (`[+-]?[0-9]+`), nil for anything else or on overflow.
-    static func parseInteger(_ text: String) -> Int? {
-        var value = 0
-        var negative = false
-        var digits = 0
-        for (index, byte) in text.utf8.enumerated() {
-            if index == 0 && (byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")) {
-                negative = byte == UInt8(ascii: "-")
-                continue
-            }
-            guard byte >= 0x30 && byte <= 0x39 else { return nil }
-            let (times, o1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, o2) = times.addingReportingOverflow(Int(byte - 0x30))
-            if o1 || o2 { return nil }
-            value = sum
-            digits += 1
-        }
-        return digits == 0 ? nil : (negative ? -value : value)
-    }
-
-    /// True for text beginning with 1-9: the only form the integer fast paths take.
-    static func startsWithNonZeroDigit(_ text: String) -> Bool {
-        guard let first = text.utf8.first else { return false }
-        return first >= UInt8(ascii: "1") && first <= UInt8(ascii: "9")
-    }
-
-    static func isInteger(_ text: String) -> Bool {
-        var bytes = Substring(text).utf8[...]
-        if let first = bytes.first, first == UInt8(ascii: "+") || first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
-        return !bytes.isEmpty && bytes.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
-    }
-
-    static func isFloat(_ text: String) -> Bool {
-        let lowered = text.lowercased()
-        if [".inf", "+.inf", "-.inf", ".nan"].contains(lowered) { return true }
-        var sawDigit = false, sawDot = false, sawExp = false
-        var previous: Character = " "
-        for (i, c) in text.enumerated() {
-            switch c {
-            case "0"..."9", "_": sawDigit = sawDigit || c != "_"
-            case "+", "-": if !(i == 0 || previous == "e" || previous == "E") { return false }
-            case ".": if sawDot || sawExp { return false }; sawDot = true
-            case "e", "E": if sawExp || !sawDigit { return false }; sawExp = true
-            default: return false
-            }
-            previous = c
-        }
-        return sawDigit && (sawDot || sawExp)
-    }
-
-    /// `"31001-31003"` → (31001, 31003); a number too large gives nil ends.
-    static func parseRange(_ text: String) -> (Int?, Int?)? {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2 else { return nil }
-        let a = parts[0].trimmingSpaces, b = parts[1].trimmingSpaces
-        guard !a.isEmpty, !b.isEmpty, a.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-              b.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-        return (Int(a), Int(b))
-    }
-
+    /// `port`, or letters, digits and `_` ending in `_port`.
     static func isPortKey(_ key: String) -> Bool {
         guard key == "port" || (key.hasSuffix("_port") && key.count > 5) else { return false }
         return key.utf8.allSatisfy { Naming.isAlnum($0) || $0 == UInt8(ascii: "_") }
@@ -476,17 +278,7 @@ public struct RegistryBuilder {
 
     // MARK: Messages
 
-    /// `'name'`, with control characters escaped and long names cut, so a
-    /// crafted key cannot garble a message.
-    public static func quote(_ text: String) -> String {
-        "'" + Log.escape(truncated(text)).trimmingQuotes + "'"
-    }
-
-    /// `text` cut at 64 characters (61 and `...`), as messages show caller-supplied names.
-    public static func truncated(_ text: String) -> String {
-        text.count > 64 ? String(text.prefix(61)) + "..." : text
-    }
-
+    /// `; did you mean 'CANDIDATE'?` for the candidate nearest `key`, or nothing.
     private func hint(_ key: String, _ candidates: [String]) -> String {
         guard let match = Suggest.closest(to: key, among: candidates) else { return "" }
         return "; did you mean \(Self.quote(match))?"
@@ -504,14 +296,17 @@ public struct RegistryBuilder {
         entries.first { if case .scalar(key, _, _, _) = $0.key { return true } else { return false } }?.value
     }
 
+    /// Where `node` starts in the source.
     private func location(_ node: YAMLNode) -> SourceLocation {
         SourceLocation(file: source, line: node.line, column: node.column)
     }
 
-    private mutating func fail(_ node: YAMLNode, _ message: String) {
+    /// Records a problem at `node`.
+    mutating func fail(_ node: YAMLNode, _ message: String) {
         diagnostics.append(Diagnostic(location(node), message))
     }
 
+    /// Records a problem at `location`.
     private mutating func fail(at location: SourceLocation, _ message: String) {
         diagnostics.append(Diagnostic(location, message))
     }
@@ -522,19 +317,4 @@ struct SeenKeys {
     private var keys: [(String, Int)] = []
     func line(of key: String) -> Int? { keys.first { $0.0 == key }?.1 }
     mutating func add(_ key: String, line: Int) { keys.append((key, line)) }
-}
-
-extension Substring {
-    var trimmingSpaces: Substring {
-        var s = self
-        while s.first == " " { s = s.dropFirst() }
-        while s.last == " " { s = s.dropLast() }
-        return s
-    }
-}
-
-extension String {
-    var trimmingQuotes: String {
-        hasPrefix("\"") && hasSuffix("\"") && count >= 2 ? String(dropFirst().dropLast()) : self
-    }
 }

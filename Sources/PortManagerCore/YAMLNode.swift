@@ -2,8 +2,8 @@
 /// sequences, each with its source position. The libyaml reader in the
 /// `PortManager` target produces it; the core validates it without I/O.
 public enum YAMLNode: Sendable, Hashable {
-    /// How a scalar was written, which decides its type: `"9092"` is a string,
-    /// `9092` an integer.
+    /// How a scalar was written, which with its text decides its ``YAMLKind``:
+    /// `"9092"` is a string, `9092` an integer.
     public enum ScalarStyle: Sendable, Hashable {
         /// Unquoted.
         case plain

@@ -133,10 +133,28 @@ struct AnalysisKernelTests {
 
     @Test("pm_analyze's range conventions: 0,0 reads the kernel, -1,-1 skips, else checked")
     func conventions() throws {
-        #expect(try KernelPorts.options(ephemeralLow: -1, ephemeralHigh: -1, reserved: nil) == AnalysisOptions())
-        #expect(try KernelPorts.options(ephemeralLow: 1000, ephemeralHigh: 2000, reserved: "1500")
+        #expect(try KernelPorts.EphemeralCheck(cLow: 0, cHigh: 0) == .kernel)
+        #expect(try KernelPorts.EphemeralCheck(cLow: -1, cHigh: -1) == .unchecked)
+        #expect(try KernelPorts.EphemeralCheck(cLow: 1000, cHigh: 2000) == .range(1000...2000))
+        #expect(try KernelPorts.EphemeralCheck(cLow: 7, cHigh: 7) == .range(7...7))
+        // Any other pair is a range to check, without trapping where low > high.
+        for (low, high) in [(0, 5), (5, 0), (-1, 5), (0, -1), (5, 3), (1, 65536), (Int(Int32.min), Int(Int32.max))] {
+            #expect(throws: PortManagerError.invalidArgument(
+                "ephemeral range \(low)-\(high) is invalid; it needs 1 <= LOW <= HIGH <= 65535")) {
+                try KernelPorts.EphemeralCheck(cLow: low, cHigh: high)
+            }
+        }
+        #expect(try KernelPorts.options(ephemeral: .init(cLow: -1, cHigh: -1), reserved: nil) == AnalysisOptions())
+        #expect(try KernelPorts.options(ephemeral: .unchecked, reserved: nil) == AnalysisOptions())
+        #expect(try KernelPorts.options(ephemeral: .unchecked, reserved: "80") == AnalysisOptions(reservedPorts: PortSet([80...80])))
+        #expect(try KernelPorts.options(ephemeral: .init(cLow: 1000, cHigh: 2000), reserved: "1500")
                 == AnalysisOptions(ephemeralRange: 1000...2000, reservedPorts: PortSet([1500...1500])))
-        #expect(throws: PortManagerError.self) { try KernelPorts.options(ephemeralLow: 0, ephemeralHigh: 5, reserved: nil) }
-        #expect(throws: PortManagerError.self) { try KernelPorts.options(ephemeralLow: 5, ephemeralHigh: 6, reserved: "x") }
+        #expect(try KernelPorts.options(ephemeral: .range(1000...2000), reserved: nil) == AnalysisOptions(ephemeralRange: 1000...2000))
+        #expect(throws: PortManagerError.self) { try KernelPorts.options(ephemeral: .init(cLow: 0, cHigh: 5), reserved: nil) }
+        #expect(throws: PortManagerError.invalidArgument(
+            "ephemeral range 0-5 is invalid; it needs 1 <= LOW <= HIGH <= 65535")) {
+            try KernelPorts.options(ephemeral: .range(0...5), reserved: nil)
+        }
+        #expect(throws: PortManagerError.self) { try KernelPorts.options(ephemeral: .range(5...6), reserved: "x") }
     }
 }
