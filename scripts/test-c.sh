@@ -233,6 +233,15 @@ same_vocabulary() {
             <("$t/pm-env" "${pm_args[@]}" --registry "$edge" "$1" "$2" 2>&1) || ok=1
     checked=$((checked + 1))
   done
+  # Two ports giving one variable: both refuse, exit 2, with the same message and no output.
+  printf '%s\n' 'svc:' '  A_port: 42000' '  a_port: 42001' > "$t/twice.yaml"
+  local message="service 'svc' gives the variable SVC_A_PORT twice; its port names differ only in case or punctuation"
+  local out err rc
+  out="$("$t/pm-env" --registry "$t/twice.yaml" svc 0 2> "$t/twice.err")"; rc=$?; err="$(cat "$t/twice.err")"
+  [ $rc = 2 ] && [ -z "$out" ] && [ "$err" = "pm-env: $message" ] || { fail "pm-env twice: exit $rc, '$out', '$err'"; ok=1; }
+  out="$("$cli" env svc --instance 0 --registry "$t/twice.yaml" 2> "$t/twice.err")"; rc=$?; err="$(cat "$t/twice.err")"
+  [ $rc = 2 ] && [ -z "$out" ] && [ "$err" = "portmanager: error: $message" ] \
+    || { fail "portmanager env twice: exit $rc, '$out', '$err'"; ok=1; }
   if [ $ok = 0 ]; then echo "ok   pm-env prints what portmanager env prints ($checked outputs compared)"
   else fail "pm-env and portmanager env disagree (diffs above)"; fi
   return $ok

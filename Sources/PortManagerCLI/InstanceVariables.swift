@@ -37,7 +37,7 @@ struct InstanceVariables {
         var seen: Set<String> = []
         for (key, _) in result where !seen.insert(key).inserted {
             throw PortManagerError.invalidArgument(
-                "service '\(service)' gives the variable \(key) twice; its port names differ only in punctuation")
+                "service '\(service)' gives the variable \(key) twice; its port names differ only in case or punctuation")
         }
         assignments = result
     }

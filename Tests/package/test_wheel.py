@@ -117,7 +117,7 @@ def test_one_wheel_tagged_py3_none_manylinux() -> None:
 
 
 @pytest.mark.parametrize("minor", PYTHONS)
-def test_wheel_runs_the_seed_examples_with_checkout_and_libyaml_hidden(tmp_path: Path, minor: str) -> None:
+def test_wheel_runs_the_original_spec_examples_with_checkout_and_libyaml_hidden(tmp_path: Path, minor: str) -> None:
     if shutil.which("unshare") is None or subprocess.run(["unshare", "-m", "true"]).returncode != 0:
         pytest.fail("cannot create a mount namespace (unshare -m) to hide libyaml and the checkout")
     python = interpreter(minor)

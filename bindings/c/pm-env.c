@@ -302,7 +302,7 @@ static int print_instance(const pm_registry *registry, const char *service, int3
     for (size_t i = 0; i < list.count && result == 0; i++) {
         for (size_t j = 0; j < i; j++) {
             if (strcmp(list.keys[i], list.keys[j]) == 0) {
-                fprintf(stderr, "%s: service '%s' gives the variable %s twice; its port names differ only in "
+                fprintf(stderr, "%s: service '%s' gives the variable %s twice; its port names differ only in case or "
                         "punctuation\n", program, service, list.keys[i]);
                 result = EXIT_USAGE;
                 break;
