@@ -75,6 +75,16 @@ static int report(pm_status status, const char *what) {
     }
 }
 
+/* malloc(), or exit 2 with a message when memory is exhausted. */
+static void *checked_malloc(size_t size) {
+    void *memory = malloc(size);
+    if (!memory) {
+        fprintf(stderr, "%s: out of memory\n", program);
+        exit(EXIT_USAGE);
+    }
+    return memory;
+}
+
 /* A getter of the instance names (pm_container_name, pm_volume_name). */
 typedef pm_status (*name_getter)(const pm_registry *, const char *, int32_t, char *, size_t, size_t *);
 
@@ -88,11 +98,7 @@ static char *fetch_name(name_getter get, const pm_registry *registry, const char
     size_t needed = 0;
     *status = get(registry, service, instance, NULL, 0, &needed);
     if (*status != PM_ERR_BUFFER_TOO_SMALL) return NULL; /* a real error; PM_OK cannot happen with capacity 0 */
-    char *text = malloc(needed);
-    if (!text) {
-        fprintf(stderr, "%s: out of memory\n", program);
-        exit(EXIT_USAGE);
-    }
+    char *text = checked_malloc(needed);
     *status = get(registry, service, instance, text, needed, &needed);
     if (*status != PM_OK) {
         free(text);
@@ -106,11 +112,7 @@ static char *fetch_port_name(const pm_registry *registry, const char *service, s
     size_t needed = 0;
     *status = pm_port_name(registry, service, index, NULL, 0, &needed);
     if (*status != PM_ERR_BUFFER_TOO_SMALL) return NULL;
-    char *text = malloc(needed);
-    if (!text) {
-        fprintf(stderr, "%s: out of memory\n", program);
-        exit(EXIT_USAGE);
-    }
+    char *text = checked_malloc(needed);
     *status = pm_port_name(registry, service, index, text, needed, &needed);
     if (*status != PM_OK) {
         free(text);
@@ -138,15 +140,6 @@ static int is_identifier(const char *text) {
         if (!is_word_byte((unsigned char)*text)) return 0;
     }
     return 1;
-}
-
-static void *checked_malloc(size_t size) {
-    void *memory = malloc(size);
-    if (!memory) {
-        fprintf(stderr, "%s: out of memory\n", program);
-        exit(EXIT_USAGE);
-    }
-    return memory;
 }
 
 /*
