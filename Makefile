@@ -2,7 +2,9 @@
 #   make summary   build everything, then print the allocation summary of the shipped registry
 #   make test      run every test suite
 SHELL := /bin/bash
-export PATH := /opt/swift/usr/bin:$(PATH)
+# Swift: `swift` on PATH, else /opt/swift/usr/bin; the rule is written once, in
+# scripts/swift-env.sh, which every script that builds sources too.
+export PATH := $(shell . ./scripts/swift-env.sh && printf '%s' "$$PATH")
 export SWIFT_BACKTRACE := enable=no
 
 .PHONY: all lib cli man wheel dist deb summary test test-lint test-swift test-c test-cli test-python test-fuzz test-sanitize test-package sanitize bench clean install memcheck

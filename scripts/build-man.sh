@@ -6,7 +6,7 @@
 # is that of the last commit, so the page is reproducible.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="/opt/swift/usr/bin:$PATH" SWIFT_BACKTRACE=enable=no
+. scripts/swift-env.sh
 date="$(date -u -d "@${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}" +%Y-%m-%d)"
 swift package plugin generate-manual --configuration debug --date "$date" > build/man.log 2>&1 \
   || { cat build/man.log; echo "build-man.sh: the generate-manual plugin failed" >&2; exit 2; }

@@ -8,7 +8,7 @@
 # Usage: scripts/build.sh [lib|cli|all|wheel-lib]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="/opt/swift/usr/bin:$PATH"
+. scripts/swift-env.sh
 what="${1:-all}"
 out="$PWD/build"
 mkdir -p "$out/lib" "$out/bin"

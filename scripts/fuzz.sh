@@ -12,7 +12,7 @@
 #                               an out-of-memory
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="/opt/swift/usr/bin:$PATH" SWIFT_BACKTRACE=enable=no
+. scripts/swift-env.sh
 smoke=0 seconds=60
 case "${1:-}" in
   --smoke) smoke=1 seconds=45 ;;

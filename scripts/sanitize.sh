@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
-export PATH="/opt/swift/usr/bin:$PATH" SWIFT_BACKTRACE=enable=no
+. scripts/swift-env.sh
 scratch=.build-sanitize
 out="$root/build/sanitize"
 mkdir -p "$out"

@@ -10,7 +10,8 @@
 #              (0 hung children)
 #   ffi        Tests/c ffi_suite: every function through libffi + the conformance vectors
 #   memcheck   the ffi suite under valgrind (also: make memcheck)
-#   loadable   python3 ctypes loads the .so under env -i with /opt/swift hidden
+#   loadable   python3 ctypes loads the .so under env -i with the Swift toolchain
+#              hidden ($SWIFT_TOOLCHAIN, scripts/swift-env.sh)
 #   install    make install into a temporary prefix, build bindings/c/pm-env with
 #              pkg-config, run it
 #
@@ -19,7 +20,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
-export PATH="/opt/swift/usr/bin:$PATH" SWIFT_BACKTRACE=enable=no
+. scripts/swift-env.sh
 
 lib="$root/build/lib/libportmanager.so"
 out="$root/build/test-c"
@@ -157,7 +158,7 @@ run_memcheck() {
 
 # ------------------------------------------------------------------- loadable
 run_loadable() {
-  step "loadable: ctypes under env -i, /opt/swift hidden"
+  step "loadable: ctypes under env -i, the Swift toolchain (${SWIFT_TOOLCHAIN:-none found}) hidden"
   local python; python="$(command -v python3)"
   local probe="import ctypes, sys
 lib = ctypes.CDLL(sys.argv[1])
@@ -172,12 +173,13 @@ sys.exit(0 if port.value == 9192 else 1)"
   local empty; empty="$(mktemp -d)"
   # Hide the toolchain in a private mount namespace (needs root or user namespaces).
   local flags=(-m); [ "$(id -u)" = 0 ] || flags+=(--map-root-user)
-  if [ -d /opt/swift ] && unshare "${flags[@]}" true 2>/dev/null; then
+  local toolchain="$SWIFT_TOOLCHAIN"
+  if [ -n "$toolchain" ] && [ -d "$toolchain" ] && unshare "${flags[@]}" true 2>/dev/null; then
     if unshare "${flags[@]}" /bin/sh -c '
-        mount --bind "$1" /opt/swift || exit 3
-        [ -z "$(ls -A /opt/swift)" ] || { echo "/opt/swift is not hidden"; exit 3; }
-        shift; exec env -i "$@"' sh "$empty" "$python" -c "$probe" "$lib" "$registry"; then
-      echo "ok   loads and answers with /opt/swift hidden and an empty environment"
+        mount --bind "$1" "$2" || exit 3
+        [ -z "$(ls -A "$2")" ] || { echo "$2 is not hidden"; exit 3; }
+        shift 2; exec env -i "$@"' sh "$empty" "$toolchain" "$python" -c "$probe" "$lib" "$registry"; then
+      echo "ok   loads and answers with $toolchain hidden and an empty environment"
       rmdir "$empty"; return 0
     fi
     rmdir "$empty"
@@ -185,11 +187,64 @@ sys.exit(0 if port.value == 9192 else 1)"
     return 1
   fi
   rmdir "$empty"
-  echo "note: cannot hide /opt/swift here (no mount namespace); checking the dependencies instead"
-  if ldd "$lib" | grep -E 'not found|/opt/swift|swift'; then
+  echo "note: cannot hide the Swift toolchain here (none found, or no mount namespace); checking the dependencies instead"
+  if ldd "$lib" | grep -E 'not found|swift'; then
     fail "the library depends on the Swift toolchain"; return 1
   fi
   env -i "$python" -c "$probe" "$lib" "$registry"
+}
+
+# One vocabulary: pm-env prints exactly what `portmanager env` prints (README,
+# "Environment variables"), for every instance of every service of the shipped
+# registry, in each format both have, and for a registry with an environment,
+# ranges with fixed container ports and names that need mapping to '_'.
+# Usage: same_vocabulary DIR CLI REGISTRY (DIR holds pm-env).
+same_vocabulary() {
+  local t="$1" cli="$2" registry="$3" ok=0 checked=0 service max instance
+  local edge="$t/edge.yaml"
+  printf '%s\n' '_environments:' '  ci: 1000' 'mongo-express.v2:' '  port: 42081' \
+    '  web_port: {host: 42090, container: 8080}' '  r_port: {host: "42100-42102", container: "7100-7102"}' \
+    '  9_port: 42110' '  max_instances: 3' > "$edge"
+  while read -r service max; do
+    for ((instance = 0; instance < max; instance++)); do
+      for format in "" --export; do
+        if ! diff -u --label "portmanager env $service -i $instance $format" --label "pm-env $format $service $instance" \
+             <("$cli" env "$service" --instance "$instance" $format --registry "$registry" 2>&1) \
+             <("$t/pm-env" $format --registry "$registry" "$service" "$instance" 2>&1); then
+          ok=1
+        fi
+        checked=$((checked + 1))
+      done
+      # compose --env-file writes the same lines, unquoted (every value here is plain).
+      diff -u <("$cli" compose "$service" --instance "$instance" --env-file --registry "$registry" 2>&1) \
+              <("$t/pm-env" --registry "$registry" "$service" "$instance" 2>&1) || ok=1
+    done
+  done < <("$cli" list --json --registry "$registry" \
+             | python3 -c 'import json, sys; [print(s["name"], s["max_instances"]) for s in json.load(sys.stdin)["services"]]')
+  [ "$checked" -gt 100 ] || { fail "same vocabulary: only $checked outputs compared"; ok=1; }
+  local args
+  for args in "mongo-express.v2 2" "--env ci mongo-express.v2 1" "--prefix Edge_1 mongo-express.v2 0" \
+              "--export --env ci --prefix X mongo-express.v2 2"; do
+    # shellcheck disable=SC2086
+    set -- $args
+    local cli_args=() pm_args=() word
+    while [ $# -gt 2 ]; do cli_args+=("$1"); pm_args+=("$1"); shift; done
+    diff -u <("$cli" env "$1" --instance "$2" "${cli_args[@]}" --registry "$edge" 2>&1) \
+            <("$t/pm-env" "${pm_args[@]}" --registry "$edge" "$1" "$2" 2>&1) || ok=1
+    checked=$((checked + 1))
+  done
+  # Two ports giving one variable: both refuse, exit 2, with the same message and no output.
+  printf '%s\n' 'svc:' '  A_port: 42000' '  a_port: 42001' > "$t/twice.yaml"
+  local message="service 'svc' gives the variable SVC_A_PORT twice; its port names differ only in case or punctuation"
+  local out err rc
+  out="$("$t/pm-env" --registry "$t/twice.yaml" svc 0 2> "$t/twice.err")"; rc=$?; err="$(cat "$t/twice.err")"
+  [ $rc = 2 ] && [ -z "$out" ] && [ "$err" = "pm-env: $message" ] || { fail "pm-env twice: exit $rc, '$out', '$err'"; ok=1; }
+  out="$("$cli" env svc --instance 0 --registry "$t/twice.yaml" 2> "$t/twice.err")"; rc=$?; err="$(cat "$t/twice.err")"
+  [ $rc = 2 ] && [ -z "$out" ] && [ "$err" = "portmanager: error: $message" ] \
+    || { fail "portmanager env twice: exit $rc, '$out', '$err'"; ok=1; }
+  if [ $ok = 0 ]; then echo "ok   pm-env prints what portmanager env prints ($checked outputs compared)"
+  else fail "pm-env and portmanager env disagree (diffs above)"; fi
+  return $ok
 }
 
 # -------------------------------------------------------------------- install
@@ -229,20 +284,19 @@ run_install() {
 
   local registry_installed="$(pkg-config --variable=registry portmanager)" got expected
   got="$(cd "$t" && "$t/pm-env" --registry "$registry_installed" kafka 1)"
-  expected="KAFKA_INSTANCE=1
-KAFKA_BROKER_PORT=9192
-KAFKA_BROKER_CONTAINER_PORT=9192
+  expected="KAFKA_BROKER_PORT=9192
 KAFKA_CONTROLLER_PORT=19193
-KAFKA_CONTROLLER_CONTAINER_PORT=19193
 KAFKA_CONTAINER_NAME=kafka-development-1
 KAFKA_VOLUME_NAME=kafka-data-1"
   [ "$got" = "$expected" ] && echo "ok   pm-env kafka 1" || { fail "pm-env kafka 1 printed:"; echo "$got"; ok=1; }
   got="$(cd "$t" && PORTMANAGER_REGISTRY="$registry_installed" "$t/pm-env" --export --prefix ARGO argocd 2)"
-  grep -qx 'export ARGO_SERVER_PORT=8290' <<< "$got" && grep -qx 'export ARGO_SERVER_CONTAINER_PORT=8080' <<< "$got" \
+  grep -qx 'export ARGO_SERVER_PORT=8290' <<< "$got" && grep -qx 'export ARGO_SERVER_PORT_CONTAINER=8080' <<< "$got" \
     && echo "ok   pm-env --export --prefix ARGO argocd 2" || { fail "pm-env argocd 2 printed:"; echo "$got"; ok=1; }
-  got="$(cd "$t" && PORTMANAGER_REGISTRY="$registry_installed" "$t/pm-env" traefik 1 | grep RANGE)"
-  [ "$got" = "TRAEFIK_ENTRYPOINT_PORT_RANGE=31101-31103" ] && echo "ok   pm-env traefik 1 range" \
-    || { fail "pm-env traefik 1 range: '$got'"; ok=1; }
+  got="$(cd "$t" && PORTMANAGER_REGISTRY="$registry_installed" "$t/pm-env" traefik 1)"
+  grep -qx 'TRAEFIK_ENTRYPOINT_PORT=31101-31103' <<< "$got" && grep -qx 'TRAEFIK_ENTRYPOINT_PORT_FIRST=31101' <<< "$got" \
+    && grep -qx 'TRAEFIK_ENTRYPOINT_PORT_LAST=31103' <<< "$got" && echo "ok   pm-env traefik 1 range" \
+    || { fail "pm-env traefik 1 range:"; echo "$got"; ok=1; }
+  same_vocabulary "$t" "$prefix/bin/portmanager" "$registry_installed" || ok=1
   # Errors: the exit status and the library's message.
   local rc err
   err="$(cd "$t" && "$t/pm-env" --registry "$registry_installed" kafka 10 2>&1 >/dev/null)"; rc=$?

@@ -5,7 +5,7 @@
 # the binary tested (default build/bin/portmanager).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="/opt/swift/usr/bin:$PATH" SWIFT_BACKTRACE=enable=no
+. scripts/swift-env.sh
 if [ -z "${PORTMANAGER_CLI:-}" ] && [ ! -x build/bin/portmanager ]; then
   scripts/build.sh cli
 fi

@@ -4,5 +4,5 @@
 # `make test-package` builds the artifacts first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="/opt/swift/usr/bin:$PATH" SWIFT_BACKTRACE=enable=no
+. scripts/swift-env.sh
 exec python3 -m pytest -q -rs Tests/package "$@"

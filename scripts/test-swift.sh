@@ -2,5 +2,5 @@
 # Swift Testing suites of the core and the YAML edge.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="/opt/swift/usr/bin:$PATH" SWIFT_BACKTRACE=enable=no
+. scripts/swift-env.sh
 swift test --parallel

@@ -14,11 +14,8 @@ import Glibc
 /// ends the process quietly, as SIGPIPE would have: no message, killed by
 /// SIGPIPE (a shell shows status 141), even when SIGPIPE was ignored.
 enum Output {
-    /// Writes `text` to standard output as is.
-    static func out(_ text: String) { write(fd: 1, text) }
-
     /// Writes `text` and a newline to standard output.
-    static func line(_ text: String = "") { write(fd: 1, text + "\n") }
+    static func line(_ text: String) { write(fd: 1, text + "\n") }
 
     /// Writes each line, newline-terminated, to standard output in one write.
     static func lines(_ lines: [String]) {

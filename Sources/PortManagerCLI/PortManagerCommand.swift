@@ -6,13 +6,7 @@ import PortManager
 
 /// The `portmanager` command: the root of every subcommand.
 ///
-/// Exit codes, for every subcommand:
-/// - 0: success;
-/// - 1: findings (`check` found problems in the registry);
-/// - 2: usage or input errors: bad flags, a registry that cannot be found, read
-///   or parsed, an unknown service, port or environment, an instance out of range,
-///   a reservation store that is refused;
-/// - 3: `reserve`, `run`: the instance is taken; `release`, `renew`: owned by someone else.
+/// Exit statuses: ``Failure`` lists them; each subcommand's `--help` says which it uses.
 @main
 struct PortManagerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,12 +43,15 @@ struct PortManagerCommand: ParsableCommand {
           portmanager status                           what is reserved, held, in use
           portmanager probe 9092                       is the port free? who holds it?
 
-        Exit status: 0 success; 1 `check` found problems (`probe`: the port is in \
-        use); 2 usage or input error (`probe`: or cannot tell) \
-        (bad flags, unreadable registry, unknown service, port or environment, \
-        instance out of range, a refused reservation store); 3 `reserve`/`run`: \
-        the instance is taken, `release`/`renew`: someone else owns it. Errors go to standard error, data to standard output; \
-        most commands take --json for machine-readable output.
+        Exit status: 0 success; 1 `check` found problems, `probe`: the port is in \
+        use; 2 usage or input error (bad flags, unreadable registry, unknown \
+        service, port or environment, instance out of range, a refused \
+        reservation store), `probe`: cannot tell; 3 `reserve`/`run`: the \
+        instance is taken, `release`/`renew`: someone else owns it; `run`: \
+        otherwise the command's own status, 127 when it cannot be run. \
+        `portmanager help SUBCOMMAND` gives each command's own. Errors go to \
+        standard error, data to standard output; most commands take --json for \
+        machine-readable output (docs/json.md).
         """,
         version: LibraryVersion.string,
         subcommands: [
@@ -83,24 +80,6 @@ struct PortManagerCommand: ParsableCommand {
                 Glibc.exit(Failure.inputError)
             }
             exit(withError: error)
-        }
-    }
-}
-
-/// How the CLI reports library errors.
-enum Failure {
-    /// Exit status of `check` when the registry has problems.
-    static let findings: Int32 = 1
-    /// Exit status of usage and input errors.
-    static let inputError: Int32 = 2
-
-    /// Prints `error` to standard error as `portmanager: error: <message>`; an
-    /// invalid registry prints one such line per problem, each `FILE:LINE:COLUMN: message`.
-    static func report(_ error: PortManagerError) {
-        if case .invalidRegistry(let diagnostics) = error, !diagnostics.isEmpty {
-            for diagnostic in diagnostics { Output.error(diagnostic.description) }
-        } else {
-            Output.error(error.description)
         }
     }
 }

@@ -76,3 +76,33 @@ def registry_file(tmp_path: Path) -> Callable[[str, str], Path]:
         return path
 
     return _write
+
+
+SCHEMAS = REPO / "docs" / "schema"
+
+
+def schema_validator(command: str):
+    """A validator of `portmanager COMMAND --json` output against docs/schema/COMMAND.schema.json.
+
+    The schema files refer to each other by relative URI (common.schema.json#/$defs/...),
+    resolved here as an editor resolves them: against the file's own location.
+    """
+    import json
+
+    import jsonschema
+    from referencing import Registry, Resource
+
+    def retrieve(uri: str) -> Resource:
+        assert uri.startswith(SCHEMAS.as_uri() + "/"), uri
+        return Resource.from_contents(json.loads(Path(uri[len("file://"):]).read_text(encoding="utf-8")))
+
+    uri = (SCHEMAS / f"{command}.schema.json").as_uri()
+    schema = retrieve(uri).contents
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator({"$ref": uri}, registry=Registry(retrieve=retrieve))
+
+
+def assert_matches_schema(command: str, document: object) -> None:
+    """Fails with every violation when `document` does not match the schema of `command --json`."""
+    errors = sorted(schema_validator(command).iter_errors(document), key=lambda e: list(e.absolute_path))
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)

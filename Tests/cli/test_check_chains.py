@@ -1,7 +1,7 @@
 """`portmanager check` on dense chains of overlapping ranges, and past the analysis limit.
 
-The registry of issue 8 (100 services, each one range 10 wide at 1024+i,
-increment 10, 6,000 instances: about 30 million overlapping pairs) aborted
+The chained registry (100 services, each one range 10 wide at 1024+i,
+increment 10, 6,000 instances: about 30 million overlapping pairs) once aborted
 above 7.5 GB. It must be analysed in 1 GB of address space, and report the
 chain as one grouped finding. A lattice past the documented limit is refused
 with exit 2 and a message, never an abort.
@@ -35,7 +35,7 @@ def check_limited(binary: Path, *args: str) -> subprocess.CompletedProcess:
                           preexec_fn=limit, timeout=600)
 
 
-def test_the_chained_registry_of_issue_8_fits_in_one_gigabyte(binary: Path, tmp_path: Path) -> None:
+def test_the_chained_registry_fits_in_one_gigabyte(binary: Path, tmp_path: Path) -> None:
     registry = tmp_path / "chained.yaml"
     registry.write_text(chained(100))
     result = check_limited(binary, "--registry", str(registry), "--ephemeral-range", "none")

@@ -132,3 +132,17 @@ def test_missing_registry_named_by_environment_variable(run, tmp_path):
     assert result.stderr.startswith("portmanager: error: no port registry found; looked in: "
                                     f"$PORTMANAGER_REGISTRY={missing} (no such file), "
                                     "./dynamicconfig/port_registry.yaml (no such file), ")
+
+
+def test_every_subcommand_states_its_exit_statuses(run):
+    """Each subcommand's --help says which exit statuses it uses (README, "Exit statuses")."""
+    import re
+
+    listed = run("--help").stdout.split("SUBCOMMANDS:")[1]
+    commands = re.findall(r"^  ([a-z]+)\s", listed, flags=re.MULTILINE)
+    assert len(commands) >= 13, commands
+    for command in commands:
+        text = run(command, "--help").stdout
+        assert "Exit status:" in text, command
+    assert "127 when COMMAND cannot be run" in run("run", "--help").stdout
+    assert "3 `reserve`/`run`" in run("--help").stdout and "127" in run("--help").stdout

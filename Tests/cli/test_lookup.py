@@ -80,7 +80,7 @@ def test_get_unknown_port_names_the_ports_it_has(run):
      ("1", ("kafka-development-1", "kafka-data-1")),
      ("2", ("kafka-development-2", "kafka-data-2"))],
 )
-def test_names_follow_the_seed(run, instance, expected):
+def test_names_follow_the_original_spec(run, instance, expected):
     result = run("names", "kafka", "--instance", instance)
     assert result.returncode == OK, result.stderr
     assert [line.split() for line in result.stdout.splitlines()] == [
@@ -157,6 +157,15 @@ def test_env_keys_turn_punctuation_into_underscores_and_read_back(run, registry_
     values = subprocess.run(["sh", "-c", out + 'printf %s "$WEB_APP_CONTAINER_NAME"'],
                             capture_output=True, text=True, check=True).stdout
     assert values == "web.app-1"
+
+
+def test_env_refuses_two_ports_that_give_one_variable(run, registry_file):
+    path = registry_file("svc:\n  A_port: 42000\n  a_port: 42001\n")
+    for command in (["env", "svc", "-i", "0"], ["compose", "svc", "-i", "0", "--env-file"]):
+        result = run(*command, "--registry", str(path))
+        assert result.returncode == USAGE and result.stdout == ""
+        assert result.stderr == ("portmanager: error: service 'svc' gives the variable SVC_A_PORT twice; "
+                                 "its port names differ only in case or punctuation\n")
 
 
 def test_compose_prints_port_mappings(run):

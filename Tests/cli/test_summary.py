@@ -18,7 +18,7 @@ def rows_of(stdout: str, service: str) -> list[list[str]]:
     return rows
 
 
-def test_summary_of_shipped_registry_lists_kafka_like_the_seed(run):
+def test_summary_of_shipped_registry_lists_kafka_like_the_original_spec(run):
     result = run("summary")
     assert result.returncode == OK, result.stderr
     assert result.stderr == ""

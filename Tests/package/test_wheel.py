@@ -1,11 +1,12 @@
 """The one Python wheel (make wheel): tagged py3-none-manylinux, installed into
 fresh venvs of Python 3.9 and 3.13, run with the checkout, the Swift toolchain,
-libyaml and the system's SQLite hidden, passes the seed examples with the SQLite
+libyaml and the system's SQLite hidden, passes the original spec's examples
+(bindings/python/tests/test_seed_examples.py; README, "The original spec") with the SQLite
 the wheel bundles (auditwheel copies libsqlite3.so.0 into portmanager.libs/).
 
 Hiding: the run happens in a private mount namespace (`unshare -m`, root or user
 namespaces), where an empty directory is bind-mounted over the checkout and over
-/opt/swift, and an empty file over every libyaml and libsqlite3 shared object the
+the Swift toolchain (found as scripts/swift-env.sh finds it), and an empty file over every libyaml and libsqlite3 shared object the
 dynamic loader knows (`ldconfig -p`, symlinks resolved). An empty file cannot be loaded, whatever
 the search path, so nothing can reach libyaml; LD_LIBRARY_PATH tricks could not
 hide a library from the default search directories. Each namespace is gone when
@@ -32,9 +33,9 @@ PYTEST_REQUIREMENT = "pytest>=7"
 
 HIDE_AND_RUN = r"""
 set -eu
-empty_dir=$1 empty_file=$2 repo=$3; shift 3
+empty_dir=$1 empty_file=$2 repo=$3 toolchain=$4; shift 4
 mount --bind "$empty_dir" "$repo"
-[ ! -d /opt/swift ] || mount --bind "$empty_dir" /opt/swift
+[ -z "$toolchain" ] || [ ! -d "$toolchain" ] || mount --bind "$empty_dir" "$toolchain"
 for library in $(ldconfig -p | sed -n 's/^[[:space:]]*\(libyaml\|libsqlite3\)[^ ]* .* => //p'); do
   mount --bind "$empty_file" "$(readlink -f "$library")"
 done
@@ -61,6 +62,12 @@ assert library.parent == pathlib.Path(portmanager.__file__).parent, library
 assert str(library).startswith(sys.prefix), (library, sys.prefix)
 print("%d.%d" % sys.version_info[:2], portmanager.__version__, portmanager.library_version())
 """
+
+
+def swift_toolchain() -> str:
+    """The Swift toolchain's root directory by the rule of scripts/swift-env.sh ("" for none or the system's)."""
+    found = run(["bash", "-c", '. scripts/swift-env.sh && printf %s "$SWIFT_TOOLCHAIN"'], cwd=REPO)
+    return found.stdout
 
 
 def the_wheel() -> Path:
@@ -110,7 +117,7 @@ def test_one_wheel_tagged_py3_none_manylinux() -> None:
 
 
 @pytest.mark.parametrize("minor", PYTHONS)
-def test_wheel_runs_the_seed_examples_with_checkout_and_libyaml_hidden(tmp_path: Path, minor: str) -> None:
+def test_wheel_runs_the_original_spec_examples_with_checkout_and_libyaml_hidden(tmp_path: Path, minor: str) -> None:
     if shutil.which("unshare") is None or subprocess.run(["unshare", "-m", "true"]).returncode != 0:
         pytest.fail("cannot create a mount namespace (unshare -m) to hide libyaml and the checkout")
     python = interpreter(minor)
@@ -124,7 +131,7 @@ def test_wheel_runs_the_seed_examples_with_checkout_and_libyaml_hidden(tmp_path:
          "--find-links", pytest_wheels(python, minor), wheel, PYTEST_REQUIREMENT],
         env=env, cwd=tmp_path, timeout=600)
 
-    # The seed examples with their conftest, the registry and the header, away from the checkout.
+    # The original spec's examples with their conftest, the registry and the header, away from the checkout.
     copy = tmp_path / "copy"
     tests = copy / "bindings" / "python" / "tests"
     tests.mkdir(parents=True)
@@ -138,8 +145,10 @@ def test_wheel_runs_the_seed_examples_with_checkout_and_libyaml_hidden(tmp_path:
     empty_dir.mkdir()
     empty_file.write_bytes(b"")
 
-    hide = ["unshare", "-m", "/bin/sh", "-c", HIDE_AND_RUN, "sh", empty_dir, empty_file, REPO]
-    probe = run(hide + [venv / "bin" / "python", "-c", PROBE, REPO, "/opt/swift"], env=env, cwd=copy, timeout=120)
+    toolchain = swift_toolchain()
+    hide = ["unshare", "-m", "/bin/sh", "-c", HIDE_AND_RUN, "sh", empty_dir, empty_file, REPO, toolchain]
+    hidden = [REPO] + ([toolchain] if toolchain else [])
+    probe = run(hide + [venv / "bin" / "python", "-c", PROBE, *hidden], env=env, cwd=copy, timeout=120)
     assert probe.stdout.split() == [minor, VERSION, VERSION], probe.stdout
     tested = run(hide + [venv / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
                          "bindings/python/tests/test_seed_examples.py"],

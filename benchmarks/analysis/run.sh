@@ -6,7 +6,7 @@
 # each), one process per size, with time and peak RSS. Not a test.
 set -euo pipefail
 cd "$(dirname "$0")"
-export PATH="/opt/swift/usr/bin:$PATH" SWIFT_BACKTRACE=enable=no
+. ../../scripts/swift-env.sh
 scratch="../../.build-bench-analysis"
 swift build -c release --scratch-path "$scratch" >&2
 "$scratch/release/AnalysisBench"

@@ -7,7 +7,7 @@
 #     ports, against one bind per port per family per protocol and `ss -Htuln`.
 set -euo pipefail
 cd "$(dirname "$0")"
-export PATH="/opt/swift/usr/bin:$PATH" SWIFT_BACKTRACE=enable=no
+. ../../scripts/swift-env.sh
 python3 bench_one_port.py
 scratch="../../.build-bench-probe"
 swift build -c release --scratch-path "$scratch" >&2

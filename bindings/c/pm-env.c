@@ -1,14 +1,13 @@
 /*
  * pm-env: prints the ports and names of one service instance as KEY=VALUE
  * lines, for a shell (eval "$(pm-env kafka 1)"), an env file (docker compose
- * --env-file) or a Makefile.
+ * --env-file) or a Makefile. It prints exactly what `portmanager env SERVICE
+ * --instance N` prints, with the same variable names (README, "Environment
+ * variables"):
  *
  *   $ pm-env kafka 1
- *   KAFKA_INSTANCE=1
  *   KAFKA_BROKER_PORT=9192
- *   KAFKA_BROKER_CONTAINER_PORT=9192
  *   KAFKA_CONTROLLER_PORT=19193
- *   KAFKA_CONTROLLER_CONTAINER_PORT=19193
  *   KAFKA_CONTAINER_NAME=kafka-development-1
  *   KAFKA_VOLUME_NAME=kafka-data-1
  *
@@ -40,18 +39,22 @@ static void usage(FILE *to) {
             "usage: %s [--registry PATH] [--env NAME] [--export] [--prefix PREFIX] SERVICE [INSTANCE]\n"
             "       %s [--registry PATH] --list\n"
             "\n"
-            "Prints the host ports, container ports, container name and volume name of\n"
-            "instance INSTANCE (default 0) of SERVICE as KEY=VALUE lines:\n"
-            "  PREFIX_INSTANCE, PREFIX_<NAME>_PORT and PREFIX_<NAME>_CONTAINER_PORT for each\n"
-            "  named port (PREFIX_PORT for a port called 'port'; a range also gives\n"
-            "  PREFIX_<NAME>_PORT_RANGE=FIRST-LAST), PREFIX_CONTAINER_NAME, PREFIX_VOLUME_NAME.\n"
-            "PREFIX defaults to the service name in upper case, '-' and '.' as '_'.\n"
+            "Prints the variables of instance INSTANCE (default 0) of SERVICE as KEY=VALUE\n"
+            "lines, as `portmanager env SERVICE --instance INSTANCE` does:\n"
+            "  PREFIX_<PORT> for each named port (its host port; FIRST-LAST for a range,\n"
+            "  which also gives PREFIX_<PORT>_FIRST and PREFIX_<PORT>_LAST), then\n"
+            "  PREFIX_<PORT>_CONTAINER when the port inside the container differs, and\n"
+            "  PREFIX_CONTAINER_NAME and PREFIX_VOLUME_NAME.\n"
+            "<PORT> is the port name and PREFIX the service name, in upper case with\n"
+            "anything but letters and digits as '_' (kafka broker_port: KAFKA_BROKER_PORT).\n"
+            "Values are single-quoted when a shell needs it.\n"
             "\n"
             "  --registry PATH  the registry file (default: $PORTMANAGER_REGISTRY, then\n"
             "                   ./dynamicconfig/port_registry.yaml)\n"
             "  --env NAME       select an environment of the registry (its port offset)\n"
             "  --export         prefix each line with 'export ' for sh\n"
-            "  --prefix PREFIX  the variable prefix instead of the service name\n"
+            "  --prefix PREFIX  start every name with PREFIX (a shell variable name) instead\n"
+            "                   of the service name\n"
             "  --list           print the service names, one per line\n"
             "  --version        print the library's version\n"
             "\n"
@@ -72,6 +75,16 @@ static int report(pm_status status, const char *what) {
     }
 }
 
+/* malloc(), or exit 2 with a message when memory is exhausted. */
+static void *checked_malloc(size_t size) {
+    void *memory = malloc(size);
+    if (!memory) {
+        fprintf(stderr, "%s: out of memory\n", program);
+        exit(EXIT_USAGE);
+    }
+    return memory;
+}
+
 /* A getter of the instance names (pm_container_name, pm_volume_name). */
 typedef pm_status (*name_getter)(const pm_registry *, const char *, int32_t, char *, size_t, size_t *);
 
@@ -85,11 +98,7 @@ static char *fetch_name(name_getter get, const pm_registry *registry, const char
     size_t needed = 0;
     *status = get(registry, service, instance, NULL, 0, &needed);
     if (*status != PM_ERR_BUFFER_TOO_SMALL) return NULL; /* a real error; PM_OK cannot happen with capacity 0 */
-    char *text = malloc(needed);
-    if (!text) {
-        fprintf(stderr, "%s: out of memory\n", program);
-        exit(EXIT_USAGE);
-    }
+    char *text = checked_malloc(needed);
     *status = get(registry, service, instance, text, needed, &needed);
     if (*status != PM_OK) {
         free(text);
@@ -103,11 +112,7 @@ static char *fetch_port_name(const pm_registry *registry, const char *service, s
     size_t needed = 0;
     *status = pm_port_name(registry, service, index, NULL, 0, &needed);
     if (*status != PM_ERR_BUFFER_TOO_SMALL) return NULL;
-    char *text = malloc(needed);
-    if (!text) {
-        fprintf(stderr, "%s: out of memory\n", program);
-        exit(EXIT_USAGE);
-    }
+    char *text = checked_malloc(needed);
     *status = pm_port_name(registry, service, index, text, needed, &needed);
     if (*status != PM_OK) {
         free(text);
@@ -116,47 +121,148 @@ static char *fetch_port_name(const pm_registry *registry, const char *service, s
     return text;
 }
 
-/* "kafka" -> "KAFKA", "mongo-express.v2" -> "MONGO_EXPRESS_V2" (a malloc'd copy). */
-static char *variable_stem(const char *text) {
-    char *out = malloc(strlen(text) + 1);
-    if (!out) exit(EXIT_USAGE);
-    size_t i = 0;
-    for (; text[i]; i++) {
-        unsigned char c = (unsigned char)text[i];
-        out[i] = isalnum(c) ? (char)toupper(c) : '_';
+/*
+ * The variable names. They follow the rules of `portmanager env`, the reference
+ * (README, "Environment variables"); the C ABI has no function that names them,
+ * so they are written here too, and scripts/test-c.sh diffs the two outputs for
+ * every instance of the shipped registry.
+ */
+
+/* [A-Za-z0-9_], in ASCII whatever the locale. */
+static int is_word_byte(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+
+/* A shell variable name: [A-Za-z_][A-Za-z0-9_]*. */
+static int is_identifier(const char *text) {
+    if (!*text || (*text >= '0' && *text <= '9')) return 0;
+    for (; *text; text++) {
+        if (!is_word_byte((unsigned char)*text)) return 0;
     }
-    out[i] = 0;
+    return 1;
+}
+
+/*
+ * `text` in upper case with every byte other than an ASCII letter or digit as
+ * '_', and a leading '_' when it would start with a digit: "kafka" -> "KAFKA",
+ * "mongo-express" -> "MONGO_EXPRESS", "broker_port" -> "BROKER_PORT". A malloc'd copy.
+ */
+static char *variable_key(const char *text) {
+    size_t length = strlen(text);
+    char *out = checked_malloc(length + 2);
+    size_t o = 0;
+    if (text[0] >= '0' && text[0] <= '9') out[o++] = '_';
+    for (size_t i = 0; i < length; i++) {
+        unsigned char c = (unsigned char)text[i];
+        out[o++] = (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : is_word_byte(c) ? (char)c : '_';
+    }
+    out[o] = 0;
     return out;
 }
 
-/* One named port: PREFIX_NAME_PORT, PREFIX_NAME_CONTAINER_PORT, and PREFIX_NAME_PORT_RANGE for a range. */
-static int print_port(const char *lead, const char *prefix, const pm_registry *registry, const char *service,
-                      int32_t instance, const char *port_name) {
+/* A value that needs no quoting in a POSIX shell or an env file: [A-Za-z0-9_.:/@+,-]+. */
+static int is_plain(const char *value) {
+    if (!*value) return 0;
+    for (; *value; value++) {
+        unsigned char c = (unsigned char)*value;
+        if (!is_word_byte(c) && !strchr(".-:/@+,", c)) return 0;
+    }
+    return 1;
+}
+
+/* KEY=VALUE, the value as one shell word: as is when plain, else single-quoted. */
+static void print_assignment(const char *lead, const char *key, const char *value) {
+    printf("%s%s=", lead, key);
+    if (is_plain(value)) {
+        fputs(value, stdout);
+    } else {
+        putchar('\'');
+        for (; *value; value++) {
+            if (*value == '\'') fputs("'\\''", stdout);
+            else putchar(*value);
+        }
+        putchar('\'');
+    }
+    putchar('\n');
+}
+
+/* The assignments of one instance, collected before any is printed. */
+struct assignments {
+    char **keys;
+    char **values;
+    size_t count, capacity;
+};
+
+/* Appends KEY = stem + "_" + middle + suffix and its value (both copied). */
+static void add(struct assignments *list, const char *stem, const char *middle, const char *suffix,
+                const char *value) {
+    if (list->count == list->capacity) {
+        list->capacity = list->capacity ? 2 * list->capacity : 16;
+        char **keys = realloc(list->keys, list->capacity * sizeof *keys);
+        if (keys) list->keys = keys;
+        char **values = realloc(list->values, list->capacity * sizeof *values);
+        if (values) list->values = values;
+        if (!keys || !values) {
+            fprintf(stderr, "%s: out of memory\n", program);
+            exit(EXIT_USAGE);
+        }
+    }
+    size_t length = strlen(stem) + 1 + strlen(middle) + strlen(suffix) + 1;
+    char *key = checked_malloc(length);
+    snprintf(key, length, "%s_%s%s", stem, middle, suffix);
+    char *copy = checked_malloc(strlen(value) + 1);
+    strcpy(copy, value);
+    list->keys[list->count] = key;
+    list->values[list->count] = copy;
+    list->count++;
+}
+
+static void release(struct assignments *list) {
+    for (size_t i = 0; i < list->count; i++) {
+        free(list->keys[i]);
+        free(list->values[i]);
+    }
+    free(list->keys);
+    free(list->values);
+}
+
+/* "9192", or "31101-31103" for a range. */
+static void port_text(char out[12], unsigned first, unsigned last) {
+    if (first == last) snprintf(out, 12, "%u", first);
+    else snprintf(out, 12, "%u-%u", first, last);
+}
+
+/*
+ * One named port: KEY (the host port, or FIRST-LAST), for a range KEY_FIRST and
+ * KEY_LAST, and KEY_CONTAINER when the container side is another number.
+ */
+static int add_port(struct assignments *list, const char *stem, const pm_registry *registry, const char *service,
+                    int32_t instance, const char *port_name) {
     uint16_t first = 0, last = 0, container = 0;
     pm_status status = pm_get_port_range(registry, service, instance, port_name, &first, &last);
     if (status == PM_OK) status = pm_get_container_port(registry, service, instance, port_name, &container);
     if (status != PM_OK) return report(status, port_name);
 
-    /* "broker_port" -> stem "BROKER" -> BROKER_PORT and BROKER_CONTAINER_PORT; "port" -> PORT, CONTAINER_PORT. */
-    char *upper = variable_stem(port_name);
-    size_t length = strlen(upper);
-    if (length >= 5 && strcmp(upper + length - 5, "_PORT") == 0) {
-        upper[length - 5] = 0;
-        printf("%s%s_%s_PORT=%u\n", lead, prefix, upper, first);
-        printf("%s%s_%s_CONTAINER_PORT=%u\n", lead, prefix, upper, container);
-        if (last != first) printf("%s%s_%s_PORT_RANGE=%u-%u\n", lead, prefix, upper, first, last);
-    } else { /* "port" */
-        printf("%s%s_%s=%u\n", lead, prefix, upper, first);
-        printf("%s%s_CONTAINER_%s=%u\n", lead, prefix, upper, container);
-        if (last != first) printf("%s%s_%s_RANGE=%u-%u\n", lead, prefix, upper, first, last);
+    char *key = variable_key(port_name);
+    char text[12];
+    port_text(text, first, last);
+    add(list, stem, key, "", text);
+    if (last != first) {
+        snprintf(text, sizeof text, "%u", (unsigned)first);
+        add(list, stem, key, "_FIRST", text);
+        snprintf(text, sizeof text, "%u", (unsigned)last);
+        add(list, stem, key, "_LAST", text);
     }
-    free(upper);
+    if (container != first) {
+        port_text(text, container, (unsigned)container + (unsigned)(last - first)); /* as wide as the host range */
+        add(list, stem, key, "_CONTAINER", text);
+    }
+    free(key);
     return 0;
 }
 
 static int print_instance(const pm_registry *registry, const char *service, int32_t instance, const char *prefix,
                           int export_lines) {
-    const char *lead = export_lines ? "export " : "";
     size_t port_count = 0;
     pm_status status = pm_service_info(registry, service, NULL, NULL, &port_count);
     if (status != PM_OK) return report(status, service);
@@ -169,23 +275,36 @@ static int print_instance(const pm_registry *registry, const char *service, int3
         free(container);
         return report(status, service);
     }
-    char *stem = prefix ? variable_stem(prefix) : variable_stem(service);
+    char *stem = prefix ? strcpy(checked_malloc(strlen(prefix) + 1), prefix) : variable_key(service);
 
+    struct assignments list = {0};
     int result = 0;
-    printf("%s%s_INSTANCE=%d\n", lead, stem, (int)instance);
     for (size_t i = 0; i < port_count && result == 0; i++) {
         char *port_name = fetch_port_name(registry, service, i, &status);
         if (!port_name) {
             result = report(status, "port name");
             break;
         }
-        result = print_port(lead, stem, registry, service, instance, port_name);
+        result = add_port(&list, stem, registry, service, instance, port_name);
         free(port_name);
     }
     if (result == 0) {
-        printf("%s%s_CONTAINER_NAME=%s\n", lead, stem, container);
-        printf("%s%s_VOLUME_NAME=%s\n", lead, stem, volume);
+        add(&list, stem, "CONTAINER_NAME", "", container);
+        add(&list, stem, "VOLUME_NAME", "", volume);
     }
+    for (size_t i = 0; i < list.count && result == 0; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(list.keys[i], list.keys[j]) == 0) {
+                fprintf(stderr, "%s: service '%s' gives the variable %s twice; its port names differ only in case or "
+                        "punctuation\n", program, service, list.keys[i]);
+                result = EXIT_USAGE;
+                break;
+            }
+        }
+    }
+    const char *lead = export_lines ? "export " : "";
+    for (size_t i = 0; i < list.count && result == 0; i++) print_assignment(lead, list.keys[i], list.values[i]);
+    release(&list);
     free(stem);
     free(volume);
     free(container);
@@ -269,6 +388,11 @@ int main(int argc, char **argv) {
     int32_t instance = 0;
     if (!list && !service) {
         usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (prefix && !is_identifier(prefix)) {
+        fprintf(stderr, "%s: --prefix '%s' is not a shell variable name; use letters, digits and '_', not starting "
+                "with a digit\n", program, prefix);
         return EXIT_USAGE;
     }
     if (instance_text && !parse_instance(instance_text, &instance)) {

@@ -17,7 +17,10 @@ struct Status: ParsableCommand {
         --json prints a list of objects with "service", "instance", "state", \
         "owner" (null when none), "pid", "command", "since", "expires", "ports" \
         and, when a reservation of another service instance holds the ports, \
-        "reserved_as".
+        "reserved_as" (docs/json.md).
+
+        Exit status: 0 success; 2 usage or input error (unknown service, bad \
+        registry, a refused reservation store).
         """
     )
 

@@ -15,6 +15,9 @@ struct Get: ParsableCommand {
           portmanager get kafka --instance 1 --port broker_port    prints 9192
           portmanager get neo4j -i 2              every port of instance 2
           portmanager get traefik --port entrypoint_port --json
+
+        Exit status: 0 success; 2 usage or input error (unknown service or port, \
+        instance out of range, bad registry).
         """
     )
 

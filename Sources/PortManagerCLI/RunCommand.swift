@@ -51,7 +51,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let loaded = try registry.open()
-        let reservation = try exitingUnavailable {
+        let reservation = try Failure.exitingUnavailable {
             try loaded.reserve(service, instance: instance, owner: .thisProcess, probe: !noProbe,
                                stateDirectory: state.stateDirectory)
         }
@@ -66,6 +66,6 @@ struct Run: ParsableCommand {
         // The command never ran: give the instance back rather than leave it to the reaper.
         _ = try? loaded.release(reservation.service, instance: reservation.instance, stateDirectory: state.stateDirectory)
         Output.error("cannot run \(command[0]): \(reason)")
-        throw ExitCode(127)
+        throw ExitCode(Failure.cannotRun)
     }
 }

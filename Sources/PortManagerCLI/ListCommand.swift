@@ -14,6 +14,8 @@ struct List: ParsableCommand {
         Examples:
           portmanager list
           portmanager list --json
+
+        Exit status: 0 success; 2 usage or input error (bad registry).
         """
     )
 

@@ -131,34 +131,6 @@ struct RequiredInstanceOption: ParsableArguments {
     var instance: Int
 }
 
-extension Registry {
-    /// `{"name": ..., "offset": ...}` of the environment in force, or `null`.
-    var environmentJSON: JSON {
-        guard let environment else { return .null }
-        return .object([("name", .string(environment.name)), ("offset", .int(environment.offset))])
-    }
-}
-
-extension Allocation {
-    /// The JSON form of one allocated port of one instance.
-    var json: JSON {
-        .object([
-            ("name", .string(portName)),
-            ("host", .int(hostPort)),
-            ("host_last", .int(hostPortLast)),
-            ("container", .int(containerPort)),
-            ("container_last", .int(containerPortLast)),
-            ("host_text", .string(hostText)),
-            ("mapping", .string(mapping)),
-        ])
-    }
-
-    /// `9192`, `31101-31103`, or `8090->8080` when the container port differs.
-    var displayText: String {
-        containerPort == hostPort ? hostText : "\(hostText)->\(containerText)"
-    }
-}
-
 /// `--state-dir DIR`, taken by every command that uses the reservation store.
 struct StateOption: ParsableArguments {
     @Option(name: .customLong("state-dir"), help: ArgumentHelp(
@@ -170,39 +142,4 @@ struct StateOption: ParsableArguments {
     mutating func validate() throws {
         if let stateDirectory, stateDirectory.isEmpty { throw ValidationError("--state-dir must not be empty.") }
     }
-}
-
-/// Exit status when an instance is taken, or a reservation is someone else's.
-let unavailableStatus: Int32 = 3
-
-/// Runs `body`; a reservation refused for being taken or owned by someone else
-/// is reported and exits with ``unavailableStatus``.
-func exitingUnavailable<R>(_ body: () throws -> R) throws -> R {
-    do {
-        return try body()
-    } catch let error as PortManagerError {
-        switch error {
-        case .reserved, .notOwner:
-            Failure.report(error)
-            throw ExitCode(unavailableStatus)
-        default:
-            throw error
-        }
-    }
-}
-
-extension Reservation {
-    /// The CLI's JSON of a reservation: the library's keys, pretty-printed.
-    func cliJSON(_ extra: [(String, JSON)] = []) -> JSON {
-        .object([
-            ("service", .string(service)), ("environment", .string(environment)), ("instance", .int(instance)),
-            ("owner", .string(ownerText)), ("owner_kind", .string(pid == nil ? "name" : "process")),
-            ("pid", .optional(pid)), ("command", .optional(command)),
-            ("since", .int(Int(since))), ("expires", .optional(expires.map { Int($0) })),
-            ("ports", .object(portsByName.map { ($0.name, JSON.int($0.port)) })),
-        ] + extra)
-    }
-
-    /// `never`, or the expiry time.
-    var expiresText: String { expires.map(Reservation.timestamp) ?? "never" }
 }

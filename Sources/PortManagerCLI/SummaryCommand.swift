@@ -1,7 +1,7 @@
 import ArgumentParser
 import PortManager
 
-/// `portmanager summary`: every service, instance and port, as the seed's printout.
+/// `portmanager summary`: every service, instance and port, as the original spec's printout (README, "The original spec").
 struct Summary: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print every service, instance and port of the registry.",
@@ -15,6 +15,8 @@ struct Summary: ParsableCommand {
           portmanager summary
           portmanager summary kafka mongodb
           portmanager summary --env ci --json
+
+        Exit status: 0 success; 2 usage or input error (unknown service, bad registry).
         """
     )
 
@@ -90,5 +92,12 @@ struct Summary: ParsableCommand {
                 ])
             })),
         ])
+    }
+}
+
+extension Allocation {
+    /// `9192`, `31101-31103`, or `8090->8080` when the container port differs.
+    var displayText: String {
+        containerPort == hostPort ? hostText : "\(hostText)->\(containerText)"
     }
 }

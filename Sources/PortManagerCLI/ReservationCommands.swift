@@ -49,7 +49,7 @@ struct Reserve: ParsableCommand {
 
     func run() throws {
         let registry = try options.open()
-        let reservation = try exitingUnavailable {
+        let reservation = try Failure.exitingUnavailable {
             try registry.reserve(service, instance: instance, owner: owner.map { .name($0) } ?? .containerName,
                                  ttl: ttl, probe: !noProbe, stateDirectory: state.stateDirectory)
         }
@@ -103,7 +103,7 @@ struct Release: ParsableCommand {
 
     func run() throws {
         let registry = try options.open()
-        let released = try exitingUnavailable {
+        let released = try Failure.exitingUnavailable {
             try registry.release(service, instance: instance, owner: owner.map { .name($0) } ?? .containerName,
                                  force: force, stateDirectory: state.stateDirectory)
         }
@@ -147,10 +147,15 @@ struct Renew: ParsableCommand {
 
     func run() throws {
         let registry = try options.open()
-        let renewed = try exitingUnavailable {
+        let renewed = try Failure.exitingUnavailable {
             try registry.renew(service, instance: instance, ttl: ttl, owner: owner.map { .name($0) } ?? .containerName,
                                stateDirectory: state.stateDirectory)
         }
         Output.line("renewed \(renewed.service) instance \(renewed.instance), expires \(renewed.expiresText)")
     }
+}
+
+extension Reservation {
+    /// `never`, or the expiry time.
+    var expiresText: String { expires.map(Reservation.timestamp) ?? "never" }
 }
