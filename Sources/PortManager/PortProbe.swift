@@ -128,13 +128,14 @@ public enum PortProbe {
         try probe(Request(port: port, protocols: protocols, host: try address(host)))
     }
 
-    /// As ``probe(port:protocols:host:)``, for a request.
-    public static func probe(_ request: Request, procRoot: String = "/proc") throws -> Answer {
+    /// As ``probe(port:protocols:host:)``, for a request; `tables`: where the
+    /// holders of a port in use are read.
+    public static func probe(_ request: Request, procRoot: String = "/proc", tables: Tables = .automatic) throws -> Answer {
         try validate(request)
         var inUse = false
         var problems: [String] = []
         var notes: [String] = []
-        for proto in request.protocols.members {
+        for proto in [PortProtocols.tcp, .udp] where request.protocols.contains(proto) {
             // Fast path: one dual-stack [::] socket (IPV6_V6ONLY off) conflicts with
             // every IPv4 and IPv6 socket on the port, so when it binds, Docker's
             // 0.0.0.0 and [::] binds both would. Otherwise each family on its own.
@@ -152,7 +153,7 @@ public enum PortProbe {
         }
         if !inUse && problems.isEmpty { return Answer(request: request, verdict: .free, holders: [], notes: notes) }
         // In use, or binding was refused: the kernel's tables say by whom, or decide.
-        let snapshot = try ProcNet.snapshot(root: procRoot, protocols: request.protocols)
+        let snapshot = try snapshot(procRoot, request.protocols, ports: request.port...request.port, tables)
         let found = holders(of: request, in: snapshot, includeMaybe: inUse)
         if !found.certain.isEmpty || inUse {
             return Answer(request: request, verdict: .inUse,
@@ -165,20 +166,26 @@ public enum PortProbe {
 
     // MARK: Many ports
 
-    /// Probes many ports at once: each `/proc/net` table is read once, and a
-    /// socket is bound only where the tables cannot decide (a port below the
-    /// unprivileged range without root, or a host IP next to an IPv6 wildcard
-    /// socket that may or may not be dual-stack).
+    /// Probes many ports at once: the kernel's tables are read once (over
+    /// netlink, which dumps listening TCP and bound UDP sockets of the ports'
+    /// range without walking the connection hash; else each `/proc/net` table
+    /// once), and a socket is bound only where the tables cannot decide (a port
+    /// below the unprivileged range without root, or an IPv4 address next to an
+    /// IPv6 wildcard socket that may or may not be dual-stack, a flag only
+    /// netlink shows).
     ///
     /// - Parameters:
     ///   - requests: the ports; answers come back in the same order.
-    ///   - holders: also name the processes holding ports in use (one pass over `/proc/*/fd`).
+    ///   - holders: also name the processes holding ports in use (one pass over
+    ///     `/proc/*/fd`, only when a port is in use).
+    ///   - tables: where the kernel's socket tables are read.
     /// - Throws: as ``probe(port:protocols:host:)``.
     public static func probe(_ requests: [Request], holders wantHolders: Bool = true,
-                             procRoot: String = "/proc") throws -> [Answer] {
+                             procRoot: String = "/proc", tables: Tables = .automatic) throws -> [Answer] {
         for request in requests { try validate(request) }
-        let snapshot = try ProcNet.snapshot(root: procRoot,
-                                            protocols: requests.reduce(PortProtocols()) { $0.union($1.protocols) })
+        let ports = requests.isEmpty ? nil : requests.lazy.map(\.port).min()!...requests.lazy.map(\.port).max()!
+        let snapshot = try snapshot(procRoot, requests.reduce(PortProtocols()) { $0.union($1.protocols) },
+                                    ports: ports, tables)
         let privilegedLimit = geteuid() == 0 ? 0 : unprivilegedPortStart(procRoot)
         var answers: [Answer] = []
         answers.reserveCapacity(requests.count)
@@ -375,7 +382,8 @@ public enum PortProbe {
 
     /// Whether `socket` keeps a bind on `address` (same protocol and port) from
     /// succeeding. `maybe`: an IPv6 wildcard socket against an IPv4 address,
-    /// which conflicts only when it is dual-stack, a flag `/proc/net` does not show.
+    /// which conflicts only when it is dual-stack, a flag `/proc/net` does not
+    /// show (netlink does: ``ProcNetSocket/v6only``).
     static func conflict(_ socket: ProcNetSocket, _ address: IPAddress) -> Conflict {
         if address.isIPv6 {
             guard socket.address.isIPv6, socket.address.mappedIPv4 == nil else { return .none }
@@ -387,7 +395,8 @@ public enum PortProbe {
         if let mapped = socket.address.mappedIPv4 {
             return address.isUnspecified || mapped == address.bytes || mapped == [0, 0, 0, 0] ? .yes : .none
         }
-        return socket.address.isUnspecified ? .maybe : .none
+        guard socket.address.isUnspecified else { return .none }
+        return socket.v6only.map { $0 ? .none : .yes } ?? .maybe
     }
 
     /// The sockets holding `request`'s port against its binds.
