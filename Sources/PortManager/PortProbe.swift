@@ -19,9 +19,10 @@ import PortManagerCore
 /// denied for a privileged port without root and no socket in the kernel's
 /// tables holds it; a host IP that is not on this machine).
 ///
-/// Holders come from `/proc/net/tcp`, `tcp6`, `udp` and `udp6` (TCP sockets
-/// listening or bound; bound UDP sockets), mapped to processes through
-/// `/proc/PID/fd` where this user may look, as `ss -p` does.
+/// Holders come from the kernel's socket tables (listening TCP sockets, bound
+/// UDP sockets): over netlink (`NETLINK_SOCK_DIAG`, ``SockDiag``) where the
+/// kernel allows it, else `/proc/net/tcp`, `tcp6`, `udp` and `udp6`; mapped to
+/// processes through `/proc/PID/fd` where this user may look, as `ss -p` does.
 public enum PortProbe {
     /// The answer of the single-address TCP probe ``check(port:host:)``.
     public enum Availability: Sendable, Equatable {
@@ -339,10 +340,9 @@ public enum PortProbe {
             return .failed("socket: " + String(cString: strerror(errno)))
         }
         defer { close(fd) }
-        var one: Int32 = 1
         let size = socklen_t(MemoryLayout<Int32>.size)
-        if proto == .tcp { _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, size) }
-        let rc: Int32
+        var storage = sockaddr_storage()
+        let length: socklen_t
         if address.isIPv6 {
             var v6only: Int32 = dualStack ? 0 : 1
             _ = setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &v6only, size)
@@ -352,9 +352,8 @@ public enum PortProbe {
             withUnsafeMutableBytes(of: &sa.sin6_addr) { raw in
                 for i in 0..<16 { raw[i] = address.bytes[i] }
             }
-            rc = withUnsafePointer(to: &sa) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            }
+            withUnsafeMutableBytes(of: &storage) { raw in withUnsafeBytes(of: sa) { raw.copyMemory(from: $0) } }
+            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
         } else {
             var sa = sockaddr_in()
             sa.sin_family = sa_family_t(AF_INET)
@@ -362,9 +361,23 @@ public enum PortProbe {
             withUnsafeMutableBytes(of: &sa.sin_addr) { raw in
                 for i in 0..<4 { raw[i] = address.bytes[i] }
             }
-            rc = withUnsafePointer(to: &sa) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            withUnsafeMutableBytes(of: &storage) { raw in withUnsafeBytes(of: sa) { raw.copyMemory(from: $0) } }
+            length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        }
+        func attempt() -> Int32 {
+            withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) }
             }
+        }
+        var rc = attempt()
+        // TCP binds as servers and Docker do, with SO_REUSEADDR, so connections in
+        // TIME_WAIT do not count. Set only once a plain bind has failed (a failed
+        // bind leaves the socket unbound): with it a bind can only succeed more
+        // often, so the answer is the same, and a free port costs one call less.
+        if rc != 0 && errno == EADDRINUSE && proto == .tcp {
+            var one: Int32 = 1
+            _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, size)
+            rc = attempt()
         }
         if rc == 0 { return .free }
         let code = errno
@@ -459,11 +472,10 @@ extension Registry {
 
     /// Probes every host port of one instance: the instance is free for this
     /// host when every answer is free. An instance has a handful of ports, so
-    /// each is bound (``PortProbe/probe(_:procRoot:)``), and the kernel's
-    /// tables are read only for a port in use, to name its holders: reading
-    /// `/proc/net/tcp` walks the kernel's whole connection hash, which costs
-    /// more than a few binds (tens of ms on a host with a large table). For a
-    /// whole registry, ``PortProbe/probe(_:holders:procRoot:)`` reads each table once.
+    /// each is bound (``PortProbe/probe(_:procRoot:tables:)``), and the kernel's
+    /// tables are read only for a port in use, to name its holders (a dump of
+    /// the tables costs more than a few binds). For a whole registry,
+    /// ``PortProbe/probe(_:holders:procRoot:tables:)`` reads the tables once.
     public func probe(_ service: String, instance: Int) throws -> [PortProbe.Answer] {
         try probeRequests(service, instance: instance).map { try PortProbe.probe($0) }
     }

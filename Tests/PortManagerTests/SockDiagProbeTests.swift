@@ -221,3 +221,42 @@ struct SockDiagLiveTests {
         #expect(try PortProbe.snapshot("/nonexistent-proc", .tcp, ports: nil, .automatic).source == .procNet)
     }
 }
+
+@Suite("Probe: the TCP bind and SO_REUSEADDR")
+struct ReuseAddressTests {
+    /// A TCP socket bound on 127.0.0.1 (port chosen by the kernel), not listening, with or without SO_REUSEADDR.
+    private func boundSocket(reuse: Bool) throws -> (Int32, Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        if reuse { setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, 4) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let port: Int = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                guard bind(fd, sa, length) == 0, getsockname(fd, sa, &length) == 0 else { return -1 }
+                return Int(UInt16(bigEndian: pointer.pointee.sin_port))
+            }
+        }
+        guard port > 0 else {
+            close(fd)
+            throw PortManagerError.io(path: "bind", reason: String(cString: strerror(errno)))
+        }
+        return (fd, port)
+    }
+
+    @Test("a bound, not listening socket holds the port unless both binds set SO_REUSEADDR, as for Docker's bind")
+    func boundNotListening() throws {
+        // The probe binds without SO_REUSEADDR first and sets it only after EADDRINUSE:
+        // the answer must be the one a bind with SO_REUSEADDR gives.
+        let (plain, plainPort) = try boundSocket(reuse: false)
+        defer { close(plain) }
+        let (reusing, reusingPort) = try boundSocket(reuse: true)
+        defer { close(reusing) }
+        #expect(try PortProbe.probe(port: plainPort, host: "127.0.0.1").verdict == .inUse)
+        #expect(try PortProbe.probe(port: plainPort).verdict == .inUse)
+        #expect(try PortProbe.probe(port: reusingPort, host: "127.0.0.1").verdict == .free)
+        #expect(try PortProbe.probe(port: reusingPort).verdict == .free)
+    }
+}
