@@ -184,7 +184,9 @@ public enum PortProbe {
     public static func probe(_ requests: [Request], holders wantHolders: Bool = true,
                              procRoot: String = "/proc", tables: Tables = .automatic) throws -> [Answer] {
         for request in requests { try validate(request) }
-        let ports = requests.isEmpty ? nil : requests.lazy.map(\.port).min()!...requests.lazy.map(\.port).max()!
+        guard !requests.isEmpty else { return [] }
+        let numbers = requests.map(\.port)
+        let ports = numbers.min().flatMap { low in numbers.max().map { low...$0 } }
         let snapshot = try snapshot(procRoot, requests.reduce(PortProtocols()) { $0.union($1.protocols) },
                                     ports: ports, tables)
         let privilegedLimit = geteuid() == 0 ? 0 : unprivilegedPortStart(procRoot)
