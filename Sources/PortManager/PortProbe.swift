@@ -19,9 +19,10 @@ import PortManagerCore
 /// denied for a privileged port without root and no socket in the kernel's
 /// tables holds it; a host IP that is not on this machine).
 ///
-/// Holders come from `/proc/net/tcp`, `tcp6`, `udp` and `udp6` (TCP sockets
-/// listening or bound; bound UDP sockets), mapped to processes through
-/// `/proc/PID/fd` where this user may look, as `ss -p` does.
+/// Holders come from the kernel's socket tables (listening TCP sockets, bound
+/// UDP sockets): over netlink (`NETLINK_SOCK_DIAG`, ``SockDiag``) where the
+/// kernel allows it, else `/proc/net/tcp`, `tcp6`, `udp` and `udp6`; mapped to
+/// processes through `/proc/PID/fd` where this user may look, as `ss -p` does.
 public enum PortProbe {
     /// The answer of the single-address TCP probe ``check(port:host:)``.
     public enum Availability: Sendable, Equatable {
@@ -128,13 +129,14 @@ public enum PortProbe {
         try probe(Request(port: port, protocols: protocols, host: try address(host)))
     }
 
-    /// As ``probe(port:protocols:host:)``, for a request.
-    public static func probe(_ request: Request, procRoot: String = "/proc") throws -> Answer {
+    /// As ``probe(port:protocols:host:)``, for a request; `tables`: where the
+    /// holders of a port in use are read.
+    public static func probe(_ request: Request, procRoot: String = "/proc", tables: Tables = .automatic) throws -> Answer {
         try validate(request)
         var inUse = false
         var problems: [String] = []
         var notes: [String] = []
-        for proto in request.protocols.members {
+        for proto in [PortProtocols.tcp, .udp] where request.protocols.contains(proto) {
             // Fast path: one dual-stack [::] socket (IPV6_V6ONLY off) conflicts with
             // every IPv4 and IPv6 socket on the port, so when it binds, Docker's
             // 0.0.0.0 and [::] binds both would. Otherwise each family on its own.
@@ -152,7 +154,7 @@ public enum PortProbe {
         }
         if !inUse && problems.isEmpty { return Answer(request: request, verdict: .free, holders: [], notes: notes) }
         // In use, or binding was refused: the kernel's tables say by whom, or decide.
-        let snapshot = try ProcNet.snapshot(root: procRoot, protocols: request.protocols)
+        let snapshot = try snapshot(procRoot, request.protocols, ports: request.port...request.port, tables)
         let found = holders(of: request, in: snapshot, includeMaybe: inUse)
         if !found.certain.isEmpty || inUse {
             return Answer(request: request, verdict: .inUse,
@@ -165,20 +167,28 @@ public enum PortProbe {
 
     // MARK: Many ports
 
-    /// Probes many ports at once: each `/proc/net` table is read once, and a
-    /// socket is bound only where the tables cannot decide (a port below the
-    /// unprivileged range without root, or a host IP next to an IPv6 wildcard
-    /// socket that may or may not be dual-stack).
+    /// Probes many ports at once: the kernel's tables are read once (over
+    /// netlink, which dumps listening TCP and bound UDP sockets of the ports'
+    /// range without walking the connection hash; else each `/proc/net` table
+    /// once), and a socket is bound only where the tables cannot decide (a port
+    /// below the unprivileged range without root, or an IPv4 address next to an
+    /// IPv6 wildcard socket that may or may not be dual-stack, a flag only
+    /// netlink shows).
     ///
     /// - Parameters:
     ///   - requests: the ports; answers come back in the same order.
-    ///   - holders: also name the processes holding ports in use (one pass over `/proc/*/fd`).
+    ///   - holders: also name the processes holding ports in use (one pass over
+    ///     `/proc/*/fd`, only when a port is in use).
+    ///   - tables: where the kernel's socket tables are read.
     /// - Throws: as ``probe(port:protocols:host:)``.
     public static func probe(_ requests: [Request], holders wantHolders: Bool = true,
-                             procRoot: String = "/proc") throws -> [Answer] {
+                             procRoot: String = "/proc", tables: Tables = .automatic) throws -> [Answer] {
         for request in requests { try validate(request) }
-        let snapshot = try ProcNet.snapshot(root: procRoot,
-                                            protocols: requests.reduce(PortProtocols()) { $0.union($1.protocols) })
+        guard !requests.isEmpty else { return [] }
+        let numbers = requests.map(\.port)
+        let ports = numbers.min().flatMap { low in numbers.max().map { low...$0 } }
+        let snapshot = try snapshot(procRoot, requests.reduce(PortProtocols()) { $0.union($1.protocols) },
+                                    ports: ports, tables)
         let privilegedLimit = geteuid() == 0 ? 0 : unprivilegedPortStart(procRoot)
         var answers: [Answer] = []
         answers.reserveCapacity(requests.count)
@@ -332,10 +342,9 @@ public enum PortProbe {
             return .failed("socket: " + String(cString: strerror(errno)))
         }
         defer { close(fd) }
-        var one: Int32 = 1
         let size = socklen_t(MemoryLayout<Int32>.size)
-        if proto == .tcp { _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, size) }
-        let rc: Int32
+        var storage = sockaddr_storage()
+        let length: socklen_t
         if address.isIPv6 {
             var v6only: Int32 = dualStack ? 0 : 1
             _ = setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &v6only, size)
@@ -345,9 +354,8 @@ public enum PortProbe {
             withUnsafeMutableBytes(of: &sa.sin6_addr) { raw in
                 for i in 0..<16 { raw[i] = address.bytes[i] }
             }
-            rc = withUnsafePointer(to: &sa) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            }
+            withUnsafeMutableBytes(of: &storage) { raw in withUnsafeBytes(of: sa) { raw.copyMemory(from: $0) } }
+            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
         } else {
             var sa = sockaddr_in()
             sa.sin_family = sa_family_t(AF_INET)
@@ -355,9 +363,23 @@ public enum PortProbe {
             withUnsafeMutableBytes(of: &sa.sin_addr) { raw in
                 for i in 0..<4 { raw[i] = address.bytes[i] }
             }
-            rc = withUnsafePointer(to: &sa) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            withUnsafeMutableBytes(of: &storage) { raw in withUnsafeBytes(of: sa) { raw.copyMemory(from: $0) } }
+            length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        }
+        func attempt() -> Int32 {
+            withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) }
             }
+        }
+        var rc = attempt()
+        // TCP binds as servers and Docker do, with SO_REUSEADDR, so connections in
+        // TIME_WAIT do not count. Set only once a plain bind has failed (a failed
+        // bind leaves the socket unbound): with it a bind can only succeed more
+        // often, so the answer is the same, and a free port costs one call less.
+        if rc != 0 && errno == EADDRINUSE && proto == .tcp {
+            var one: Int32 = 1
+            _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, size)
+            rc = attempt()
         }
         if rc == 0 { return .free }
         let code = errno
@@ -375,7 +397,8 @@ public enum PortProbe {
 
     /// Whether `socket` keeps a bind on `address` (same protocol and port) from
     /// succeeding. `maybe`: an IPv6 wildcard socket against an IPv4 address,
-    /// which conflicts only when it is dual-stack, a flag `/proc/net` does not show.
+    /// which conflicts only when it is dual-stack, a flag `/proc/net` does not
+    /// show (netlink does: ``ProcNetSocket/v6only``).
     static func conflict(_ socket: ProcNetSocket, _ address: IPAddress) -> Conflict {
         if address.isIPv6 {
             guard socket.address.isIPv6, socket.address.mappedIPv4 == nil else { return .none }
@@ -387,7 +410,8 @@ public enum PortProbe {
         if let mapped = socket.address.mappedIPv4 {
             return address.isUnspecified || mapped == address.bytes || mapped == [0, 0, 0, 0] ? .yes : .none
         }
-        return socket.address.isUnspecified ? .maybe : .none
+        guard socket.address.isUnspecified else { return .none }
+        return socket.v6only.map { $0 ? .none : .yes } ?? .maybe
     }
 
     /// The sockets holding `request`'s port against its binds.
@@ -450,11 +474,10 @@ extension Registry {
 
     /// Probes every host port of one instance: the instance is free for this
     /// host when every answer is free. An instance has a handful of ports, so
-    /// each is bound (``PortProbe/probe(_:procRoot:)``), and the kernel's
-    /// tables are read only for a port in use, to name its holders: reading
-    /// `/proc/net/tcp` walks the kernel's whole connection hash, which costs
-    /// more than a few binds (tens of ms on a host with a large table). For a
-    /// whole registry, ``PortProbe/probe(_:holders:procRoot:)`` reads each table once.
+    /// each is bound (``PortProbe/probe(_:procRoot:tables:)``), and the kernel's
+    /// tables are read only for a port in use, to name its holders (a dump of
+    /// the tables costs more than a few binds). For a whole registry,
+    /// ``PortProbe/probe(_:holders:procRoot:tables:)`` reads the tables once.
     public func probe(_ service: String, instance: Int) throws -> [PortProbe.Answer] {
         try probeRequests(service, instance: instance).map { try PortProbe.probe($0) }
     }

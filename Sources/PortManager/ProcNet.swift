@@ -21,6 +21,20 @@ public struct ProcNetSocket: Sendable, Hashable {
     /// The socket's inode, which `/proc/PID/fd/N` links name as `socket:[INODE]`;
     /// 0 for sockets no descriptor holds (TIME_WAIT).
     public let inode: UInt64
+    /// For an IPv6 socket, whether it is IPv6-only (`IPV6_V6ONLY`), as netlink
+    /// reports it; nil where unknown (`/proc/net` does not show the flag).
+    public let v6only: Bool?
+
+    init(protocols: PortProtocols, address: IPAddress, port: Int, state: UInt8, uid: Int, inode: UInt64,
+         v6only: Bool? = nil) {
+        self.protocols = protocols
+        self.address = address
+        self.port = port
+        self.state = state
+        self.uid = uid
+        self.inode = inode
+        self.v6only = v6only
+    }
 
     /// TCP LISTEN.
     public static let listen: UInt8 = 0x0A
@@ -228,6 +242,8 @@ public enum ProcNet {
         public let hasIPv6: Bool
         /// False when `/proc/net/tcp` does not exist.
         public let hasIPv4: Bool
+        /// Where the sockets were read: ``PortProbe/Tables/netlink`` or ``PortProbe/Tables/procNet``.
+        public let source: PortProbe.Tables
 
         /// The holding sockets of `port` for `protocols`.
         public func sockets(port: Int, protocols: PortProtocols) -> [ProcNetSocket] {
@@ -256,7 +272,7 @@ public enum ProcNet {
         func has(_ a: Int, _ b: Int) -> Bool {
             present[a] || present[b] || !(protocols.contains(tables[a].protocols) || protocols.contains(tables[b].protocols))
         }
-        return Snapshot(byPort: byPort, hasIPv6: has(1, 3), hasIPv4: has(0, 2))
+        return Snapshot(byPort: byPort, hasIPv6: has(1, 3), hasIPv4: has(0, 2), source: .procNet)
     }
 
     /// A whole file, or nil when it does not exist. `/proc` files report size 0,

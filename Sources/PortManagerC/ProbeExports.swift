@@ -4,14 +4,15 @@ import PortManager
 // `PortProbe`. Documentation of each function is in include/portmanager.h ("probe").
 
 /// The object behind a `pm_probe_result *`: one answer, fixed when probed,
-/// so the two calls of the buffer protocol see the same holders.
+/// so the two calls of the buffer protocol see the same holders. Its JSON is
+/// made only when asked for (most callers read the verdict alone), from the
+/// fixed answer, so both calls of the buffer protocol get the same text.
 final class ProbeHandle: Sendable {
     let answer: PortProbe.Answer
-    let json: String
     init(_ answer: PortProbe.Answer) {
         self.answer = answer
-        self.json = answer.json()
     }
+    var json: String { answer.json() }
 }
 
 @inline(__always)

@@ -65,3 +65,30 @@ def test_cannot_tell_is_none_with_a_reason() -> None:
 def test_bad_arguments(args: tuple, error: type, text: str) -> None:
     with pytest.raises(error, match=text.replace(".", r"\.").replace("(", r"\(")):
         portmanager.probe(*args)
+
+
+def test_results_are_released_once_read_or_collected() -> None:
+    """The library's result is released after the details are read (and again reading
+    them uses the copy), or by the destructor when only the verdict was read."""
+    import gc
+    import threading
+
+    with socket.socket() as tcp:
+        tcp.bind(("127.0.0.1", 0))
+        tcp.listen(1)
+        port = tcp.getsockname()[1]
+        kept = portmanager.probe(port)
+        for _ in range(200):  # verdicts only: released by the destructor
+            assert portmanager.probe(port).available is False
+        gc.collect()
+        assert kept._pointer is not None  # nothing read yet: still the library's
+        answers = []
+        readers = [threading.Thread(target=lambda: answers.append(kept.holders)) for _ in range(8)]
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join()
+        assert kept._pointer is None  # read once, then released
+        assert len(answers) == 8 and all(a == answers[0] for a in answers)
+        assert [(h.pid, h.address) for h in answers[0]] == [(os.getpid(), f"127.0.0.1:{port}")]
+        assert json.loads(kept.json)["available"] is False

@@ -1,5 +1,6 @@
-// The status of many ports at once (PortProbe.probe(_:), which reads each
-// /proc/net table once), against two baselines measured in the same run:
+// The status of many ports at once (PortProbe.probe(_:), which reads the
+// kernel's socket tables once: over netlink, and, forced, from each /proc/net
+// table as where netlink is refused), against two baselines measured in the same run:
 //   - one bind per port per family per protocol (what a loop over the
 //     one-port probe costs), and
 //   - running `ss -Htuln` as a process (what a tool shelling out to ss pays).
@@ -89,11 +90,13 @@ func report(_ title: String, _ requests: [PortProbe.Request], runs: Int) throws 
     let bulk = timings(runs) {
         inUse = (try? PortProbe.probe(requests))?.filter { $0.verdict == .inUse }.count ?? -1
     }
+    let procNet = timings(runs) { _ = try? PortProbe.probe(requests, tables: .procNet) }
     let binds = timings(runs) { _ = bindEach(requests) }
     let ss = timings(runs) { runSS() }
     let bindCount = requests.reduce(0) { $0 + 2 * $1.protocols.members.count }
     print("\(title): \(requests.count) ports (\(bindCount) binds for the baseline), \(inUse) in use now")
-    print("  portmanager status (one read of each /proc/net table): best \(format(bulk.best)) ms, median \(format(bulk.median)) ms")
+    print("  portmanager status (netlink where allowed):           best \(format(bulk.best)) ms, median \(format(bulk.median)) ms")
+    print("  portmanager status, /proc/net (the fallback):         best \(format(procNet.best)) ms, median \(format(procNet.median)) ms")
     print("  one bind per port per family per protocol:           best \(format(binds.best)) ms, median \(format(binds.median)) ms"
         + "  -> ratio \(format(bulk.median / binds.median))")
     print("  ss -Htuln as a process:                               best \(format(ss.best)) ms, median \(format(ss.median)) ms"

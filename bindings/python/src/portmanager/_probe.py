@@ -9,7 +9,7 @@ this user may see it (as ``ss -p`` does).
 
 from __future__ import annotations
 
-import weakref
+import threading
 from ctypes import byref, c_int32, c_void_p
 
 # typing is not imported at run time (import cost; see manager.py).
@@ -59,6 +59,10 @@ class Holder:
 
 _AVAILABLE = {0: True, 1: False, 2: None}
 _VERDICTS = {0: "free", 1: "in use", 2: "cannot tell"}
+# Serialises reading a result's JSON with releasing it, so that no thread reads
+# a result another thread has just released. Reentrant: a collection inside
+# _load may run another result's destructor on this thread.
+_RESULT_LOCK = threading.RLock()
 
 
 class ProbeResult:
@@ -66,15 +70,16 @@ class ProbeResult:
 
     ``available`` and ``verdict`` come from the library at once; the rest
     (``holders``, ``notes``, ``json``, ``host``, ``protocol``) is read from the
-    library's JSON on first use. The library's result is released when this
-    object is.
+    library's JSON on first use. The library's result is released when the
+    details have been read, or when this object is collected, whichever comes
+    first (a destructor: ``weakref.finalize`` cost more than the rest of a
+    probe's Python side).
     """
 
-    __slots__ = ("port", "available", "verdict", "_pointer", "_data", "_text", "_finalizer", "__weakref__")
+    __slots__ = ("port", "available", "verdict", "_pointer", "_data", "_text", "__weakref__")
 
     def __init__(self, pointer: int, port: int) -> None:
-        self._pointer = pointer
-        self._finalizer = weakref.finalize(self, _lib.lib.pm_probe_result_free, pointer)
+        self._pointer: Optional[int] = pointer
         verdict = c_int32()
         _lib.lib.pm_probe_result_verdict(pointer, byref(verdict), None)
         #: The port probed.
@@ -87,13 +92,29 @@ class ProbeResult:
         self._text: Optional[str] = None
 
     def _load(self) -> Dict[str, Any]:
-        if self._data is None:
-            self._text = _lib.read_string(_lib.lib.pm_probe_result_json, self._pointer)
-            import json  # only when the details are read
+        with _RESULT_LOCK:
+            if self._data is None:
+                assert self._pointer is not None, "the library's result was released before it was read"
+                self._text = _lib.read_string(_lib.lib.pm_probe_result_json, self._pointer)
+                import json  # only when the details are read
 
-            self._data = json.loads(self._text)
-            self._finalizer()  # everything is read: release the library's result now
-        return self._data
+                self._data = json.loads(self._text)
+                self._release()  # everything is read: release the library's result now
+            return self._data
+
+    def _release(self) -> None:
+        pointer, self._pointer = self._pointer, None
+        if pointer is not None:
+            _lib.lib.pm_probe_result_free(pointer)
+
+    def __del__(self) -> None:
+        if getattr(self, "_pointer", None) is None:
+            return
+        try:
+            with _RESULT_LOCK:
+                self._release()
+        except Exception:  # interpreter shutdown: the library may be gone already  # pragma: no cover
+            pass
 
     @property
     def json(self) -> str:
