@@ -35,9 +35,10 @@ func staticCString(_ text: StaticString) -> UnsafePointer<CChar> {
 
 /// Records `error` as the thread's last error (its message is formed when
 /// `pm_last_error` reads it) and returns its status.
-func fail(_ error: PortManagerError) -> Int32 {
+func fail(_ error: consuming PortManagerError) -> Int32 {
+    let status = error.status
     LastError.set(error)
-    return error.status.rawValue
+    return status.rawValue
 }
 
 /// A missing required argument.

@@ -35,7 +35,9 @@ enum LastError {
 
     /// A failure whose message is not formed yet.
     private final class Pending {
-        var error: PortManagerError?
+        /// Only its own thread reaches it (a thread-specific value), so no
+        /// exclusivity check is needed at run time.
+        @exclusivity(unchecked) var error: PortManagerError?
     }
 
     private static var pending: Pending {
@@ -48,8 +50,8 @@ enum LastError {
     }
 
     /// Records `error` as the thread's last failure, replacing the previous one.
-    static func set(_ error: PortManagerError) {
-        pending.error = error
+    static func set(_ error: consuming PortManagerError) {
+        pending.error = consume error
         if let old = pthread_getspecific(messageKey) {
             pthread_setspecific(messageKey, nil)
             free(old)

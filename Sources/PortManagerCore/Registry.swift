@@ -116,7 +116,9 @@ public struct Registry: Sendable {
                 }
                 return Int(hit.port)
             }
-            if hit.status == .unknownService { throw unknownService(String(decoding: service, as: UTF8.self)) }
+            if hit.status == .unknownService {
+                throw unknownService(String(decoding: service.assumingMemoryBound(to: UInt8.self), as: UTF8.self))
+            }
         }
         throw lookupError(service: service, instance: instance, port: port)
     }
