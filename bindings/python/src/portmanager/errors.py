@@ -60,7 +60,7 @@ _classes: Optional[Dict[int, Type[PortManagerError]]] = None
 def _status_names() -> Dict[int, str]:
     """Every ``pm_status`` the loaded library defines, read once through ``pm_status_str``.
 
-    The header pins the values contiguous from ``PM_OK`` (0), so the first value
+    The header pins the values contiguous from ``PM_OK``, zero, so the first value
     the library calls ``PM_ERR_UNKNOWN_STATUS`` ends them.
     """
     global _names
@@ -75,7 +75,7 @@ def _status_names() -> Dict[int, str]:
 
 
 class _StatusNames(Mapping):  # type: ignore[type-arg]
-    """{value: name} of every ``pm_status`` (``0: "PM_OK"``, ...), read from the library on first use."""
+    """{value: name} of every ``pm_status``, read from the library on first use."""
 
     __slots__ = ()
 
@@ -94,7 +94,7 @@ class _StatusNames(Mapping):  # type: ignore[type-arg]
 
 #: ``pm_status`` values and their names, as include/portmanager.h defines them
 #: (read from the loaded library's ``pm_status_str`` on first use): a mapping
-#: ``{0: "PM_OK", 1: "PM_ERR_INVALID_ARGUMENT", ...}``.
+#: from each value to its name, ``PM_OK`` first.
 STATUS_NAMES: Mapping[int, str] = _StatusNames()  # type: ignore[type-arg]
 
 
