@@ -5,8 +5,9 @@
 //   CYaml           system library: libyaml (libyaml-dev), found through pkg-config.
 //   CSQLite         system library: SQLite (libsqlite3-dev), found through pkg-config;
 //                   the reservation store.
-//   CPortManagerVersion  the version macros of include/portmanager.h (the one
-//                   place the version is written), read by PortManager.
+//   CPortManagerHeader  include/portmanager.h for Swift (header only): its version
+//                   macros, read by PortManager, and its pm_status enum, read by
+//                   PortManagerCore's Status (the one place each is written).
 //   PortManagerCore pure core: registry model, validation, allocation arithmetic,
 //                   naming, log formatting. No I/O, no libyaml, no Foundation.
 //   PortManagerAnalysis  the whole-lattice analysis (collisions, flags, fixes,
@@ -44,12 +45,12 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        // The version macros of include/portmanager.h, for Swift (header only, nothing linked).
-        .systemLibrary(name: "CPortManagerVersion"),
-        .target(name: "PortManagerCore"),
+        // include/portmanager.h for Swift: version macros and pm_status (header only, nothing linked).
+        .systemLibrary(name: "CPortManagerHeader"),
+        .target(name: "PortManagerCore", dependencies: ["CPortManagerHeader"]),
         .target(name: "PortManagerAnalysis", dependencies: ["PortManagerCore"]),
         .target(name: "PortManager",
-                dependencies: ["PortManagerCore", "PortManagerAnalysis", "CYaml", "CSQLite", "CPortManagerVersion"]),
+                dependencies: ["PortManagerCore", "PortManagerAnalysis", "CYaml", "CSQLite", "CPortManagerHeader"]),
         .target(name: "PortManagerC", dependencies: ["PortManager"]),
         .executableTarget(
             name: "PortManagerCLI",

@@ -83,8 +83,10 @@ PM_API uint32_t pm_abi_version(void);
 /* ------------------------------------------------------------------ status */
 
 /**
- * Status codes. Values are pinned: never renumbered or reused. New codes may
- * be added in later versions, so treat unknown values as failures.
+ * Status codes. Values are pinned: never renumbered or reused, and contiguous
+ * from PM_OK (0). New codes may be added after the last in later versions, so
+ * treat unknown values as failures. This enum is the one place the numbers are
+ * written: the library's Swift code and the Python binding derive theirs from it.
  */
 typedef enum pm_status {
     PM_OK = 0,                        /**< Success. */
@@ -117,12 +119,13 @@ PM_API const char *pm_status_str(pm_status status);
  * none. Successful calls do not clear it. Never NULL. Owned by the library;
  * valid until the calling thread's next failing pm_* call.
  *
- * A failure costs about as much as a success: the did-you-mean of
- * PM_ERR_UNKNOWN_SERVICE, which compares the name with every service name, is
- * worked out on the first call of pm_last_error() after the failure. Until then
- * the thread keeps a reference to the registry (so reading the message after
- * pm_registry_close() is fine); the reference is dropped when the message is
- * read, at the thread's next failure, or when the thread exits.
+ * A failure costs about as much as a success: the message, and with it the
+ * did-you-mean of PM_ERR_UNKNOWN_SERVICE, which compares the name with every
+ * service name, is formed on the first call of pm_last_error() after the
+ * failure. Until then the thread keeps what the message needs (for an unknown
+ * service, a reference to the registry's services, so reading the message
+ * after pm_registry_close() is fine); it is dropped when the message is read,
+ * at the thread's next failure, or when the thread exits.
  */
 PM_API const char *pm_last_error(void);
 

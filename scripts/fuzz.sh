@@ -26,20 +26,20 @@ flags=(-O -parse-as-library -sanitize=fuzzer,address -use-ld=lld -package-name p
 binary="$out/fuzz-registry"
 if [ ! -x "$binary" ] || [ -n "$(find Sources/PortManagerCore Sources/PortManagerAnalysis Sources/PortManager Sources/PortManagerC Tests/fuzz scripts/fuzz.sh -newer "$binary" -print -quit)" ]; then
   echo "fuzz: building $binary"
-  swiftc "${flags[@]}" -emit-library -static -module-name PortManagerCore \
+  swiftc "${flags[@]}" -emit-library -static -module-name PortManagerCore -I Sources/CPortManagerHeader \
     -emit-module-path "$out/modules/PortManagerCore.swiftmodule" \
     Sources/PortManagerCore/*.swift -o "$out/modules/libPortManagerCore.a"
-  swiftc "${flags[@]}" -emit-library -static -module-name PortManagerAnalysis -I "$out/modules" \
+  swiftc "${flags[@]}" -emit-library -static -module-name PortManagerAnalysis -I "$out/modules" -I Sources/CPortManagerHeader \
     -emit-module-path "$out/modules/PortManagerAnalysis.swiftmodule" \
     Sources/PortManagerAnalysis/*.swift -o "$out/modules/libPortManagerAnalysis.a"
-  swiftc "${flags[@]}" -emit-library -static -module-name PortManager -I "$out/modules" -I Sources/CYaml -I Sources/CSQLite -I Sources/CPortManagerVersion \
+  swiftc "${flags[@]}" -emit-library -static -module-name PortManager -I "$out/modules" -I Sources/CYaml -I Sources/CSQLite -I Sources/CPortManagerHeader \
     -emit-module-path "$out/modules/PortManager.swiftmodule" \
     Sources/PortManager/*.swift -o "$out/modules/libPortManager.a"
-  swiftc "${flags[@]}" -emit-library -static -module-name PortManagerC -I "$out/modules" -I Sources/CYaml -I Sources/CSQLite -I Sources/CPortManagerVersion \
+  swiftc "${flags[@]}" -emit-library -static -module-name PortManagerC -I "$out/modules" -I Sources/CYaml -I Sources/CSQLite -I Sources/CPortManagerHeader \
     -emit-module-path "$out/modules/PortManagerC.swiftmodule" \
     Sources/PortManagerC/*.swift -o "$out/modules/libPortManagerC.a"
   # shellcheck disable=SC2046
-  swiftc "${flags[@]}" -I "$out/modules" -I Sources/CYaml -I Sources/CSQLite -I Sources/CPortManagerVersion Tests/fuzz/FuzzRegistry.swift \
+  swiftc "${flags[@]}" -I "$out/modules" -I Sources/CYaml -I Sources/CSQLite -I Sources/CPortManagerHeader Tests/fuzz/FuzzRegistry.swift \
     -L "$out/modules" -lPortManagerC -lPortManager -lPortManagerAnalysis -lPortManagerCore $(pkg-config --libs yaml-0.1 sqlite3) -o "$binary"
 fi
 options=(-max_len=1048576 -timeout=30 -rss_limit_mb=2048 -max_total_time="$seconds")

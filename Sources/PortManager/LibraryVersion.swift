@@ -1,4 +1,4 @@
-internal import CPortManagerVersion
+internal import CPortManagerHeader
 
 /// The library's version, taken at build time from the macros of
 /// include/portmanager.h (`PM_VERSION_STRING`, `PM_VERSION_NUMBER`,

@@ -49,18 +49,18 @@ public func pm_analysis_free(_ analysis: OpaquePointer?) {
 
 /// See portmanager.h.
 @_cdecl("pm_analysis_count")
-public func pm_analysis_count(_ analysis: OpaquePointer?, _ count: CSize?, _ errors: CSize?, _ warnings: CSize?) -> Int32 {
+public func pm_analysis_count(_ analysis: OpaquePointer?, _ count: CSizePointer?, _ errors: CSizePointer?, _ warnings: CSizePointer?) -> Int32 {
     guard let a = analysisHandle(analysis) else { return missing("pm_analysis_count", "analysis") }
     count?.pointee = a.analysis.findings.count
     errors?.pointee = a.analysis.errorCount
     warnings?.pointee = a.analysis.warningCount
-    return Status.ok
+    return Status.ok.rawValue
 }
 
 /// See portmanager.h.
 @_cdecl("pm_analysis_finding")
 public func pm_analysis_finding(_ analysis: OpaquePointer?, _ index: Int, _ severity: UnsafeMutablePointer<Int32>?,
-                                _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSize?) -> Int32 {
+                                _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSizePointer?) -> Int32 {
     guard let a = analysisHandle(analysis) else { return missing("pm_analysis_finding", "analysis") }
     let findings = a.analysis.findings
     guard index >= 0 && index < findings.count else {
@@ -75,7 +75,7 @@ public func pm_analysis_finding(_ analysis: OpaquePointer?, _ index: Int, _ seve
 
 /// See portmanager.h.
 @_cdecl("pm_analysis_json")
-public func pm_analysis_json(_ analysis: OpaquePointer?, _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSize?) -> Int32 {
+public func pm_analysis_json(_ analysis: OpaquePointer?, _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSizePointer?) -> Int32 {
     guard let a = analysisHandle(analysis) else { return missing("pm_analysis_json", "analysis") }
     return guarded { try output(a.json, buffer, capacity, needed) }
 }

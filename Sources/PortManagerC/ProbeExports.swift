@@ -43,18 +43,18 @@ public func pm_probe_result_free(_ result: OpaquePointer?) {
 /// See portmanager.h.
 @_cdecl("pm_probe_result_verdict")
 public func pm_probe_result_verdict(_ result: OpaquePointer?, _ verdict: UnsafeMutablePointer<Int32>?,
-                                    _ holderCount: CSize?) -> Int32 {
+                                    _ holderCount: CSizePointer?) -> Int32 {
     guard let r = probeHandle(result) else { return missing("pm_probe_result_verdict", "result") }
     verdict?.pointee = r.answer.verdict.rawValue
     holderCount?.pointee = r.answer.holders.count
-    return Status.ok
+    return Status.ok.rawValue
 }
 
 /// See portmanager.h.
 @_cdecl("pm_probe_result_holder")
 public func pm_probe_result_holder(_ result: OpaquePointer?, _ index: Int, _ pid: UnsafeMutablePointer<Int32>?,
                                    _ proto: UnsafeMutablePointer<Int32>?, _ buffer: CBuffer?, _ capacity: UInt,
-                                   _ needed: CSize?) -> Int32 {
+                                   _ needed: CSizePointer?) -> Int32 {
     guard let r = probeHandle(result) else { return missing("pm_probe_result_holder", "result") }
     guard let holder = holder(r, index) else { return holderRange(r, index) }
     return guarded {
@@ -67,7 +67,7 @@ public func pm_probe_result_holder(_ result: OpaquePointer?, _ index: Int, _ pid
 /// See portmanager.h.
 @_cdecl("pm_probe_result_command")
 public func pm_probe_result_command(_ result: OpaquePointer?, _ index: Int, _ buffer: CBuffer?, _ capacity: UInt,
-                                    _ needed: CSize?) -> Int32 {
+                                    _ needed: CSizePointer?) -> Int32 {
     guard let r = probeHandle(result) else { return missing("pm_probe_result_command", "result") }
     guard let holder = holder(r, index) else { return holderRange(r, index) }
     return guarded { try output(holder.command ?? "", buffer, capacity, needed) }
@@ -75,7 +75,7 @@ public func pm_probe_result_command(_ result: OpaquePointer?, _ index: Int, _ bu
 
 /// See portmanager.h.
 @_cdecl("pm_probe_result_json")
-public func pm_probe_result_json(_ result: OpaquePointer?, _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSize?) -> Int32 {
+public func pm_probe_result_json(_ result: OpaquePointer?, _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSizePointer?) -> Int32 {
     guard let r = probeHandle(result) else { return missing("pm_probe_result_json", "result") }
     return guarded { try output(r.json, buffer, capacity, needed) }
 }

@@ -86,7 +86,7 @@ public func pm_renew(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ s
 /// See portmanager.h.
 @_cdecl("pm_reservations_json")
 public func pm_reservations_json(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ service: CString?,
-                                 _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSize?) -> Int32 {
+                                 _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSizePointer?) -> Int32 {
     guard let r = handle(registry) else { return missing("pm_reservations_json", "registry") }
     return guarded {
         let list = try r.registry.reservations(service.map(text), stateDirectory: stateDirectory.map(text))

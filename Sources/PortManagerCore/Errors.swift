@@ -61,75 +61,78 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
 
 /// Every failure of the library, as a type a caller can switch on.
 ///
-/// Each case documents the C status (`pm_status` in `include/portmanager.h`)
-/// it maps to; ``status`` gives the number.
+/// Each case documents the C status (``Status``, `pm_status` in
+/// `include/portmanager.h`) it maps to; ``status`` gives it.
 public enum PortManagerError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// An argument was missing or out of range. The corresponding C status is `PM_ERR_INVALID_ARGUMENT` (1).
+    /// An argument was missing or out of range. The C status is ``Status/invalidArgument`` (`PM_ERR_INVALID_ARGUMENT`).
     case invalidArgument(String)
-    /// No registry file was found. The corresponding C status is `PM_ERR_NOT_FOUND` (2).
+    /// No registry file was found. The C status is ``Status/notFound`` (`PM_ERR_NOT_FOUND`).
     /// `searched` lists every place that was tried, in order, each path as
     /// ``PathText/shown(_:)`` shows it.
     case registryNotFound(searched: [String])
-    /// A file could not be used. The corresponding C status is `PM_ERR_IO` (3).
+    /// A file could not be used. The C status is ``Status/io`` (`PM_ERR_IO`).
     /// `path` is the path as messages show it (``PathText/shown(_:)``: escaped and
     /// cut); `reason` names the failing call and its errno text, for example
     /// `cannot open: Too many open files`, or what is wrong with the file.
     case io(path: String, reason: String)
     /// The input is not a readable YAML registry document (syntax, encoding,
-    /// emptiness, several documents, nesting). The corresponding C status is `PM_ERR_PARSE` (4).
+    /// emptiness, several documents, nesting). The C status is ``Status/parse`` (`PM_ERR_PARSE`).
     case parse(Diagnostic)
     /// The YAML is well formed but the registry is not valid. Holds every finding,
-    /// in source order. The corresponding C status is `PM_ERR_INVALID_REGISTRY` (5).
+    /// in source order. The C status is ``Status/invalidRegistry`` (`PM_ERR_INVALID_REGISTRY`).
     case invalidRegistry([Diagnostic])
-    /// The service is not in the registry. The corresponding C status is `PM_ERR_UNKNOWN_SERVICE` (6).
-    case unknownService(String, suggestion: String?)
-    /// The service has no port of that name. The corresponding C status is `PM_ERR_UNKNOWN_PORT` (7).
+    /// The service is not in the registry. The suggestion (a near-miss name,
+    /// or none) is worked out only when it is read, as ``description`` does:
+    /// it compares the name with every service name, which would make a miss
+    /// cost thousands of hits. The C status is ``Status/unknownService`` (`PM_ERR_UNKNOWN_SERVICE`).
+    case unknownService(String, suggestion: DidYouMean)
+    /// The service has no port of that name. The C status is ``Status/unknownPort`` (`PM_ERR_UNKNOWN_PORT`).
     case unknownPort(service: String, port: String, available: [String])
-    /// The instance ID is outside `0..<maxInstances`. The corresponding C status is `PM_ERR_INSTANCE_OUT_OF_RANGE` (8).
+    /// The instance ID is outside `0..<maxInstances`. The C status is ``Status/instanceOutOfRange`` (`PM_ERR_INSTANCE_OUT_OF_RANGE`).
     case instanceOutOfRange(service: String, instance: Int, maxInstances: Int)
-    /// A caller's buffer is too small; `needed` is the size that fits. The corresponding C status is `PM_ERR_BUFFER_TOO_SMALL` (9).
+    /// A caller's buffer is too small; `needed` is the size that fits. The C status is ``Status/bufferTooSmall`` (`PM_ERR_BUFFER_TOO_SMALL`).
     case bufferTooSmall(needed: Int)
     /// Whether a port is free could not be determined (permission, missing address
-    /// family, bad host). The corresponding C status is `PM_ERR_PROBE_FAILED` (10).
+    /// family, bad host). The C status is ``Status/probeFailed`` (`PM_ERR_PROBE_FAILED`).
     case probeFailed(host: String, port: Int, reason: String)
-    /// The named environment is not defined by the registry. The corresponding C status is `PM_ERR_UNKNOWN_ENVIRONMENT` (11).
+    /// The named environment is not defined by the registry. The C status is ``Status/unknownEnvironment`` (`PM_ERR_UNKNOWN_ENVIRONMENT`).
     case unknownEnvironment(String, available: [String])
     /// The work asked for is past a documented limit (the analysis's
     /// ``Analysis/maximumLatticePoints``); the message names the numbers and the
-    /// largest contributor. The corresponding C status is `PM_ERR_TOO_LARGE` (13).
+    /// largest contributor. The C status is ``Status/tooLarge`` (`PM_ERR_TOO_LARGE`).
     case tooLarge(String)
     /// The instance is reserved by another owner, or one of its ports is reserved
     /// or in use (or, with `instance` nil, every instance is taken). `reason`
-    /// names the owner, already quoted. The corresponding C status is `PM_ERR_RESERVED` (14).
-    /// (`PM_ERR_LEASED` (12) belonged to the 0.1 leases and is no longer returned.)
+    /// names the owner, already quoted. The C status is ``Status/reserved`` (`PM_ERR_RESERVED`).
+    /// (``Status/leased`` belonged to the 0.1 leases and is no longer returned.)
     case reserved(service: String, instance: Int?, reason: String)
     /// A release or renewal by someone who does not own the reservation (or of
     /// an instance nobody reserved, for a renewal). `reason` names the owner,
-    /// already quoted. The corresponding C status is `PM_ERR_NOT_OWNER` (15).
+    /// already quoted. The C status is ``Status/notOwner`` (`PM_ERR_NOT_OWNER`).
     case notOwner(service: String, instance: Int, reason: String)
     /// The reservation store cannot be used safely: a refused directory or file
     /// (owner, mode, symbolic link, type), a corrupt database, a newer schema.
-    /// `path` names the culprit. The corresponding C status is `PM_ERR_STATE` (16).
+    /// `path` names the culprit. The C status is ``Status/state`` (`PM_ERR_STATE`).
     case state(path: String, reason: String)
 
-    /// The `pm_status` value this error maps to. Pinned; never renumbered.
-    public var status: Int32 {
+    /// The `pm_status` this error maps to.
+    public var status: Status {
         switch self {
-        case .invalidArgument: return 1
-        case .registryNotFound: return 2
-        case .io: return 3
-        case .parse: return 4
-        case .invalidRegistry: return 5
-        case .unknownService: return 6
-        case .unknownPort: return 7
-        case .instanceOutOfRange: return 8
-        case .bufferTooSmall: return 9
-        case .probeFailed: return 10
-        case .unknownEnvironment: return 11
-        case .tooLarge: return 13
-        case .reserved: return 14
-        case .notOwner: return 15
-        case .state: return 16
+        case .invalidArgument: return .invalidArgument
+        case .registryNotFound: return .notFound
+        case .io: return .io
+        case .parse: return .parse
+        case .invalidRegistry: return .invalidRegistry
+        case .unknownService: return .unknownService
+        case .unknownPort: return .unknownPort
+        case .instanceOutOfRange: return .instanceOutOfRange
+        case .bufferTooSmall: return .bufferTooSmall
+        case .probeFailed: return .probeFailed
+        case .unknownEnvironment: return .unknownEnvironment
+        case .tooLarge: return .tooLarge
+        case .reserved: return .reserved
+        case .notOwner: return .notOwner
+        case .state: return .state
         }
     }
 
@@ -153,7 +156,7 @@ public enum PortManagerError: Error, Sendable, Hashable, CustomStringConvertible
                 : "\(first) (and \(more) more problem\(more == 1 ? "" : "s"))"
         case .unknownService(let name, let suggestion):
             var text = "unknown service \(RegistryBuilder.quote(name))"
-            if let suggestion { text += "; did you mean '\(suggestion)'?" }
+            if let suggestion = suggestion.value { text += "; did you mean '\(suggestion)'?" }
             return text
         case .unknownPort(let service, let port, let available):
             return "service '\(service)' has no port named \(RegistryBuilder.quote(port)); it has: "

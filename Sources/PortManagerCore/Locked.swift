@@ -7,19 +7,20 @@ import Synchronization
 
 /// A value guarded by a `pthread_mutex_t`.
 ///
-/// Used instead of `Synchronization.Mutex`, which ThreadSanitizer reports
-/// falsely on Linux (see NOTES-swift-c-abi.md).
+/// Used instead of `Synchronization.Mutex`: on Linux, `swift test
+/// --sanitize=thread` reports races inside `Mutex` that are not there, while
+/// this wrapper of a `pthread_mutex_t` is clean.
 ///
 /// Fork-safe: `fork()` waits until no thread is inside `read()` or `withLock`
 /// (``ForkGate``), so the child never inherits a held lock or a half-written
 /// value. Hence a body must not fork, and should be short: a fork in another
 /// thread waits for it.
-public final class Locked<Value>: @unchecked Sendable {
+package final class Locked<Value>: @unchecked Sendable {
     private var value: Value
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
     /// Guards `value`.
-    public init(_ value: Value) {
+    package init(_ value: Value) {
         self.value = value
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
@@ -34,7 +35,7 @@ public final class Locked<Value>: @unchecked Sendable {
 
     /// A copy of the value, taken with the lock held. Unlike `withLock { $0 }`
     /// it writes nothing back, so reading never reassigns the stored value.
-    public func read() -> Value {
+    package func read() -> Value {
         ForkGate.enter()
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex); ForkGate.leave() }
@@ -42,7 +43,7 @@ public final class Locked<Value>: @unchecked Sendable {
     }
 
     /// Runs `body` with the lock held.
-    public func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+    package func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
         ForkGate.enter()
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex); ForkGate.leave() }

@@ -4,7 +4,7 @@
 /// table, so a lookup straight from a `const char *` builds no Swift `String`,
 /// touches no reference counts and allocates nothing. Built once per registry;
 /// immutable afterwards, so any number of threads may read it.
-public final class LookupTable: @unchecked Sendable {
+package final class LookupTable: @unchecked Sendable {
     struct Service {
         var nameStart: Int32, nameLength: Int32
         var firstPort: Int32, portCount: Int32
@@ -16,13 +16,14 @@ public final class LookupTable: @unchecked Sendable {
         var base: Int32
     }
 
-    /// The outcome of a lookup. `status` is a `pm_status`: 0, 6 (unknown service),
-    /// 7 (unknown port) or 8 (instance out of range).
-    public struct Hit {
-        public var status: Int32
-        public var port: Int32
-        public var service: Int32
-        public var portIndex: Int32
+    /// The outcome of a lookup: ``Status/ok``, ``Status/unknownService``,
+    /// ``Status/unknownPort`` or ``Status/instanceOutOfRange``; on success the
+    /// host port, and the indexes of the service and of its port.
+    package struct Hit {
+        package var status: Status
+        package var port: Int32
+        package var service: Int32
+        package var portIndex: Int32
     }
 
     let pool: UnsafeMutableBufferPointer<UInt8>
@@ -33,7 +34,7 @@ public final class LookupTable: @unchecked Sendable {
     let offset: Int32
 
     /// Indexes `services`; `offset` is the environment offset added to every host port.
-    public init(_ definitions: [ServiceDefinition], offset: Int) {
+    package init(_ definitions: [ServiceDefinition], offset: Int) {
         var bytes: [UInt8] = []
         var serviceRows: [Service] = []
         var portRows: [Port] = []
@@ -98,7 +99,7 @@ public final class LookupTable: @unchecked Sendable {
 
     /// The index of the service named by `name`'s bytes, or nil.
     @inline(__always)
-    public func service(_ name: UnsafeRawBufferPointer) -> Int? {
+    package func service(_ name: UnsafeRawBufferPointer) -> Int? {
         var slot = LookupTable.hash(name) & mask
         while true {
             let candidate = Int(slots[slot])
@@ -111,8 +112,8 @@ public final class LookupTable: @unchecked Sendable {
 
     /// Resolves service, port and instance to a host port without allocating.
     @inline(__always)
-    public func lookup(service name: UnsafeRawBufferPointer, instance: Int32, port portName: UnsafeRawBufferPointer) -> Hit {
-        guard let s = service(name) else { return Hit(status: 6, port: 0, service: -1, portIndex: -1) }
+    package func lookup(service name: UnsafeRawBufferPointer, instance: Int32, port portName: UnsafeRawBufferPointer) -> Hit {
+        guard let s = service(name) else { return Hit(status: .unknownService, port: 0, service: -1, portIndex: -1) }
         let row = services[s]
         var p = Int(row.firstPort)
         let end = p + Int(row.portCount)
@@ -120,14 +121,14 @@ public final class LookupTable: @unchecked Sendable {
             let port = ports[p]
             if equal(port.nameStart, port.nameLength, portName) {
                 guard instance >= 0 && instance < row.maxInstances else {
-                    return Hit(status: 8, port: 0, service: Int32(s), portIndex: Int32(p) - row.firstPort)
+                    return Hit(status: .instanceOutOfRange, port: 0, service: Int32(s), portIndex: Int32(p) - row.firstPort)
                 }
-                return Hit(status: 0, port: port.base &+ instance &* row.increment &+ offset,
+                return Hit(status: .ok, port: port.base &+ instance &* row.increment &+ offset,
                            service: Int32(s), portIndex: Int32(p) - row.firstPort)
             }
             p += 1
         }
-        return Hit(status: 7, port: 0, service: Int32(s), portIndex: -1)
+        return Hit(status: .unknownPort, port: 0, service: Int32(s), portIndex: -1)
     }
 }
 

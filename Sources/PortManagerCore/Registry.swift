@@ -15,7 +15,7 @@ public struct Registry: Sendable {
     public let environment: EnvironmentDefinition?
 
     /// The allocation-free index behind ``hostPort(service:instance:port:)``.
-    public let table: LookupTable
+    package let table: LookupTable
 
     /// Creates a registry from validated parts. ``RegistryBuilder`` is the usual way in.
     public init(source: String, services: [ServiceDefinition], environments: [EnvironmentDefinition] = []) {
@@ -66,7 +66,7 @@ public struct Registry: Sendable {
 
     /// The index of a service in ``services``, from its UTF-8 name.
     @inline(__always)
-    public func serviceIndex(utf8 name: UnsafeRawBufferPointer) -> Int? {
+    package func serviceIndex(utf8 name: UnsafeRawBufferPointer) -> Int? {
         table.service(name)
     }
 
@@ -86,36 +86,45 @@ public struct Registry: Sendable {
     /// The names of every service, in source order.
     public var serviceNames: [String] { services.map(\.name) }
 
-    /// The error for a service `name` that is not in the registry, with its
-    /// did-you-mean: the slow part of a miss (it compares `name` with every
-    /// service name), so the C boundary forms it only when the message is read.
-    public func unknownService(_ name: String) -> PortManagerError {
-        .unknownService(name, suggestion: Suggest.closest(to: name, among: services.lazy.map(\.name)))
+    /// The error for a service `name` that is not in the registry. Its
+    /// did-you-mean compares `name` with every service name, so it is worked
+    /// out only when the message is read (``DidYouMean``): a miss costs about
+    /// what a hit does.
+    package func unknownService(_ name: String) -> PortManagerError {
+        .unknownService(name, suggestion: .closestService(to: name, among: services))
     }
 
     // MARK: Allocation
 
-    /// The host port of `portName` for `instance` of `service`: the fast path
-    /// behind `pm_get_port`. A range gives its first port.
+    /// The host port of `portName` for `instance` of `service`, from their
+    /// UTF-8 bytes: the hot path behind `pm_get_port`, which builds no string
+    /// and allocates nothing unless it fails. A range gives its first port.
     ///
     /// The allocation is logged at ``LogLevel/info``.
-    public func hostPort(service: UnsafeRawBufferPointer, instance: Int, port: UnsafeRawBufferPointer) -> Result<Int, PortManagerError> {
-        guard let id = Int32(exactly: instance) else {
-            return .failure(lookupError(service: service, instance: instance, port: port))
-        }
-        let hit = table.lookup(service: service, instance: id, port: port)
-        if hit.status == 0 {
-            if Log.isEnabled(.info) {
-                let definition = services[Int(hit.service)]
-                Log.allocated(allocation(definition, definition.ports[Int(hit.portIndex)], instance))
+    /// - Throws: ``PortManagerError/unknownService(_:suggestion:)``,
+    ///   ``PortManagerError/unknownPort(service:port:available:)`` or
+    ///   ``PortManagerError/instanceOutOfRange(service:instance:maxInstances:)``.
+    @inline(__always)
+    package func hostPort(service: UnsafeRawBufferPointer, instance: Int,
+                          port: UnsafeRawBufferPointer) throws(PortManagerError) -> Int {
+        if let id = Int32(exactly: instance) {
+            let hit = table.lookup(service: service, instance: id, port: port)
+            if hit.status == .ok {
+                if Log.isEnabled(.info) {
+                    let definition = services[Int(hit.service)]
+                    Log.allocated(allocation(definition, definition.ports[Int(hit.portIndex)], instance))
+                }
+                return Int(hit.port)
             }
-            return .success(Int(hit.port))
+            if hit.status == .unknownService {
+                throw unknownService(String(decoding: service.assumingMemoryBound(to: UInt8.self), as: UTF8.self))
+            }
         }
-        return .failure(lookupError(service: service, instance: instance, port: port))
+        throw lookupError(service: service, instance: instance, port: port)
     }
 
     /// The error a failed lookup reports, with names and suggestions (the slow path).
-    public func lookupError(service: UnsafeRawBufferPointer, instance: Int, port: UnsafeRawBufferPointer) -> PortManagerError {
+    package func lookupError(service: UnsafeRawBufferPointer, instance: Int, port: UnsafeRawBufferPointer) -> PortManagerError {
         let name = String(decoding: service, as: UTF8.self)
         guard let s = table.service(service) else { return unknownService(name) }
         let definition = services[s]
@@ -135,8 +144,16 @@ public struct Registry: Sendable {
     ///   ``PortManagerError/instanceOutOfRange(service:instance:maxInstances:)``.
     public func port(_ service: String, instance: Int = 0, name portName: String = "port") throws -> Int {
         try service.withUTF8Bytes { s in
-            try portName.withUTF8Bytes { p in try hostPort(service: s, instance: instance, port: p).get() }
+            try portName.withUTF8Bytes { p in try hostPort(service: s, instance: instance, port: p) }
         }
+    }
+
+    /// How many ports ``ports(_:instance:)`` gives, after the same checks; it
+    /// allocates and logs nothing (the size query of `pm_get_ports`).
+    package func portCount(_ service: String, instance: Int) throws -> Int {
+        let definition = try self.service(named: service)
+        try checkInstance(definition, instance)
+        return definition.ports.count
     }
 
     /// Every port of one instance, in source order. Each allocation is logged.

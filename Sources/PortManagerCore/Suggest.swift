@@ -89,3 +89,58 @@ public enum Suggest {
         return previous[y.count]
     }
 }
+
+/// The did-you-mean of ``PortManagerError/unknownService(_:suggestion:)``:
+/// either a fixed answer, or the search for the service name closest to a
+/// word, run only when ``value`` is read (each time it is read). A miss thus
+/// costs no more than a hit until its message is asked for.
+///
+/// Two are equal when their values are: `.unknownService("kafak", suggestion:
+/// "kafka")` equals the error a registry with a `kafka` service throws.
+public struct DidYouMean: Sendable, Hashable, CustomStringConvertible,
+                          ExpressibleByStringLiteral, ExpressibleByNilLiteral {
+    private enum Source: Sendable {
+        case fixed(String?)
+        case closestService(to: String, among: [ServiceDefinition])
+    }
+
+    private let source: Source
+
+    /// A fixed suggestion, or none.
+    public init(_ suggestion: String?) { source = .fixed(suggestion) }
+
+    public init(stringLiteral value: String) { source = .fixed(value) }
+
+    public init(nilLiteral: ()) { source = .fixed(nil) }
+
+    /// The name in `services` closest to `word` (``Suggest/closest(to:among:)``),
+    /// searched for when ``value`` is read. Holds `services` (a reference) until then.
+    public static func closestService(to word: String, among services: [ServiceDefinition]) -> DidYouMean {
+        DidYouMean(source: .closestService(to: word, among: services))
+    }
+
+    private init(source: Source) { self.source = source }
+
+    /// The suggestion, or nil for none. Searches the candidates when deferred.
+    public var value: String? {
+        switch source {
+        case .fixed(let suggestion):
+            return suggestion
+        case .closestService(let word, let services):
+            return Suggest.closest(to: word, among: services.lazy.map(\.name))
+        }
+    }
+
+    /// True when the suggestion is a search that runs only when ``value`` is read.
+    public var isDeferred: Bool {
+        if case .closestService = source { return true }
+        return false
+    }
+
+    public static func == (lhs: DidYouMean, rhs: DidYouMean) -> Bool { lhs.value == rhs.value }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(value) }
+
+    /// The suggestion, or `none`.
+    public var description: String { value ?? "none" }
+}

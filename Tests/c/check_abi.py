@@ -10,9 +10,15 @@
    functions: nothing more (no Swift runtime, no mangled symbols), nothing less.
 3. LIBRARY has the soname libportmanager.so.<PM_ABI_VERSION>, and needs no
    Swift runtime or Foundation library (NEEDED entries).
+4. HEADER's enum pm_status is contiguous from PM_OK = 0, and LIBRARY's
+   pm_status_str names each value as the header does, and the next value,
+   -1 and INT32_MIN PM_ERR_UNKNOWN_STATUS. The library's names come from the
+   header itself (Swift's Status, through module CPortManagerHeader); this
+   proves that the built library and the header agree.
 
 Prints one line per check and `N passed, N failed`; exits 1 on any failure.
 """
+import ctypes
 import re
 import subprocess
 import sys
@@ -79,6 +85,37 @@ def header_functions(path: str) -> dict:
     return functions
 
 
+def header_statuses(path: str) -> list:
+    """(name, value) of each enumerator of `typedef enum pm_status`, in source order."""
+    text = open(path, encoding="utf-8").read()
+    body = re.search(r"typedef enum pm_status \{(.*?)\} pm_status;", text, re.S)
+    if not body:
+        raise SystemExit(f"check_abi.py: no 'typedef enum pm_status {{ ... }} pm_status;' in {path}")
+    code = re.sub(r"/\*.*?\*/", " ", body.group(1), flags=re.S)
+    return [(m.group(1), int(m.group(2))) for m in re.finditer(r"\b(PM_\w+)\s*=\s*(-?\d+)", code)]
+
+
+def check_statuses(header: str, library: str) -> None:
+    statuses = header_statuses(header)
+    values = [value for _, value in statuses]
+    check(len(statuses) > 0 and values == list(range(len(statuses))),
+          f"pm_status is contiguous from PM_OK = 0 ({len(statuses)} values)", f"values {values}")
+    try:
+        lib = ctypes.CDLL(library)
+    except OSError as error:
+        check(False, f"load {library}", str(error))
+        return
+    lib.pm_status_str.restype = ctypes.c_char_p
+    lib.pm_status_str.argtypes = [ctypes.c_int32]
+    wrong = [f"{value}: '{lib.pm_status_str(value).decode()}', header '{name}'"
+             for name, value in statuses if lib.pm_status_str(value).decode() != name]
+    check(not wrong, "pm_status_str names every pm_status as the header does", "; ".join(wrong))
+    unknown = [len(statuses), -1, -2**31]
+    wrong = [f"{value}: '{lib.pm_status_str(value).decode()}'"
+             for value in unknown if lib.pm_status_str(value).decode() != "PM_ERR_UNKNOWN_STATUS"]
+    check(not wrong, "pm_status_str gives PM_ERR_UNKNOWN_STATUS past the header's values", "; ".join(wrong))
+
+
 def table_functions(path: str) -> dict:
     functions = {}
     for number, line in enumerate(open(path, encoding="utf-8"), 1):
@@ -138,6 +175,8 @@ def main() -> int:
     needed = re.findall(r"\(NEEDED\)\s+Shared library: \[(.*?)\]", dynamic)
     bad = [n for n in needed if re.search(r"swift|Foundation|icu|dispatch|BlocksRuntime", n, re.I)]
     check(not bad and bool(needed), "no Swift runtime or Foundation among NEEDED " + " ".join(needed), " ".join(bad))
+
+    check_statuses(header, library)
 
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0

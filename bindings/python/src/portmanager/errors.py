@@ -11,13 +11,20 @@ manager already catch:
 
 Problems finding or loading the library itself are not statuses; they raise
 :class:`LibraryLoadError` (an ``ImportError``) when ``portmanager`` is imported.
+
+The status numbers are written once, in include/portmanager.h. Each class here
+names its status (``STATUS_NAME``, the header's enumerator); its number
+(``STATUS``) and :data:`STATUS_NAMES` come from the loaded library
+(``pm_status_str``), read on first use, so importing costs no library call.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping  # loaded at interpreter start-up: free
+
 TYPE_CHECKING = False  # typing is not imported at run time (import cost)
 if TYPE_CHECKING:
-    from typing import ClassVar, Dict, Optional, Type
+    from typing import ClassVar, Dict, Iterator, Optional, Type
 
 __all__ = [
     "PortManagerError",
@@ -41,29 +48,72 @@ __all__ = [
     "STATUS_NAMES",
 ]
 
-#: ``pm_status`` values and their names, pinned by include/portmanager.h.
-STATUS_NAMES: Dict[int, str] = {
-    0: "PM_OK",
-    1: "PM_ERR_INVALID_ARGUMENT",
-    2: "PM_ERR_NOT_FOUND",
-    3: "PM_ERR_IO",
-    4: "PM_ERR_PARSE",
-    5: "PM_ERR_INVALID_REGISTRY",
-    6: "PM_ERR_UNKNOWN_SERVICE",
-    7: "PM_ERR_UNKNOWN_PORT",
-    8: "PM_ERR_INSTANCE_OUT_OF_RANGE",
-    9: "PM_ERR_BUFFER_TOO_SMALL",
-    10: "PM_ERR_PROBE_FAILED",
-    11: "PM_ERR_UNKNOWN_ENVIRONMENT",
-    12: "PM_ERR_LEASED",
-    13: "PM_ERR_TOO_LARGE",
-    14: "PM_ERR_RESERVED",
-    15: "PM_ERR_NOT_OWNER",
-    16: "PM_ERR_STATE",
-}
+#: ``pm_status_str``'s name for a value the library does not define.
+_UNKNOWN_STATUS = "PM_ERR_UNKNOWN_STATUS"
+
+#: {value: name} of every ``pm_status``, once read from the library.
+_names: Optional[Dict[int, str]] = None
+#: {value: class}, once built.
+_classes: Optional[Dict[int, Type[PortManagerError]]] = None
 
 
-class PortManagerError(Exception):
+def _status_names() -> Dict[int, str]:
+    """Every ``pm_status`` the loaded library defines, read once through ``pm_status_str``.
+
+    The header pins the values contiguous from ``PM_OK``, zero, so the first value
+    the library calls ``PM_ERR_UNKNOWN_STATUS`` ends them.
+    """
+    global _names
+    if _names is None:
+        from . import _lib  # loaded by now: errors arise only from library calls
+
+        names: Dict[int, str] = {}
+        while (name := _lib.status_name(len(names))) != _UNKNOWN_STATUS:
+            names[len(names)] = name
+        _names = names
+    return _names
+
+
+class _StatusNames(Mapping):  # type: ignore[type-arg]
+    """{value: name} of every ``pm_status``, read from the library on first use."""
+
+    __slots__ = ()
+
+    def __getitem__(self, status: int) -> str:
+        return _status_names()[status]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(_status_names())
+
+    def __len__(self) -> int:
+        return len(_status_names())
+
+    def __repr__(self) -> str:
+        return repr(_status_names())
+
+
+#: ``pm_status`` values and their names, as include/portmanager.h defines them
+#: (read from the loaded library's ``pm_status_str`` on first use): a mapping
+#: from each value to its name, ``PM_OK`` first.
+STATUS_NAMES: Mapping[int, str] = _StatusNames()  # type: ignore[type-arg]
+
+
+class _StatusClass(type):
+    """The metaclass of the exceptions: ``cls.STATUS`` is the number of ``cls.STATUS_NAME``, read from the library."""
+
+    @property
+    def STATUS(cls) -> Optional[int]:  # noqa: N802 (the public name of the pinned attribute)
+        """The ``pm_status`` number this class stands for; ``None`` on the root class."""
+        name = cls.STATUS_NAME  # type: ignore[attr-defined]
+        if name is None:
+            return None
+        for value, known in _status_names().items():
+            if known == name:
+                return value
+        raise LookupError(f"the loaded library defines no status {name}")
+
+
+class PortManagerError(Exception, metaclass=_StatusClass):
     """A failure reported by libportmanager.
 
     Attributes:
@@ -71,8 +121,9 @@ class PortManagerError(Exception):
         message: the library's message, naming the culprit.
     """
 
-    #: The ``pm_status`` this class stands for; ``None`` on the root class.
-    STATUS: ClassVar[Optional[int]] = None
+    #: The name of the ``pm_status`` this class stands for (the header's
+    #: enumerator); ``None`` on the root class. ``STATUS`` is its number.
+    STATUS_NAME: ClassVar[Optional[str]] = None
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(status, message)
@@ -82,7 +133,7 @@ class PortManagerError(Exception):
     @property
     def status_name(self) -> str:
         """The status's name, such as ``"PM_ERR_UNKNOWN_PORT"``."""
-        return STATUS_NAMES.get(self.status, "PM_ERR_UNKNOWN_STATUS")
+        return _status_names().get(self.status, _UNKNOWN_STATUS)
 
     def __str__(self) -> str:
         return self.message
@@ -96,100 +147,100 @@ class PortManagerError(Exception):
 
 
 class InvalidArgumentError(PortManagerError, ValueError):
-    """``PM_ERR_INVALID_ARGUMENT`` (1): a value out of range, a NUL in a string, a closed manager."""
+    """``PM_ERR_INVALID_ARGUMENT``: a value out of range, a NUL in a string, a closed manager."""
 
-    STATUS = 1
+    STATUS_NAME = "PM_ERR_INVALID_ARGUMENT"
 
 
 class RegistryNotFoundError(PortManagerError):
-    """``PM_ERR_NOT_FOUND`` (2): no registry file; the message lists every place tried."""
+    """``PM_ERR_NOT_FOUND``: no registry file; the message lists every place tried."""
 
-    STATUS = 2
+    STATUS_NAME = "PM_ERR_NOT_FOUND"
 
 
 class RegistryIOError(PortManagerError):
-    """``PM_ERR_IO`` (3): the registry file exists but cannot be read."""
+    """``PM_ERR_IO``: the registry file exists but cannot be read."""
 
-    STATUS = 3
+    STATUS_NAME = "PM_ERR_IO"
 
 
 class RegistryParseError(PortManagerError):
-    """``PM_ERR_PARSE`` (4): not a readable YAML document; the message gives file:line:column."""
+    """``PM_ERR_PARSE``: not a readable YAML document; the message gives file:line:column."""
 
-    STATUS = 4
+    STATUS_NAME = "PM_ERR_PARSE"
 
 
 class InvalidRegistryError(PortManagerError):
-    """``PM_ERR_INVALID_REGISTRY`` (5): well-formed YAML that breaks a registry rule."""
+    """``PM_ERR_INVALID_REGISTRY``: well-formed YAML that breaks a registry rule."""
 
-    STATUS = 5
+    STATUS_NAME = "PM_ERR_INVALID_REGISTRY"
 
 
 class UnknownServiceError(PortManagerError, KeyError):
-    """``PM_ERR_UNKNOWN_SERVICE`` (6): no such service. Also a ``KeyError``."""
+    """``PM_ERR_UNKNOWN_SERVICE``: no such service. Also a ``KeyError``."""
 
-    STATUS = 6
+    STATUS_NAME = "PM_ERR_UNKNOWN_SERVICE"
 
 
 class UnknownPortError(PortManagerError, KeyError):
-    """``PM_ERR_UNKNOWN_PORT`` (7): the service has no port of that name. Also a ``KeyError``."""
+    """``PM_ERR_UNKNOWN_PORT``: the service has no port of that name. Also a ``KeyError``."""
 
-    STATUS = 7
+    STATUS_NAME = "PM_ERR_UNKNOWN_PORT"
 
 
 class InstanceOutOfRangeError(PortManagerError, ValueError):
-    """``PM_ERR_INSTANCE_OUT_OF_RANGE`` (8): instance_id outside 0..max_instances-1. Also a ``ValueError``."""
+    """``PM_ERR_INSTANCE_OUT_OF_RANGE``: instance_id outside 0..max_instances-1. Also a ``ValueError``."""
 
-    STATUS = 8
+    STATUS_NAME = "PM_ERR_INSTANCE_OUT_OF_RANGE"
 
 
 class BufferTooSmallError(PortManagerError):
-    """``PM_ERR_BUFFER_TOO_SMALL`` (9): an output buffer was too small.
+    """``PM_ERR_BUFFER_TOO_SMALL``: an output buffer was too small.
 
     The binding sizes its buffers itself, so this reaches only callers of the
     raw functions in :mod:`portmanager._lib`.
     """
 
-    STATUS = 9
+    STATUS_NAME = "PM_ERR_BUFFER_TOO_SMALL"
 
 
 class ProbeFailedError(PortManagerError):
-    """``PM_ERR_PROBE_FAILED`` (10): whether the port is free cannot be known (permission, host, family)."""
+    """``PM_ERR_PROBE_FAILED``: whether the port is free cannot be known (permission, host, family)."""
 
-    STATUS = 10
+    STATUS_NAME = "PM_ERR_PROBE_FAILED"
 
 
 class UnknownEnvironmentError(PortManagerError):
-    """``PM_ERR_UNKNOWN_ENVIRONMENT`` (11): the registry defines no environment of that name."""
+    """``PM_ERR_UNKNOWN_ENVIRONMENT``: the registry defines no environment of that name."""
 
-    STATUS = 11
+    STATUS_NAME = "PM_ERR_UNKNOWN_ENVIRONMENT"
 
 
 class ReservedError(PortManagerError):
-    """``PM_ERR_RESERVED`` (14): the instance (or every instance) is reserved by another owner, or in use.
+    """``PM_ERR_RESERVED``: the instance (or every instance) is reserved by another owner, or in use.
 
     The message names the owner (escaped and shortened) or the port in use.
     """
 
-    STATUS = 14
+    STATUS_NAME = "PM_ERR_RESERVED"
 
 
 class NotOwnerError(PortManagerError):
-    """``PM_ERR_NOT_OWNER`` (15): a release or renewal by someone other than the owner (the message
+    """``PM_ERR_NOT_OWNER``: a release or renewal by someone other than the owner (the message
     names it), or a renewal of an instance nobody reserved."""
 
-    STATUS = 15
+    STATUS_NAME = "PM_ERR_NOT_OWNER"
 
 
 class StateError(PortManagerError):
-    """``PM_ERR_STATE`` (16): the reservation store cannot be used safely (a refused directory or file,
+    """``PM_ERR_STATE``: the reservation store cannot be used safely (a refused directory or file,
     a corrupt database, a newer schema); the message names the file."""
 
-    STATUS = 16
+    STATUS_NAME = "PM_ERR_STATE"
 
 
 class TooLargeError(PortManagerError):
-    """``PM_ERR_TOO_LARGE`` (13): the work asked for is past a documented limit.
+    """``PM_ERR_TOO_LARGE``: the work asked for is past a documented limit.
 
     :meth:`PortManager.analyze` raises it for a registry whose lattice (every
     port of every instance in every environment) has more points than the
@@ -197,7 +248,7 @@ class TooLargeError(PortManagerError):
     largest service.
     """
 
-    STATUS = 13
+    STATUS_NAME = "PM_ERR_TOO_LARGE"
 
 
 class LibraryLoadError(ImportError):
@@ -207,29 +258,30 @@ class LibraryLoadError(ImportError):
     """
 
 
-_BY_STATUS: Dict[int, Type[PortManagerError]] = {
-    cls.STATUS: cls
-    for cls in (
-        InvalidArgumentError,
-        RegistryNotFoundError,
-        RegistryIOError,
-        RegistryParseError,
-        InvalidRegistryError,
-        UnknownServiceError,
-        UnknownPortError,
-        InstanceOutOfRangeError,
-        BufferTooSmallError,
-        ProbeFailedError,
-        UnknownEnvironmentError,
-        TooLargeError,
-        ReservedError,
-        NotOwnerError,
-        StateError,
-    )
-    if cls.STATUS is not None
-}
+#: One class per status, each status once.
+_CLASSES = (
+    InvalidArgumentError,
+    RegistryNotFoundError,
+    RegistryIOError,
+    RegistryParseError,
+    InvalidRegistryError,
+    UnknownServiceError,
+    UnknownPortError,
+    InstanceOutOfRangeError,
+    BufferTooSmallError,
+    ProbeFailedError,
+    UnknownEnvironmentError,
+    TooLargeError,
+    ReservedError,
+    NotOwnerError,
+    StateError,
+)
 
 
 def error_for_status(status: int, message: str) -> PortManagerError:
     """The exception for a failed ``pm_status``: its subclass, or the root class for a status this package does not know."""
-    return _BY_STATUS.get(status, PortManagerError)(status, message)
+    global _classes
+    if _classes is None:
+        by_name = {cls.STATUS_NAME: cls for cls in _CLASSES}
+        _classes = {value: by_name[name] for value, name in _status_names().items() if name in by_name}
+    return _classes.get(status, PortManagerError)(status, message)

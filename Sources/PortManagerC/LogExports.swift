@@ -1,0 +1,42 @@
+import PortManager
+
+// The C ABI of include/portmanager.h, section "logging": the process-wide sink
+// and threshold. Marshalling only: the logging is PortManagerCore's `Log`.
+
+/// A C log callback and its context pointer.
+private struct CallbackSink: @unchecked Sendable {
+    let function: @convention(c) (Int32, CString?, UnsafeMutableRawPointer?) -> Void
+    let context: UnsafeMutableRawPointer?
+}
+
+/// See portmanager.h.
+@_cdecl("pm_set_log_callback")
+public func pm_set_log_callback(_ callback: (@convention(c) (Int32, CString?, UnsafeMutableRawPointer?) -> Void)?,
+                                _ context: UnsafeMutableRawPointer?) -> Int32 {
+    LogSetup.ensure()
+    return guarded {
+        guard let callback else { return try Log.setSink(nil) }
+        let sink = CallbackSink(function: callback, context: context)
+        try Log.setSink { level, message in
+            message.withCString { sink.function(level.rawValue, $0, sink.context) }
+        }
+    }
+}
+
+/// See portmanager.h.
+@_cdecl("pm_set_log_level")
+public func pm_set_log_level(_ level: Int32) -> Int32 {
+    LogSetup.ensure()
+    guard level >= 0 && level <= LogLevel.offThreshold else {
+        return fail(.invalidArgument("log level \(level) is outside 0..\(LogLevel.offThreshold) (PM_LOG_DEBUG=10 ... PM_LOG_OFF=100)"))
+    }
+    Log.level = level
+    return Status.ok.rawValue
+}
+
+/// See portmanager.h.
+@_cdecl("pm_get_log_level")
+public func pm_get_log_level() -> Int32 {
+    LogSetup.ensure()
+    return Log.level
+}
