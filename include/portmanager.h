@@ -438,6 +438,24 @@ PM_API pm_status pm_set_log_level(int32_t level);
 /** The current threshold. */
 PM_API int32_t pm_get_log_level(void);
 
+/**
+ * The line the library logs at PM_LOG_INFO for one allocation, without logging
+ * it: "port_manager_port_allocated service=kafka instance=1 type=broker_port
+ * port=9192 base=9092 increment=100" (the form is described under "Logging"
+ * above). A binding that answers repeated allocations itself, without calling
+ * the library, logs this text so that its lines equal the library's.
+ *
+ * service, port_name: required; as for pm_get_port().
+ * instance_id:        an int64_t, unlike pm_get_port()'s int32_t, so that a
+ *                     binding whose integers are wider gets an error message
+ *                     naming the value its caller gave.
+ * Output protocol above. Never logs. Returns PM_OK, PM_ERR_INVALID_ARGUMENT,
+ * PM_ERR_UNKNOWN_SERVICE, PM_ERR_UNKNOWN_PORT, PM_ERR_INSTANCE_OUT_OF_RANGE or
+ * PM_ERR_BUFFER_TOO_SMALL, in the order pm_get_port() checks them.
+ */
+PM_API pm_status pm_allocation_line(const pm_registry *registry, const char *service, int64_t instance_id,
+                                    const char *port_name, char *buffer, size_t capacity, size_t *needed);
+
 /* ---------------------------------------------------------------- analysis */
 /*
  * Whole-lattice analysis: proves a registry conflict-free, or says where it is

@@ -64,6 +64,7 @@ pm_probe_result_json status ptr ptr size ptr
 pm_set_log_callback status fn ptr
 pm_set_log_level status i32
 pm_get_log_level i32
+pm_allocation_line status ptr str i64 str ptr size ptr
 
 # analysis
 pm_analyze status ptr i32 i32 str ptr

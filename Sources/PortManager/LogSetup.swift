@@ -16,7 +16,7 @@ public enum LogSetup {
         try? Log.setFallbackSink(standardError)
         if let value = getenv(variable) {
             let text = String(cString: value)
-            if let threshold = LogLevel.threshold(named: text) {
+            if let threshold = LogThreshold(named: text) {
                 Log.level = threshold
             } else if !text.isEmpty {
                 standardError(.warning, "ignoring \(variable)=\(Log.escape(text)); use debug, info, warning, error or off")

@@ -27,10 +27,10 @@ public func pm_set_log_callback(_ callback: (@convention(c) (Int32, CString?, Un
 @_cdecl("pm_set_log_level")
 public func pm_set_log_level(_ level: Int32) -> Int32 {
     LogSetup.ensure()
-    guard level >= 0 && level <= LogLevel.offThreshold else {
-        return fail(.invalidArgument("log level \(level) is outside 0..\(LogLevel.offThreshold) (PM_LOG_DEBUG=10 ... PM_LOG_OFF=100)"))
+    guard let threshold = LogThreshold(rawValue: Int(level)) else {
+        return fail(.invalidArgument("log level \(level) is outside \(LogThreshold.range.lowerBound)..\(LogThreshold.range.upperBound) (PM_LOG_DEBUG=10 ... PM_LOG_OFF=100)"))
     }
-    Log.level = level
+    Log.level = threshold
     return Status.ok.rawValue
 }
 
@@ -38,5 +38,5 @@ public func pm_set_log_level(_ level: Int32) -> Int32 {
 @_cdecl("pm_get_log_level")
 public func pm_get_log_level() -> Int32 {
     LogSetup.ensure()
-    return Log.level
+    return Int32(truncatingIfNeeded: Log.level.rawValue)  // 0...100
 }

@@ -69,7 +69,7 @@ struct RegistryOptions: ParsableArguments {
 
     private func configureLogging() {
         LogSetup.ensure()
-        if verbose { Log.level = LogLevel.info.rawValue }
+        if verbose { Log.level = .info }
     }
 }
 

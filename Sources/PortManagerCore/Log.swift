@@ -11,9 +11,6 @@ public enum LogLevel: Int32, Sendable, CaseIterable, Comparable {
     /// A failure.
     case error = 40
 
-    /// A threshold above every level: nothing is logged.
-    public static let offThreshold: Int32 = 100
-
     public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rawValue < rhs.rawValue }
 
     /// `debug`, `info`, `warning`, `error`.
@@ -25,19 +22,54 @@ public enum LogLevel: Int32, Sendable, CaseIterable, Comparable {
         case .error: return "error"
         }
     }
+}
+
+/// The log's threshold: messages at a level below it are dropped before they
+/// are formatted. Any number in ``range`` (Python's `logging.disable(INFO)`
+/// asks for 21), so it is not a ``LogLevel``; each level is one, and ``off``
+/// is above them all.
+public struct LogThreshold: RawRepresentable, Sendable, Hashable, Comparable {
+    /// The number, as `pm_set_log_level` takes it.
+    public let rawValue: Int
+
+    /// Every threshold there is: 0 lets everything through, 100 nothing.
+    public static let range: ClosedRange<Int> = 0...100
+    /// Above every level: nothing is logged.
+    public static let off = LogThreshold(checked: range.upperBound)
+    /// Lets `level` and the levels above it through.
+    public static let debug = LogThreshold(.debug)
+    /// Lets INFO (every allocation) and above through.
+    public static let info = LogThreshold(.info)
+    /// The default: warnings and errors only.
+    public static let warning = LogThreshold(.warning)
+    /// Errors only.
+    public static let error = LogThreshold(.error)
+
+    /// Nil outside ``range``.
+    public init?(rawValue: Int) {
+        guard LogThreshold.range.contains(rawValue) else { return nil }
+        self.rawValue = rawValue
+    }
+
+    /// The threshold that lets `level` and the levels above it through.
+    public init(_ level: LogLevel) { rawValue = Int(level.rawValue) }
+
+    fileprivate init(checked value: Int) { rawValue = value }
 
     /// Parses a level name as `PORTMANAGER_LOG` spells it (case-insensitive):
-    /// `debug`, `info`, `warning`/`warn`, `error`, or `off`/`none`. Returns the threshold.
-    public static func threshold(named text: String) -> Int32? {
+    /// `debug`, `info`, `warning`/`warn`, `error`, or `off`/`none`/`quiet`.
+    public init?(named text: String) {
         switch text.lowercased() {
-        case "debug": return LogLevel.debug.rawValue
-        case "info": return LogLevel.info.rawValue
-        case "warning", "warn": return LogLevel.warning.rawValue
-        case "error": return LogLevel.error.rawValue
-        case "off", "none", "quiet": return offThreshold
+        case "debug": self = .debug
+        case "info": self = .info
+        case "warning", "warn": self = .warning
+        case "error": self = .error
+        case "off", "none", "quiet": self = .off
         default: return nil
         }
     }
+
+    public static func < (lhs: LogThreshold, rhs: LogThreshold) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 /// Receives every log message at or above the threshold.
@@ -55,18 +87,18 @@ public typealias LogSink = @Sendable (LogLevel, String) -> Void
 /// takes no lock, so a `fork()` in another thread never leaves one held; see
 /// ``SinkSlots`` (LogSinks.swift) for how the wait works.
 public enum Log {
-    private static let threshold = Atomic<Int32>(LogLevel.warning.rawValue)
+    private static let threshold = Atomic<Int>(LogThreshold.warning.rawValue)
 
     /// True when a message at `level` would be delivered. Cheap: one atomic load.
     @inline(__always)
     public static func isEnabled(_ level: LogLevel) -> Bool {
-        level.rawValue >= threshold.load(ordering: .relaxed)
+        Int(level.rawValue) >= threshold.load(ordering: .relaxed)
     }
 
     /// The current threshold: messages below it are dropped before they are formatted.
-    public static var level: Int32 {
-        get { threshold.load(ordering: .relaxed) }
-        set { threshold.store(newValue, ordering: .relaxed) }
+    public static var level: LogThreshold {
+        get { LogThreshold(checked: threshold.load(ordering: .relaxed)) }
+        set { threshold.store(newValue.rawValue, ordering: .relaxed) }
     }
 
     /// Replaces the sink; `nil` restores the fallback. When it returns, no thread
@@ -98,19 +130,36 @@ public enum Log {
         emit(.info, allocationMessage(allocation))
     }
 
+    /// The event that starts every allocation line.
+    public static let allocationEvent: StaticString = "port_manager_port_allocated"
+
     /// The seed's line: `port_manager_port_allocated service=kafka instance=1 type=broker_port port=9192 base=9092 increment=100`.
-    /// A range adds `last=`, a fixed container port adds `container=`; every value is escaped.
+    /// A range adds `last=`, a fixed container port adds `container=`, an
+    /// environment `offset=`; every value is escaped (``escape(_:)``).
+    ///
+    /// Written into one buffer sized before the first byte: every allocation
+    /// is logged at INFO, so this is the logged path's main cost.
     public static func allocationMessage(_ a: Allocation) -> String {
-        var fields: [(String, String)] = [
-            ("service", a.service), ("instance", String(a.instance)), ("type", a.portName),
-            ("port", String(a.hostPort)), ("base", String(a.base)), ("increment", String(a.increment)),
-        ]
-        if a.hostPortLast != a.hostPort { fields.append(("last", String(a.hostPortLast))) }
-        if a.containerPort != a.hostPort { fields.append(("container", String(a.containerPort))) }
-        if a.hostPort != a.base + a.instance * a.increment {
-            fields.append(("offset", String(a.hostPort - a.base - a.instance * a.increment)))
+        let service = escape(a.service), port = escape(a.portName)
+        let offset = a.hostPort - (a.base + a.instance * a.increment)
+        // The nine ` key=` literals take 73 bytes; each of the seven numbers at
+        // most 20 (Int.min: a sign and 19 digits).
+        let capacity = allocationEvent.utf8CodeUnitCount + 73 + 7 * LineWriter.maxIntegerDigits
+            + service.utf8.count + port.utf8.count
+        return String(unsafeUninitializedCapacity: capacity) { buffer in
+            var line = LineWriter(buffer)
+            line.append(allocationEvent)
+            line.append(" service="); line.append(service)
+            line.append(" instance="); line.append(a.instance)
+            line.append(" type="); line.append(port)
+            line.append(" port="); line.append(a.hostPort)
+            line.append(" base="); line.append(a.base)
+            line.append(" increment="); line.append(a.increment)
+            if a.hostPortLast != a.hostPort { line.append(" last="); line.append(a.hostPortLast) }
+            if a.containerPort != a.hostPort { line.append(" container="); line.append(a.containerPort) }
+            if offset != 0 { line.append(" offset="); line.append(offset) }
+            return line.count
         }
-        return event("port_manager_port_allocated", fields)
     }
 
     /// `name key=value key=value`, each value escaped by ``escape(_:)``.
@@ -127,12 +176,65 @@ public enum Log {
 
     /// A logfmt value: bare when it holds only `[A-Za-z0-9_.:/@+-]`, otherwise a
     /// JSON string literal (``JSONText``), as logfmt readers expect, so no value
-    /// can end a line or forge a field.
+    /// can end a line or forge a field. A bare value is returned as is (no copy).
     public static func escape(_ value: String) -> String {
-        let bare = !value.isEmpty && value.utf8.allSatisfy { b in
-            Naming.isAlnum(b) || b == UInt8(ascii: "_") || b == UInt8(ascii: ".") || b == UInt8(ascii: ":")
-                || b == UInt8(ascii: "/") || b == UInt8(ascii: "@") || b == UInt8(ascii: "+") || b == UInt8(ascii: "-")
-        }
+        var bytes = value
+        let bare = bytes.withUTF8 { utf8 in !utf8.isEmpty && utf8.allSatisfy(isBare) }
         return bare ? value : JSONText.string(value)
+    }
+
+    @inline(__always)
+    private static func isBare(_ b: UInt8) -> Bool {
+        Naming.isAlnum(b) || b == UInt8(ascii: "_") || b == UInt8(ascii: ".") || b == UInt8(ascii: ":")
+            || b == UInt8(ascii: "/") || b == UInt8(ascii: "@") || b == UInt8(ascii: "+") || b == UInt8(ascii: "-")
+    }
+}
+
+/// Appends bytes to a buffer its caller sized for everything appended.
+struct LineWriter {
+    /// The most bytes one `Int` takes in decimal: `-9223372036854775808`.
+    static let maxIntegerDigits = 20
+
+    private let base: UnsafeMutablePointer<UInt8>
+    private let capacity: Int
+    private(set) var count = 0
+
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
+        base = buffer.baseAddress!
+        capacity = buffer.count
+    }
+
+    mutating func append(_ text: StaticString) {
+        text.withUTF8Buffer { copy($0) }
+    }
+
+    mutating func append(_ text: String) {
+        var text = text
+        text.withUTF8 { copy($0) }
+    }
+
+    mutating func append(_ value: Int) {
+        // Digits from the right into a scratch of maxIntegerDigits, then copied.
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { scratch in
+            var magnitude = value.magnitude
+            var start = scratch.count
+            repeat {
+                start -= 1
+                scratch[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude != 0
+            if value < 0 {
+                start -= 1
+                scratch[start] = UInt8(ascii: "-")
+            }
+            copy(UnsafeBufferPointer(rebasing: scratch.assumingMemoryBound(to: UInt8.self)[start...]))
+        }
+    }
+
+    private mutating func copy(_ bytes: UnsafeBufferPointer<UInt8>) {
+        precondition(count + bytes.count <= capacity, "LineWriter: the buffer was sized too small")
+        if let source = bytes.baseAddress { (base + count).update(from: source, count: bytes.count) }
+        count += bytes.count
     }
 }

@@ -165,15 +165,15 @@ public struct Registry: Sendable {
         return result
     }
 
-    /// One port of one instance, with its range and container side. The allocation is logged.
-    public func allocation(_ service: String, instance: Int = 0, name portName: String = "port") throws -> Allocation {
+    /// One port of one instance, with its range and container side. The allocation is logged unless `logged` is false.
+    public func allocation(_ service: String, instance: Int = 0, name portName: String = "port", logged: Bool = true) throws -> Allocation {
         let definition = try self.service(named: service)
         guard let port = definition.port(named: portName) else {
             throw PortManagerError.unknownPort(service: service, port: portName, available: definition.portNames)
         }
         try checkInstance(definition, instance)
         let result = allocation(definition, port, instance)
-        if Log.isEnabled(.info) { Log.allocated(result) }
+        if logged && Log.isEnabled(.info) { Log.allocated(result) }
         return result
     }
 

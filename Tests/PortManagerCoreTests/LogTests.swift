@@ -33,6 +33,33 @@ struct LogTests {
             == "port_manager_port_allocated service=traefik instance=0 type=entrypoint_port port=51001 base=31001 increment=100 last=51003 container=31001 offset=20000")
     }
 
+    /// The line as the seed's field list reads, built the plain way: the one-buffer
+    /// writer must give exactly this, for any names and any numbers.
+    private func reference(_ a: Allocation) -> String {
+        var fields: [(String, String)] = [
+            ("service", a.service), ("instance", String(a.instance)), ("type", a.portName),
+            ("port", String(a.hostPort)), ("base", String(a.base)), ("increment", String(a.increment)),
+        ]
+        if a.hostPortLast != a.hostPort { fields.append(("last", String(a.hostPortLast))) }
+        if a.containerPort != a.hostPort { fields.append(("container", String(a.containerPort))) }
+        let offset = a.hostPort - (a.base + a.instance * a.increment)
+        if offset != 0 { fields.append(("offset", String(offset))) }
+        return "port_manager_port_allocated" + fields.map { " \($0.0)=\(Log.escape($0.1))" }.joined()
+    }
+
+    @Test("The one-buffer line equals the plain one at the extremes", arguments: [
+        Allocation(service: "k", instance: 0, portName: "p", hostPort: -1, hostPortLast: Int.min,
+                   containerPort: Int.max, containerPortLast: 0, base: 0, increment: Int.min),
+        Allocation(service: String(repeating: "\u{1}\"", count: 300), instance: Int.min, portName: "é x",
+                   hostPort: Int.min, hostPortLast: Int.max, containerPort: -123, containerPortLast: 0, base: 0,
+                   increment: 1),
+        Allocation(service: "", instance: 9, portName: String(repeating: "port_", count: 1000), hostPort: 0,
+                   hostPortLast: 0, containerPort: 0, containerPortLast: 0, base: 0, increment: 0),
+    ])
+    func extremes(allocation: Allocation) {
+        #expect(Log.allocationMessage(allocation) == reference(allocation))
+    }
+
     @Test("Values cannot forge a line or a field", arguments: [
         ("plain-value_1.2", "plain-value_1.2"),
         ("a b", "\"a b\""),
@@ -42,6 +69,10 @@ struct LogTests {
         ("bell\u{7}", "\"bell\\u0007\""),
         ("next\u{85}line\u{2028}", "\"next\\u0085line\\u2028\""),
         ("", "\"\""),
+        // Moved from the Python binding's test of its former copy of this escaper.
+        ("a-b_c.d:e/f@g+h", "a-b_c.d:e/f@g+h"),
+        ("a\\b\n\r\t", "\"a\\\\b\\n\\r\\t\""),
+        ("x\u{1}\u{7f}\u{85}\u{2028}é", "\"x\\u0001\\u007f\\u0085\\u2028é\""),
     ])
     func escaping(value: String, expected: String) {
         #expect(Log.escape(value) == expected)
@@ -54,12 +85,12 @@ struct LogTests {
         defer { try? Log.setSink(nil); Log.level = saved }
         try Log.setSink(collector.sink)
 
-        Log.level = LogLevel.warning.rawValue
+        Log.level = .warning
         #expect(!Log.isEnabled(.info))
         Log.allocated(allocation)
         #expect(collector.lines.withLock { $0.count } == 0)
 
-        Log.level = LogLevel.info.rawValue
+        Log.level = .info
         Log.allocated(allocation)
         Log.emit(.debug, "logcheck dropped")
         let lines = collector.lines.withLock { $0 }
@@ -67,7 +98,7 @@ struct LogTests {
         #expect(lines.first?.0 == .info)
         #expect(lines.first?.1.hasPrefix("port_manager_port_allocated service=logcheck instance=1") == true)
 
-        Log.level = LogLevel.offThreshold
+        Log.level = .off
         Log.emit(.error, "logcheck dropped too")
         #expect(collector.lines.withLock { $0.count } == 1)
     }
@@ -87,7 +118,7 @@ struct LogTests {
                 outcome.withLock { $0.append("\(error)") }
             }
         }
-        Log.level = LogLevel.info.rawValue
+        Log.level = .info
         Log.emit(.warning, "logcheck-reentry")
         let seen = outcome.read()
         #expect(seen.count == 2)
@@ -103,7 +134,7 @@ struct LogTests {
         let saved = Log.level
         defer { try? Log.setSink(nil); Log.level = saved }
         try Log.setSink(collector.sink)
-        Log.level = LogLevel.info.rawValue
+        Log.level = .info
         let here = SourceLocation(file: "<test>", line: 1, column: 1)
         let registry = Registry(source: "<test>", services: [
             ServiceDefinition(name: "logged", ports: [
@@ -124,9 +155,16 @@ struct LogTests {
     }
 
     @Test func levelNames() {
-        #expect(LogLevel.threshold(named: "INFO") == 20)
-        #expect(LogLevel.threshold(named: "warn") == 30)
-        #expect(LogLevel.threshold(named: "off") == LogLevel.offThreshold)
-        #expect(LogLevel.threshold(named: "loud") == nil)
+        #expect(LogThreshold(named: "INFO")?.rawValue == 20)
+        #expect(LogThreshold(named: "warn")?.rawValue == 30)
+        #expect(LogThreshold(named: "off") == .off)
+        #expect(LogThreshold(named: "loud") == nil)
+    }
+
+    @Test func thresholdsAreZeroToOneHundred() {
+        #expect(LogThreshold(rawValue: 21)?.rawValue == 21)  // logging.disable(INFO) asks for 21
+        #expect(LogThreshold(rawValue: 0) != nil && LogThreshold(rawValue: 100) == .off)
+        #expect(LogThreshold(rawValue: -1) == nil && LogThreshold(rawValue: 101) == nil)
+        #expect(LogThreshold(.info) < .warning && LogThreshold.off > .error)
     }
 }

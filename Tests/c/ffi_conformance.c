@@ -134,6 +134,12 @@ static int run_query(const char *where, char **tok, int ntok, const char *expect
             status = container ? ff_container_name(r->handle, tok[2], instance, actual, sizeof actual, NULL)
                                : ff_volume_name(r->handle, tok[2], instance, actual, sizeof actual, NULL);
         }
+    } else if (strcmp(cmd, "allocation_line") == 0 && ntok == 5) {
+        char *end;
+        errno = 0;
+        long long wide = strtoll(tok[3], &end, 10); /* pm_allocation_line takes an int64_t */
+        if (!CHECK(errno == 0 && *end == '\0', "%s: bad instance '%s'", where, tok[3])) return 0;
+        status = ff_allocation_line(r->handle, tok[2], (int64_t)wide, tok[4], actual, sizeof actual, NULL);
     } else if (strcmp(cmd, "reserve") == 0 && ntok >= 5 && (ntok - 3) % 2 == 0) {
         char dir[] = "/tmp/pm-vector-XXXXXX";
         if (!CHECK(mkdtemp(dir) != NULL, "%s: mkdtemp", where)) return 0;

@@ -198,6 +198,10 @@ int ff_volume_name(const void *registry, const char *service, int32_t instance, 
                    size_t *needed) {
     return ff_status(CALL("pm_volume_name", &registry, &service, &instance, &buffer, &capacity, &needed));
 }
+int ff_allocation_line(const void *registry, const char *service, int64_t instance, const char *port, char *buffer,
+                       size_t capacity, size_t *needed) {
+    return ff_status(CALL("pm_allocation_line", &registry, &service, &instance, &port, &buffer, &capacity, &needed));
+}
 int ff_port_probe(const char *host, int32_t port, int *available) {
     return ff_status(CALL("pm_port_probe", &host, &port, &available));
 }

@@ -919,6 +919,74 @@ static void test_logging(void *r) {
     CHECK(ff_set_log_level(initial) == PM_OK, "restore the log level");
 }
 
+typedef struct {
+    const void *registry;
+    const char *service;
+    int64_t instance;
+    const char *port;
+} line_ctx;
+
+static int call_allocation_line(const void *c, char *b, size_t n, size_t *need) {
+    const line_ctx *x = c;
+    return ff_allocation_line(x->registry, x->service, x->instance, x->port, b, n, need);
+}
+
+/* pm_allocation_line: the INFO line of pm_get_port, formatted without being logged. */
+static void test_allocation_line(void *r) {
+    static const char kafka[] = "port_manager_port_allocated service=kafka instance=1 type=broker_port port=9192 "
+                                "base=9092 increment=100";
+    line_ctx c = {r, "kafka", 1, "broker_port"};
+    check_string_protocol("pm_allocation_line(kafka, 1)", call_allocation_line, &c, kafka);
+    line_ctx range = {r, "traefik", 2, "entrypoint_port"};
+    check_string_protocol("pm_allocation_line(traefik, 2)", call_allocation_line, &range,
+                          "port_manager_port_allocated service=traefik instance=2 type=entrypoint_port port=31201 "
+                          "base=31001 increment=100 last=31203");
+
+    /* The same text the library logs, and nothing logged by the call itself. */
+    log_capture capture;
+    memset(&capture, 0, sizeof capture);
+    int32_t saved = ff_get_log_level();
+    CHECK(ff_set_log_callback(capture_log, &capture) == PM_OK && ff_set_log_level(PM_LOG_DEBUG) == PM_OK,
+          "pm_set_log_callback");
+    char line[512];
+    int s = ff_allocation_line(r, "argocd", 2, "server_port", line, sizeof line, NULL);
+    CHECK(s == PM_OK && capture.calls == 0, "pm_allocation_line: %s, logged %d lines", ff_status_str(s), capture.calls);
+    uint16_t port = 0;
+    ff_get_port(r, "argocd", 2, "server_port", &port);
+    CHECK(capture.calls == 1 && strcmp(capture.last, line) == 0, "logged '%s', pm_allocation_line gave '%s'",
+          capture.last, line);
+    CHECK(ff_set_log_callback(NULL, NULL) == PM_OK && ff_set_log_level(saved) == PM_OK, "restore logging");
+
+    /* Errors, in pm_get_port's order, naming the int64_t instance as given; nothing written. */
+    static const struct {
+        const char *service, *port;
+        int64_t instance;
+        int status;
+        const char *text;
+    } bad[] = {
+        {"kafka", "broker_port", 10, PM_ERR_INSTANCE_OUT_OF_RANGE, "instance 10 of service 'kafka'"},
+        {"kafka", "broker_port", INT64_C(4294967296), PM_ERR_INSTANCE_OUT_OF_RANGE, "instance 4294967296 of"},
+        {"kafka", "broker_port", INT64_MIN, PM_ERR_INSTANCE_OUT_OF_RANGE, "instance -9223372036854775808 of"},
+        {"kafka", "port", INT64_MAX, PM_ERR_UNKNOWN_PORT, "has no port named 'port'"},
+        {"kafak", "port", INT64_MAX, PM_ERR_UNKNOWN_SERVICE, "did you mean 'kafka'?"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(line, 0xAA, sizeof line);
+        size_t needed = SENTINELZ;
+        s = ff_allocation_line(r, bad[i].service, bad[i].instance, bad[i].port, line, sizeof line, &needed);
+        CHECK(s == bad[i].status && contains(ff_last_error(), bad[i].text), "pm_allocation_line(%s, %lld, %s): %s '%s'",
+              bad[i].service, (long long)bad[i].instance, bad[i].port, ff_status_str(s), ff_last_error());
+        CHECK((unsigned char)line[0] == 0xAA && needed == SENTINELZ, "a failed pm_allocation_line wrote its outputs");
+    }
+    const char *culprit[] = {"registry", "service", "port_name"};
+    for (int i = 0; i < 3; i++) {
+        s = ff_allocation_line(i == 0 ? NULL : r, i == 1 ? NULL : "kafka", 1, i == 2 ? NULL : "broker_port", line,
+                               sizeof line, NULL);
+        CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), culprit[i]),
+              "pm_allocation_line with %s NULL: %s '%s'", culprit[i], ff_status_str(s), ff_last_error());
+    }
+}
+
 /* ------------------------------------------------------------ analysis */
 
 static const char analysis_yaml[] = "grafana:\n  port: 3000\n  max_instances: 5\n"
@@ -1574,6 +1642,7 @@ int main(int argc, char **argv) {
     test_probe();
     test_probe_holders();
     test_logging(r);
+    test_allocation_line(r);
     test_analysis(r);
     test_reservations();
     test_threads(r);

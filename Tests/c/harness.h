@@ -89,6 +89,8 @@ int ff_container_name(const void *registry, const char *service, int32_t instanc
                       size_t *needed);
 int ff_volume_name(const void *registry, const char *service, int32_t instance, char *buffer, size_t capacity,
                    size_t *needed);
+int ff_allocation_line(const void *registry, const char *service, int64_t instance, const char *port, char *buffer,
+                       size_t capacity, size_t *needed);
 int ff_port_probe(const char *host, int32_t port, int *available);
 int ff_probe(int32_t port, int32_t protocols, const char *host, void **out);
 void ff_probe_result_free(void *result);

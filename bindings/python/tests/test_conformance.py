@@ -81,6 +81,8 @@ def run(vector: Vector) -> Outcome:
                 return ("answer", pm.container_name(w[2], int(w[3])))
             if command == "volume_name" and arity == 4:
                 return ("answer", pm.volume_name(w[2], int(w[3])))
+            if command == "allocation_line" and arity == 5:
+                return ("answer", pm.allocation_line(w[2], int(w[3]), w[4]))
             if command == "reserve" and arity >= 5 and (arity - 3) % 2 == 0:
                 with tempfile.TemporaryDirectory() as folder:
                     answers = []

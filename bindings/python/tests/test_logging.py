@@ -137,15 +137,64 @@ def test_remembered_allocations_log_exactly_the_library_line(
         assert from_library[0].endswith("offset=1000") or "offset=1000" in from_library[0]
 
 
-def test_the_python_escape_matches_the_library_rules() -> None:
-    from portmanager.manager import _escape
+def test_remembered_lines_are_the_library_text_not_a_copy(
+    pm: portmanager.PortManager, caplog: pytest.LogCaptureFixture, restore_logging: None
+) -> None:
+    """The binding keeps no formatter of its own: a remembered allocation logs
+    pm_allocation_line's text, which is what the library logs (checked for
+    every allocation above; the escaping rules are tested in Swift, LogTests)."""
+    import portmanager.manager as manager
 
-    assert _escape("kafka") == "kafka"
-    assert _escape("a-b_c.d:e/f@g+h") == "a-b_c.d:e/f@g+h"
-    assert _escape("") == '""'
-    assert _escape('a "b"') == '"a \\"b\\""'
-    assert _escape("a\\b\n\r\t") == '"a\\\\b\\n\\r\\t"'
-    assert _escape("x\x01\x7f\x85\u2028é") == '"x\\u0001\\u007f\\u0085\\u2028é"'
+    assert not hasattr(manager, "_escape") and not hasattr(manager, "_allocation_line")
+    assert pm.allocation_line("kafka", 1, "broker_port") == LINE
+    with caplog.at_level(logging.INFO, logger="portmanager"):
+        line = pm.allocation_line("argocd", 2, "server_port")
+        assert lines(caplog) == []  # formatting is not allocating
+        pm.get_port("argocd", 2, "server_port")
+        pm.get_port("argocd", 2, "server_port")
+    assert [r.getMessage() for r in caplog.records if r.name == "portmanager"] == [line] * 2
+
+
+@pytest.mark.parametrize("instance", [10, -1, 2**31, 2**40, -(2**63), 2**63 - 1])
+def test_allocation_line_errors_name_the_real_instance(pm: portmanager.PortManager, instance: int) -> None:
+    with pytest.raises(portmanager.InstanceOutOfRangeError) as info:
+        pm.allocation_line("kafka", instance, "broker_port")
+    assert str(info.value) == f"instance {instance} of service 'kafka' is out of range; allowed: 0..9 (max_instances=10)"
+    with pytest.raises(portmanager.UnknownPortError):
+        pm.allocation_line("kafka", instance, "port")
+    with pytest.raises(portmanager.UnknownServiceError):
+        pm.allocation_line("kafak", instance, "broker_port")
+
+
+def test_an_instance_beyond_int64_is_refused_naming_it(pm: portmanager.PortManager) -> None:
+    for call in (lambda: pm.get_port("kafka", 2**70, "broker_port"), lambda: pm.get_ports("kafka", -(2**70)),
+                 lambda: pm.allocation_line("kafka", 2**64, "broker_port")):
+        with pytest.raises(portmanager.InstanceOutOfRangeError, match=r"instance_id -?\d{20,} is outside int64_t"):
+            call()
+    with pytest.raises(portmanager.UnknownServiceError):
+        pm.get_port("kafak", 2**70, "broker_port")
+
+
+def test_import_does_not_import_logging_and_later_logging_still_works() -> None:
+    """`import portmanager` leaves `logging` unimported (import cost, issue 12); an
+    application that configures logging afterwards still gets every allocation,
+    with its extra fields."""
+    code = (
+        "import sys, portmanager as p\n"
+        "assert 'logging' not in sys.modules, 'import portmanager imported logging'\n"
+        "m = p.PortManager(REGISTRY)\n"
+        "m.get_port('kafka', 1, 'broker_port')\n"
+        "assert 'logging' not in sys.modules, 'an allocation with logging unconfigured imported logging'\n"
+        "import logging\n"
+        "logging.basicConfig(level=logging.INFO, format='%(message)s|%(service)s|%(port)s')\n"
+        "m.get_port('kafka', 1, 'broker_port')\n"
+        "m.get_port('kafka', 2, 'broker_port')\n"
+    ).replace("REGISTRY", repr(str(REGISTRY)))
+    env = dict(os.environ, PYTHONPATH=str(BINDING / "src"))
+    env.pop("PORTMANAGER_LOG", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.splitlines() == [f"{LINE}|kafka|9192", f"{LINE.replace('instance=1', 'instance=2').replace('9192', '9292')}|kafka|9292"]
 
 
 def test_allocation_records_carry_the_fields_as_extra(

@@ -151,6 +151,7 @@ SIGNATURES: Dict[str, Tuple[Any, Tuple[Any, ...]]] = {
     "pm_set_log_callback": (STATUS, (pm_log_fn, c_void_p)),
     "pm_set_log_level": (STATUS, (c_int32,)),
     "pm_get_log_level": (c_int32, ()),
+    "pm_allocation_line": (STATUS, (pm_registry_p, c_char_p, c_int64, c_char_p, _CHARS, c_size_t, _SIZE)),
     # analysis
     "pm_analyze": (STATUS, (pm_registry_p, c_int32, c_int32, c_char_p, POINTER(pm_analysis_p))),
     "pm_analysis_free": (None, (pm_analysis_p,)),

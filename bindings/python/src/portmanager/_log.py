@@ -10,16 +10,22 @@ The library drops messages below its own threshold before formatting them.
 :func:`sync_log_level` sets that threshold from the logger's effective level,
 so a disabled logger costs nothing in C; it runs on import and again by itself
 whenever the binding notices the logger was enabled for INFO after that.
+
+``logging`` is imported only once it is needed: when the application has
+imported it (until then nothing can have configured it, so the logger's level
+is the root's default, WARNING), when a library message arrives, or when a
+function here asks the logger. ``import portmanager`` stays cheap.
 """
 
 from __future__ import annotations
 
 import atexit
-import logging
 import sys
+
 TYPE_CHECKING = False  # typing is not imported at run time (import cost)
 if TYPE_CHECKING:
-    from typing import Any, Optional
+    import logging
+    from typing import Any, Callable, Optional
 
 from . import _lib
 from .errors import InvalidArgumentError
@@ -41,8 +47,25 @@ __all__ = [
 
 #: The logger every library message goes to.
 LOGGER_NAME = "portmanager"
-#: ``logging.getLogger("portmanager")``.
-logger: logging.Logger = logging.getLogger(LOGGER_NAME)
+_logger: Optional[logging.Logger] = None
+
+
+def get_logger() -> logging.Logger:
+    """``logging.getLogger("portmanager")``, importing ``logging`` on first use."""
+    global _logger
+    if _logger is None:
+        import logging
+
+        _logger = logging.getLogger(LOGGER_NAME)
+    return _logger
+
+
+def __getattr__(name: str) -> Any:
+    # ``logger``: the module attribute, made on first access (PEP 562).
+    if name == "logger":
+        return get_logger()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: ``pm_log_level`` values; equal to Python's logging levels.
 LOG_DEBUG = 10
@@ -94,7 +117,12 @@ def _forward(level: int, message: Optional[bytes], context: Optional[int]) -> No
     """The ``pm_log_fn``: one library message to the ``portmanager`` logger, at the same
     level; an allocation's record carries its fields as ``extra`` (:func:`allocation_extra`)."""
     text = (message or b"").decode("utf-8", "replace")
-    logger.log(level, text, extra=allocation_extra(text))
+    get_logger().log(level, text, extra=allocation_extra(text))
+
+
+def log_info(text: str, extra: Optional[dict]) -> None:
+    """One INFO record on the ``portmanager`` logger: a remembered allocation's line and fields."""
+    get_logger().info(text, extra=extra)
 
 
 # This module's thunk. ctypes does not keep a callback object alive by itself,
@@ -117,10 +145,15 @@ def _set_callback(thunk: Any) -> None:
 
 def install_log_bridge() -> None:
     """Routes the library's log messages to the ``portmanager`` logger (done on import)."""
-    global _installed
+    global _installed, _threshold
     _set_callback(_CALLBACK)
     _installed = True
-    sync_log_level()
+    if "logging" in sys.modules:
+        sync_log_level()
+    else:
+        # Nothing can have configured a logger yet: its level is the root's default.
+        _lib.lib.pm_set_log_level(LOG_WARNING)
+        _threshold = LOG_WARNING
     _notify_manager()
 
 
@@ -146,14 +179,40 @@ def library_threshold() -> Optional[int]:
     return _threshold
 
 
+def _library_threshold_allows(level: int) -> bool:
+    """With the bridge uninstalled, the library's threshold alone decides what its sink gets."""
+    return _threshold is not None and _threshold <= level
+
+
+def _info_before_logging(level: int) -> bool:
+    """Whether the logger is enabled for `level`, asked without importing ``logging``:
+    never while nobody has imported it; once someone has, the logger answers from then on."""
+    if "logging" not in sys.modules:
+        return False
+    _notify_manager()
+    return get_logger().isEnabledFor(level)
+
+
+def info_enabled_check() -> Callable[[int], bool]:
+    """The function that tells the manager whether a remembered allocation is logged at a level."""
+    if not _installed:
+        return _library_threshold_allows
+    if "logging" not in sys.modules:
+        return _info_before_logging
+    return get_logger().isEnabledFor
+
+
 def _notify_manager() -> None:
     manager = sys.modules.get(__package__ + ".manager")
     if manager is not None:
-        manager._bridge_changed(_installed)
+        manager._bridge_changed(info_enabled_check())
 
 
 def _wanted_threshold() -> int:
     """The lowest level the ``portmanager`` logger lets through, as a library threshold (0..100)."""
+    import logging
+
+    logger = get_logger()
     if logger.disabled:
         return LOG_OFF
     level = logger.getEffectiveLevel()
@@ -197,7 +256,7 @@ def set_log_level(level: int) -> None:
         raise TypeError(f"level must be an int, not {type(level).__name__}")
     if not -(2**31) <= level < 2**31:
         # The library checks 0..100 itself; ctypes would truncate this value first.
-        raise InvalidArgumentError(1, f"log level {level} is outside 0..{LOG_OFF} (LOG_DEBUG=10 ... LOG_OFF=100)")
+        raise InvalidArgumentError(InvalidArgumentError.STATUS, f"log level {level} is outside 0..{LOG_OFF} (LOG_DEBUG=10 ... LOG_OFF=100)")
     _lib.lib.pm_set_log_level(level)
     _threshold = level
 

@@ -10,17 +10,17 @@ this user may see it (as ``ss -p`` does).
 from __future__ import annotations
 
 import threading
-from ctypes import byref, c_int32, c_void_p
+from ctypes import byref, c_int, c_int32, c_void_p
 
 # typing is not imported at run time (import cost; see manager.py).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, Optional, Tuple
 
-from . import _lib
+from . import _args, _lib
 from .errors import InvalidArgumentError
 
-__all__ = ["probe", "ProbeResult", "Holder", "PROTOCOLS"]
+__all__ = ["probe", "is_port_available", "ProbeResult", "Holder", "PROTOCOLS"]
 
 #: Accepted ``protocol`` spellings and their ``pm_protocol`` values.
 PROTOCOLS = {"tcp": 1, "udp": 2, "both": 3, "tcp+udp": 3}
@@ -173,18 +173,37 @@ def probe(port: int, protocol: str = "tcp", host: Optional[str] = None) -> Probe
         RegistryIOError: (``PM_ERR_IO``) a ``/proc/net`` table is unreadable or has
             a malformed line; the message names the file and the line.
     """
-    from .manager import _INT32_MAX, _INT32_MIN, _integer, _text
-
-    number = _integer(port, "port")
-    if not _INT32_MIN <= number <= _INT32_MAX:
-        raise InvalidArgumentError(1, f"port {number} is outside 1..65535")
+    number = _args.port(port)
     if not isinstance(protocol, str):
         raise TypeError(f"protocol must be a str, not {type(protocol).__name__}")
     bits = PROTOCOLS.get(protocol)
     if bits is None:
-        raise InvalidArgumentError(1, f"protocol {protocol!r} is not one of: {', '.join(PROTOCOLS)}")
-    address = None if host is None else _text(host, "host")
+        raise InvalidArgumentError(InvalidArgumentError.STATUS, f"protocol {protocol!r} is not one of: {', '.join(PROTOCOLS)}")
+    address = None if host is None else _args.text(host, "host")
     result = c_void_p()
     _lib.lib.pm_probe(number, bits, address, byref(result))
     assert result.value, "the library returned PM_OK without a result"
     return ProbeResult(result.value, number)
+
+
+def is_port_available(port: int, host: Optional[str] = "127.0.0.1") -> bool:
+    """Whether a TCP port can be bound on ``host`` right now (``pm_port_probe``).
+
+    Args:
+        port: 1..65535.
+        host: a numeric IPv4/IPv6 address or a host name; ``None`` means 127.0.0.1.
+
+    Returns:
+        True when ``bind()`` succeeds, False when the port is in use. A snapshot:
+        another process may take the port a moment later.
+
+    Raises:
+        ProbeFailedError: the answer cannot be known (permission, a missing
+            address family, an address not on this host, a name that does not resolve).
+        InvalidArgumentError: ``port`` outside 1..65535 or an empty host.
+    """
+    number = _args.port(port)
+    name = None if host is None else _args.text(host, "host")
+    available = c_int()
+    _lib.lib.pm_port_probe(name, number, byref(available))
+    return bool(available.value)

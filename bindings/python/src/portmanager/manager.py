@@ -1,4 +1,4 @@
-"""The seed's port manager API over libportmanager.
+"""The seed's port manager API over libportmanager: :class:`PortManager`.
 
 ``PortManager`` wraps one ``pm_registry`` handle. A handle is immutable once
 opened, so every answer for one (service, instance, port) is fixed for the
@@ -12,33 +12,48 @@ time), and a closed manager answers nothing.
 Allocations are still logged every time. The first call for an allocation
 goes through C, and the library logs its line through the log bridge. When
 the ``portmanager`` logger is enabled for INFO, a remembered answer logs the
-same line from Python: it is built once per allocation from the registry's
-definitions, and a test holds it equal to the library's text.
+same line from Python: the library's text for that allocation
+(``pm_allocation_line``), read once and kept.
+
+The manager's methods are grouped by what they do: allocation, names and the
+registry here; reservations in :mod:`._reservations`, analysis in
+:mod:`._analysis`, the records in :mod:`._records`.
 """
 
 from __future__ import annotations
 
-import operator
-import os
-import threading
 import weakref
-from ctypes import byref, c_int, c_int32, c_size_t, c_uint16, c_void_p, create_string_buffer
-from collections import namedtuple
+from _thread import allocate_lock
+from ctypes import byref, c_int32, c_size_t, c_uint16, c_void_p
 
 from . import _lib, _log
 from . import _probe
-from ._probe import ProbeResult
-from .errors import BufferTooSmallError, InstanceOutOfRangeError, InvalidArgumentError
+from ._analysis import SEVERITIES, Analysis, Analyzing, Finding
+from ._args import INT32_MAX as _INT32_MAX, INT32_MIN as _INT32_MIN
+from ._args import int64 as _int64, integer as _integer, path as _path, text as _text
+from ._handle import Handle as _Handle
+from ._probe import ProbeResult, is_port_available
+from ._records import Allocation, Environment, PortDefinition, ServiceInfo
+from ._reservations import (
+    CONTAINER_NAME,
+    RESERVE_CONTAINER_OWNER,
+    RESERVE_FORCE,
+    RESERVE_NO_PROBE,
+    Reservation,
+    ReservationInfo,
+    Reserving,
+)
+from .errors import InstanceOutOfRangeError, InvalidArgumentError
 
 # typing is not imported at run time: `import portmanager` stays cheaper than
-# `import yaml` (benchmarks/python/bench_import.py). The records below are
-# collections.namedtuple classes, which typing.NamedTuple would build too.
+# `import yaml` (benchmarks/python/bench_import.py).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, TypeVar, Union
 
+    from ._args import PathArg
+
     _T = TypeVar("_T")
-    PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
 __all__ = [
     "PortManager",
@@ -59,269 +74,25 @@ __all__ = [
     "RESERVE_CONTAINER_OWNER",
 ]
 
-_INT32_MIN = -(2**31)
-_INT32_MAX = 2**31 - 1
 _INFO = _log.LOG_INFO
-# Bound once: the fast path's only question to `logging` (see _bridge_changed).
-_info_enabled: Callable[[int], bool] = _log.logger.isEnabledFor
+# The fast path's only question about logging; the log bridge rebinds it
+# (_bridge_changed), so that it costs one call and needs no `import logging`.
+_info_enabled: Callable[[int], bool] = _log.info_enabled_check()
 
 
-def _library_threshold_allows(level: int) -> bool:
-    """With the bridge uninstalled, the library's threshold alone decides what its sink gets."""
-    threshold = _log.library_threshold()
-    return threshold is not None and threshold <= level
-
-
-def _bridge_changed(installed: bool) -> None:
-    """Called by the log bridge: who decides whether a remembered allocation is logged."""
+def _bridge_changed(check: Callable[[int], bool]) -> None:
+    """Called by the log bridge: who decides now whether a remembered allocation is logged."""
     global _info_enabled
-    _info_enabled = _log.logger.isEnabledFor if installed else _library_threshold_allows
+    _info_enabled = check
 
 
 _pm_get_port = _lib.lib.pm_get_port
 
 
-class Allocation(namedtuple("Allocation", "service instance port_type host_port host_port_last container_port container_port_last base increment")):
-    """One port of one instance of one service, as a summary lists it.
-
-    Fields:
-
-    - ``service`` (str)
-    - ``instance`` (int)
-    - ``port_type`` (str)
-    - ``host_port`` (int): The host port (the first of a range).
-    - ``host_port_last`` (int): The last host port of a range; equal to ``host_port`` for a single port.
-    - ``container_port`` (int): The port inside the container: fixed by the registry, else the host port.
-    - ``container_port_last`` (int)
-    - ``base`` (int): The registry's instance-0 port, before any environment offset.
-    - ``increment`` (int)
-    """
-
-    __slots__ = ()
-
-
-class ServiceInfo(namedtuple("ServiceInfo", "name increment max_instances ports")):
-    """A service's settings (``pm_service_info`` and ``pm_port_name``).
-
-    Fields:
-
-    - ``name`` (str)
-    - ``increment`` (int)
-    - ``max_instances`` (int)
-    - ``ports`` (Tuple[str, ...]): Its port names, in file order (``"port"`` for single-port services).
-    """
-
-    __slots__ = ()
-
-
-class PortDefinition(namedtuple("PortDefinition", "service name base width container_port")):
-    """A port's definition for instance 0, before any environment offset (``pm_port_definition``).
-
-    Fields:
-
-    - ``service`` (str)
-    - ``name`` (str)
-    - ``base`` (int)
-    - ``width`` (int): 1 for a single port, the width of a range otherwise (``pm_port_definition``'s count).
-    - ``container_port`` (Optional[int]): The fixed container port, or ``None`` when it equals the host port.
-    """
-
-    __slots__ = ()
-
-
-class Environment(namedtuple("Environment", "name offset")):
-    """The environment in force (``pm_registry_environment``).
-
-    Fields:
-
-    - ``name`` (Optional[str]): Its name, or ``None`` when no environment is selected.
-    - ``offset`` (int): Added to every host port; 0 for none.
-    """
-
-    __slots__ = ()
-
-
-#: ``pm_severity`` values and their names.
-SEVERITIES: Dict[int, str] = {0: "note", 1: "warning", 2: "error"}
-
-
-class Finding(namedtuple("Finding", "severity text")):
-    """One finding of :meth:`PortManager.analyze`.
-
-    Fields:
-
-    - ``severity`` (str): ``"note"``, ``"warning"`` or ``"error"``.
-    - ``text`` (str): ``"FILE:LINE:COLUMN: error: MESSAGE; fix: SUGGESTION"``, as compilers print them.
-    """
-
-    __slots__ = ()
-
-
-class Analysis(namedtuple("Analysis", "total errors warnings findings json")):
-    """A whole-registry analysis (``pm_analyze``): collisions, bad offsets, risky ports.
-
-    Fields:
-
-    - ``total`` (int): How many findings (``pm_analysis_count``'s count).
-    - ``errors`` (int)
-    - ``warnings`` (int)
-    - ``findings`` (Tuple[Finding, ...]): Ordered by source location, then severity.
-    - ``json`` (str): The library's JSON report (schema in docs/analysis.md).
-    """
-
-    __slots__ = ()
-
-    @property
-    def conflict_free(self) -> bool:
-        """True when no finding is an error."""
-        return self.errors == 0
-
-    def to_dict(self) -> Dict[str, Any]:
-        """The JSON report, parsed."""
-        import json
-
-        return json.loads(self.json)  # type: ignore[no-any-return]
-
-
-# ------------------------------------------------------------ validation
-
-
-def _path(value: PathArg, argument: str) -> bytes:
-    """A file-system path argument as bytes for C; refuses other types and NUL characters."""
-    try:
-        path = os.fsencode(value)
-    except TypeError:
-        raise TypeError(f"{argument} must be a str, bytes or os.PathLike, not {type(value).__name__}") from None
-    if b"\0" in path:
-        raise InvalidArgumentError(1, f"{argument} {value!r} contains a NUL character")
-    return path
-
-
-def _text(value: Any, argument: str) -> bytes:
-    """A str argument as the UTF-8 bytes C expects; TypeError or InvalidArgumentError naming `argument`."""
-    if not isinstance(value, str):
-        raise TypeError(f"{argument} must be a str, not {type(value).__name__}")
-    if "\0" in value:
-        raise InvalidArgumentError(1, f"{argument} {value!r} contains a NUL character")
-    try:
-        return value.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise InvalidArgumentError(1, f"{argument} {value!r} cannot be encoded as UTF-8: {error.reason}") from None
-
-
-def _integer(value: Any, argument: str) -> int:
-    """An int argument (bool refused, ``__index__`` accepted); TypeError naming `argument`."""
-    if value.__class__ is int:
-        return value  # type: ignore[no-any-return]
-    if isinstance(value, bool):
-        raise TypeError(f"{argument} must be an int, not bool")
-    try:
-        return operator.index(value)
-    except TypeError:
-        raise TypeError(f"{argument} must be an int, not {type(value).__name__}") from None
-
-
-def _int32(value: int) -> int:
-    """`value` clamped into int32_t: the library then reports it out of range instead of ctypes truncating it."""
-    return _INT32_MIN if value < _INT32_MIN else _INT32_MAX if value > _INT32_MAX else value
-
-
-_BARE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:/@+-")
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _escape(value: str) -> str:
-    """A logfmt value exactly as the library's ``Log.escape`` writes it."""
-    data = value.encode("utf-8")
-    if data and all(byte in _BARE for byte in data):
-        return value
-    out = ['"']
-    for char in value:
-        code = ord(char)
-        if char in _ESCAPES:
-            out.append(_ESCAPES[char])
-        elif code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0 or code in (0x2028, 0x2029):
-            out.append("\\u%04x" % code)
-        else:
-            out.append(char)
-    out.append('"')
-    return "".join(out)
-
-
-def _allocation_line(
-    service: str, instance: int, port_type: str, host: int, host_last: int, container: int, base: int, increment: int
-) -> str:
-    """The library's allocation line (``Log.allocationMessage``), for a remembered allocation."""
-    fields = [
-        ("service", service), ("instance", str(instance)), ("type", port_type),
-        ("port", str(host)), ("base", str(base)), ("increment", str(increment)),
-    ]
-    if host_last != host:
-        fields.append(("last", str(host_last)))
-    if container != host:
-        fields.append(("container", str(container)))
-    if host != base + instance * increment:
-        fields.append(("offset", str(host - base - instance * increment)))
-    return "port_manager_port_allocated" + "".join(f" {key}={_escape(value)}" for key, value in fields)
-
-
-class _Handle:
-    """Owns one ``pm_registry *`` and frees it exactly once, never under a call in flight.
-
-    ``pm_registry_close`` must not race with other calls on the handle, so each
-    call holds the handle through :meth:`acquire`/:meth:`release`, and
-    :meth:`close` defers the free to the last such call.
-    """
-
-    __slots__ = ("_pointer", "_users", "_closing", "_lock", "_on_free", "__weakref__")
-
-    def __init__(self, pointer: int, on_free: Callable[[], None]) -> None:
-        self._pointer: Optional[int] = pointer
-        self._users = 0
-        self._closing = False
-        self._lock = threading.Lock()
-        self._on_free = on_free
-
-    @property
-    def closed(self) -> bool:
-        return self._closing
-
-    def acquire(self) -> int:
-        lock = self._lock
-        lock.acquire()
-        pointer = self._pointer
-        if self._closing or pointer is None:
-            lock.release()
-            raise InvalidArgumentError(1, "this PortManager is closed")
-        self._users += 1
-        lock.release()
-        return pointer
-
-    def release(self) -> None:
-        with self._lock:
-            self._users -= 1
-            if self._closing and self._users == 0:
-                self._free()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._closing:
-                return
-            self._closing = True
-            if self._users == 0:
-                self._free()
-
-    def _free(self) -> None:
-        pointer, self._pointer = self._pointer, None
-        if pointer is not None:
-            self._on_free()
-            _lib.lib.pm_registry_close(pointer)
-
-
 # --------------------------------------------------------------- manager
 
 
-class PortManager:
+class PortManager(Reserving, Analyzing):
     """An opened port registry: the seed's ``PortManager``, computed by libportmanager.
 
     ``PortManager()`` resolves the registry the way the library does:
@@ -374,8 +145,8 @@ class PortManager:
         self._ports: Dict[Tuple[Any, Any, Any], int] = {}
         # Every other remembered answer, keyed by (method, arguments...).
         self._memo: Dict[Tuple[Any, ...], Any] = {}
-        # (service, instance, port_type) -> the library's log line for that allocation.
-        self._lines: Dict[Tuple[Any, Any, Any], str] = {}
+        # (service, instance, port_type) -> the library's log line for that allocation, and its record's extra.
+        self._lines: Dict[Tuple[Any, Any, Any], Tuple[str, Optional[Dict[str, Any]]]] = {}
         ports, memo, lines = self._ports, self._memo, self._lines
 
         def forget() -> None:
@@ -460,7 +231,7 @@ class PortManager:
             finally:
                 self._handle.release()
         else:
-            self._allocating(_lib.lib.pm_get_port, name, instance, port_name, byref(out))
+            self._allocating(_lib.lib.pm_get_port, name, instance, port_name, byref(out), port=port_name)
         port = out.value
         self._ports[(service, instance_id, port_type)] = port
         return port
@@ -468,9 +239,9 @@ class PortManager:
     def _log_allocation(self, service: str, instance: int, port_type: str) -> None:
         """Logs a remembered allocation with the line the library logged for it.
 
-        The line is built once per (service, instance, port) by
-        :func:`_allocation_line`, which a test holds equal to the library's
-        text for every allocation; later calls only hand it to ``logging``.
+        The line is the library's own (:meth:`allocation_line`), read once per
+        (service, instance, port) with the record's ``extra`` fields; later
+        calls only hand both to ``logging``.
         """
         if not _log.bridge_installed():
             # The library's own sink: let the library log it.
@@ -479,34 +250,56 @@ class PortManager:
                        _text(port_type, "port_type"), byref(first), byref(last))
             return
         key = (service, instance, port_type)
-        line = self._lines.get(key)
-        if line is None:
-            line = self._lines[key] = self._allocation_line(service, instance, port_type)
-        _log.logger.info(line, extra=_log.allocation_extra(line))
+        entry = self._lines.get(key)
+        if entry is None:
+            line = self.allocation_line(service, instance, port_type)
+            entry = self._lines[key] = (line, _log.allocation_extra(line))
+        _log.log_info(entry[0], entry[1])
 
-    def _allocation_line(self, service: str, instance: int, port_type: str) -> str:
-        info = self.service_info(service)
-        definition = self.port_definition(service, port_type)
-        offset = self.environment.offset
-        host = definition.base + instance * info.increment + offset
-        container = host if definition.container_port is None else definition.container_port
-        return _allocation_line(
-            info.name, instance, definition.name, host, host + definition.width - 1, container,
-            definition.base, info.increment,
-        )
+    def allocation_line(self, service: str, instance_id: int = 0, port_type: str = "port") -> str:
+        """The line the library logs at INFO for this allocation (``pm_allocation_line``), without logging it.
 
-    def _allocating(self, function: Callable[..., Any], service: bytes, instance: int, *rest: Any) -> None:
-        """Calls an instance-taking function; reports an instance beyond int32 with its real value."""
-        if _info_enabled(_INFO):
-            _log.ensure_info_threshold()
-        clamped = _int32(instance)
+        ``port_manager_port_allocated service=kafka instance=1 type=broker_port port=9192 base=9092 increment=100``
+
+        Raises:
+            UnknownServiceError, UnknownPortError, InstanceOutOfRangeError, as :meth:`get_port`.
+        """
+        name = _text(service, "service")
+        port_name = _text(port_type, "port_type")
+        instance = _integer(instance_id, "instance_id")
+        return self._line(name, instance, port_name)
+
+    def _line(self, service: bytes, instance: int, port_name: bytes) -> str:
+        """``pm_allocation_line``: the library's line, or its error (an instance beyond int64_t: see :meth:`_allocating`)."""
+        clamped = _int64(instance)
         try:
-            self._call(function, service, clamped, *rest)
+            return self._call(lambda handle: _lib.read_string(
+                _lib.lib.pm_allocation_line, handle, service, clamped, port_name))
         except InstanceOutOfRangeError as error:
             if clamped == instance:
                 raise
-            message = error.message.replace(f"instance {clamped} ", f"instance {instance} ", 1)
-            raise InstanceOutOfRangeError(error.status, message) from None
+            raise InstanceOutOfRangeError(error.status, f"instance_id {instance} is outside int64_t") from None
+
+    def _allocating(
+        self, function: Callable[..., Any], service: bytes, instance: int, *rest: Any, port: Optional[bytes] = None
+    ) -> None:
+        """``function(handle, service, instance, *rest)`` for an instance-taking function.
+
+        These take an ``int32_t`` instance. One that does not fit is out of
+        range for every service (max_instances fits), and the library reports
+        it through ``pm_allocation_line``, which takes an ``int64_t``: the
+        message names the caller's value. `port` is the port the call names, if any.
+        """
+        if _info_enabled(_INFO):
+            _log.ensure_info_threshold()
+        if _INT32_MIN <= instance <= _INT32_MAX:
+            self._call(function, service, instance, *rest)
+            return
+        if port is None:  # any port will do: the service, then the instance, is what fails
+            port = self._call(lambda handle: _lib.read_string(_lib.lib.pm_port_name, handle, service, 0)).encode()
+        self._line(service, instance, port)
+        # Reached only if a registry ever allowed more than 2**31 instances.
+        raise InvalidArgumentError(InvalidArgumentError.STATUS, f"instance_id {instance} is outside int32_t")
 
     def get_port_range(self, service: str, instance_id: int = 0, port_type: str = "port") -> Tuple[int, int]:
         """The first and last host port of ``port_type`` (equal for a single port). Logged like :meth:`get_port`."""
@@ -517,7 +310,8 @@ class PortManager:
         result = self._memo.get(key)
         if result is None:
             first, last = c_uint16(), c_uint16()
-            self._allocating(_lib.lib.pm_get_port_range, name, instance, port_name, byref(first), byref(last))
+            self._allocating(_lib.lib.pm_get_port_range, name, instance, port_name, byref(first), byref(last),
+                            port=port_name)
             result = self._memo[key] = (first.value, last.value)
         elif _info_enabled(_INFO):
             self._log_allocation(service, instance, port_type)
@@ -556,7 +350,7 @@ class PortManager:
         port = self._memo.get(key)
         if port is None:
             out = c_uint16()
-            self._allocating(_lib.lib.pm_get_container_port, name, instance, port_name, byref(out))
+            self._allocating(_lib.lib.pm_get_container_port, name, instance, port_name, byref(out), port=port_name)
             port = self._memo[key] = out.value
         return port
 
@@ -668,370 +462,20 @@ class PortManager:
                         container, container + d.width - 1, d.base, info.increment,
                     )
 
-    # --------------------------------------------------------- analysis
-
-    def analyze(
-        self,
-        ephemeral_range: Union[Tuple[int, int], str, None] = "kernel",
-        reserved_ports: Optional[str] = None,
-    ) -> Analysis:
-        """Proves the whole registry conflict-free, or says where it is not (``pm_analyze``).
-
-        Every host port of every instance of every service, with no environment
-        and with each of the registry's environments, is checked for collisions,
-        out-of-range offsets, privileged ports and ports in the ephemeral range.
-
-        Args:
-            ephemeral_range: ``"kernel"`` to read /proc/sys/net/ipv4/ip_local_port_range,
-                ``None`` for no ephemeral check, or ``(low, high)`` with 1 <= low <= high <= 65535.
-            reserved_ports: ports exempt from the ephemeral check, as in
-                /proc/sys/net/ipv4/ip_local_reserved_ports (``"8080,9000-9100"``);
-                ``None`` reads that file when the range comes from the kernel.
-
-        Raises:
-            InvalidArgumentError: a bad range or reserved list.
-            RegistryIOError: a /proc file cannot be read or parsed.
-            TooLargeError: the lattice has more points than the analysis limit
-                (docs/analysis.md); nothing is allocated for it.
-        """
-        if ephemeral_range == "kernel":
-            low, high = 0, 0
-        elif ephemeral_range is None:
-            low, high = -1, -1
-        elif isinstance(ephemeral_range, tuple) and len(ephemeral_range) == 2:
-            low = _int32(_integer(ephemeral_range[0], "ephemeral_range[0]"))
-            high = _int32(_integer(ephemeral_range[1], "ephemeral_range[1]"))
-        else:
-            raise TypeError(f"ephemeral_range must be 'kernel', None or a (low, high) tuple, not {ephemeral_range!r}")
-        reserved = None if reserved_ports is None else _text(reserved_ports, "reserved_ports")
-
-        def run(handle: int) -> Analysis:
-            out = c_void_p()
-            _lib.lib.pm_analyze(handle, low, high, reserved, byref(out))
-            try:
-                return _read_analysis(out.value)
-            finally:
-                _lib.lib.pm_analysis_free(out.value)
-
-        return self._call(run)
-
-    # ----------------------------------------------------- reservations
-
-    def reserve(
-        self,
-        service: str,
-        instance_id: Optional[int] = None,
-        owner: Union[str, "_ContainerName", None] = None,
-        ttl: Optional[int] = None,
-        *,
-        probe: bool = True,
-        state_dir: Optional[PathArg] = None,
-    ) -> "Reservation":
-        """Reserves every host port of one instance of a service in the store (``pm_reserve``).
-
-        Args:
-            service: the service.
-            instance_id: the instance, or ``None`` for the lowest one that is neither
-                reserved nor (with ``probe``) in use now. ``-1`` is an error.
-            owner: ``None`` for this process (the reservation ends when it exits), a
-                name (a container name, a workflow ID) that keeps it until released or
-                expired, or :data:`CONTAINER_NAME` for the container name of the instance
-                reserved. The same owner reserving the same instance again succeeds.
-            ttl: seconds (1 or more) until the reservation expires unless renewed; ``None`` for never.
-            probe: skip (or refuse) instances whose ports are in use now (``False`` sets
-                ``PM_RESERVE_NO_PROBE``).
-            state_dir: the store's directory; ``None`` for ``$PORTMANAGER_STATE_DIR``, else
-                the per-user default (see the README).
-
-        Returns:
-            a :class:`Reservation`; a ``with`` block releases it on exit.
-
-        Raises:
-            ReservedError: the instance (or every instance) is taken; the message names the owner.
-            StateError: the store is refused (the message names the file).
-            UnknownServiceError, InstanceOutOfRangeError, InvalidArgumentError.
-        """
-        name = _text(service, "service")
-        instance = self._reservation_instance(instance_id, any_allowed=True)
-        owner_bytes, flags = _owner(owner)
-        seconds = 0 if ttl is None else _ttl(ttl)
-        if not probe:
-            flags |= RESERVE_NO_PROBE
-        folder = None if state_dir is None else _path(state_dir, "state_dir")
-        out = c_int32(-1)
-        self._in_store(_lib.lib.pm_reserve, folder, name, instance, owner_bytes, seconds, flags, byref(out))
-        return Reservation(self, service, out.value, owner, state_dir)
-
-    def release(
-        self,
-        service: str,
-        instance_id: int,
-        owner: Union[str, "_ContainerName", None] = None,
-        *,
-        force: bool = False,
-        state_dir: Optional[PathArg] = None,
-    ) -> bool:
-        """Releases the reservation of one instance (``pm_release``): its ports are free at once.
-
-        Only its owner (as for :meth:`reserve`) may release it, unless ``force``.
-
-        Returns:
-            ``True`` when a reservation was released, ``False`` when the instance was free.
-
-        Raises:
-            NotOwnerError: someone else owns it (the message names the owner).
-            StateError, UnknownServiceError, InstanceOutOfRangeError, InvalidArgumentError.
-        """
-        name = _text(service, "service")
-        instance = self._reservation_instance(instance_id, any_allowed=False)
-        owner_bytes, flags = _owner(owner)
-        if force:
-            flags |= RESERVE_FORCE
-        folder = None if state_dir is None else _path(state_dir, "state_dir")
-        released = c_int32(0)
-        self._in_store(_lib.lib.pm_release, folder, name, instance, owner_bytes, flags, byref(released))
-        return released.value == 1
-
-    def renew(
-        self,
-        service: str,
-        instance_id: int,
-        ttl: int,
-        owner: Union[str, "_ContainerName", None] = None,
-        *,
-        state_dir: Optional[PathArg] = None,
-    ) -> None:
-        """Renews a reservation (``pm_renew``): it now expires ``ttl`` seconds (1 or more) from now.
-
-        Raises:
-            NotOwnerError: the instance is not reserved, or someone else owns it.
-            StateError, UnknownServiceError, InstanceOutOfRangeError, InvalidArgumentError.
-        """
-        name = _text(service, "service")
-        instance = self._reservation_instance(instance_id, any_allowed=False)
-        owner_bytes, flags = _owner(owner)
-        seconds = _ttl(ttl)
-        folder = None if state_dir is None else _path(state_dir, "state_dir")
-        self._in_store(_lib.lib.pm_renew, folder, name, instance, owner_bytes, seconds, flags)
-
-    def reservations(
-        self, service: Optional[str] = None, *, state_dir: Optional[PathArg] = None
-    ) -> List["ReservationInfo"]:
-        """Every reservation in the store, or those of one service (``pm_reservations_json``).
-
-        Expired reservations and those of ended processes are removed first.
-        """
-        name = None if service is None else _text(service, "service")
-        folder = None if state_dir is None else _path(state_dir, "state_dir")
-        needed = c_size_t(0)
-        capacity = 4096
-        while True:  # the store may grow between two calls
-            buffer = create_string_buffer(capacity)
-            try:
-                self._call(_lib.lib.pm_reservations_json, folder, name, buffer, capacity, byref(needed))
-                break
-            except BufferTooSmallError:
-                capacity = max(needed.value, capacity * 2)
-        import json  # only here: not every import of portmanager needs it
-
-        return [ReservationInfo.from_json(item) for item in json.loads(buffer.value.decode("utf-8"))]
-
-    def _in_store(
-        self, function: Callable[..., Any], folder: Optional[bytes], service: bytes, instance: int, *rest: Any
-    ) -> None:
-        """``function(handle, state_dir, service, instance, *rest)``, an instance beyond int32 reported as is."""
-        def call(handle: int, name: bytes, clamped: int, *more: Any) -> Any:
-            return function(handle, folder, name, clamped, *more)
-
-        if instance == -1:
-            self._call(call, service, -1, *rest)
-        else:
-            self._allocating(call, service, instance, *rest)
-
-    def _reservation_instance(self, instance_id: Any, any_allowed: bool) -> int:
-        if instance_id is None:
-            if any_allowed:
-                return -1
-            raise TypeError("instance_id must be an int, not None")
-        instance = _integer(instance_id, "instance_id")
-        if instance < 0:
-            hint = "; give None for any instance" if instance == -1 and any_allowed else ""
-            raise InstanceOutOfRangeError(8, f"instance_id {instance} is negative{hint}")
-        return instance
-
     # ------------------------------------------------------------ probe
 
     def is_port_available(self, port: int, host: str = "127.0.0.1") -> bool:
         """Whether a TCP port can be bound on ``host`` right now; see :func:`is_port_available`."""
-        return is_port_available(port, host)
+        return _probe.is_port_available(port, host)
 
     def probe(self, port: int, protocol: str = "tcp", host: Optional[str] = None) -> "ProbeResult":
         """Whether ``port`` is free the way Docker would publish it, and who holds it; see :func:`portmanager.probe`."""
         return _probe.probe(port, protocol, host)
 
 
-#: ``pm_reserve_flags`` of the header.
-RESERVE_NO_PROBE = 1
-RESERVE_FORCE = 2
-RESERVE_CONTAINER_OWNER = 4
-
-
-class _ContainerName:
-    """The type of :data:`CONTAINER_NAME`."""
-
-    def __repr__(self) -> str:
-        return "portmanager.CONTAINER_NAME"
-
-
-#: As an owner: the container name of the instance reserved (``kafka-development-1``).
-CONTAINER_NAME = _ContainerName()
-
-
-def _owner(owner: Any) -> Tuple[Optional[bytes], int]:
-    """An owner argument as (owner for C, flags)."""
-    if owner is None:
-        return None, 0
-    if owner is CONTAINER_NAME:
-        return None, RESERVE_CONTAINER_OWNER
-    return _text(owner, "owner"), 0
-
-
-def _ttl(ttl: Any) -> int:
-    seconds = _integer(ttl, "ttl")
-    if seconds < 1:
-        raise InvalidArgumentError(1, f"ttl {seconds} must be 1 or more seconds (None for no expiry)")
-    return seconds
-
-
-class ReservationInfo(
-    namedtuple(
-        "ReservationInfo",
-        "service environment instance owner owner_kind pid command since expires ports host_ports",
-    )
-):
-    """One reservation as the store holds it (:meth:`PortManager.reservations`).
-
-    Fields:
-
-    - ``service`` (str)
-    - ``environment`` (str)
-    - ``instance`` (int)
-    - ``owner`` (str): The owner's name, or ``"process PID"``.
-    - ``owner_kind`` (str): ``"name"`` or ``"process"``.
-    - ``pid`` (Optional[int])
-    - ``command`` (Optional[str])
-    - ``since`` (int): Seconds since the epoch.
-    - ``expires`` (Optional[int]): Seconds since the epoch, or ``None`` for never.
-    - ``ports`` (Dict[str, int]): port name -> first host port.
-    - ``host_ports`` (Tuple[int, ...]): every host port, ascending.
-    """
-
-    __slots__ = ()
-
-    @classmethod
-    def from_json(cls, item: Dict[str, Any]) -> "ReservationInfo":
-        return cls(
-            item["service"], item["environment"], item["instance"], item["owner"], item["owner_kind"],
-            item["pid"], item["command"], item["since"], item["expires"], dict(item["ports"]),
-            tuple(item["host_ports"]),
-        )
-
-
-class Reservation:
-    """A reservation made by :meth:`PortManager.reserve`.
-
-    It lives in the store, not in this object: it outlives the object (and, for a
-    named owner, this process) until released, expired, or (for a process owner)
-    until the process ends. A ``with`` block releases it on exit.
-    """
-
-    def __init__(
-        self, manager: PortManager, service: str, instance: int, owner: Any, state_dir: Optional[PathArg]
-    ) -> None:
-        self._manager = manager
-        self._state_dir = state_dir
-        #: The service reserved.
-        self.service: str = service
-        #: The instance reserved.
-        self.instance: int = instance
-        #: The container name of the instance.
-        self.container_name: str = manager.container_name(service, instance)
-        #: The owner: ``None`` for this process, else the name.
-        self.owner: Optional[str] = self.container_name if owner is CONTAINER_NAME else owner
-        #: port name -> host port (the first port of a range).
-        self.ports: Dict[str, int] = manager.get_ports(service, instance)
-        self._released = False
-
-    @property
-    def released(self) -> bool:
-        """True once :meth:`release` ran (a release by someone else is not seen here)."""
-        return self._released
-
-    def release(self, force: bool = False) -> bool:
-        """Releases the reservation; ``True`` if it was still held. Releasing again returns ``False``."""
-        released = self._manager.release(
-            self.service, self.instance, self.owner, force=force, state_dir=self._state_dir
-        )
-        self._released = True
-        return released
-
-    def renew(self, ttl: int) -> None:
-        """It now expires ``ttl`` seconds from now."""
-        self._manager.renew(self.service, self.instance, ttl, self.owner, state_dir=self._state_dir)
-
-    def __enter__(self) -> "Reservation":
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        if not self._released:
-            self.release()
-
-    def __repr__(self) -> str:
-        owner = "this process" if self.owner is None else repr(self.owner)
-        state = "released" if self._released else "reserved"
-        return f"<Reservation {self.service} instance={self.instance} owner={owner} ports={self.ports} {state}>"
-
-
-def _read_analysis(analysis: Optional[int]) -> Analysis:
-    """Reads everything out of a ``pm_analysis *`` (which the caller frees)."""
-    count, errors, warnings = c_size_t(), c_size_t(), c_size_t()
-    _lib.lib.pm_analysis_count(analysis, byref(count), byref(errors), byref(warnings))
-    findings = []
-    for index in range(count.value):
-        severity = c_int32()
-        text = _lib.read_string(_lib.lib.pm_analysis_finding, analysis, index, byref(severity))
-        findings.append(Finding(SEVERITIES.get(severity.value, str(severity.value)), text))
-    report = _lib.read_string(_lib.lib.pm_analysis_json, analysis)
-    return Analysis(count.value, errors.value, warnings.value, tuple(findings), report)
-
-
-def is_port_available(port: int, host: Optional[str] = "127.0.0.1") -> bool:
-    """Whether a TCP port can be bound on ``host`` right now (``pm_port_probe``).
-
-    Args:
-        port: 1..65535.
-        host: a numeric IPv4/IPv6 address or a host name; ``None`` means 127.0.0.1.
-
-    Returns:
-        True when ``bind()`` succeeds, False when the port is in use. A snapshot:
-        another process may take the port a moment later.
-
-    Raises:
-        ProbeFailedError: the answer cannot be known (permission, a missing
-            address family, an address not on this host, a name that does not resolve).
-        InvalidArgumentError: ``port`` outside 1..65535 or an empty host.
-    """
-    number = _integer(port, "port")
-    if not _INT32_MIN <= number <= _INT32_MAX:
-        raise InvalidArgumentError(1, f"port {number} is outside 1..65535")
-    name = None if host is None else _text(host, "host")
-    available = c_int()
-    _lib.lib.pm_port_probe(name, number, byref(available))
-    return bool(available.value)
-
 
 _default: Optional[PortManager] = None
-_default_lock = threading.Lock()
+_default_lock = allocate_lock()
 
 
 def get_port_manager() -> PortManager:

@@ -1,0 +1,71 @@
+"""The plain records the manager answers with: an allocation, a service, a port, the environment.
+
+They are :func:`collections.namedtuple` classes (typing.NamedTuple would build
+the same, after importing typing).
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+__all__ = ["Allocation", "ServiceInfo", "PortDefinition", "Environment"]
+
+
+class Allocation(namedtuple("Allocation", "service instance port_type host_port host_port_last container_port container_port_last base increment")):
+    """One port of one instance of one service, as a summary lists it.
+
+    Fields:
+
+    - ``service`` (str)
+    - ``instance`` (int)
+    - ``port_type`` (str)
+    - ``host_port`` (int): The host port (the first of a range).
+    - ``host_port_last`` (int): The last host port of a range; equal to ``host_port`` for a single port.
+    - ``container_port`` (int): The port inside the container: fixed by the registry, else the host port.
+    - ``container_port_last`` (int)
+    - ``base`` (int): The registry's instance-0 port, before any environment offset.
+    - ``increment`` (int)
+    """
+
+    __slots__ = ()
+
+
+class ServiceInfo(namedtuple("ServiceInfo", "name increment max_instances ports")):
+    """A service's settings (``pm_service_info`` and ``pm_port_name``).
+
+    Fields:
+
+    - ``name`` (str)
+    - ``increment`` (int)
+    - ``max_instances`` (int)
+    - ``ports`` (Tuple[str, ...]): Its port names, in file order (``"port"`` for single-port services).
+    """
+
+    __slots__ = ()
+
+
+class PortDefinition(namedtuple("PortDefinition", "service name base width container_port")):
+    """A port's definition for instance 0, before any environment offset (``pm_port_definition``).
+
+    Fields:
+
+    - ``service`` (str)
+    - ``name`` (str)
+    - ``base`` (int)
+    - ``width`` (int): 1 for a single port, the width of a range otherwise (``pm_port_definition``'s count).
+    - ``container_port`` (Optional[int]): The fixed container port, or ``None`` when it equals the host port.
+    """
+
+    __slots__ = ()
+
+
+class Environment(namedtuple("Environment", "name offset")):
+    """The environment in force (``pm_registry_environment``).
+
+    Fields:
+
+    - ``name`` (Optional[str]): Its name, or ``None`` when no environment is selected.
+    - ``offset`` (int): Added to every host port; 0 for none.
+    """
+
+    __slots__ = ()

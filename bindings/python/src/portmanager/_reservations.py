@@ -1,0 +1,308 @@
+"""Reservations in the store (``pm_reserve``, ``pm_release``, ``pm_renew``): the records and the manager's methods."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from ctypes import byref, c_int32, c_size_t, create_string_buffer
+
+from . import _lib
+from ._args import integer as _integer, path as _path, text as _text
+from .errors import BufferTooSmallError, InstanceOutOfRangeError, InvalidArgumentError
+
+TYPE_CHECKING = False  # typing is not imported at run time (import cost)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar, Union
+
+    from ._args import PathArg
+    from .manager import PortManager
+
+    _T = TypeVar("_T")
+
+__all__ = [
+    "Reservation",
+    "ReservationInfo",
+    "CONTAINER_NAME",
+    "RESERVE_NO_PROBE",
+    "RESERVE_FORCE",
+    "RESERVE_CONTAINER_OWNER",
+    "Reserving",
+]
+
+#: ``pm_reserve_flags`` of the header.
+RESERVE_NO_PROBE = 1
+RESERVE_FORCE = 2
+RESERVE_CONTAINER_OWNER = 4
+
+
+class _ContainerName:
+    """The type of :data:`CONTAINER_NAME`."""
+
+    def __repr__(self) -> str:
+        return "portmanager.CONTAINER_NAME"
+
+
+#: As an owner: the container name of the instance reserved (``kafka-development-1``).
+CONTAINER_NAME = _ContainerName()
+
+
+def _owner(owner: Any) -> Tuple[Optional[bytes], int]:
+    """An owner argument as (owner for C, flags)."""
+    if owner is None:
+        return None, 0
+    if owner is CONTAINER_NAME:
+        return None, RESERVE_CONTAINER_OWNER
+    return _text(owner, "owner"), 0
+
+
+def _ttl(ttl: Any) -> int:
+    seconds = _integer(ttl, "ttl")
+    if seconds < 1:
+        raise InvalidArgumentError(InvalidArgumentError.STATUS, f"ttl {seconds} must be 1 or more seconds (None for no expiry)")
+    return seconds
+
+
+class ReservationInfo(
+    namedtuple(
+        "ReservationInfo",
+        "service environment instance owner owner_kind pid command since expires ports host_ports",
+    )
+):
+    """One reservation as the store holds it (:meth:`PortManager.reservations`).
+
+    Fields:
+
+    - ``service`` (str)
+    - ``environment`` (str)
+    - ``instance`` (int)
+    - ``owner`` (str): The owner's name, or ``"process PID"``.
+    - ``owner_kind`` (str): ``"name"`` or ``"process"``.
+    - ``pid`` (Optional[int])
+    - ``command`` (Optional[str])
+    - ``since`` (int): Seconds since the epoch.
+    - ``expires`` (Optional[int]): Seconds since the epoch, or ``None`` for never.
+    - ``ports`` (Dict[str, int]): port name -> first host port.
+    - ``host_ports`` (Tuple[int, ...]): every host port, ascending.
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def from_json(cls, item: Dict[str, Any]) -> "ReservationInfo":
+        return cls(
+            item["service"], item["environment"], item["instance"], item["owner"], item["owner_kind"],
+            item["pid"], item["command"], item["since"], item["expires"], dict(item["ports"]),
+            tuple(item["host_ports"]),
+        )
+
+
+class Reservation:
+    """A reservation made by :meth:`PortManager.reserve`.
+
+    It lives in the store, not in this object: it outlives the object (and, for a
+    named owner, this process) until released, expired, or (for a process owner)
+    until the process ends. A ``with`` block releases it on exit.
+    """
+
+    def __init__(
+        self, manager: PortManager, service: str, instance: int, owner: Any, state_dir: Optional[PathArg]
+    ) -> None:
+        self._manager = manager
+        self._state_dir = state_dir
+        #: The service reserved.
+        self.service: str = service
+        #: The instance reserved.
+        self.instance: int = instance
+        #: The container name of the instance.
+        self.container_name: str = manager.container_name(service, instance)
+        #: The owner: ``None`` for this process, else the name.
+        self.owner: Optional[str] = self.container_name if owner is CONTAINER_NAME else owner
+        #: port name -> host port (the first port of a range).
+        self.ports: Dict[str, int] = manager.get_ports(service, instance)
+        self._released = False
+
+    @property
+    def released(self) -> bool:
+        """True once :meth:`release` ran (a release by someone else is not seen here)."""
+        return self._released
+
+    def release(self, force: bool = False) -> bool:
+        """Releases the reservation; ``True`` if it was still held. Releasing again returns ``False``."""
+        released = self._manager.release(
+            self.service, self.instance, self.owner, force=force, state_dir=self._state_dir
+        )
+        self._released = True
+        return released
+
+    def renew(self, ttl: int) -> None:
+        """It now expires ``ttl`` seconds from now."""
+        self._manager.renew(self.service, self.instance, ttl, self.owner, state_dir=self._state_dir)
+
+    def __enter__(self) -> "Reservation":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if not self._released:
+            self.release()
+
+    def __repr__(self) -> str:
+        owner = "this process" if self.owner is None else repr(self.owner)
+        state = "released" if self._released else "reserved"
+        return f"<Reservation {self.service} instance={self.instance} owner={owner} ports={self.ports} {state}>"
+
+
+
+class Reserving:
+    """:class:`~portmanager.PortManager`'s reservation methods (a mixin: the manager
+    supplies ``_call`` and ``_allocating``)."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        def _call(self, function: Callable[..., _T], *arguments: Any) -> _T: ...
+
+        def _allocating(self, function: Callable[..., Any], service: bytes, instance: int, *rest: Any,
+                        port: Optional[bytes] = None) -> None: ...
+
+
+    def reserve(
+        self,
+        service: str,
+        instance_id: Optional[int] = None,
+        owner: Union[str, "_ContainerName", None] = None,
+        ttl: Optional[int] = None,
+        *,
+        probe: bool = True,
+        state_dir: Optional[PathArg] = None,
+    ) -> "Reservation":
+        """Reserves every host port of one instance of a service in the store (``pm_reserve``).
+
+        Args:
+            service: the service.
+            instance_id: the instance, or ``None`` for the lowest one that is neither
+                reserved nor (with ``probe``) in use now. ``-1`` is an error.
+            owner: ``None`` for this process (the reservation ends when it exits), a
+                name (a container name, a workflow ID) that keeps it until released or
+                expired, or :data:`CONTAINER_NAME` for the container name of the instance
+                reserved. The same owner reserving the same instance again succeeds.
+            ttl: seconds (1 or more) until the reservation expires unless renewed; ``None`` for never.
+            probe: skip (or refuse) instances whose ports are in use now (``False`` sets
+                ``PM_RESERVE_NO_PROBE``).
+            state_dir: the store's directory; ``None`` for ``$PORTMANAGER_STATE_DIR``, else
+                the per-user default (see the README).
+
+        Returns:
+            a :class:`Reservation`; a ``with`` block releases it on exit.
+
+        Raises:
+            ReservedError: the instance (or every instance) is taken; the message names the owner.
+            StateError: the store is refused (the message names the file).
+            UnknownServiceError, InstanceOutOfRangeError, InvalidArgumentError.
+        """
+        name = _text(service, "service")
+        instance = self._reservation_instance(instance_id, any_allowed=True)
+        owner_bytes, flags = _owner(owner)
+        seconds = 0 if ttl is None else _ttl(ttl)
+        if not probe:
+            flags |= RESERVE_NO_PROBE
+        folder = None if state_dir is None else _path(state_dir, "state_dir")
+        out = c_int32(-1)
+        self._in_store(_lib.lib.pm_reserve, folder, name, instance, owner_bytes, seconds, flags, byref(out))
+        return Reservation(self, service, out.value, owner, state_dir)
+
+    def release(
+        self,
+        service: str,
+        instance_id: int,
+        owner: Union[str, "_ContainerName", None] = None,
+        *,
+        force: bool = False,
+        state_dir: Optional[PathArg] = None,
+    ) -> bool:
+        """Releases the reservation of one instance (``pm_release``): its ports are free at once.
+
+        Only its owner (as for :meth:`reserve`) may release it, unless ``force``.
+
+        Returns:
+            ``True`` when a reservation was released, ``False`` when the instance was free.
+
+        Raises:
+            NotOwnerError: someone else owns it (the message names the owner).
+            StateError, UnknownServiceError, InstanceOutOfRangeError, InvalidArgumentError.
+        """
+        name = _text(service, "service")
+        instance = self._reservation_instance(instance_id, any_allowed=False)
+        owner_bytes, flags = _owner(owner)
+        if force:
+            flags |= RESERVE_FORCE
+        folder = None if state_dir is None else _path(state_dir, "state_dir")
+        released = c_int32(0)
+        self._in_store(_lib.lib.pm_release, folder, name, instance, owner_bytes, flags, byref(released))
+        return released.value == 1
+
+    def renew(
+        self,
+        service: str,
+        instance_id: int,
+        ttl: int,
+        owner: Union[str, "_ContainerName", None] = None,
+        *,
+        state_dir: Optional[PathArg] = None,
+    ) -> None:
+        """Renews a reservation (``pm_renew``): it now expires ``ttl`` seconds (1 or more) from now.
+
+        Raises:
+            NotOwnerError: the instance is not reserved, or someone else owns it.
+            StateError, UnknownServiceError, InstanceOutOfRangeError, InvalidArgumentError.
+        """
+        name = _text(service, "service")
+        instance = self._reservation_instance(instance_id, any_allowed=False)
+        owner_bytes, flags = _owner(owner)
+        seconds = _ttl(ttl)
+        folder = None if state_dir is None else _path(state_dir, "state_dir")
+        self._in_store(_lib.lib.pm_renew, folder, name, instance, owner_bytes, seconds, flags)
+
+    def reservations(
+        self, service: Optional[str] = None, *, state_dir: Optional[PathArg] = None
+    ) -> List["ReservationInfo"]:
+        """Every reservation in the store, or those of one service (``pm_reservations_json``).
+
+        Expired reservations and those of ended processes are removed first.
+        """
+        name = None if service is None else _text(service, "service")
+        folder = None if state_dir is None else _path(state_dir, "state_dir")
+        needed = c_size_t(0)
+        capacity = 4096
+        while True:  # the store may grow between two calls
+            buffer = create_string_buffer(capacity)
+            try:
+                self._call(_lib.lib.pm_reservations_json, folder, name, buffer, capacity, byref(needed))
+                break
+            except BufferTooSmallError:
+                capacity = max(needed.value, capacity * 2)
+        import json  # only here: not every import of portmanager needs it
+
+        return [ReservationInfo.from_json(item) for item in json.loads(buffer.value.decode("utf-8"))]
+
+    def _in_store(
+        self, function: Callable[..., Any], folder: Optional[bytes], service: bytes, instance: int, *rest: Any
+    ) -> None:
+        """``function(handle, state_dir, service, instance, *rest)``, an instance beyond int32 reported as is."""
+        def call(handle: int, name: bytes, clamped: int, *more: Any) -> Any:
+            return function(handle, folder, name, clamped, *more)
+
+        if instance == -1:
+            self._call(call, service, -1, *rest)
+        else:
+            self._allocating(call, service, instance, *rest)
+
+    def _reservation_instance(self, instance_id: Any, any_allowed: bool) -> int:
+        if instance_id is None:
+            if any_allowed:
+                return -1
+            raise TypeError("instance_id must be an int, not None")
+        instance = _integer(instance_id, "instance_id")
+        if instance < 0:
+            hint = "; give None for any instance" if instance == -1 and any_allowed else ""
+            raise InstanceOutOfRangeError(InstanceOutOfRangeError.STATUS, f"instance_id {instance} is negative{hint}")
+        return instance
+
