@@ -40,3 +40,19 @@ public func pm_get_log_level() -> Int32 {
     LogSetup.ensure()
     return Int32(truncatingIfNeeded: Log.level.rawValue)  // 0...100
 }
+
+/// See portmanager.h.
+@_cdecl("pm_allocation_line")
+public func pm_allocation_line(_ registry: OpaquePointer?, _ service: CString?, _ instanceID: Int64, _ portName: CString?,
+                               _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSizePointer?) -> Int32 {
+    guard let r = handle(registry) else { return missing("pm_allocation_line", "registry") }
+    guard let service else { return missing("pm_allocation_line", "service") }
+    guard let portName else { return missing("pm_allocation_line", "port_name") }
+    guard let id = Int(exactly: instanceID) else {
+        return fail(.invalidArgument("instance_id \(instanceID) does not fit this platform's Int"))
+    }
+    return guarded {
+        let allocation = try r.registry.allocation(text(service), instance: id, name: text(portName), logged: false)
+        try output(Log.allocationMessage(allocation), buffer, capacity, needed)
+    }
+}

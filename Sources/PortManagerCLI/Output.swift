@@ -14,6 +14,9 @@ import Glibc
 /// ends the process quietly, as SIGPIPE would have: no message, killed by
 /// SIGPIPE (a shell shows status 141), even when SIGPIPE was ignored.
 enum Output {
+    /// Writes `text` as it is (no newline added) to standard output.
+    static func out(_ text: String) { write(fd: 1, text) }
+
     /// Writes `text` and a newline to standard output.
     static func line(_ text: String) { write(fd: 1, text + "\n") }
 
