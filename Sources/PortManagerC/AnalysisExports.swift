@@ -1,7 +1,7 @@
 import PortManager
 
 // The C ABI of the whole-lattice analysis. Marshalling only: the analysis is
-// PortManagerCore's `Analysis`; the kernel ranges come from `KernelPorts`.
+// PortManagerAnalysis's `Analysis`; the kernel ranges come from `KernelPorts`.
 // Documentation of each function is in include/portmanager.h ("analysis").
 
 /// The object behind a `pm_analysis *`.
