@@ -5,8 +5,8 @@
 extension RegistryBuilder {
     /// An integer port or a `"FIRST-LAST"` range, each end in 1..65535.
     mutating func portValue(_ node: YAMLNode, what: @autoclosure () -> String) -> (Int, Int)? {
-        if node.kind == .integer {
-            guard let value = integer(node, what: what()) else { return nil }
+        if let number = node.integer {
+            guard let value = value(of: number, node, what: what()) else { return nil }
             guard (1...65535).contains(value) else {
                 fail(node, "\(what()) is \(value), outside 1..65535")
                 return nil
@@ -69,10 +69,17 @@ extension RegistryBuilder {
 
     /// A plain decimal integer (see ``DecimalInteger``) without a leading zero.
     mutating func integer(_ node: YAMLNode, what: @autoclosure () -> String) -> Int? {
-        guard case .scalar(let text, .plain, _, _) = node, let number = DecimalInteger(text) else {
+        guard let number = node.integer else {
             fail(node, "\(what()) must be an integer, not \(node.kind)")
             return nil
         }
+        return value(of: number, node, what: what())
+    }
+
+    /// The value of `number`, the integer of `node`, unless written with a
+    /// leading zero or too large to hold.
+    private mutating func value(of number: DecimalInteger, _ node: YAMLNode, what: @autoclosure () -> String) -> Int? {
+        guard case .scalar(let text, _, _, _) = node else { return nil }
         if number.hasLeadingZero {
             fail(node, "\(what()) is written \(text) with a leading zero, which YAML 1.1 reads as octal; write it without the zero")
             return nil

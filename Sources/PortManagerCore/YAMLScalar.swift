@@ -81,6 +81,12 @@ extension YAMLNode {
         case .scalar(let text, let style, _, _): return YAMLKind(scalar: text, style: style)
         }
     }
+
+    /// The integer of a node whose kind is ``YAMLKind/integer``; nil for every other kind.
+    package var integer: DecimalInteger? {
+        guard case .scalar(let text, .plain, _, _) = self else { return nil }
+        return DecimalInteger(text)
+    }
 }
 
 /// A decimal integer as the registry and the kernel's lists write one: an
@@ -100,26 +106,36 @@ package struct DecimalInteger: Sendable, Hashable {
     /// Parses `text`, all of it; nil unless it is `[+-]?[0-9]+` (`[0-9]+`
     /// when `allowingSign` is false).
     package init?<Text: StringProtocol>(_ text: Text, allowingSign: Bool = true) {
-        var bytes = text.utf8[...]
-        var negative = false
-        isSigned = allowingSign && (bytes.first == UInt8(ascii: "+") || bytes.first == UInt8(ascii: "-"))
-        if isSigned {
-            negative = bytes.first == UInt8(ascii: "-")
-            bytes = bytes.dropFirst()
+        // One pass over contiguous bytes (every native String and Substring).
+        let parsed = text.utf8.withContiguousStorageIfAvailable { DecimalInteger.parse($0, allowingSign: allowingSign) }
+            ?? Array(text.utf8).withUnsafeBufferPointer { DecimalInteger.parse($0, allowingSign: allowingSign) }
+        guard let parsed else { return nil }
+        self = parsed
+    }
+
+    private init(value: Int?, isSigned: Bool, hasLeadingZero: Bool) {
+        self.value = value
+        self.isSigned = isSigned
+        self.hasLeadingZero = hasLeadingZero
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>, allowingSign: Bool) -> DecimalInteger? {
+        let sign = bytes.first
+        let isSigned = allowingSign && (sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-"))
+        let start = isSigned ? 1 : 0
+        guard start < bytes.count else { return nil }
+        var magnitude = 0
+        var overflow = false
+        for index in start..<bytes.count {
+            let digit = bytes[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            let (times, o1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times.addingReportingOverflow(Int(digit))
+            overflow = overflow || o1 || o2
+            magnitude = sum
         }
-        guard let first = bytes.first else { return nil }
-        var magnitude: Int? = 0
-        var count = 0
-        for byte in bytes {
-            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
-            if let m = magnitude {
-                let (times, o1) = m.multipliedReportingOverflow(by: 10)
-                let (sum, o2) = times.addingReportingOverflow(Int(byte &- UInt8(ascii: "0")))
-                magnitude = o1 || o2 ? nil : sum
-            }
-            count += 1
-        }
-        hasLeadingZero = count > 1 && first == UInt8(ascii: "0")
-        value = magnitude.map { negative ? -$0 : $0 }
+        return DecimalInteger(value: overflow ? nil : (sign == UInt8(ascii: "-") && isSigned ? -magnitude : magnitude),
+                              isSigned: isSigned,
+                              hasLeadingZero: bytes.count - start > 1 && bytes[start] == UInt8(ascii: "0"))
     }
 }

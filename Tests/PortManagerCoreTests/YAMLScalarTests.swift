@@ -68,6 +68,20 @@ struct YAMLKindTests {
                                            (.integer, "an integer"), (.float, "a float"), (.boolean, "a boolean"), (.null, "null")]
         for (kind, name) in names { #expect("\(kind)" == name) }
     }
+
+    @Test("a node has an integer exactly when its kind is integer")
+    func nodeInteger() {
+        for text in ["80", "-7", "007", "99999999999999999999999", "0x1F", "1e3", "true", "~", "", "tcp"] {
+            for style in [YAMLNode.ScalarStyle.plain, .quoted] {
+                let node = YAMLNode.scalar(text, style, line: 1, column: 1)
+                #expect((node.integer != nil) == (node.kind == .integer), "\(text) \(style)")
+                if let number = node.integer { #expect(number == DecimalInteger(text)) }
+            }
+        }
+        #expect(YAMLNode.scalar("80", .plain, line: 1, column: 1).integer?.value == 80)
+        #expect(YAMLNode.scalar("80", .quoted, line: 1, column: 1).integer == nil)
+        #expect(YAMLNode.sequence([], line: 1, column: 1).integer == nil)
+    }
 }
 
 @Suite("The integer parser")
