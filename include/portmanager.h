@@ -304,9 +304,11 @@ PM_API pm_status pm_port_probe(const char *host, int32_t port, int *out_availabl
  * (permission denied for a port below the unprivileged range without root
  * while no socket in /proc/net holds it; a host address not on this machine).
  *
- * When the port is in use, the result lists its holders, from /proc/net/tcp,
- * tcp6, udp and udp6 (TCP sockets listening or bound, UDP sockets bound), each
- * with the process from /proc/PID/fd where this user may see it (as `ss -p`).
+ * When the port is in use, the result lists its holders (TCP sockets listening
+ * or bound, UDP sockets bound), read from the kernel's socket tables over
+ * NETLINK_SOCK_DIAG, or from /proc/net/tcp, tcp6, udp and udp6 where netlink is
+ * refused (some containers), each with the process from /proc/PID/fd where this
+ * user may see it (as `ss -p`).
  * A result is a snapshot, fixed when probed: another process may take or free
  * the port a moment later.
  */
@@ -340,8 +342,9 @@ typedef struct pm_probe_result pm_probe_result;
  * out:       receives the result; required. Release it with pm_probe_result_free().
  *
  * Returns PM_OK whatever the verdict, PM_ERR_INVALID_ARGUMENT, or PM_ERR_IO
- * when a /proc/net table needed for the holders cannot be read or has a
- * malformed line (the message names the file and the line).
+ * when the socket tables needed for the holders cannot be read: a malformed
+ * netlink reply (the message names netlink), or a /proc/net table that is
+ * unreadable or has a malformed line (the message names the file and the line).
  */
 PM_API pm_status pm_probe(int32_t port, int32_t protocols, const char *host, pm_probe_result **out);
 

@@ -41,8 +41,8 @@ public struct PortSet: Sendable, Hashable, CustomStringConvertible {
         guard parts.count == 1 || parts.count == 2 else { throw problem }
         var bounds: [Int] = []
         for part in parts {
-            guard part.count <= 5, !part.isEmpty, part.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                  let value = Int(part), (1...65535).contains(value) else { throw problem }
+            guard part.count <= 5, let value = DecimalInteger(part, allowingSign: false)?.value,
+                  (1...65535).contains(value) else { throw problem }
             bounds.append(value)
         }
         guard bounds.first! <= bounds.last! else { throw problem }
@@ -102,8 +102,9 @@ public struct AnalysisOptions: Sendable, Hashable {
     /// - Throws: ``PortManagerError/invalidArgument(_:)`` quoting the text.
     public static func parseEphemeralRange(_ text: String) throws -> ClosedRange<Int> {
         let parts = text.split(whereSeparator: { $0 == "-" || $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" })
-        guard parts.count == 2, parts.allSatisfy({ $0.count <= 6 && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }),
-              let low = Int(parts[0]), let high = Int(parts[1]) else {
+        guard parts.count == 2, parts.allSatisfy({ $0.count <= 6 }),
+              let low = DecimalInteger(parts[0], allowingSign: false)?.value,
+              let high = DecimalInteger(parts[1], allowingSign: false)?.value else {
             throw PortManagerError.invalidArgument(
                 "ephemeral range \(RegistryBuilder.quote(text)) is not two port numbers LOW-HIGH, such as 32768-60999")
         }

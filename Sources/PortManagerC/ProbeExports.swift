@@ -1,7 +1,8 @@
 import PortManager
 
-// The C ABI of the probe. Marshalling only: the probe is PortManager's
-// `PortProbe`. Documentation of each function is in include/portmanager.h ("probe").
+// The C ABI of include/portmanager.h, section "probe": pm_port_probe (one bind)
+// and pm_probe with its result. Marshalling only: the probe is PortManager's
+// `PortProbe`.
 
 /// The object behind a `pm_probe_result *`: one answer, fixed when probed,
 /// so the two calls of the buffer protocol see the same holders. Its JSON is
@@ -86,4 +87,14 @@ private func holder(_ r: ProbeHandle, _ index: Int) -> PortProbe.Holder? {
 
 private func holderRange(_ r: ProbeHandle, _ index: Int) -> Int32 {
     fail(.invalidArgument("holder index \(UInt(bitPattern: index)) is out of range; the result has \(r.answer.holders.count) holders"))
+}
+
+/// See portmanager.h.
+@_cdecl("pm_port_probe")
+public func pm_port_probe(_ host: CString?, _ port: Int32, _ out: UnsafeMutablePointer<Int32>?) -> Int32 {
+    guard let out else { return missing("pm_port_probe", "out_available") }
+    return guarded {
+        let answer = try PortProbe.check(port: Int(port), host: host.map(text) ?? "127.0.0.1")
+        out.pointee = answer == .available ? 1 : 0
+    }
 }

@@ -125,7 +125,7 @@ public enum Log {
         SinkSlots.deliver(level, message())
     }
 
-    /// Logs an allocation in the seed's format.
+    /// Logs an allocation in the original spec's format.
     public static func allocated(_ allocation: Allocation) {
         emit(.info, allocationMessage(allocation))
     }
@@ -133,7 +133,7 @@ public enum Log {
     /// The event that starts every allocation line.
     public static let allocationEvent: StaticString = "port_manager_port_allocated"
 
-    /// The seed's line: `port_manager_port_allocated service=kafka instance=1 type=broker_port port=9192 base=9092 increment=100`.
+    /// The original spec's line: `port_manager_port_allocated service=kafka instance=1 type=broker_port port=9192 base=9092 increment=100`.
     /// A range adds `last=`, a fixed container port adds `container=`, an
     /// environment `offset=`; every value is escaped (``escape(_:)``).
     ///

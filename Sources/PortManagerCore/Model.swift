@@ -51,7 +51,7 @@ public struct PortDefinition: Sendable, Hashable {
     /// How many consecutive ports: 1 for a single port, more for a range.
     public let count: Int
     /// The first port inside the container, when the registry fixes it.
-    /// `nil` means "the same number as the host port", as in the seed's `9192:9192`.
+    /// `nil` means "the same number as the host port", as in the original spec's `9192:9192`.
     public let containerPort: Int?
     /// Where the port is defined.
     public let location: SourceLocation

@@ -136,7 +136,7 @@ public struct Registry: Sendable {
     }
 
     /// The host port of `portName` for `instance` of `service`; a range gives its first port.
-    /// This is the seed's `get_port(service, instance_id, port_type)`.
+    /// This is the original spec's `get_port(service, instance_id, port_type)`.
     ///
     /// The allocation is logged at ``LogLevel/info``.
     /// - Throws: ``PortManagerError/unknownService(_:suggestion:)``,
@@ -225,7 +225,7 @@ public struct Registry: Sendable {
     }
 }
 
-/// Container and volume naming, as in the seed: `kafka-development`,
+/// Container and volume naming, as in the original spec: `kafka-development`,
 /// `kafka-development-1`, `kafka-data-2`.
 public enum Naming {
     /// `stem` for instance 0, `stem-N` for instance N.

@@ -1,7 +1,7 @@
 import Testing
 @testable import PortManagerCore
 
-/// Builds the seed's Kafka, MongoDB and MongoExpress in memory: no files, no YAML.
+/// Builds the original spec's Kafka, MongoDB and MongoExpress in memory: no files, no YAML.
 private func seedRegistry() -> Registry {
     let here = SourceLocation(file: "<test>", line: 1, column: 1)
     return Registry(source: "<test>", services: [
@@ -23,7 +23,7 @@ private func seedRegistry() -> Registry {
 struct AllocationTests {
     let registry = seedRegistry()
 
-    @Test("The seed's examples", arguments: [
+    @Test("The original spec's examples", arguments: [
         ("kafka", 0, "broker_port", 9092), ("kafka", 1, "broker_port", 9192), ("kafka", 2, "broker_port", 9292),
         ("kafka", 0, "controller_port", 19093), ("kafka", 1, "controller_port", 19193), ("kafka", 2, "controller_port", 19293),
         ("mongodb", 0, "port", 27017), ("mongodb", 1, "port", 27117), ("mongodb", 2, "port", 27217),

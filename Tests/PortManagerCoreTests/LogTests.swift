@@ -33,7 +33,7 @@ struct LogTests {
             == "port_manager_port_allocated service=traefik instance=0 type=entrypoint_port port=51001 base=31001 increment=100 last=51003 container=31001 offset=20000")
     }
 
-    /// The line as the seed's field list reads, built the plain way: the one-buffer
+    /// The line as the original spec's field list reads, built the plain way: the one-buffer
     /// writer must give exactly this, for any names and any numbers.
     private func reference(_ a: Allocation) -> String {
         var fields: [(String, String)] = [

@@ -3,7 +3,7 @@ import Testing
 @testable import PortManagerCore
 @testable import PortManagerAnalysis
 
-// The analysis over real YAML: the seed's original table (Tests/fixtures/seed_table.yaml)
+// The analysis over real YAML: the original spec's original table (Tests/fixtures/seed_table.yaml)
 // and the shipped registry, plus the kernel's /proc files.
 
 /// The repository root, from this file's path (Tests/PortManagerTests/...).
@@ -17,7 +17,7 @@ private let linux = AnalysisOptions(ephemeralRange: AnalysisOptions.linuxDefault
 
 @Suite("Analysis: fixtures")
 struct AnalysisFixtureTests {
-    @Test("the seed's table has exactly its 10 colliding host ports, in 3 findings, and Traefik's privileged port")
+    @Test("the original spec's table has exactly its 10 colliding host ports, in 3 findings, and Traefik's privileged port")
     func seedTable() throws {
         let path = root + "/Tests/fixtures/seed_table.yaml"
         let registry = try Registry(contentsOf: path)
@@ -48,7 +48,7 @@ struct AnalysisFixtureTests {
         #expect(grafana.line.hasPrefix("\(path):50:3: error: grafana port 'port' instances 1-4 and loki port 'port' instances 0-3 share host ports 3100, 3200, 3300, 3400"), "\(grafana.line)")
     }
 
-    @Test("applying all suggested moves together makes the seed's table collision-free")
+    @Test("applying all suggested moves together makes the original spec's table collision-free")
     func seedFixed() throws {
         let path = root + "/Tests/fixtures/seed_table.yaml"
         var yaml = String(decoding: try FileReader.read(path), as: UTF8.self)
@@ -115,7 +115,7 @@ struct AnalysisKernelTests {
             #expect(path == "/nonexistent/ip_local_port_range")
             #expect(reason.contains("No such file"))
         }
-        // The seed fixture is a readable file that is not a port range.
+        // The original spec's table is a readable file that is not a port range.
         do {
             _ = try KernelPorts.ephemeralRange(path: root + "/Tests/fixtures/seed_table.yaml")
             Issue.record("expected an error")

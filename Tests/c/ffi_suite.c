@@ -879,7 +879,7 @@ static void test_logging(void *r) {
           capture.calls, capture.level);
     CHECK(strcmp(capture.last, "port_manager_port_allocated service=kafka instance=1 type=broker_port port=9192 "
                                "base=9092 increment=100") == 0,
-          "the log line is not in the seed's format: '%s'", capture.last);
+          "the log line is not in the original spec's format: '%s'", capture.last);
 
     capture.calls = 0;
     size_t needed;

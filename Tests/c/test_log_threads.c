@@ -1,6 +1,6 @@
 /*
- * test_log_threads.c: the log callback under threads and fork (issue 8,
- * sections 2 and 3), linked directly against libportmanager.so.
+ * test_log_threads.c: the log callback under threads and fork (a replaced callback
+ * is never called again; fork never deadlocks a child), linked directly against libportmanager.so.
  *
  *   swap      8 threads log every allocation (PM_LOG_INFO) while one thread
  *             replaces the callback SWAPS times; right after each

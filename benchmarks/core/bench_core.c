@@ -1,5 +1,5 @@
 /*
- * Core benchmarks of libportmanager (issue 2, section 9). Not a test: it
+ * Core benchmarks of libportmanager. Not a test: it
  * prints figures, each beside a baseline measured in the same run.
  *
  *   pm_get_port            vs  a hand-written C lookup of the same table

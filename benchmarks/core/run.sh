@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Core benchmarks (issue 2, section 9): pm_get_port from C and registry loading,
+# Core benchmarks: pm_get_port from C and registry loading,
 # each against a baseline measured in the same run, plus PyYAML's CSafeLoader
 # on the same file for comparison. Not a test: prints figures only.
 set -euo pipefail

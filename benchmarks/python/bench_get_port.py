@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""get_port through the Python binding against the seed's pure-Python design, in one run.
+"""get_port through the Python binding against the original spec's pure-Python design, in one run.
 
-The baseline is the seed's PortManager as its document describes it: the
+The baseline is the original spec's PortManager as its document describes it: the
 registry loaded into dicts, then per call a dict lookup, the range check, the
 arithmetic and a log call (disabled unless INFO is on). Its registry holds the
 same numbers as the library's (read through the binding, so no YAML package is
@@ -35,7 +35,7 @@ seed_logger = logging.getLogger("seed.port_manager")
 
 
 class SeedPortManager:
-    """The seed's pure-Python design (base/port_manager.py), reduced to get_port."""
+    """The original spec's pure-Python design (base/port_manager.py), reduced to get_port."""
 
     def __init__(self, registry: Dict[str, Dict[str, Any]]) -> None:
         self._registry = registry
@@ -60,7 +60,7 @@ class SeedPortManager:
 
 
 def seed_registry(pm: portmanager.PortManager) -> Dict[str, Dict[str, Any]]:
-    """The registry as the seed held it after yaml.safe_load."""
+    """The registry as the original spec held it after yaml.safe_load."""
     registry: Dict[str, Dict[str, Any]] = {}
     for service in pm.list_services():
         info = pm.service_info(service)
@@ -154,7 +154,7 @@ def main() -> None:
 
     ratio = results["binding get_port"] / results["seed pure Python get_port (baseline)"]
     print(f"\nget_port ratio binding / seed pure Python = {ratio:.2f} "
-          f"({'no slower' if ratio <= 1.0 else 'SLOWER'} than the seed's design)")
+          f"({'no slower' if ratio <= 1.0 else 'SLOWER'} than the original spec's design)")
 
 
 if __name__ == "__main__":

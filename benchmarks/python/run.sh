@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# get_port through the Python binding against the seed's pure-Python design,
+# get_port through the Python binding against the original spec's pure-Python design,
 # measured in the same run; prints ns per call and ratios (see bench_get_port.py);
 # then the import time against PyYAML's (bench_import.py).
 set -euo pipefail

@@ -1,5 +1,5 @@
 /*
- * Reservation benchmarks (issue 9). Not a test: prints figures, each beside a
+ * Reservation benchmarks. Not a test: prints figures, each beside a
  * baseline measured in the same run on the same database file.
  *
  *   pm_reserve + pm_release of a 3-port service (named owner, PM_RESERVE_NO_PROBE;

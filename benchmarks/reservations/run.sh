@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reservation benchmarks (issue 9): reserve+release against a bare SQLite
+# Reservation benchmarks: reserve+release against a bare SQLite
 # transaction on the same file, against portpicker, and 50-process contention.
 # Not a test: prints figures only.
 #   benchmarks/reservations/run.sh          the figures

@@ -176,7 +176,7 @@ def test_an_instance_beyond_int64_is_refused_naming_it(pm: portmanager.PortManag
 
 
 def test_import_does_not_import_logging_and_later_logging_still_works() -> None:
-    """`import portmanager` leaves `logging` unimported (import cost, issue 12); an
+    """`import portmanager` leaves `logging` unimported (import cost); an
     application that configures logging afterwards still gets every allocation,
     with its extra fields."""
     code = (

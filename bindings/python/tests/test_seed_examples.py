@@ -1,4 +1,4 @@
-"""The seed's worked examples, through the binding."""
+"""The original spec's worked examples, through the binding."""
 
 from __future__ import annotations
 

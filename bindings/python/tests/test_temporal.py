@@ -1,4 +1,4 @@
-"""The seed's Temporal usage: start_kafka_activity in temporalio's in-process activity environment.
+"""The original spec's Temporal usage: start_kafka_activity in temporalio's in-process activity environment.
 
 No Temporal server and no Docker: ActivityEnvironment runs the activity
 function with a real activity context, and KafkaManager's default runner is a
@@ -67,7 +67,7 @@ def test_start_kafka_activity_per_instance(
     assert result["bootstrap"] == f"localhost:{broker}"
     command: List[str] = result["command"]
     assert command[:5] == ["docker", "run", "-d", "--name", name]
-    # The seed's port maps: 9192:9192, 19193:19193 for instance 1.
+    # The original spec's port maps: 9192:9192, 19193:19193 for instance 1.
     assert f"{broker}:{broker}" in command and f"{controller}:{controller}" in command
     assert f"{volume}:/var/lib/kafka/data" in command
 

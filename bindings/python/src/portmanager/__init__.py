@@ -1,7 +1,7 @@
 """portmanager: conflict-free host ports for side-by-side service instances.
 
-The seed's Python API over libportmanager (the Swift library's C ABI, loaded
-through ctypes). Code written for the seed moves over by changing one import::
+The original spec's Python API over libportmanager (the Swift library's C ABI, loaded
+through ctypes). Code written for the original spec moves over by changing one import::
 
     from portmanager import get_port_manager
 
@@ -9,7 +9,7 @@ through ctypes). Code written for the seed moves over by changing one import::
     pm.get_port("kafka", 1, "broker_port")   # 9192
     pm.container_name("kafka", 1)            # "kafka-development-1"
 
-Every allocation is logged on the ``portmanager`` logger at INFO, in the seed's
+Every allocation is logged on the ``portmanager`` logger at INFO, in the original spec's
 ``port_manager_port_allocated service=... instance=...`` form.
 """
 

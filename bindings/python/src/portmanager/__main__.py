@@ -1,4 +1,4 @@
-"""``python -m portmanager [REGISTRY]``: the allocation summary, as the seed's built-in test printed it.
+"""``python -m portmanager [REGISTRY]``: the allocation summary, as the original spec's built-in test printed it.
 
 Exit status: 0 on success; 2 when the registry cannot be opened or standard
 output cannot be written (for example ``> /dev/full``; the message goes to

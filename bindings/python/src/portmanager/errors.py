@@ -3,7 +3,7 @@
 Every failure reported by the library is raised as a :class:`PortManagerError`
 subclass that carries the status number and the library's message (which
 names the culprit: service, port, instance, file:line:column). Subclasses also
-derive from the builtin exceptions that callers of the seed's pure-Python
+derive from the builtin exceptions that callers of the original spec's pure-Python
 manager already catch:
 
 * :class:`UnknownServiceError` and :class:`UnknownPortError` are ``KeyError``;

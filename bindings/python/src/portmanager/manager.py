@@ -1,10 +1,10 @@
-"""The seed's port manager API over libportmanager: :class:`PortManager`.
+"""The original spec's port manager API over libportmanager: :class:`PortManager`.
 
 ``PortManager`` wraps one ``pm_registry`` handle. A handle is immutable once
 opened, so every answer for one (service, instance, port) is fixed for the
 life of the manager: the manager remembers it after the first C call and
 answers later calls from a dict, without crossing into C. That is what makes
-:meth:`PortManager.get_port` as fast as the seed's pure-Python design while
+:meth:`PortManager.get_port` as fast as the original spec's pure-Python design while
 the library stays the only place that computes ports. Nothing is shared
 between managers, failures are never remembered (a bad call raises every
 time), and a closed manager answers nothing.
@@ -93,7 +93,7 @@ _pm_get_port = _lib.lib.pm_get_port
 
 
 class PortManager(Reserving, Analyzing):
-    """An opened port registry: the seed's ``PortManager``, computed by libportmanager.
+    """An opened port registry: the original spec's ``PortManager``, computed by libportmanager.
 
     ``PortManager()`` resolves the registry the way the library does:
     ``$PORTMANAGER_REGISTRY``, then ``./dynamicconfig/port_registry.yaml``; and
@@ -479,7 +479,7 @@ _default_lock = allocate_lock()
 
 
 def get_port_manager() -> PortManager:
-    """The process-wide manager, as in the seed: opened on first use, shared by every thread.
+    """The process-wide manager, as in the original spec: opened on first use, shared by every thread.
 
     The registry is resolved as the library does (``$PORTMANAGER_REGISTRY``,
     then ``./dynamicconfig/port_registry.yaml``; ``$PORTMANAGER_ENV`` selects an

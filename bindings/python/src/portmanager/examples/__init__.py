@@ -1,1 +1,1 @@
-"""Examples of the seed's usage: ``kafka_activity`` (needs ``temporalio``; ``pip install portmanager[temporal]``)."""
+"""Examples of the original spec's usage: ``kafka_activity`` (needs ``temporalio``; ``pip install portmanager[temporal]``)."""

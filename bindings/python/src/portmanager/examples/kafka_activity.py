@@ -1,6 +1,6 @@
-"""The seed's Temporal usage: ``start_kafka_activity(params)``, ports and names from the manager.
+"""The original spec's Temporal usage: ``start_kafka_activity(params)``, ports and names from the manager.
 
-As the seed's "Running Multiple Instances" describes, a workflow starts one
+As the original spec's "Running Multiple Instances" describes, a workflow starts one
 Kafka per ``instance_id``::
 
     await workflow.execute_activity("start_kafka_activity", {"instance_id": 1},
@@ -36,7 +36,7 @@ __all__ = ["ContainerConfig", "KafkaManager", "start_kafka_activity", "stop_kafk
 
 logger = logging.getLogger(__name__)
 
-#: The image the seed's orchestrator runs.
+#: The image the original spec's orchestrator runs.
 KAFKA_IMAGE = "apache/kafka:3.7.0"
 
 Runner = Callable[[List[str]], Any]
@@ -72,7 +72,7 @@ def _dry_run(command: List[str]) -> List[str]:
 
 
 class KafkaManager:
-    """One Kafka instance (KRaft: broker and controller in one container), as in the seed."""
+    """One Kafka instance (KRaft: broker and controller in one container), as in the original spec."""
 
     def __init__(self, instance_id: int = 0, runner: Optional[Runner] = None) -> None:
         self.instance_id = instance_id
@@ -119,7 +119,7 @@ class KafkaManager:
 
 @activity.defn
 async def start_kafka_activity(params: Dict[str, Any]) -> Dict[str, Any]:
-    """The seed's activity: reserves a Kafka instance and starts it.
+    """The original spec's activity: reserves a Kafka instance and starts it.
 
     params: ``instance_id`` (default: the lowest free one), ``ttl`` (seconds
     until the reservation expires unless renewed; default never) and ``probe``
