@@ -1,3 +1,4 @@
+import CPortManagerHeader
 import PortManager
 
 // The C ABI of the whole-lattice analysis. Marshalling only: the analysis is
@@ -81,12 +82,14 @@ public func pm_analysis_json(_ analysis: OpaquePointer?, _ buffer: CBuffer?, _ c
 }
 
 extension Severity {
-    /// The `pm_severity` value.
+    /// The `pm_severity` value, read from the header.
     var cValue: Int32 {
+        let value: pm_severity
         switch self {
-        case .note: return 0
-        case .warning: return 1
-        case .error: return 2
+        case .note: value = PM_SEVERITY_NOTE
+        case .warning: value = PM_SEVERITY_WARNING
+        case .error: value = PM_SEVERITY_ERROR
         }
+        return Int32(truncatingIfNeeded: value.rawValue)
     }
 }

@@ -1,3 +1,4 @@
+import CPortManagerHeader
 import PortManager
 
 // The C ABI of include/portmanager.h, section "probe": pm_port_probe (one bind)
@@ -46,7 +47,7 @@ public func pm_probe_result_free(_ result: OpaquePointer?) {
 public func pm_probe_result_verdict(_ result: OpaquePointer?, _ verdict: UnsafeMutablePointer<Int32>?,
                                     _ holderCount: CSizePointer?) -> Int32 {
     guard let r = probeHandle(result) else { return missing("pm_probe_result_verdict", "result") }
-    verdict?.pointee = r.answer.verdict.rawValue
+    verdict?.pointee = r.answer.verdict.cValue
     holderCount?.pointee = r.answer.holders.count
     return Status.ok.rawValue
 }
@@ -96,5 +97,18 @@ public func pm_port_probe(_ host: CString?, _ port: Int32, _ out: UnsafeMutableP
     return guarded {
         let answer = try PortProbe.check(port: Int(port), host: host.map(text) ?? "127.0.0.1")
         out.pointee = answer == .available ? 1 : 0
+    }
+}
+
+extension PortProbe.Verdict {
+    /// The `pm_probe_verdict` value, read from the header.
+    var cValue: Int32 {
+        let value: pm_probe_verdict
+        switch self {
+        case .free: value = PM_PROBE_FREE
+        case .inUse: value = PM_PROBE_IN_USE
+        case .unknown: value = PM_PROBE_UNKNOWN
+        }
+        return Int32(truncatingIfNeeded: value.rawValue)
     }
 }

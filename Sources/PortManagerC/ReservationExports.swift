@@ -1,12 +1,13 @@
+import CPortManagerHeader
 import PortManager
 
 // The C ABI of reservations (include/portmanager.h, "reservations"). Marshalling only.
 
-/// `pm_reserve_flags` of include/portmanager.h.
+/// `pm_reserve_flags` of include/portmanager.h, read from the header.
 private enum Flag {
-    static let noProbe: Int32 = 1
-    static let force: Int32 = 2
-    static let containerOwner: Int32 = 4
+    static let noProbe = Int32(truncatingIfNeeded: PM_RESERVE_NO_PROBE.rawValue)
+    static let force = Int32(truncatingIfNeeded: PM_RESERVE_FORCE.rawValue)
+    static let containerOwner = Int32(truncatingIfNeeded: PM_RESERVE_CONTAINER_OWNER.rawValue)
 }
 
 /// Refuses flag bits outside `allowed`.

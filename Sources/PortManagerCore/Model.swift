@@ -1,3 +1,5 @@
+import CPortManagerHeader
+
 /// The transport protocols a port is published for: TCP (the default), UDP,
 /// or both. Written `tcp`, `udp` or `tcp+udp` in the registry
 /// (`{host: 6831, protocol: udp}`). Also used for one protocol alone.
@@ -5,11 +7,11 @@ public struct PortProtocols: OptionSet, Sendable, Hashable, CustomStringConverti
     public let rawValue: Int32
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
-    /// TCP. Also the C value `PM_PROTOCOL_TCP` (1).
-    public static let tcp = PortProtocols(rawValue: 1)
-    /// UDP. Also the C value `PM_PROTOCOL_UDP` (2).
-    public static let udp = PortProtocols(rawValue: 2)
-    /// TCP and UDP (`tcp+udp`; the C value 3).
+    /// TCP: the header's `PM_PROTOCOL_TCP`.
+    public static let tcp = PortProtocols(rawValue: Int32(truncatingIfNeeded: PM_PROTOCOL_TCP.rawValue))
+    /// UDP: the header's `PM_PROTOCOL_UDP`.
+    public static let udp = PortProtocols(rawValue: Int32(truncatingIfNeeded: PM_PROTOCOL_UDP.rawValue))
+    /// TCP and UDP (`tcp+udp`; the header's `PM_PROTOCOL_BOTH`).
     public static let both: PortProtocols = [.tcp, .udp]
 
     /// Every spelling the registry accepts, in the order they are suggested.
