@@ -1,0 +1,3 @@
+module portmanager
+
+go 1.19
