@@ -302,6 +302,8 @@ func libraryABI() (library, header uint32) {
 
 func libraryVersion() string { return C.GoString(C.pm_version_string()) }
 
+func headerVersion() string { return C.PM_VERSION_STRING }
+
 func statusName(s Status) string { return C.GoString(C.pm_status_str(C.pm_status(s))) }
 
 // Log levels of SetLogLevel: the header's pm_log_level.

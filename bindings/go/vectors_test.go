@@ -7,6 +7,7 @@ package portmanager
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -144,6 +145,36 @@ func statusByName() map[string]Status {
 	return names
 }
 
+// checkVector compares an outcome with the vector's expectation; "" when it matches.
+func checkVector(v vector, answer string, err error, byName map[string]Status) string {
+	rest, isError := cutPrefix(v.expected, "error ")
+	if !isError {
+		if err != nil {
+			return fmt.Sprintf("%s: expected %q, got %v", v.location, v.expected, err)
+		}
+		if answer != v.expected {
+			return fmt.Sprintf("%s: expected %q, got %q", v.location, v.expected, answer)
+		}
+		return ""
+	}
+	name, text, _ := strings.Cut(rest, ":")
+	text = strings.TrimLeft(text, " ")
+	want, known := byName[name]
+	switch {
+	case text == "":
+		return fmt.Sprintf("%s: the vector gives no message text", v.location)
+	case !known:
+		return fmt.Sprintf("%s: %q is not a pm_status name", v.location, name)
+	case err == nil:
+		return fmt.Sprintf("%s: expected %s, got the answer %q", v.location, name, answer)
+	case !errors.Is(err, want):
+		return fmt.Sprintf("%s: expected %s, got %v", v.location, name, err)
+	case !strings.Contains(err.Error(), text):
+		return fmt.Sprintf("%s: %q does not contain %q", v.location, err.Error(), text)
+	}
+	return ""
+}
+
 func TestVectors(t *testing.T) {
 	vectors := loadVectors(t)
 	if len(vectors) < 50 {
@@ -156,32 +187,12 @@ func TestVectors(t *testing.T) {
 			t.Errorf("%s: %s", v.location, v.malformed)
 			continue
 		}
-		answer, err := runVector(t, v)
-		if rest, ok := cutPrefix(v.expected, "error "); ok {
+		if strings.HasPrefix(v.expected, "error ") {
 			errorVectors++
-			name, text, _ := strings.Cut(rest, ":")
-			text = strings.TrimLeft(text, " ")
-			want, known := byName[name]
-			switch {
-			case text == "":
-				t.Errorf("%s: the vector gives no message text", v.location)
-			case !known:
-				t.Errorf("%s: %q is not a pm_status name", v.location, name)
-			case err == nil:
-				t.Errorf("%s: expected %s, got the answer %q", v.location, name, answer)
-			case !errors.Is(err, want):
-				t.Errorf("%s: expected %s, got %v", v.location, name, err)
-			case !strings.Contains(err.Error(), text):
-				t.Errorf("%s: %q does not contain %q", v.location, err.Error(), text)
-			default:
-				passed++
-			}
-			continue
 		}
-		if err != nil {
-			t.Errorf("%s: expected %q, got %v", v.location, v.expected, err)
-		} else if answer != v.expected {
-			t.Errorf("%s: expected %q, got %q", v.location, v.expected, answer)
+		answer, err := runVector(t, v)
+		if problem := checkVector(v, answer, err, byName); problem != "" {
+			t.Error(problem)
 		} else {
 			passed++
 		}
@@ -190,4 +201,33 @@ func TestVectors(t *testing.T) {
 		t.Errorf("no vector expects an error")
 	}
 	t.Logf("conformance vectors: %d of %d passed (%s)", passed, len(vectors), vectorsPath)
+}
+
+// The comparison really fails: a wrong answer, a wrong status, a wrong text
+// and a missing error are each reported.
+func TestCheckVectorRefusesWrongOutcomes(t *testing.T) {
+	byName := statusByName()
+	unknown := &Error{Status: ErrUnknownService, Message: "unknown service 'kafak'; did you mean 'kafka'?"}
+	cases := []struct {
+		expected string
+		answer   string
+		err      error
+	}{
+		{"9092", "9192", nil},
+		{"9092", "", unknown},
+		{"error PM_ERR_UNKNOWN_PORT: kafak", "", unknown},
+		{"error PM_ERR_UNKNOWN_SERVICE: redis", "", unknown},
+		{"error PM_ERR_UNKNOWN_SERVICE: kafak", "9092", nil},
+		{"error PM_ERR_NO_SUCH_STATUS: kafak", "", unknown},
+		{"error PM_ERR_UNKNOWN_SERVICE:", "", unknown},
+	}
+	for _, c := range cases {
+		if checkVector(vector{location: "case", expected: c.expected}, c.answer, c.err, byName) == "" {
+			t.Errorf("expected %q accepted answer %q, error %v", c.expected, c.answer, c.err)
+		}
+	}
+	if problem := checkVector(vector{location: "case", expected: "error PM_ERR_UNKNOWN_SERVICE: did you mean 'kafka'?"},
+		"", unknown, byName); problem != "" {
+		t.Errorf("a matching error was refused: %s", problem)
+	}
 }
