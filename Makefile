@@ -7,7 +7,7 @@ SHELL := /bin/bash
 export PATH := $(shell . ./scripts/swift-env.sh && printf '%s' "$$PATH")
 export SWIFT_BACKTRACE := enable=no
 
-.PHONY: all lib cli man wheel dist deb summary test test-lint test-swift test-c test-cli test-python test-fuzz test-sanitize test-package sanitize bench clean install memcheck
+.PHONY: all lib cli man wheel dist deb summary test test-lint test-swift test-c test-cli test-python test-go test-fuzz test-sanitize test-package sanitize bench clean install memcheck
 
 all: lib cli
 
@@ -32,7 +32,7 @@ summary: all
 # Every suite runs even when an earlier one fails; the target fails if any did.
 test: all
 	@status=0; \
-	for suite in lint swift c cli python fuzz sanitize package; do \
+	for suite in lint swift c cli python go fuzz sanitize package; do \
 	  echo "=== test-$$suite"; \
 	  $(MAKE) --no-print-directory test-$$suite || { echo "=== test-$$suite FAILED"; status=1; }; \
 	done; exit $$status
@@ -54,6 +54,11 @@ test-cli: cli
 
 test-python: lib
 	scripts/test-python.sh
+
+# The Go binding (bindings/go) with -race, the shared vectors included, through
+# cgo against build/lib (scripts/go-env.sh writes a .pc file for the build tree).
+test-go: lib
+	scripts/test-go.sh
 
 # A 45-second libFuzzer run with a fixed seed over the loader and the C entry
 # points (scripts/fuzz.sh SECONDS for long runs).
