@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
-for bench in benchmarks/core/run.sh benchmarks/analysis/run.sh benchmarks/python/run.sh benchmarks/reservations/run.sh benchmarks/probe/run.sh; do
+for bench in benchmarks/core/run.sh benchmarks/analysis/run.sh benchmarks/python/run.sh benchmarks/go/run.sh benchmarks/reservations/run.sh benchmarks/probe/run.sh; do
   [ -x "$bench" ] || continue
   echo "=== $bench"
   "$bench" || status=1

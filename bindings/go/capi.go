@@ -315,6 +315,9 @@ const (
 	LogOff     = int(C.PM_LOG_OFF) // as a threshold only: log nothing
 )
 
+// infoLogged tells whether the library's threshold lets allocations (PM_LOG_INFO) through.
+func infoLogged() bool { return C.pm_get_log_level() <= C.PM_LOG_INFO }
+
 func setLogLevel(level int32) error { return errOf(C.gopm_set_log_level(C.int32_t(level))) }
 
 // ---------------------------------------------------------------- registry

@@ -13,6 +13,19 @@ import (
 type Registry struct {
 	mu     sync.RWMutex // held for reading by every call, for writing by Close
 	handle cRegistry    // nil once closed
+
+	// The answers of Port, each asked of the library once: a registry is
+	// immutable, so the same question always has the same answer. Only
+	// successes are kept, so the map is bounded by the registry's
+	// (service, instance, port) lattice.
+	portsMu sync.RWMutex
+	ports   map[portKey]uint16
+}
+
+type portKey struct {
+	service  string
+	instance int
+	port     string
 }
 
 // NamedPort is one host port of an instance: the port's name in the registry
@@ -174,27 +187,50 @@ func wideInstance(h cRegistry, service string, instance int, port string) error 
 
 // Port is the host port of one named port of one instance of a service:
 // base + instance * increment (+ the environment's offset); a range's first
-// port. port is "port" for single-port services. Logged by the library at
-// INFO when its threshold allows (SetLogLevel).
+// port. port is "port" for single-port services.
+//
+// Each allocation is logged by the library at INFO when its threshold allows
+// (SetLogLevel). The binding remembers the answers of the library: a repeated
+// question is answered from a Go map, with one cgo call to read the log
+// threshold; when INFO is on, every call goes to the library, which logs it.
 //
 // Errors: ErrUnknownService, ErrUnknownPort, ErrInstanceOutOfRange (the
 // message gives the allowed range), ErrInvalidArgument.
 func (r *Registry) Port(service string, instance int, port string) (int, error) {
+	h, err := r.acquire()
+	if err != nil {
+		return 0, err
+	}
+	defer r.mu.RUnlock()
+	// A remembered answer: it passed every check below when it was asked.
+	r.portsMu.RLock()
+	answer, known := r.ports[portKey{service, instance, port}]
+	r.portsMu.RUnlock()
+	if known && !infoLogged() {
+		return int(answer), nil
+	}
 	if err := noNUL("service", service); err != nil {
 		return 0, err
 	}
 	if err := noNUL("port", port); err != nil {
 		return 0, err
 	}
-	h, err := r.acquire()
-	if err != nil {
-		return 0, err
-	}
-	defer r.mu.RUnlock()
 	if !fitsInt32(instance) {
 		return 0, wideInstance(h, service, instance, port)
 	}
-	return cGetPort(h, service, int32(instance), port)
+	got, err := cGetPort(h, service, int32(instance), port)
+	if err != nil || known {
+		return got, err
+	}
+	// Copies of the names, so that the map does not keep the caller's memory alive.
+	key := portKey{strings.Clone(service), instance, strings.Clone(port)}
+	r.portsMu.Lock()
+	if r.ports == nil {
+		r.ports = map[portKey]uint16{}
+	}
+	r.ports[key] = uint16(got)
+	r.portsMu.Unlock()
+	return got, nil
 }
 
 // Ports is every host port of one instance, in the registry's order
