@@ -33,6 +33,10 @@
 // cgo calls, so the binding reads the message inside the same C call that
 // failed (a C helper copies it before returning to Go).
 //
+// Port remembers the library's answers (successes only): a repeated question
+// is answered from a Go map after one cgo call that reads the log threshold;
+// while INFO is on, every call goes to the library, which logs it.
+//
 // # Ownership
 //
 // Nothing returned by this package needs freeing: strings, probe results and
