@@ -36,19 +36,19 @@ type Verdict int32
 
 // The verdicts, from the header; they equal the exit codes of `portmanager probe`.
 const (
-	Free    Verdict = C.PM_PROBE_FREE    // every protocol and family can be bound
-	InUse   Verdict = C.PM_PROBE_IN_USE  // some protocol or family is taken; see the holders
-	Unknown Verdict = C.PM_PROBE_UNKNOWN // cannot tell; the JSON's "notes" say why
+	VerdictFree    Verdict = C.PM_PROBE_FREE    // every protocol and family can be bound
+	VerdictInUse   Verdict = C.PM_PROBE_IN_USE  // some protocol or family is taken; see the holders
+	VerdictUnknown Verdict = C.PM_PROBE_UNKNOWN // cannot tell; the JSON's "notes" say why
 )
 
 // String is "free", "in use" or "unknown".
 func (v Verdict) String() string {
 	switch v {
-	case Free:
+	case VerdictFree:
 		return "free"
-	case InUse:
+	case VerdictInUse:
 		return "in use"
-	case Unknown:
+	case VerdictUnknown:
 		return "unknown"
 	}
 	return fmt.Sprintf("Verdict(%d)", int32(v))

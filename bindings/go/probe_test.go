@@ -19,7 +19,7 @@ func TestProbeInUse(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Probe: %v", err)
 	}
-	if result.Verdict != InUse || result.Port != port {
+	if result.Verdict != VerdictInUse || result.Port != port {
 		t.Fatalf("verdict %v for a port this process listens on: %s", result.Verdict, result.JSON)
 	}
 	found := false
@@ -49,7 +49,7 @@ func TestProbeBadArguments(t *testing.T) {
 	wantError(t, err, ErrInvalidArgument, "localhost")
 	_, err = Probe(8080, TCP, "127.0.0.1\x00")
 	wantError(t, err, ErrInvalidArgument, "host", "NUL")
-	if TCPAndUDP.String() != "tcp+udp" || InUse.String() != "in use" {
-		t.Fatalf("names: %v %v", TCPAndUDP, InUse)
+	if TCPAndUDP.String() != "tcp+udp" || VerdictInUse.String() != "in use" {
+		t.Fatalf("names: %v %v", TCPAndUDP, VerdictInUse)
 	}
 }

@@ -108,6 +108,9 @@ func (r *Registry) Close() error {
 	r.mu.Lock()
 	h := r.handle
 	r.handle = nil
+	r.portsMu.Lock()
+	r.ports = nil
+	r.portsMu.Unlock()
 	r.mu.Unlock()
 	if h != nil {
 		cClose(h)

@@ -288,6 +288,14 @@ func TestConcurrentUseAndClose(t *testing.T) {
 			defer wg.Done()
 			for i := 0; ; i++ {
 				port, err := pm.Port("kafka", i%10, "broker_port")
+				if err == nil && i%2 == 1 { // a call that always reaches the library
+					var name string
+					name, err = pm.ContainerName("kafka", 0)
+					if err == nil && name != "kafka-development" {
+						problems <- fmt.Sprintf("goroutine %d: container name %q", g, name)
+						return
+					}
+				}
 				if i == 100 {
 					started <- struct{}{}
 				}

@@ -1,9 +1,12 @@
 package portmanager
 
 import (
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -145,4 +148,25 @@ func TestReserveRefusedStore(t *testing.T) {
 	wantError(t, err, ErrState, file)
 	_, err = pm.Status("", file)
 	wantError(t, err, ErrState, file)
+}
+
+// Without NoProbe, an instance whose port a process uses is refused.
+func TestReserveProbesPorts(t *testing.T) {
+	listener, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Skipf("cannot listen: %v", err)
+	}
+	defer listener.Close()
+	port := listener.Addr().(*net.TCPAddr).Port
+	pm, err := OpenString(fmt.Sprintf("web:\n  port: %d\n  max_instances: 1\n", port), "busy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pm.Close()
+	state := filepath.Join(t.TempDir(), "state")
+	_, err = pm.Reserve("web", 0, &ReserveOptions{StateDir: state, Owner: "wf-1"})
+	wantError(t, err, ErrReserved, strconv.Itoa(port))
+	if got, err := pm.Reserve("web", 0, &ReserveOptions{StateDir: state, Owner: "wf-1", NoProbe: true}); err != nil || got != 0 {
+		t.Fatalf("with NoProbe: %d, %v", got, err)
+	}
 }
