@@ -7,7 +7,8 @@
 //
 // It calls the one implementation (libportmanager.so, include/portmanager.h)
 // through cgo; cgo finds the library with pkg-config (package portmanager).
-// From a checkout, scripts/test-go.sh points pkg-config at the build tree.
+// From a checkout, scripts/go-env.sh points pkg-config at the build tree
+// (docs/go.md).
 //
 // # Errors
 //
