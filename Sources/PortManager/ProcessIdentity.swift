@@ -120,9 +120,11 @@ public struct ProcessIdentity: Sendable, Hashable {
 
     private static let bootIDCache = Locked<String?>(nil)
 
-    /// Field 22 of `/proc/PID/stat`, or nil when the process does not exist or cannot be read.
+    /// Field 22 of `/proc/PID/stat`, or nil when the process does not exist or
+    /// cannot be read, or `/proc` numbers another PID namespace's processes.
     public static func startTime(of pid: Int) -> UInt64? {
-        readSmall("/proc/\(pid)/stat").flatMap(parseStat)?.startTime
+        guard ownNamespace().procIsOwn else { return nil }
+        return readSmall("/proc/\(pid)/stat").flatMap(parseStat)?.startTime
     }
 
     /// Fields 3 (state: `R`, `S`, `Z` ...) and 22 (start time) of a `/proc/PID/stat` text.
@@ -136,9 +138,18 @@ public struct ProcessIdentity: Sendable, Hashable {
         return (state, start)
     }
 
-    /// The command name of a process (`/proc/PID/comm`), or nil.
+    /// The command name of a process (`/proc/PID/comm`), or nil (also when
+    /// `/proc` numbers another PID namespace's processes).
     public static func command(of pid: Int) -> String? {
-        guard let text = readSmall("/proc/\(pid)/comm") else { return nil }
+        guard ownNamespace().procIsOwn else { return nil }
+        return command(at: "/proc/\(pid)/comm")
+    }
+
+    /// The command name of the calling process (`/proc/self/comm`), or nil.
+    public static func currentCommand() -> String? { command(at: "/proc/self/comm") }
+
+    private static func command(at path: String) -> String? {
+        guard let text = readSmall(path) else { return nil }
         var name = text
         while name.last == "\n" { name.removeLast() }
         return name

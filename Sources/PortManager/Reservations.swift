@@ -200,7 +200,7 @@ extension Registry {
         try Self.checkOwner(owner)
         if let ttl { try Self.checkTTL(ttl) }
         let process = owner == .thisProcess ? try ProcessIdentity.current() : nil
-        let command = process.flatMap { ProcessIdentity.command(of: $0.pid) }
+        let command = process == nil ? nil : ProcessIdentity.currentCommand()
         let environment = self.environment?.name ?? ""
         return try ReservationStore.with(stateDirectory) { store in
             try store.transaction {

@@ -98,10 +98,12 @@ def check_unshare() -> None:
 
 # --- 1. PID namespaces ---------------------------------------------------------------------
 
-def test_an_owner_in_a_new_pid_namespace_survives_a_reserve_from_outside(binary, base):
+@pytest.mark.parametrize("prefix", [UNSHARE, UNSHARE[:-1]], ids=["own-proc", "host-proc"])
+def test_an_owner_in_a_new_pid_namespace_survives_a_reserve_from_outside(binary, base, prefix):
+    """host-proc: the owner sees the host's /proc, where its own pid (1) names init."""
     check_unshare()
     state = base / "state"
-    holder = hold(binary, base, state, prefix=UNSHARE)  # pid 1 in its namespace: the host's pid 1 is init
+    holder = hold(binary, base, state, prefix=prefix)  # pid 1 in its namespace: the host's pid 1 is init
     try:
         taken = cli(binary, base, "reserve", "svc", "-i", "0", "--no-probe", "--owner", "other", "--state-dir", str(state))
         assert taken.returncode == UNAVAILABLE, (taken.returncode, text(taken))
