@@ -103,12 +103,13 @@ final class ReservationStore: @unchecked Sendable {
     /// opening it, or reopening it when its directory or database file was
     /// replaced or this process forked since. One caller at a time per store.
     ///
-    /// The directory is walked and checked on every call (a changed ancestor is
-    /// refused at once); the connection is kept while the walk reaches the same
-    /// directory and database file.
+    /// The directory is walked and checked on every call, and so are the
+    /// store's files (a changed ancestor or file is refused at once); the
+    /// connection is kept while the walk reaches the same directory and database file.
     static func with<R>(_ directory: [UInt8]?, _ body: (ReservationStore) throws -> R) throws -> R {
         let (path, isDefault) = try StateDirectory.resolve(bytes: directory)
         let checked = try StateDirectory.open(path, createParents: isDefault)
+        _ = try StateDirectory.checkFiles(checked)  // on every call: a file made a link or readable by others since is refused
         return try open.withLock { stores in
             if let store = stores[path], store.isCurrent(checked) { return try body(store) }
             if let stale = stores.removeValue(forKey: path), stale.openedBy != getpid() {

@@ -216,3 +216,12 @@ def test_owner_names_and_state_directories_reach_the_store_as_bytes(pm: portmana
         pm._in_store(_lib.lib.pm_release, first, SERVICE.encode(), 1, b"wf-\xfe", 0, byref(released))
     pm._in_store(_lib.lib.pm_release, first, SERVICE.encode(), 1, b"wf-\xff", 0, byref(released))
     assert released.value == 1
+
+
+def test_a_process_owner_shows_its_pid_namespace(pm: portmanager.PortManager, state: Path) -> None:
+    pm.reserve(SERVICE, 0, probe=False, state_dir=state)  # owned by this process
+    mine = held(pm, state)[0]
+    assert (mine.owner_kind, mine.pid, mine.liveness) == ("process", os.getpid(), "alive")
+    assert mine.pid_namespace == os.stat("/proc/self/ns/pid").st_ino
+    pm.reserve(SERVICE, 1, owner="wf", probe=False, state_dir=state)
+    assert (held(pm, state)[1].pid_namespace, held(pm, state)[1].liveness) == (None, None)
