@@ -550,28 +550,40 @@ PM_API pm_status pm_analysis_json(const pm_analysis *analysis, char *buffer, siz
  * when the process that chose it returns while its container keeps running.
  * A reservation holds every host port of one service instance (the
  * environment's offset included; each port of a range), all or nothing; no
- * host port is ever held by two reservations, whatever the service names.
+ * host port of one protocol is ever held by two reservations, whatever the
+ * service names (a UDP and a TCP port of one number are two ports).
  *
  * Its owner is either
- *  - a process (pid, start time from /proc/PID/stat, boot id): the reservation
- *    ends when that process ends; a reused pid or a reboot is detected; or
- *  - a name (a container name, a workflow ID; any text of 1 to 1024 bytes): it
- *    lasts until released, or until its TTL runs out (pm_renew extends it).
+ *  - a process (pid, start time from /proc/PID/stat, boot id, PID namespace
+ *    from /proc/PID/ns/pid): the reservation ends when that process ends (a
+ *    zombie has ended); a reused pid or a reboot is detected. An owner in
+ *    another PID namespace than the caller's is never judged by its pid (it
+ *    names another process here) and never removed by the caller; or
+ *  - a name (a container name, a workflow ID; any bytes but NUL, 1 to 1024 of
+ *    them, compared as bytes): it lasts until released, or until its TTL runs
+ *    out (pm_renew extends it).
  * Expired reservations and those of ended processes are removed by every
  * pm_reserve, pm_release, pm_renew and pm_reservations_json.
  *
  * The store is one SQLite database, reservations.db, in the state directory:
  * `state_dir` when not NULL, else $PORTMANAGER_STATE_DIR, else
  * /var/lib/portmanager for root and $XDG_STATE_HOME/portmanager (default
- * ~/.local/state/portmanager) for other users. It is created 0700 (the
- * database 0600). A directory that is a symbolic link, not a directory, owned
- * by another user than the caller or root, writable by every user, or in a
- * parent directory another user owns (or every user may write, unless sticky) is
- * refused with PM_ERR_STATE before anything in it is opened, and so is a store
- * file that is a symbolic link, not a regular file (a FIFO), writable by every
- * user or owned by another user (in a group-writable directory, files of the
- * directory's group are accepted: the shared setup, see README.md). A corrupt
- * database or one of a newer schema is refused, never recreated.
+ * ~/.local/state/portmanager) for other users; a path is used as the bytes it
+ * holds. It is created 0700 (the database 0600). The directory is reached by a
+ * walk from / checking each directory on its handle: one above it owned by
+ * another user than the caller or root, or writable by every user unless
+ * sticky, is refused; a symbolic link above it is followed only when the
+ * directory holding it is not writable by every user. A state directory that
+ * is a symbolic link (trailing '/' or not), not a directory, owned by another
+ * user than the caller or root, or writable by every user is refused with
+ * PM_ERR_STATE before anything in it is opened, and so is a store file that is
+ * a symbolic link, not a regular file (a FIFO), writable or readable by every
+ * user, or owned by another user (in a group-writable directory, files of the
+ * directory's group are accepted: the shared setup, see README.md). The
+ * database is opened through the checked directory's handle
+ * (/proc/self/fd/N/reservations.db; /proc must be mounted). A corrupt database
+ * or one of a newer schema is refused, never recreated; one of an older schema
+ * is migrated.
  * Durability: WAL, synchronous=NORMAL: a reservation survives any process
  * crash; a power loss may roll back the last ones, never corrupt the store.
  *
@@ -649,7 +661,9 @@ PM_API pm_status pm_renew(const pm_registry *registry, const char *state_dir, co
  * protocol. Each element is an object:
  *   {"service": "kafka", "environment": "", "instance": 1,
  *    "owner": "kafka-development-1" (or "process 1234"), "owner_kind": "name" | "process",
- *    "pid": 1234 | null, "command": "sleep" | null,
+ *    "pid": 1234 | null, "pid_namespace": 4026531836 | null,
+ *    "liveness": "alive" | "unknown" (the owner is in another PID namespace) | null,
+ *    "command": "sleep" | null,
  *    "since": UNIX_SECONDS, "expires": UNIX_SECONDS | null,
  *    "ports": {"broker_port": 9192, ...}  (each port name -> its first host port),
  *    "host_ports": [9192, 19193]}

@@ -7,15 +7,32 @@ import PortManagerCore
 /// The reservation store: one SQLite database, `reservations.db`, in the state
 /// directory (``StateDirectory``). Every SQLite call of the project is in this file.
 ///
-/// Schema (version 1, kept in `PRAGMA user_version`):
+/// Schema (version 2, kept in `PRAGMA user_version`):
 ///
 ///     reservation(id, service, environment, instance, owner_kind, owner,
-///                 pid, start_time, boot_id, command, since, expires)
+///                 pid, start_time, boot_id, command, since, expires, pid_ns)
 ///                 UNIQUE(service, environment, instance)
-///     port(port PRIMARY KEY, reservation -> reservation.id ON DELETE CASCADE, name)
+///     port(protocol, port, reservation -> reservation.id ON DELETE CASCADE, name)
+///          PRIMARY KEY(protocol, port)
 ///
-/// `port.port` is the primary key, so two reservations can never hold one host
-/// port, even when registries disagree about service names.
+/// `(protocol, port)` is the primary key, so two reservations can never hold
+/// one host port of one protocol, even when registries disagree about service
+/// names, while a UDP and a TCP port of one number are two ports. `owner` holds
+/// the owner name's bytes (a BLOB: a name need not be UTF-8); `pid_ns` the
+/// inode of a process owner's PID namespace (``ProcessIdentity``).
+///
+/// Migrations (``migrations``) run in one transaction when the store is opened:
+/// version 1 (ports keyed by number alone, no `pid_ns`) becomes version 2 with
+/// each of its ports held for both TCP and UDP, as version 1 held them, and
+/// `pid_ns` NULL (the process owner is then taken to be in the asking
+/// process's PID namespace, as version 1 assumed).
+///
+/// Opening: the state directory is walked and checked by handle
+/// (``StateDirectory/open(_:createParents:)``) and SQLite opens
+/// `/proc/self/fd/N/reservations.db` through that handle, with a VFS that keeps
+/// the path as it is (SQLite's own resolves `/proc/self/fd/N` back to a path
+/// name, which another user could have swapped) and opens every file
+/// `O_NOFOLLOW`.
 ///
 /// Durability: WAL journal with `synchronous=NORMAL`. A committed reservation
 /// survives the crash of any process (SIGKILL included) and the store is never
@@ -26,29 +43,39 @@ import PortManagerCore
 /// another.
 final class ReservationStore: @unchecked Sendable {
     /// The schema version this library writes and reads.
-    static let schemaVersion: Int32 = 1
+    static var schemaVersion: Int32 { Int32(migrations.count) }
     /// How long a transaction waits for another process's, in milliseconds.
     static let busyTimeout: Int32 = 10_000
 
     let path: String
-    private let directory: StateDirectory.Checked
+    private let directory: StateDirectory.Handle
     private var db: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
     private let openedBy: pid_t
     private let device: dev_t
     private let inode: ino_t
 
-    private init(directory: StateDirectory.Checked) throws {
+    private init(directory: StateDirectory.Handle) throws {
         self.directory = directory
-        path = directory.databasePath
+        path = directory.shown(StateDirectory.databaseName)
         openedBy = getpid()
         if try !StateDirectory.checkFiles(directory) { try StateDirectory.createDatabase(directory) }
         var info = stat()
-        guard lstat(path, &info) == 0 else { throw StateDirectory.refusal(path, "cannot inspect: " + String(cString: strerror(errno))) }
+        guard fstatat(directory.fd, StateDirectory.databaseName, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
+            throw StateDirectory.refusal(path, "cannot inspect: " + String(cString: strerror(errno)))
+        }
         device = info.st_dev
         inode = info.st_ino
+        guard let vfs = handleVFSName else {
+            throw StateDirectory.refusal(path, "cannot register SQLite's file-descriptor VFS (no \"unix\" VFS)")
+        }
+        var probe = stat()
+        guard stat(directory.procPath(StateDirectory.databaseName), &probe) == 0, probe.st_ino == inode, probe.st_dev == device else {
+            throw StateDirectory.refusal(path, "cannot reach the database through \(directory.procPath(StateDirectory.databaseName)) (is /proc mounted?)")
+        }
         var handle: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, nil)
+        let rc = sqlite3_open_v2(directory.procPath(StateDirectory.databaseName), &handle,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, vfs)
         db = handle
         guard rc == SQLITE_OK else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
@@ -70,32 +97,40 @@ final class ReservationStore: @unchecked Sendable {
 
     // MARK: - Opening, once per process and directory
 
-    private static let open = Locked<[String: ReservationStore]>([:])
+    private static let open = Locked<[[UInt8]: ReservationStore]>([:])
 
     /// Runs `body` with the store of `directory` (nil: the default location),
     /// opening it, or reopening it when its directory or database file was
     /// replaced or this process forked since. One caller at a time per store.
-    static func with<R>(_ directory: String?, _ body: (ReservationStore) throws -> R) throws -> R {
-        let (path, isDefault) = try StateDirectory.resolve(directory)
+    ///
+    /// The directory is walked and checked on every call, and so are the
+    /// store's files (a changed ancestor or file is refused at once); the
+    /// connection is kept while the walk reaches the same directory and database file.
+    static func with<R>(_ directory: [UInt8]?, _ body: (ReservationStore) throws -> R) throws -> R {
+        let (path, isDefault) = try StateDirectory.resolve(bytes: directory)
+        let checked = try StateDirectory.open(path, createParents: isDefault)
+        _ = try StateDirectory.checkFiles(checked)  // on every call: a file made a link or readable by others since is refused
         return try open.withLock { stores in
-            if let store = stores[path], store.isCurrent() { return try body(store) }
+            if let store = stores[path], store.isCurrent(checked) { return try body(store) }
             if let stale = stores.removeValue(forKey: path), stale.openedBy != getpid() {
                 stale.abandon()  // a connection must not cross fork(); leave it unclosed
             }
-            let store = try ReservationStore(directory: StateDirectory.prepare(path, createParents: isDefault))
+            let store = try ReservationStore(directory: checked)
             stores[path] = store
             return try body(store)
         }
     }
 
-    /// Whether the open connection still belongs to this process and the files on disk.
-    private func isCurrent() -> Bool {
+    /// Whether the open connection still belongs to this process and to what
+    /// the walk reached now: the same directory, unchanged, and database file.
+    private func isCurrent(_ now: StateDirectory.Handle) -> Bool {
         guard openedBy == getpid(), db != nil else { return false }
-        var dir = stat(), file = stat()
-        guard lstat(directory.path, &dir) == 0, dir.st_dev == directory.status.st_dev,
-              dir.st_ino == directory.status.st_ino, dir.st_uid == directory.status.st_uid,
-              dir.st_mode == directory.status.st_mode,
-              lstat(path, &file) == 0, file.st_dev == device, file.st_ino == inode else { return false }
+        let was = directory.status
+        var file = stat()
+        guard now.status.st_dev == was.st_dev, now.status.st_ino == was.st_ino, now.status.st_uid == was.st_uid,
+              now.status.st_mode == was.st_mode,
+              fstatat(now.fd, StateDirectory.databaseName, &file, AT_SYMLINK_NOFOLLOW) == 0,
+              file.st_dev == device, file.st_ino == inode else { return false }
         return true
     }
 
@@ -103,6 +138,43 @@ final class ReservationStore: @unchecked Sendable {
         statements = [:]
         db = nil
     }
+
+    /// The schema's history: entry `n` turns version `n` into version `n + 1`
+    /// (entry 0 makes a new store). The last version is ``schemaVersion``.
+    static let migrations = [
+        """
+        CREATE TABLE reservation(
+          id INTEGER PRIMARY KEY,
+          service TEXT NOT NULL,
+          environment TEXT NOT NULL,
+          instance INTEGER NOT NULL,
+          owner_kind TEXT NOT NULL CHECK(owner_kind IN ('process', 'name')),
+          owner TEXT NOT NULL,
+          pid INTEGER, start_time INTEGER, boot_id TEXT, command TEXT,
+          since INTEGER NOT NULL,
+          expires INTEGER,
+          UNIQUE(service, environment, instance));
+        CREATE TABLE port(
+          port INTEGER PRIMARY KEY CHECK(port BETWEEN 1 AND 65535),
+          reservation INTEGER NOT NULL REFERENCES reservation(id) ON DELETE CASCADE,
+          name TEXT NOT NULL);
+        CREATE INDEX port_by_reservation ON port(reservation);
+        """,
+        """
+        ALTER TABLE reservation ADD COLUMN pid_ns INTEGER;
+        CREATE TABLE port_by_protocol(
+          protocol TEXT NOT NULL CHECK(protocol IN ('tcp', 'udp')),
+          port INTEGER NOT NULL CHECK(port BETWEEN 1 AND 65535),
+          reservation INTEGER NOT NULL REFERENCES reservation(id) ON DELETE CASCADE,
+          name TEXT NOT NULL,
+          PRIMARY KEY(protocol, port));
+        INSERT INTO port_by_protocol(protocol, port, reservation, name) SELECT 'tcp', port, reservation, name FROM port;
+        INSERT INTO port_by_protocol(protocol, port, reservation, name) SELECT 'udp', port, reservation, name FROM port;
+        DROP TABLE port;
+        ALTER TABLE port_by_protocol RENAME TO port;
+        CREATE INDEX port_by_reservation ON port(reservation);
+        """,
+    ]
 
     private func prepareSchema() throws {
         let version = try scalarInt("PRAGMA user_version")
@@ -117,28 +189,11 @@ final class ReservationStore: @unchecked Sendable {
             let again = try scalarInt("PRAGMA user_version")
             if again == Int64(Self.schemaVersion) { return }
             let tables = try scalarInt("SELECT count(*) FROM sqlite_master")
-            guard again == 0, tables == 0 else {
+            guard again > 0 || tables == 0 else {
                 throw StateDirectory.refusal(path, "the database is not a portmanager reservation store (schema version \(again), \(tables) objects); it was left as it is")
             }
-            try execute("""
-                CREATE TABLE reservation(
-                  id INTEGER PRIMARY KEY,
-                  service TEXT NOT NULL,
-                  environment TEXT NOT NULL,
-                  instance INTEGER NOT NULL,
-                  owner_kind TEXT NOT NULL CHECK(owner_kind IN ('process', 'name')),
-                  owner TEXT NOT NULL,
-                  pid INTEGER, start_time INTEGER, boot_id TEXT, command TEXT,
-                  since INTEGER NOT NULL,
-                  expires INTEGER,
-                  UNIQUE(service, environment, instance));
-                CREATE TABLE port(
-                  port INTEGER PRIMARY KEY CHECK(port BETWEEN 1 AND 65535),
-                  reservation INTEGER NOT NULL REFERENCES reservation(id) ON DELETE CASCADE,
-                  name TEXT NOT NULL);
-                CREATE INDEX port_by_reservation ON port(reservation);
-                PRAGMA user_version = \(Self.schemaVersion);
-                """)
+            for step in Self.migrations[Int(again)...] { try execute(step) }
+            try execute("PRAGMA user_version = \(Self.schemaVersion)")
         }
     }
 
@@ -221,6 +276,11 @@ final class ReservationStore: @unchecked Sendable {
         sqlite3_bind_text(s, index, value, -1, transient)
     }
 
+    private func bind(_ s: OpaquePointer, _ index: Int32, bytes value: [UInt8]) {
+        guard !value.isEmpty else { sqlite3_bind_zeroblob(s, index, 0); return }
+        _ = value.withUnsafeBytes { sqlite3_bind_blob(s, index, $0.baseAddress, Int32($0.count), transient) }
+    }
+
     private func bind(_ s: OpaquePointer, _ index: Int32, _ value: Int64?) {
         guard let value else { sqlite3_bind_null(s, index); return }
         sqlite3_bind_int64(s, index, value)
@@ -231,6 +291,13 @@ final class ReservationStore: @unchecked Sendable {
         return String(decoding: UnsafeBufferPointer(start: raw, count: Int(sqlite3_column_bytes(s, column))), as: UTF8.self)
     }
 
+    /// A column's bytes as stored (a BLOB, or the TEXT a version-1 store holds).
+    private func bytes(_ s: OpaquePointer, _ column: Int32) -> [UInt8] {
+        let count = Int(sqlite3_column_bytes(s, column))
+        guard count > 0, let raw = sqlite3_column_blob(s, column) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: raw, count: count))
+    }
+
     private func int(_ s: OpaquePointer, _ column: Int32) -> Int64? {
         sqlite3_column_type(s, column) == SQLITE_NULL ? nil : sqlite3_column_int64(s, column)
     }
@@ -238,47 +305,58 @@ final class ReservationStore: @unchecked Sendable {
     // MARK: - Queries (call inside ``transaction(_:)``)
 
     /// Deletes expired reservations and those of processes that have ended.
+    /// An owner in another PID namespace is never judged ended by its pid
+    /// (``ProcessIdentity/Liveness/unknown``): only its expiry or a reboot ends it here.
     func reap(now: Int64) throws {
         let expired = try statement("DELETE FROM reservation WHERE expires IS NOT NULL AND expires <= ?")
         bind(expired, 1, now)
         try step(expired)
-        let owners = try statement("SELECT id, pid, start_time, boot_id FROM reservation WHERE owner_kind = 'process'")
+        let owners = try statement("SELECT id, pid, start_time, boot_id, pid_ns FROM reservation WHERE owner_kind = 'process'")
         var dead: [Int64] = []
         while try step(owners) {
-            let identity = ProcessIdentity(pid: Int(int(owners, 1) ?? 0), startTime: UInt64(bitPattern: int(owners, 2) ?? 0),
-                                           bootID: text(owners, 3) ?? "")
-            if !identity.isAlive { dead.append(sqlite3_column_int64(owners, 0)) }
+            if !identity(owners, pid: 1).isAlive { dead.append(sqlite3_column_int64(owners, 0)) }
         }
         for id in dead { try delete(id) }
     }
 
+    /// The process identity in columns `pid`, `pid + 1` (start time), `pid + 2` (boot id) and `pid + 3` (PID namespace).
+    private func identity(_ s: OpaquePointer, pid column: Int32) -> ProcessIdentity {
+        ProcessIdentity(pid: Int(int(s, column) ?? 0), startTime: UInt64(bitPattern: int(s, column + 1) ?? 0),
+                        bootID: text(s, column + 2) ?? "", pidNamespace: int(s, column + 3).map { UInt64(bitPattern: $0) })
+    }
+
     /// The reservation of one instance, with its row id.
     func find(service: String, environment: String, instance: Int) throws -> (id: Int64, reservation: Reservation)? {
-        let s = try statement(Self.select + " WHERE r.service = ? AND r.environment = ? AND r.instance = ? ORDER BY p.port")
+        let s = try statement(Self.select + " WHERE r.service = ? AND r.environment = ? AND r.instance = ?" + Self.portOrder)
         bind(s, 1, service)
         bind(s, 2, environment)
         bind(s, 3, Int64(instance))
         return try rows(s).first
     }
 
-    /// The reservation holding one of `ports`, and the port.
-    func holder(of ports: [Int]) throws -> (port: Int, reservation: Reservation)? {
-        let s = try statement("SELECT reservation FROM port WHERE port = ?")
+    /// The reservation holding one of `ports` (for one of its protocols), and the port.
+    func holder(of ports: [ReservedPort]) throws -> (port: ReservedPort, reservation: Reservation)? {
+        let s = try statement("SELECT reservation FROM port WHERE protocol = ? AND port = ?")
         for port in ports {
-            bind(s, 1, Int64(port))
-            guard try step(s) else { continue }
-            let id = sqlite3_column_int64(s, 0)
-            sqlite3_reset(s)
-            let byID = try statement(Self.select + " WHERE r.id = ? ORDER BY p.port")
-            bind(byID, 1, id)
-            if let found = try rows(byID).first { return (port, found.reservation) }
+            for member in port.protocols.members {
+                bind(s, 1, member.name)
+                bind(s, 2, Int64(port.port))
+                guard try step(s) else { continue }
+                let id = sqlite3_column_int64(s, 0)
+                sqlite3_reset(s)
+                let byID = try statement(Self.select + " WHERE r.id = ?" + Self.portOrder)
+                bind(byID, 1, id)
+                if let found = try rows(byID).first {
+                    return (ReservedPort(name: port.name, port: port.port, protocols: member), found.reservation)
+                }
+            }
         }
         return nil
     }
 
     /// Every reservation, or those of one service, ordered by service, environment and instance.
     func all(service: String?) throws -> [Reservation] {
-        let order = " ORDER BY r.service, r.environment, r.instance, p.port"
+        let order = " ORDER BY r.service, r.environment, r.instance, p.port, p.protocol"
         let s = try statement(Self.select + (service == nil ? "" : " WHERE r.service = ?") + order)
         if let service { bind(s, 1, service) }
         return try rows(s).map(\.reservation)
@@ -286,8 +364,8 @@ final class ReservationStore: @unchecked Sendable {
 
     func insert(_ r: Reservation) throws {
         let s = try statement("""
-            INSERT INTO reservation(service, environment, instance, owner_kind, owner, pid, start_time, boot_id, command, since, expires)
-            VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO reservation(service, environment, instance, owner_kind, owner, pid, start_time, boot_id, pid_ns, command, since, expires)
+            VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         bind(s, 1, r.service)
         bind(s, 2, r.environment)
@@ -295,25 +373,29 @@ final class ReservationStore: @unchecked Sendable {
         switch r.owner {
         case .process(let p):
             bind(s, 4, "process")
-            bind(s, 5, "")
+            bind(s, 5, bytes: [])
             bind(s, 6, Int64(p.pid))
             bind(s, 7, Int64(bitPattern: p.startTime))
             bind(s, 8, p.bootID)
+            bind(s, 9, p.pidNamespace.map { Int64(bitPattern: $0) })
         case .name(let name):
             bind(s, 4, "name")
-            bind(s, 5, name)
+            bind(s, 5, bytes: name.bytes)
         }
-        bind(s, 9, r.command)
-        bind(s, 10, r.since)
-        bind(s, 11, r.expires)
+        bind(s, 10, r.command)
+        bind(s, 11, r.since)
+        bind(s, 12, r.expires)
         try step(s)
         let id = sqlite3_last_insert_rowid(db)
-        let p = try statement("INSERT INTO port(port, reservation, name) VALUES(?, ?, ?)")
+        let p = try statement("INSERT INTO port(protocol, port, reservation, name) VALUES(?, ?, ?, ?)")
         for port in r.ports {
-            bind(p, 1, Int64(port.port))
-            bind(p, 2, id)
-            bind(p, 3, port.name)
-            try step(p)
+            for member in port.protocols.members {
+                bind(p, 1, member.name)
+                bind(p, 2, Int64(port.port))
+                bind(p, 3, id)
+                bind(p, 4, port.name)
+                try step(p)
+            }
         }
     }
 
@@ -332,30 +414,48 @@ final class ReservationStore: @unchecked Sendable {
 
     private static let select = """
         SELECT r.id, r.service, r.environment, r.instance, r.owner_kind, r.owner, r.pid, r.start_time, r.boot_id,
-               r.command, r.since, r.expires, p.port, p.name
+               r.pid_ns, r.command, r.since, r.expires, p.port, p.name, p.protocol
         FROM reservation r JOIN port p ON p.reservation = r.id
         """
+    private static let portOrder = " ORDER BY p.port, p.protocol"
 
-    /// Groups the joined rows (ordered by reservation) into reservations.
+    /// Groups the joined rows (ordered by reservation, then port) into
+    /// reservations, one ``ReservedPort`` per port number with its protocols.
     private func rows(_ s: OpaquePointer) throws -> [(id: Int64, reservation: Reservation)] {
         var result: [(id: Int64, reservation: Reservation)] = []
         var ids: [Int64: Int] = [:]
         while try step(s) {
             let id = sqlite3_column_int64(s, 0)
-            let port = ReservedPort(name: text(s, 13) ?? "", port: Int(sqlite3_column_int64(s, 12)))
-            if let index = ids[id] { result[index].reservation.ports.append(port); continue }
-            let owner: Reservation.Owner = text(s, 4) == "process"
-                ? .process(ProcessIdentity(pid: Int(int(s, 6) ?? 0), startTime: UInt64(bitPattern: int(s, 7) ?? 0),
-                                           bootID: text(s, 8) ?? ""))
-                : .name(text(s, 5) ?? "")
+            let member = PortProtocols(spelling: text(s, 15) ?? "") ?? .both
+            let port = ReservedPort(name: text(s, 14) ?? "", port: Int(sqlite3_column_int64(s, 13)), protocols: member)
+            if let index = ids[id] {
+                if let last = result[index].reservation.ports.last, last.port == port.port, last.name == port.name {
+                    result[index].reservation.ports[result[index].reservation.ports.count - 1].protocols.formUnion(member)
+                } else {
+                    result[index].reservation.ports.append(port)
+                }
+                continue
+            }
+            var liveness: ProcessIdentity.Liveness?
+            let owner: Reservation.Owner
+            if text(s, 4) == "process" {
+                let process = identity(s, pid: 6)
+                owner = .process(process)
+                liveness = process.liveness
+            } else {
+                owner = .name(OwnerName(bytes: bytes(s, 5)))
+            }
             ids[id] = result.count
-            // A live process owner shows what it runs now (it may have exec'd since it reserved).
-            var command = text(s, 9)
-            if case .process(let p) = owner, let now = ProcessIdentity.command(of: p.pid) { command = now }
-            result.append((id, Reservation(service: text(s, 1) ?? "", environment: text(s, 2) ?? "",
-                                           instance: Int(sqlite3_column_int64(s, 3)), owner: owner,
-                                           command: command, since: sqlite3_column_int64(s, 10),
-                                           expires: int(s, 11), ports: [port])))
+            // A live process owner shows what it runs now (it may have exec'd since it reserved);
+            // the pid of one in another PID namespace names another process here.
+            var command = text(s, 10)
+            if case .process(let p) = owner, liveness == .alive, let now = ProcessIdentity.command(of: p.pid) { command = now }
+            var reservation = Reservation(service: text(s, 1) ?? "", environment: text(s, 2) ?? "",
+                                          instance: Int(sqlite3_column_int64(s, 3)), owner: owner,
+                                          command: command, since: sqlite3_column_int64(s, 11),
+                                          expires: int(s, 12), ports: [port])
+            reservation.liveness = liveness
+            result.append((id, reservation))
         }
         return result
     }
@@ -375,3 +475,34 @@ private func waitForLock(_: UnsafeMutableRawPointer?, _ count: Int32) -> Int32 {
 
 /// SQLite's `SQLITE_TRANSIENT`: bound text is copied.
 private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+// MARK: - The file-descriptor VFS
+
+/// The name of the VFS that opens `/proc/self/fd/N/...` paths as they are;
+/// nil when SQLite has no "unix" VFS to wrap. Registered once per process.
+nonisolated(unsafe) private let handleVFSName: UnsafePointer<CChar>? = {
+    guard let unix = sqlite3_vfs_find("unix"), let name = strdup("portmanager-fd") else { return nil }
+    let vfs = UnsafeMutablePointer<sqlite3_vfs>.allocate(capacity: 1)  // lives as long as the process
+    vfs.initialize(to: unix.pointee)
+    vfs.pointee.zName = UnsafePointer(name)
+    vfs.pointee.pNext = nil
+    vfs.pointee.xFullPathname = fullPathnameThroughHandle
+    guard sqlite3_vfs_register(vfs, 0) == SQLITE_OK else { return nil }
+    return UnsafePointer(name)
+}()
+
+/// The unix VFS's xFullPathname, except that a path through an open directory
+/// (`/proc/self/fd/N/NAME`) stays as it is: the unix VFS would replace
+/// `/proc/self/fd/N` with the directory's path name, and open that name later.
+private func fullPathnameThroughHandle(_ vfs: UnsafeMutablePointer<sqlite3_vfs>?, _ name: UnsafePointer<CChar>?,
+                                       _ size: Int32, _ out: UnsafeMutablePointer<CChar>?) -> Int32 {
+    guard let name, let out, size > 0 else { return SQLITE_CANTOPEN }
+    if strncmp(name, "/proc/self/fd/", 14) == 0 {
+        let length = strlen(name)
+        guard length < Int(size) else { return SQLITE_CANTOPEN }
+        memcpy(out, name, length + 1)
+        return SQLITE_OK
+    }
+    guard let unix = sqlite3_vfs_find("unix"), let full = unix.pointee.xFullPathname else { return SQLITE_CANTOPEN }
+    return full(unix, name, size, out)
+}

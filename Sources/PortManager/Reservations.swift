@@ -9,6 +9,32 @@ public struct ReservedPort: Sendable, Hashable {
     public var name: String
     /// The host port.
     public var port: Int
+    /// The protocols it is held for (the port's `protocol:`): the store keys
+    /// ports by protocol and number, so a UDP and a TCP port of one number are
+    /// two ports.
+    public var protocols: PortProtocols = .tcp
+}
+
+/// An owner name: bytes, as a C caller or the command line gives them (1 to
+/// ``ReservationOwner/maxLength`` bytes, any but NUL), kept and compared as
+/// bytes, so two names that differ only in bytes that are not UTF-8 are two owners.
+public struct OwnerName: Sendable, Hashable, ExpressibleByStringLiteral, CustomStringConvertible {
+    /// The name's bytes.
+    public var bytes: [UInt8]
+
+    /// A name from its bytes.
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+
+    /// A name from text (its UTF-8 bytes).
+    public init(_ text: String) { bytes = Array(text.utf8) }
+
+    public init(stringLiteral value: String) { self.init(value) }
+
+    /// The name as text: itself when UTF-8, else with each other byte as `\xHH`
+    /// (``PathText/text(_:)``), so two names never show as one.
+    public var text: String { PathText.text(bytes) }
+
+    public var description: String { text }
 }
 
 /// A claim on every host port of one service instance, kept in the reservation
@@ -21,7 +47,7 @@ public struct Reservation: Sendable, Hashable {
         case process(ProcessIdentity)
         /// A name (a container name, a workflow ID): the reservation lasts until
         /// released, or until its TTL runs out.
-        case name(String)
+        case name(OwnerName)
     }
 
     /// The service, as the registry names it.
@@ -40,13 +66,32 @@ public struct Reservation: Sendable, Hashable {
     public var expires: Int64?
     /// Every host port held, ascending (each port of a range too).
     public var ports: [ReservedPort]
+    /// For a process owner read from the store: whether it runs
+    /// (``ProcessIdentity/Liveness/alive``) or is in another PID namespace, so
+    /// that its liveness is unknown here; nil for a name, or a reservation just made.
+    public var liveness: ProcessIdentity.Liveness? = nil
+
+    /// Creates a reservation from its parts.
+    public init(service: String, environment: String, instance: Int, owner: Owner, command: String?,
+                since: Int64, expires: Int64?, ports: [ReservedPort]) {
+        self.service = service
+        self.environment = environment
+        self.instance = instance
+        self.owner = owner
+        self.command = command
+        self.since = since
+        self.expires = expires
+        self.ports = ports
+    }
 
     /// The owner for messages: the name quoted (escaped, cut at 64 characters),
     /// or `process 1234 ('sleep')`. Text from the store reaches messages only this way.
     public var ownerDescription: String {
         switch owner {
-        case .name(let name): return RegistryBuilder.quote(name)
-        case .process(let p): return "process \(p.pid)" + (command.map { " (\(RegistryBuilder.quote($0)))" } ?? "")
+        case .name(let name): return RegistryBuilder.quote(name.text)
+        case .process(let p):
+            return "process \(p.pid)" + (command.map { " (\(RegistryBuilder.quote($0)))" } ?? "")
+                + (liveness == .unknown ? " in another PID namespace (liveness unknown)" : "")
         }
     }
 
@@ -56,10 +101,10 @@ public struct Reservation: Sendable, Hashable {
         return ports.filter { seen.insert($0.name).inserted }.map { ($0.name, $0.port) }
     }
 
-    /// The owner as JSON and messages show it: the name, or `process 1234`.
+    /// The owner as JSON and messages show it: the name (``OwnerName/text``), or `process 1234`.
     public var ownerText: String {
         switch owner {
-        case .name(let name): return name
+        case .name(let name): return name.text
         case .process(let p): return "process \(p.pid)"
         }
     }
@@ -70,15 +115,26 @@ public struct Reservation: Sendable, Hashable {
         return nil
     }
 
+    /// The inode of a process owner's PID namespace, when known; else nil.
+    public var pidNamespace: UInt64? {
+        if case .process(let p) = owner { return p.pidNamespace }
+        return nil
+    }
+
     /// One compact JSON object: `service`, `environment`, `instance`, `owner`,
-    /// `owner_kind` (`name` or `process`), `pid`, `command`, `since`, `expires`
+    /// `owner_kind` (`name` or `process`), `pid`, `pid_namespace` (the inode of
+    /// the owner's PID namespace, or null), `liveness` (`alive`, `unknown` for
+    /// an owner in another PID namespace, or null), `command`, `since`, `expires`
     /// (seconds since the epoch, or null), `ports` (name -> first host port) and
     /// `host_ports` (every host port). The schema of `pm_reservations_json`.
     public var json: String {
         var out = "{\"service\":" + JSONText.string(service) + ",\"environment\":" + JSONText.string(environment)
         out += ",\"instance\":\(instance),\"owner\":" + JSONText.string(ownerText)
         out += ",\"owner_kind\":" + (pid == nil ? "\"name\"" : "\"process\"")
-        out += ",\"pid\":" + (pid.map(String.init) ?? "null") + ",\"command\":" + (command.map(JSONText.string) ?? "null")
+        out += ",\"pid\":" + (pid.map(String.init) ?? "null")
+        out += ",\"pid_namespace\":" + (pidNamespace.map(String.init) ?? "null")
+        out += ",\"liveness\":" + (liveness.map { JSONText.string($0.rawValue) } ?? "null")
+        out += ",\"command\":" + (command.map(JSONText.string) ?? "null")
         out += ",\"since\":\(since),\"expires\":" + (expires.map(String.init) ?? "null") + ",\"ports\":{"
         out += portsByName.map { JSONText.string($0.name) + ":\($0.port)" }.joined(separator: ",")
         out += "},\"host_ports\":[" + ports.map { String($0.port) }.joined(separator: ",") + "]}"
@@ -100,8 +156,8 @@ public struct Reservation: Sendable, Hashable {
 public enum ReservationOwner: Sendable, Hashable {
     /// The calling process (``Reservation/Owner/process(_:)``).
     case thisProcess
-    /// A name (``Reservation/Owner/name(_:)``): any text of 1 to ``maxLength`` bytes.
-    case name(String)
+    /// A name (``Reservation/Owner/name(_:)``): any bytes but NUL, 1 to ``maxLength`` of them.
+    case name(OwnerName)
     /// The container name of the instance (`kafka-development-1`), known once the instance is chosen.
     case containerName
 
@@ -132,18 +188,19 @@ extension Registry {
     ///   - ttl: seconds until it expires (1 or more); nil for never.
     ///   - probe: skip (or, for an explicit instance, refuse) instances whose ports
     ///     a process without a reservation uses (``ReservationProbe``).
-    ///   - stateDirectory: the store's directory; nil for ``StateDirectory/resolve(_:)``.
+    ///   - stateDirectory: the store's directory, as bytes (any but NUL, used as
+    ///     given); nil for ``StateDirectory/resolve(bytes:)``.
     /// - Throws: ``PortManagerError/reserved(service:instance:reason:)`` (taken, the
     ///   owner named), ``PortManagerError/state(path:reason:)``, unknown service,
     ///   instance out of range or ``PortManagerError/invalidArgument(_:)``.
     public func reserve(_ service: String, instance: Int? = nil, owner: ReservationOwner = .thisProcess,
-                        ttl: Int? = nil, probe: Bool = true, stateDirectory: String? = nil) throws -> Reservation {
+                        ttl: Int? = nil, probe: Bool = true, stateDirectory: [UInt8]?) throws -> Reservation {
         let definition = try self.service(named: service)
         if let instance { try checkInstance(definition, instance) }
         try Self.checkOwner(owner)
         if let ttl { try Self.checkTTL(ttl) }
         let process = owner == .thisProcess ? try ProcessIdentity.current() : nil
-        let command = process.flatMap { ProcessIdentity.command(of: $0.pid) }
+        let command = process == nil ? nil : ProcessIdentity.currentCommand()
         let environment = self.environment?.name ?? ""
         return try ReservationStore.with(stateDirectory) { store in
             try store.transaction {
@@ -167,8 +224,8 @@ extension Registry {
                         reasons.append("instance \(candidate) is reserved by \(held.reservation.ownerDescription) since \(Reservation.timestamp(held.reservation.since))")
                         continue
                     }
-                    if let (port, other) = try store.holder(of: reservation.ports.map(\.port)) {
-                        reasons.append("port \(port) of instance \(candidate) is reserved by \(other.ownerDescription) for instance \(other.instance) of service \(RegistryBuilder.quote(other.service))")
+                    if let (port, other) = try store.holder(of: reservation.ports) {
+                        reasons.append("port \(port.port)\(port.protocols == .udp ? "/udp" : "") of instance \(candidate) is reserved by \(other.ownerDescription) for instance \(other.instance) of service \(RegistryBuilder.quote(other.service))")
                         continue
                     }
                     if probe, let busy = try ReservationProbe.inUse(self, definition.name, instance: candidate) {
@@ -204,7 +261,7 @@ extension Registry {
     ///   owner, ``PortManagerError/state(path:reason:)``, unknown service, instance out of range.
     @discardableResult
     public func release(_ service: String, instance: Int, owner: ReservationOwner = .thisProcess,
-                        force: Bool = false, stateDirectory: String? = nil) throws -> Bool {
+                        force: Bool = false, stateDirectory: [UInt8]?) throws -> Bool {
         let definition = try self.service(named: service)
         try checkInstance(definition, instance)
         try Self.checkOwner(owner)
@@ -235,7 +292,7 @@ extension Registry {
     /// - Throws: ``PortManagerError/notOwner(service:instance:reason:)`` when the
     ///   instance is not reserved or is reserved by someone else, or as ``release(_:instance:owner:force:stateDirectory:)``.
     public func renew(_ service: String, instance: Int, ttl: Int, owner: ReservationOwner = .thisProcess,
-                      stateDirectory: String? = nil) throws -> Reservation {
+                      stateDirectory: [UInt8]?) throws -> Reservation {
         let definition = try self.service(named: service)
         try checkInstance(definition, instance)
         try Self.checkOwner(owner)
@@ -264,7 +321,7 @@ extension Registry {
 
     /// Every reservation in the store (of every registry and environment), or
     /// those of one service of this registry, after reaping expired and dead-owner ones.
-    public func reservations(_ service: String? = nil, stateDirectory: String? = nil) throws -> [Reservation] {
+    public func reservations(_ service: String? = nil, stateDirectory: [UInt8]?) throws -> [Reservation] {
         let name = try service.map { try self.service(named: $0).name }
         return try ReservationStore.with(stateDirectory) { store in
             try store.transaction {
@@ -279,7 +336,7 @@ extension Registry {
         var ports: [ReservedPort] = []
         for port in definition.ports {
             let first = port.base + instance * definition.increment + offset
-            ports += (first..<(first + port.count)).map { ReservedPort(name: port.name, port: $0) }
+            ports += (first..<(first + port.count)).map { ReservedPort(name: port.name, port: $0, protocols: port.protocols) }
         }
         return ports.sorted { $0.port < $1.port }
     }
@@ -289,23 +346,26 @@ extension Registry {
         return .name(Self.ownerName(owner, container: try containerName(definition.name, instance: instance)))
     }
 
-    private static func ownerName(_ owner: ReservationOwner, container: String) -> String {
+    private static func ownerName(_ owner: ReservationOwner, container: String) -> OwnerName {
         if case .name(let name) = owner { return name }
-        return container
+        return OwnerName(container)
     }
 
     private static func describe(_ owner: Reservation.Owner) -> String {
         switch owner {
-        case .name(let name): return RegistryBuilder.quote(name)
+        case .name(let name): return RegistryBuilder.quote(name.text)
         case .process(let p): return "process \(p.pid)"
         }
     }
 
     private static func checkOwner(_ owner: ReservationOwner) throws {
         guard case .name(let name) = owner else { return }
-        guard !name.isEmpty else { throw PortManagerError.invalidArgument("the owner name is empty") }
-        guard name.utf8.count <= ReservationOwner.maxLength else {
-            throw PortManagerError.invalidArgument("the owner name \(RegistryBuilder.quote(name)) is longer than \(ReservationOwner.maxLength) bytes")
+        guard !name.bytes.isEmpty else { throw PortManagerError.invalidArgument("the owner name is empty") }
+        guard name.bytes.count <= ReservationOwner.maxLength else {
+            throw PortManagerError.invalidArgument("the owner name \(RegistryBuilder.quote(name.text)) is longer than \(ReservationOwner.maxLength) bytes")
+        }
+        guard !name.bytes.contains(0) else {
+            throw PortManagerError.invalidArgument("the owner name \(RegistryBuilder.quote(name.text)) holds a NUL byte")
         }
     }
 
@@ -313,5 +373,30 @@ extension Registry {
         guard ttl >= 1, ttl <= 100 * 365 * 86_400 else {
             throw PortManagerError.invalidArgument("the TTL \(ttl) is outside 1..\(100 * 365 * 86_400) seconds")
         }
+    }
+
+    /// ``reserve(_:instance:owner:ttl:probe:stateDirectory:)-([UInt8]?)`` with the directory as text (its UTF-8 bytes).
+    public func reserve(_ service: String, instance: Int? = nil, owner: ReservationOwner = .thisProcess,
+                        ttl: Int? = nil, probe: Bool = true, stateDirectory: String? = nil) throws -> Reservation {
+        try reserve(service, instance: instance, owner: owner, ttl: ttl, probe: probe,
+                    stateDirectory: stateDirectory.map { Array($0.utf8) })
+    }
+
+    /// ``release(_:instance:owner:force:stateDirectory:)-([UInt8]?)`` with the directory as text (its UTF-8 bytes).
+    @discardableResult
+    public func release(_ service: String, instance: Int, owner: ReservationOwner = .thisProcess,
+                        force: Bool = false, stateDirectory: String? = nil) throws -> Bool {
+        try release(service, instance: instance, owner: owner, force: force, stateDirectory: stateDirectory.map { Array($0.utf8) })
+    }
+
+    /// ``renew(_:instance:ttl:owner:stateDirectory:)-([UInt8]?)`` with the directory as text (its UTF-8 bytes).
+    public func renew(_ service: String, instance: Int, ttl: Int, owner: ReservationOwner = .thisProcess,
+                      stateDirectory: String? = nil) throws -> Reservation {
+        try renew(service, instance: instance, ttl: ttl, owner: owner, stateDirectory: stateDirectory.map { Array($0.utf8) })
+    }
+
+    /// ``reservations(_:stateDirectory:)-([UInt8]?)`` with the directory as text (its UTF-8 bytes).
+    public func reservations(_ service: String? = nil, stateDirectory: String? = nil) throws -> [Reservation] {
+        try reservations(service, stateDirectory: stateDirectory.map { Array($0.utf8) })
     }
 }

@@ -17,7 +17,7 @@ private func checkFlags(_ function: StaticString, _ flags: Int32, _ allowed: Int
     }
 }
 
-/// The owner a C caller means: NULL for this process, text for a name, or the
+/// The owner a C caller means: NULL for this process, a name (its bytes, as they are), or the
 /// container name with PM_RESERVE_CONTAINER_OWNER (then `owner` must be NULL).
 private func owner(_ function: StaticString, _ owner: CString?, _ flags: Int32) throws -> ReservationOwner {
     if flags & Flag.containerOwner != 0 {
@@ -26,7 +26,7 @@ private func owner(_ function: StaticString, _ owner: CString?, _ flags: Int32) 
         }
         return .containerName
     }
-    return owner.map { .name(text($0)) } ?? .thisProcess
+    return owner.map { .name(OwnerName(bytes: Array(bytes($0)))) } ?? .thisProcess
 }
 
 /// A TTL argument: 0 for none, else 1 or more seconds.
@@ -50,7 +50,7 @@ public func pm_reserve(_ registry: OpaquePointer?, _ stateDirectory: CString?, _
         let reservation = try r.registry.reserve(
             text(service), instance: instanceID == -1 ? nil : instance(instanceID),
             owner: try owner("pm_reserve", ownerName, flags), ttl: try ttl("pm_reserve", ttlSeconds, required: false),
-            probe: flags & Flag.noProbe == 0, stateDirectory: stateDirectory.map(text))
+            probe: flags & Flag.noProbe == 0, stateDirectory: stateDirectory.map(pathBytes))
         out?.pointee = Int32(clamping: reservation.instance)
     }
 }
@@ -65,7 +65,7 @@ public func pm_release(_ registry: OpaquePointer?, _ stateDirectory: CString?, _
         try checkFlags("pm_release", flags, Flag.force | Flag.containerOwner)
         let released = try r.registry.release(
             text(service), instance: instance(instanceID), owner: try owner("pm_release", ownerName, flags),
-            force: flags & Flag.force != 0, stateDirectory: stateDirectory.map(text))
+            force: flags & Flag.force != 0, stateDirectory: stateDirectory.map(pathBytes))
         out?.pointee = released ? 1 : 0
     }
 }
@@ -80,7 +80,7 @@ public func pm_renew(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ s
         try checkFlags("pm_renew", flags, Flag.containerOwner)
         _ = try r.registry.renew(
             text(service), instance: instance(instanceID), ttl: try ttl("pm_renew", ttlSeconds, required: true) ?? 0,
-            owner: try owner("pm_renew", ownerName, flags), stateDirectory: stateDirectory.map(text))
+            owner: try owner("pm_renew", ownerName, flags), stateDirectory: stateDirectory.map(pathBytes))
     }
 }
 
@@ -90,7 +90,7 @@ public func pm_reservations_json(_ registry: OpaquePointer?, _ stateDirectory: C
                                  _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSizePointer?) -> Int32 {
     guard let r = handle(registry) else { return missing("pm_reservations_json", "registry") }
     return guarded {
-        let list = try r.registry.reservations(service.map(text), stateDirectory: stateDirectory.map(text))
+        let list = try r.registry.reservations(service.map(text), stateDirectory: stateDirectory.map(pathBytes))
         try output("[" + list.map(\.json).joined(separator: ",") + "]", buffer, capacity, needed)
     }
 }

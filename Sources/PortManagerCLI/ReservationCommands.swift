@@ -50,8 +50,8 @@ struct Reserve: ParsableCommand {
     func run() throws {
         let registry = try options.open()
         let reservation = try Failure.exitingUnavailable {
-            try registry.reserve(service, instance: instance, owner: owner.map { .name($0) } ?? .containerName,
-                                 ttl: ttl, probe: !noProbe, stateDirectory: state.stateDirectory)
+            try registry.reserve(service, instance: instance, owner: owner.map { .name(OwnerName(bytes: RawArguments.bytes(of: "--owner", parsed: $0))) } ?? .containerName,
+                                 ttl: ttl, probe: !noProbe, stateDirectory: state.path)
         }
         let container = try registry.containerName(reservation.service, instance: reservation.instance)
         let volume = try registry.volumeName(reservation.service, instance: reservation.instance)
@@ -104,8 +104,8 @@ struct Release: ParsableCommand {
     func run() throws {
         let registry = try options.open()
         let released = try Failure.exitingUnavailable {
-            try registry.release(service, instance: instance, owner: owner.map { .name($0) } ?? .containerName,
-                                 force: force, stateDirectory: state.stateDirectory)
+            try registry.release(service, instance: instance, owner: owner.map { .name(OwnerName(bytes: RawArguments.bytes(of: "--owner", parsed: $0))) } ?? .containerName,
+                                 force: force, stateDirectory: state.path)
         }
         let name = try registry.service(named: service).name
         Output.line(released ? "released \(name) instance \(instance)" : "\(name) instance \(instance) was not reserved")
@@ -148,8 +148,8 @@ struct Renew: ParsableCommand {
     func run() throws {
         let registry = try options.open()
         let renewed = try Failure.exitingUnavailable {
-            try registry.renew(service, instance: instance, ttl: ttl, owner: owner.map { .name($0) } ?? .containerName,
-                               stateDirectory: state.stateDirectory)
+            try registry.renew(service, instance: instance, ttl: ttl, owner: owner.map { .name(OwnerName(bytes: RawArguments.bytes(of: "--owner", parsed: $0))) } ?? .containerName,
+                               stateDirectory: state.path)
         }
         Output.line("renewed \(renewed.service) instance \(renewed.instance), expires \(renewed.expiresText)")
     }

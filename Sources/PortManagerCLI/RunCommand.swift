@@ -53,7 +53,7 @@ struct Run: ParsableCommand {
         let loaded = try registry.open()
         let reservation = try Failure.exitingUnavailable {
             try loaded.reserve(service, instance: instance, owner: .thisProcess, probe: !noProbe,
-                               stateDirectory: state.stateDirectory)
+                               stateDirectory: state.path)
         }
         let variables = try InstanceVariables(registry: loaded, service: service, instance: reservation.instance, prefix: nil)
         for (key, value) in variables.assignments { setenv(key, value, 1) }
@@ -64,7 +64,7 @@ struct Run: ParsableCommand {
         execvp(command[0], &argv)
         let reason = String(cString: strerror(errno))
         // The command never ran: give the instance back rather than leave it to the reaper.
-        _ = try? loaded.release(reservation.service, instance: reservation.instance, stateDirectory: state.stateDirectory)
+        _ = try? loaded.release(reservation.service, instance: reservation.instance, stateDirectory: state.path)
         Output.error("cannot run \(command[0]): \(reason)")
         throw ExitCode(Failure.cannotRun)
     }

@@ -142,4 +142,7 @@ struct StateOption: ParsableArguments {
     mutating func validate() throws {
         if let stateDirectory, stateDirectory.isEmpty { throw ValidationError("--state-dir must not be empty.") }
     }
+
+    /// `--state-dir` as the bytes of the command line (a path need not be UTF-8).
+    var path: [UInt8]? { stateDirectory.map { RawArguments.bytes(of: "--state-dir", parsed: $0) } }
 }

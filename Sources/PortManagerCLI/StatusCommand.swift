@@ -35,9 +35,12 @@ struct Status: ParsableCommand {
         let registry = try options.open()
         let services = try service.map { [try registry.service(named: $0)] } ?? registry.services
         let environment = registry.environment?.name ?? ""
-        let all = try registry.reservations(stateDirectory: state.stateDirectory)
-        var byPort: [Int: Reservation] = [:]
-        for reservation in all { for port in reservation.ports { byPort[port.port] = reservation } }
+        let all = try registry.reservations(stateDirectory: state.path)
+        // The store keys ports by protocol and number: so does this map.
+        var byPort: [PortKey: Reservation] = [:]
+        for reservation in all {
+            for port in reservation.ports { for member in port.protocols.members { byPort[PortKey(member, port.port)] = reservation } }
+        }
         // One probe of every host port of every instance: each /proc/net table is read once.
         var slices: [Range<Int>] = []
         var requests: [PortProbe.Request] = []
@@ -55,7 +58,9 @@ struct Status: ParsableCommand {
         for definition in services {
             for instance in 0..<definition.maxInstances {
                 let ports = try registry.ports(definition.name, instance: instance)
-                let hostPorts = ports.flatMap { Array($0.hostPort...$0.hostPortLast) }
+                let hostPorts = ports.flatMap { port in
+                    (port.hostPort...port.hostPortLast).flatMap { number in port.protocols.members.map { PortKey($0, number) } }
+                }
                 let probed = answers[slices[slice]]
                 slice += 1
                 let own = all.first { $0.service == definition.name && $0.environment == environment && $0.instance == instance }
@@ -69,7 +74,9 @@ struct Status: ParsableCommand {
                         ? "owner \(holder.ownerDescription), since \(Reservation.timestamp(holder.since)), expires \(holder.expiresText)"
                         : "\(holder.ownerDescription)" + (holder.expires == nil ? "" : ", expires \(holder.expiresText)")
                     fields += [("state", .string(stateName)), ("owner", .string(holder.ownerText)),
-                               ("pid", .optional(holder.pid)), ("command", .optional(holder.command)),
+                               ("pid", .optional(holder.pid)),
+                               ("pid_namespace", .optional(holder.pidNamespace.flatMap { Int(exactly: $0) })),
+                               ("liveness", .optional(holder.liveness?.rawValue)), ("command", .optional(holder.command)),
                                ("since", .int(Int(holder.since))), ("expires", .optional(holder.expires.map { Int($0) }))]
                     if own == nil {
                         detail += " (as instance \(holder.instance) of \(RegistryBuilder.quote(holder.service)))"
@@ -99,4 +106,11 @@ struct Status: ParsableCommand {
             Output.lines(table.render())
         }
     }
+}
+
+/// A host port of one protocol.
+private struct PortKey: Hashable {
+    var protocols: PortProtocols
+    var port: Int
+    init(_ protocols: PortProtocols, _ port: Int) { self.protocols = protocols; self.port = port }
 }

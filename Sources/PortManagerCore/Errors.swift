@@ -112,7 +112,9 @@ public enum PortManagerError: Error, Sendable, Hashable, CustomStringConvertible
     case notOwner(service: String, instance: Int, reason: String)
     /// The reservation store cannot be used safely: a refused directory or file
     /// (owner, mode, symbolic link, type), a corrupt database, a newer schema.
-    /// `path` names the culprit. The C status is ``Status/state`` (`PM_ERR_STATE`).
+    /// `path` names the culprit (the state directory or a file of it, as
+    /// ``PathText/text(_:)`` gives it; messages cut it as ``PathText/shown(_:)``
+    /// does). The C status is ``Status/state`` (`PM_ERR_STATE`).
     case state(path: String, reason: String)
 
     /// The `pm_status` this error maps to.
@@ -173,7 +175,7 @@ public enum PortManagerError: Error, Sendable, Hashable, CustomStringConvertible
         case .notOwner(let service, let instance, let reason):
             return "instance \(instance) of service '\(service)': \(reason)"
         case .state(let path, let reason):
-            return "reservation store \(Log.escape(path)): \(reason)"
+            return "reservation store \(Log.escape(PathText.shown(path))): \(reason)"
         case .unknownEnvironment(let name, let available):
             return "unknown environment \(RegistryBuilder.quote(name)); the registry defines: "
                 + (available.isEmpty ? "none" : available.joined(separator: ", "))

@@ -139,7 +139,7 @@ private func run(_ vector: ConformanceVector) -> Outcome {
             var answers: [String] = []
             for i in stride(from: 3, to: n - 1, by: 2) {
                 let reservation = try registry.reserve(
-                    w[2], instance: w[i] == "any" ? nil : try instance(w[i]), owner: .name(w[i + 1]), probe: false,
+                    w[2], instance: w[i] == "any" ? nil : try instance(w[i]), owner: .name(OwnerName(w[i + 1])), probe: false,
                     stateDirectory: directory + "/state")
                 answers.append(String(reservation.instance))
             }

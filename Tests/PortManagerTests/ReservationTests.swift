@@ -103,5 +103,45 @@ struct ReservationTests {
         #expect(me.pid == Int(getpid()) && me.isAlive && me.bootID.count == 36)
         #expect(!ProcessIdentity(pid: me.pid, startTime: me.startTime + 1, bootID: me.bootID).isAlive)
         #expect(!ProcessIdentity(pid: me.pid, startTime: me.startTime, bootID: "another-boot").isAlive)
+        #expect(me.pidNamespace != nil && me.liveness == .alive)
+    }
+
+    @Test func anOwnerInAnotherPIDNamespaceIsNeverJudgedByItsPid() throws {
+        let me = try ProcessIdentity.current()
+        let namespace = try #require(me.pidNamespace)
+        // A pid that names nothing here, or another process: in another namespace it says nothing.
+        let elsewhere = ProcessIdentity(pid: 1, startTime: me.startTime + 12_345, bootID: me.bootID, pidNamespace: namespace + 1)
+        #expect(elsewhere.liveness == .unknown && elsewhere.isAlive)
+        // ... unless the boot changed: then it ended with everything else.
+        var rebooted = elsewhere
+        rebooted.bootID = "another-boot"
+        #expect(rebooted.liveness == .ended)
+        // A store written before schema 2 has no namespace: judged here, as that library did.
+        #expect(ProcessIdentity(pid: me.pid, startTime: me.startTime + 1, bootID: me.bootID).liveness == .ended)
+    }
+
+    @Test func ownerNamesAreComparedAsBytes() throws {
+        let (registry, dir) = try fixture()
+        let ff = OwnerName(bytes: Array("wf-".utf8) + [0xff]), fe = OwnerName(bytes: Array("wf-".utf8) + [0xfe])
+        _ = try registry.reserve("svc", instance: 0, owner: .name(ff), probe: false, stateDirectory: dir)
+        #expect(throws: PortManagerError.notOwner(service: "svc", instance: 0,
+                                                  reason: "reserved by 'wf-\\\\xff', not by 'wf-\\\\xfe'; release it as its owner, or force it")) {
+            try registry.release("svc", instance: 0, owner: .name(fe), stateDirectory: dir)
+        }
+        #expect(try registry.reservations(stateDirectory: dir).map(\.owner) == [.name(ff)])
+        #expect(try registry.release("svc", instance: 0, owner: .name(ff), stateDirectory: dir))
+    }
+
+    @Test func aHugeStateDirectoryIsCutInMessages() throws {
+        let (registry, dir) = try fixture()
+        _ = try registry.reservations(stateDirectory: dir)
+        let huge = dir + "/" + String(repeating: "d/", count: 512 * 1024)  // 1 MiB below a directory that exists
+        do {
+            _ = try registry.reservations(stateDirectory: huge)
+            Issue.record("a missing 1 MiB path was accepted")
+        } catch let error as PortManagerError {
+            #expect(error.status == .state)
+            #expect(error.description.utf8.count < 1024, "\(error.description.utf8.count) bytes")
+        }
     }
 }

@@ -111,7 +111,12 @@ def test_a_symlinked_directory_is_refused(subject: Subject) -> None:
     attacker = subject.mkdir("attacker", 0o755, uid=STRANGER)
     link = attacker / "state"
     link.symlink_to(victim)
-    refused(subject.reserve(link), link, "the state directory is a symbolic link")
+    refused(subject.reserve(link), link, f"the directory {attacker} above it is owned by uid {STRANGER}")
+    mine = subject.mkdir("mine", 0o755)
+    own_link = mine / "state"
+    own_link.symlink_to(victim)
+    subject.own(own_link)
+    refused(subject.reserve(own_link), own_link, "the state directory is a symbolic link")
     assert os.listdir(victim) == []
 
 
@@ -142,9 +147,10 @@ def test_a_directory_in_a_parent_another_user_controls_is_refused(subject: Subje
     mine.mkdir()
     os.chmod(mine, 0o700)
     subject.own(mine)
-    refused(subject.reserve(mine), mine, f"its parent directory {parent} is owned by uid {STRANGER}")
+    refused(subject.reserve(mine), mine, f"the directory {parent} above it is owned by uid {STRANGER}")
     shared_tmp = subject.mkdir("open-parent", 0o777, uid=0)
-    refused(subject.reserve(shared_tmp / "state"), shared_tmp / "state", "writable by every user and not sticky")
+    refused(subject.reserve(shared_tmp / "state"), shared_tmp / "state",
+            f"the directory {shared_tmp} above it is writable by every user and not sticky")
     os.chmod(shared_tmp, 0o1777)  # sticky, like /tmp: others cannot rename what is not theirs
     assert subject.reserve(shared_tmp / "state").returncode == 0
 
@@ -206,8 +212,9 @@ def test_a_newer_schema_is_refused(subject: Subject) -> None:
     assert subject.reserve(state).returncode == 0
     db = state / "reservations.db"
     with sqlite3.connect(db) as connection:
-        connection.execute("PRAGMA user_version = 2")
-    refused(subject.reserve(state), db, "schema version 2, newer than this library's 1")
+        current = connection.execute("PRAGMA user_version").fetchone()[0]
+        connection.execute(f"PRAGMA user_version = {current + 1}")
+    refused(subject.reserve(state), db, f"schema version {current + 1}, newer than this library's {current}")
     with sqlite3.connect(db) as connection:
         assert connection.execute("SELECT count(*) FROM reservation").fetchone() == (1,)
 
@@ -218,6 +225,7 @@ def test_another_database_is_not_taken_over(subject: Subject) -> None:
     with sqlite3.connect(db) as connection:
         connection.execute("CREATE TABLE mine(x)")
     subject.own(db)
+    os.chmod(db, 0o600)
     refused(subject.reserve(state), db, "not a portmanager reservation store")
 
 

@@ -34,14 +34,16 @@ def boot_id() -> str:
 
 
 def plant_process_row(state: Path, instance: int, pid: int, start: int, boot: str) -> None:
-    """A reservation of SERVICE `instance` owned by the process (pid, start, boot)."""
+    """A reservation of SERVICE `instance` owned by the process (pid, start, boot), with no PID
+    namespace recorded (pid_ns NULL: judged by its pid, as a version-1 store's rows are)."""
     with sqlite3.connect(state / "reservations.db") as db:
         cur = db.execute(
             "INSERT INTO reservation(service, environment, instance, owner_kind, owner, pid, start_time, boot_id, "
             "command, since, expires) VALUES(?, '', ?, 'process', '', ?, ?, ?, 'planted', ?, NULL)",
             (SERVICE, instance, pid, start, boot, int(time.time())),
         )
-        db.execute("INSERT INTO port(port, reservation, name) VALUES(?, ?, 'port')", (27017 + 100 * instance, cur.lastrowid))
+        db.execute("INSERT INTO port(protocol, port, reservation, name) VALUES('tcp', ?, ?, 'port')",
+                   (27017 + 100 * instance, cur.lastrowid))
 
 
 def held(pm: portmanager.PortManager, state: Path) -> dict:
@@ -194,3 +196,32 @@ def test_the_probe_skips_ports_in_use(pm: portmanager.PortManager, state: Path) 
         with pytest.raises(portmanager.ReservedError, match="port 43700 of instance 0 is in use by a process without a reservation"):
             other.reserve("svc", 0, owner="a", state_dir=state)
         assert other.reserve("svc", 0, owner="a", probe=False, state_dir=state).instance == 0
+
+
+def test_owner_names_and_state_directories_reach_the_store_as_bytes(pm: portmanager.PortManager, tmp_path: Path) -> None:
+    """Through the C ABI: an owner `wf-\\xfe` cannot release `wf-\\xff`'s reservation, and two state
+    directories whose names differ only in a byte that is not UTF-8 are two stores."""
+    from ctypes import byref, c_int32
+
+    from portmanager import _lib
+
+    first, second = bytes(tmp_path) + b"/st-\xfe", bytes(tmp_path) + b"/st-\xff"
+    assert pm.reserve(SERVICE, owner="x", probe=False, state_dir=first).instance == 0
+    assert pm.reserve(SERVICE, owner="x", probe=False, state_dir=second).instance == 0  # not the first's store
+    out = c_int32(-1)
+    pm._in_store(_lib.lib.pm_reserve, first, SERVICE.encode(), 1, b"wf-\xff", 0, portmanager._reservations.RESERVE_NO_PROBE, byref(out))
+    assert out.value == 1
+    released = c_int32(-1)
+    with pytest.raises(portmanager.NotOwnerError, match=r"reserved by 'wf-\\\\xff', not by 'wf-\\\\xfe'"):
+        pm._in_store(_lib.lib.pm_release, first, SERVICE.encode(), 1, b"wf-\xfe", 0, byref(released))
+    pm._in_store(_lib.lib.pm_release, first, SERVICE.encode(), 1, b"wf-\xff", 0, byref(released))
+    assert released.value == 1
+
+
+def test_a_process_owner_shows_its_pid_namespace(pm: portmanager.PortManager, state: Path) -> None:
+    pm.reserve(SERVICE, 0, probe=False, state_dir=state)  # owned by this process
+    mine = held(pm, state)[0]
+    assert (mine.owner_kind, mine.pid, mine.liveness) == ("process", os.getpid(), "alive")
+    assert mine.pid_namespace == os.stat("/proc/self/ns/pid").st_ino
+    pm.reserve(SERVICE, 1, owner="wf", probe=False, state_dir=state)
+    assert (held(pm, state)[1].pid_namespace, held(pm, state)[1].liveness) == (None, None)

@@ -64,7 +64,8 @@ def _ttl(ttl: Any) -> int:
 class ReservationInfo(
     namedtuple(
         "ReservationInfo",
-        "service environment instance owner owner_kind pid command since expires ports host_ports",
+        "service environment instance owner owner_kind pid command since expires ports host_ports"
+        " pid_namespace liveness",
     )
 ):
     """One reservation as the store holds it (:meth:`PortManager.reservations`).
@@ -82,6 +83,9 @@ class ReservationInfo(
     - ``expires`` (Optional[int]): Seconds since the epoch, or ``None`` for never.
     - ``ports`` (Dict[str, int]): port name -> first host port.
     - ``host_ports`` (Tuple[int, ...]): every host port, ascending.
+    - ``pid_namespace`` (Optional[int]): the inode of the owning process's PID namespace, when known.
+    - ``liveness`` (Optional[str]): for a process owner, ``"alive"``, or ``"unknown"`` when it is in
+      another PID namespace than this process (which then never reaps it); ``None`` for a name.
     """
 
     __slots__ = ()
@@ -91,7 +95,7 @@ class ReservationInfo(
         return cls(
             item["service"], item["environment"], item["instance"], item["owner"], item["owner_kind"],
             item["pid"], item["command"], item["since"], item["expires"], dict(item["ports"]),
-            tuple(item["host_ports"]),
+            tuple(item["host_ports"]), item["pid_namespace"], item["liveness"],
         )
 
 
