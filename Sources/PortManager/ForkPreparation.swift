@@ -19,4 +19,11 @@ public enum ForkPreparation {
         ReservationStore.prepareForFork()
         _ = try? ProcessIdentity.current()
     }
+
+    /// Closes the store of `directory` opened by this process, and forgets it:
+    /// for a scratch store used to run the store's paths once, before its
+    /// directory is removed.
+    public static func closeStore(_ directory: String) {
+        ReservationStore.forget(directory)
+    }
 }

@@ -101,6 +101,16 @@ final class ReservationStore: @unchecked Sendable {
         }
     }
 
+    /// Closes the store of `directory` and forgets it (the scratch store of
+    /// ``ForkPreparation``, whose directory is then removed).
+    static func forget(_ directory: String) {
+        guard let (path, _) = try? StateDirectory.resolve(directory) else { return }
+        let store = StoreLock.held { stores in stores.removeValue(forKey: path) }
+        ForkGate.enter()
+        withExtendedLifetime(store) {}  // closed here, inside the gate (a SQLite call)
+        ForkGate.leave()
+    }
+
     /// Touches the globals ``with(_:_:)`` needs before it first runs (a constructor
     /// of the library does, so no fork can happen in the middle of their lazy
     /// initialisation in another thread).
