@@ -107,7 +107,7 @@ final class ReservationStore: @unchecked Sendable {
         guard let (path, _) = try? StateDirectory.resolve(directory) else { return }
         let store = StoreLock.held { stores in stores.removeValue(forKey: path) }
         ForkGate.enter()
-        withExtendedLifetime(store) {}  // closed here, inside the gate (a SQLite call)
+        store?.close()  // inside the gate: a SQLite call
         ForkGate.leave()
     }
 
