@@ -43,11 +43,11 @@
  *            call in progress (never for the store's 10 s wait for another
  *            process). The Swift runtime's lazy initialisation of the library's
  *            paths is done before a fork can interleave with it: the allocation,
- *            name and logging paths when the library is loaded, the registry-file
- *            and store paths at the first pm_registry_open* or reservation call
- *            of the process (once, on a scratch store in $TMPDIR, removed again;
- *            a fork in another thread waits for it). $PORTMANAGER_LOG is read
- *            when the library is loaded.
+ *            name and logging paths when the library is loaded; the registry-file
+ *            paths at the first pm_registry_open* of the process, and the store
+ *            paths at its first reservation call (once each, in a scratch
+ *            directory in /dev/shm or $TMPDIR, removed again; a fork in another
+ *            thread waits for it). $PORTMANAGER_LOG is read when the library is loaded.
  *  Logging.  Every port allocation (pm_get_port, pm_get_port_range, pm_get_ports)
  *            is logged at PM_LOG_INFO in the form
  *              port_manager_port_allocated service=kafka instance=1 type=broker_port port=9192 base=9092 increment=100
