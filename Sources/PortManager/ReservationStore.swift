@@ -175,8 +175,8 @@ final class ReservationStore: @unchecked Sendable {
     // MARK: - Transactions and statements
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction: committed when it returns,
-    /// rolled back when it throws.
-    /// Log messages of a rolled-back transaction are dropped (they told of its changes).
+    /// rolled back when it throws. Log messages held back during a rolled-back
+    /// transaction are dropped: they told of changes it undid.
     func transaction<R>(_ body: () throws -> R) throws -> R {
         try step(statement("BEGIN IMMEDIATE"))
         let logged = Log.heldBackCount()

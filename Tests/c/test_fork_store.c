@@ -62,7 +62,9 @@
 #ifndef FIRST_RUNS
 #define FIRST_RUNS 30
 #endif
+#ifndef FIRST_CHILDREN
 #define FIRST_CHILDREN 4
+#endif
 
 static int passed, failed;
 static const char *registry_path;
