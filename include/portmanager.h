@@ -39,9 +39,10 @@
  *            calls on the same handle.
  *  fork().   No lock of the library is held across fork(): a child forked while
  *            other threads are inside the library (logging, too) may call it.
- *            fork() waits for no reservation call to finish, only for one SQLite
- *            call in progress (never for the store's 10 s wait for another
- *            process). The Swift runtime's lazy initialisation of the library's
+ *            fork() waits at most for the one store transaction in progress in
+ *            this process (its own file I/O, milliseconds), never for threads
+ *            queued for the store nor for the store's wait (up to 10 s) for
+ *            another process. The Swift runtime's lazy initialisation of the library's
  *            paths is done before a fork can interleave with it: the allocation,
  *            name and logging paths when the library is loaded; the registry-file
  *            paths at the first pm_registry_open* of the process, and the store

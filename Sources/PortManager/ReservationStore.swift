@@ -83,7 +83,8 @@ final class ReservationStore: @unchecked Sendable {
     ///   threads queueing for the store hold nothing a `fork()` waits for.
     /// - The ``ForkGate`` is held while the store is used, so no child inherits
     ///   SQLite's own mutexes half-taken, except while the busy handler sleeps
-    ///   (``waitForLock``): a fork waits for one SQLite call, never for another process.
+    ///   (``waitForLock``): a fork waits for the one transaction in progress
+    ///   (its own I/O), never for queued threads or another process.
     static func with<R>(_ directory: String?, _ body: (ReservationStore) throws -> R) throws -> R {
         let (path, isDefault) = try StateDirectory.resolve(directory)
         return try Log.deferring {
