@@ -39,6 +39,16 @@
  *            calls on the same handle.
  *  fork().   No lock of the library is held across fork(): a child forked while
  *            other threads are inside the library (logging, too) may call it.
+ *            fork() waits at most for the one store transaction in progress in
+ *            this process (its own file I/O, milliseconds), never for threads
+ *            queued for the store nor for the store's wait (up to 10 s) for
+ *            another process. The Swift runtime's lazy initialisation of the library's
+ *            paths is done before a fork can interleave with it: the allocation,
+ *            name and logging paths when the library is loaded; the registry-file
+ *            paths at the first pm_registry_open* of the process, and the store
+ *            paths at its first reservation call (once each, in a scratch
+ *            directory in /dev/shm or $TMPDIR, removed again; a fork in another
+ *            thread waits for it). $PORTMANAGER_LOG is read when the library is loaded.
  *  Logging.  Every port allocation (pm_get_port, pm_get_port_range, pm_get_ports)
  *            is logged at PM_LOG_INFO in the form
  *              port_manager_port_allocated service=kafka instance=1 type=broker_port port=9192 base=9092 increment=100
@@ -424,7 +434,11 @@ typedef void (*pm_log_fn)(int32_t level, const char *message, void *context);
  * PM_ERR_INVALID_ARGUMENT (pm_last_error() says why).
  *
  * Delivery takes no lock, so a fork() while other threads are inside a callback
- * leaves the child free to log and to replace the callback.
+ * leaves the child free to log and to replace the callback. The reservation
+ * calls deliver their messages after their transaction has committed and every
+ * lock of the library is released, so a callback may call any function of the
+ * library (pm_reserve and pm_release too), fork(), or take its time without
+ * holding up other threads or processes.
  *
  * Returns PM_OK, or PM_ERR_INVALID_ARGUMENT from inside a callback.
  */

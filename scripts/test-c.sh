@@ -8,6 +8,10 @@
 #   threads    Tests/c/test_log_threads.c: log callback swaps under 8 logging
 #              threads (0 late calls), re-entry, 1,000 forks while 3 threads log
 #              (0 hung children)
+#   forks      Tests/c/test_fork_store.c: log callbacks that reserve, fork or wait
+#              for another process's reserve; fork() latency while 8 threads reserve;
+#              1,000 forks while 3 threads log pm_get_port (0 hung children); 30
+#              fresh processes forking while threads make their first calls (0 hung)
 #   ffi        Tests/c ffi_suite: every function through libffi + the conformance vectors
 #   memcheck   the ffi suite under valgrind (also: make memcheck)
 #   loadable   python3 ctypes loads the .so under env -i with the Swift toolchain
@@ -107,6 +111,20 @@ run_threads() {
   local rc=$?
   grep -v '^ok ' "$log"
   [[ "$(tail -n 1 "$log")" =~ ^[0-9]+\ passed,\ 0\ failed$ ]] || { fail "test_log_threads did not finish cleanly"; return 1; }
+  return $rc
+}
+
+# ---------------------------------------------------------------------- forks
+run_forks() {
+  step "forks: callbacks that reserve or fork, fork() while threads reserve or make their first calls"
+  gcc -std=c11 -Wall -Wextra -Werror -O1 -g -Iinclude Tests/c/test_fork_store.c -o "$out/test_fork_store" \
+    -L"$root/build/lib" -lportmanager -Wl,-rpath,"$root/build/lib" -lpthread || return 1
+  local log="$out/test_fork_store.log"
+  # Every step and child of it runs under alarm(): a hang fails, it cannot stick.
+  "$out/test_fork_store" "$registry" > "$log" 2>&1
+  local rc=$?
+  grep -v '^ok ' "$log"
+  [[ "$(tail -n 1 "$log")" =~ ^[0-9]+\ passed,\ 0\ failed$ ]] || { fail "test_fork_store did not finish cleanly"; return 1; }
   return $rc
 }
 
@@ -328,10 +346,10 @@ KAFKA_VOLUME_NAME=kafka-data-1"
 }
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(abi header fixed threads ffi memcheck loadable install)
+[ ${#steps[@]} -gt 0 ] || steps=(abi header fixed threads forks ffi memcheck loadable install)
 for s in "${steps[@]}"; do
   case "$s" in
-    abi|header|fixed|threads|ffi|memcheck|loadable|install) "run_$s" || failed_steps+=("$s") ;;
+    abi|header|fixed|threads|forks|ffi|memcheck|loadable|install) "run_$s" || failed_steps+=("$s") ;;
     *) echo "test-c.sh: unknown step '$s'" >&2; exit 2 ;;
   esac
 done

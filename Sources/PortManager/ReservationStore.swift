@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CSQLite
 import PortManagerCore
+import Synchronization
 
 /// The reservation store: one SQLite database, `reservations.db`, in the state
 /// directory (``StateDirectory``). Every SQLite call of the project is in this file.
@@ -97,28 +98,58 @@ final class ReservationStore: @unchecked Sendable {
 
     // MARK: - Opening, once per process and directory
 
-    private static let open = Locked<[[UInt8]: ReservationStore]>([:])
-
     /// Runs `body` with the store of `directory` (nil: the default location),
     /// opening it, or reopening it when its directory or database file was
-    /// replaced or this process forked since. One caller at a time per store.
+    /// replaced or this process forked since. One caller at a time per process.
     ///
     /// The directory is walked and checked on every call, and so are the
     /// store's files (a changed ancestor or file is refused at once); the
     /// connection is kept while the walk reaches the same directory and database file.
+    ///
+    /// Locking, from the outside in:
+    /// - Log messages are held back (``Log/deferring(_:)``) and delivered after
+    ///   the transaction has committed and both locks below are released: a log
+    ///   callback may reserve, fork, or take its time.
+    /// - ``StoreLock``, a plain mutex, is waited for outside the ``ForkGate``:
+    ///   threads queueing for the store hold nothing a `fork()` waits for.
+    /// - The ``ForkGate`` is held while the store is used, so no child inherits
+    ///   SQLite's own mutexes half-taken, except while the busy handler sleeps
+    ///   (``waitForLock``): a fork waits for the one transaction in progress
+    ///   (its own I/O), never for queued threads or another process.
     static func with<R>(_ directory: [UInt8]?, _ body: (ReservationStore) throws -> R) throws -> R {
         let (path, isDefault) = try StateDirectory.resolve(bytes: directory)
         let checked = try StateDirectory.open(path, createParents: isDefault)
         _ = try StateDirectory.checkFiles(checked)  // on every call: a file made a link or readable by others since is refused
-        return try open.withLock { stores in
-            if let store = stores[path], store.isCurrent(checked) { return try body(store) }
-            if let stale = stores.removeValue(forKey: path), stale.openedBy != getpid() {
-                stale.abandon()  // a connection must not cross fork(); leave it unclosed
+        return try Log.deferring {
+            try StoreLock.held { stores in
+                ForkGate.enter()
+                defer { ForkGate.leave() }
+                if let store = stores[path], store.isCurrent(checked) { return try body(store) }
+                if let stale = stores.removeValue(forKey: path), stale.openedBy != getpid() {
+                    stale.abandon()  // a connection must not cross fork(); leave it unclosed
+                }
+                let store = try ReservationStore(directory: checked)
+                stores[path] = store
+                return try body(store)
             }
-            let store = try ReservationStore(directory: checked)
-            stores[path] = store
-            return try body(store)
         }
+    }
+
+    /// Closes the store of `directory` and forgets it (the scratch store of
+    /// ``ForkPreparation``, whose directory is then removed).
+    static func forget(_ directory: String) {
+        guard let (path, _) = try? StateDirectory.resolve(bytes: Array(directory.utf8)) else { return }
+        let store = StoreLock.held { stores in stores.removeValue(forKey: path) }
+        ForkGate.enter()
+        store?.close()  // inside the gate: a SQLite call
+        ForkGate.leave()
+    }
+
+    /// Touches the globals ``with(_:_:)`` needs before it first runs (a constructor
+    /// of the library does, so no fork can happen in the middle of their lazy
+    /// initialisation in another thread).
+    static func prepareForFork() {
+        Log.deferring { StoreLock.held { _ in ForkGate.enter(); ForkGate.leave() } }
     }
 
     /// Whether the open connection still belongs to this process and to what
@@ -200,15 +231,18 @@ final class ReservationStore: @unchecked Sendable {
     // MARK: - Transactions and statements
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction: committed when it returns,
-    /// rolled back when it throws.
+    /// rolled back when it throws. Log messages held back during a rolled-back
+    /// transaction are dropped: they told of changes it undid.
     func transaction<R>(_ body: () throws -> R) throws -> R {
         try step(statement("BEGIN IMMEDIATE"))
+        let logged = Log.heldBackCount()
         do {
             let result = try body()
             try step(statement("COMMIT"))
             return result
         } catch {
             sqlite3_exec(db, "ROLLBACK", nil, nil, nil)
+            if let logged { Log.dropHeldBack(after: logged) }
             throw error
         }
     }
@@ -469,8 +503,53 @@ private func waitForLock(_: UnsafeMutableRawPointer?, _ count: Int32) -> Int32 {
     let step = min(50 << min(Int(count), 6), 2000)  // µs
     let waited = count <= 6 ? 50 * ((1 << (Int(count) + 1)) - 1) - step : 3150 + (Int(count) - 7) * 2000
     guard waited < Int(ReservationStore.busyTimeout) * 1000 else { return 0 }
+    // SQLite holds none of its mutexes here: a fork may happen while this thread sleeps.
+    ForkGate.leave()
     usleep(useconds_t(step))
+    ForkGate.enter()
     return 1
+}
+
+/// The lock of the reservation stores in this process: one caller at a time
+/// uses them. A plain mutex, not a ``Locked``: it is waited for outside the
+/// ``ForkGate`` (see ``ReservationStore/with(_:_:)``), and the child of a fork
+/// re-initialises it (the threads that held or waited for it are not there).
+/// The table of open stores is the child's own too: the parent's may have been
+/// half-changed by another thread at the fork, so the child never reads it.
+private enum StoreLock {
+    /// The open stores of one process.
+    final class Table {
+        let pid = getpid()
+        var stores: [[UInt8]: ReservationStore] = [:]
+    }
+
+    /// The mutex, published for the fork handler (which must not run a lazy initializer).
+    private static let published = Atomic<UInt>(0)
+    nonisolated(unsafe) private static let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
+        let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+        published.store(UInt(bitPattern: mutex), ordering: .sequentiallyConsistent)
+        pthread_atfork(nil, nil, {
+            if let mutex = UnsafeMutablePointer<pthread_mutex_t>(bitPattern: StoreLock.published.load(ordering: .sequentiallyConsistent)) {
+                pthread_mutex_init(mutex, nil)
+            }
+        })
+        return mutex
+    }()
+    /// Read and written with `mutex` held. A table of another process (the
+    /// parent) is left as it is, never released: its connections must not be closed here.
+    nonisolated(unsafe) private static var table: Unmanaged<Table>?
+
+    static func held<R>(_ body: (inout [[UInt8]: ReservationStore]) throws -> R) rethrows -> R {
+        let mutex = self.mutex
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        if table == nil || table!.takeUnretainedValue().pid != getpid() {
+            table = Unmanaged.passRetained(Table())
+        }
+        return try body(&table!.takeUnretainedValue().stores)
+    }
 }
 
 /// SQLite's `SQLITE_TRANSIENT`: bound text is copied.

@@ -58,6 +58,17 @@ enum LastError {
         }
     }
 
+    /// Forgets the thread's last failure: `pm_last_error` says "" again.
+    static func clear() {
+        if let record = pthread_getspecific(pendingKey) {
+            Unmanaged<Pending>.fromOpaque(record).takeUnretainedValue().error = nil
+        }
+        if let old = pthread_getspecific(messageKey) {
+            pthread_setspecific(messageKey, nil)
+            free(old)
+        }
+    }
+
     /// The message of the thread's last failure, formed on the first read
     /// after it; "" when the thread has had none. Valid until its next failure.
     static func get() -> UnsafePointer<CChar> {

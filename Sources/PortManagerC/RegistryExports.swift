@@ -19,6 +19,7 @@ public func pm_registry_open_env(_ path: CString?, _ environment: CString?,
 private func openRegistry(_ function: StaticString, _ path: CString?, _ environment: CString?,
                           _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let out else { return missing(function, "out") }
+    FirstUse.prepare(FirstUse.registryFile)
     return guarded {
         let registry = try Registry.open(pathBytes: path.map(pathBytes), environment: environment.map(text))
         out.pointee = OpaquePointer(Unmanaged.passRetained(RegistryHandle(registry)).toOpaque())

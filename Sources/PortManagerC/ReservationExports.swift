@@ -44,6 +44,7 @@ public func pm_reserve(_ registry: OpaquePointer?, _ stateDirectory: CString?, _
                        _ ownerName: CString?, _ ttlSeconds: Int64, _ flags: Int32,
                        _ out: UnsafeMutablePointer<Int32>?) -> Int32 {
     guard let r = handle(registry) else { return missing("pm_reserve", "registry") }
+    FirstUse.prepare(FirstUse.store)
     guard let service else { return missing("pm_reserve", "service") }
     return guarded {
         try checkFlags("pm_reserve", flags, Flag.noProbe | Flag.containerOwner)
@@ -60,6 +61,7 @@ public func pm_reserve(_ registry: OpaquePointer?, _ stateDirectory: CString?, _
 public func pm_release(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ service: CString?, _ instanceID: Int32,
                        _ ownerName: CString?, _ flags: Int32, _ out: UnsafeMutablePointer<Int32>?) -> Int32 {
     guard let r = handle(registry) else { return missing("pm_release", "registry") }
+    FirstUse.prepare(FirstUse.store)
     guard let service else { return missing("pm_release", "service") }
     return guarded {
         try checkFlags("pm_release", flags, Flag.force | Flag.containerOwner)
@@ -75,6 +77,7 @@ public func pm_release(_ registry: OpaquePointer?, _ stateDirectory: CString?, _
 public func pm_renew(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ service: CString?, _ instanceID: Int32,
                      _ ownerName: CString?, _ ttlSeconds: Int64, _ flags: Int32) -> Int32 {
     guard let r = handle(registry) else { return missing("pm_renew", "registry") }
+    FirstUse.prepare(FirstUse.store)
     guard let service else { return missing("pm_renew", "service") }
     return guarded {
         try checkFlags("pm_renew", flags, Flag.containerOwner)
@@ -89,6 +92,7 @@ public func pm_renew(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ s
 public func pm_reservations_json(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ service: CString?,
                                  _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSizePointer?) -> Int32 {
     guard let r = handle(registry) else { return missing("pm_reservations_json", "registry") }
+    FirstUse.prepare(FirstUse.store)
     return guarded {
         let list = try r.registry.reservations(service.map(text), stateDirectory: stateDirectory.map(pathBytes))
         try output("[" + list.map(\.json).joined(separator: ",") + "]", buffer, capacity, needed)

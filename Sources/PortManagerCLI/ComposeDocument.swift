@@ -4,7 +4,7 @@ import PortManager
 /// for one instance, built around the `ports:` lines of the fragment form.
 ///
 ///     services:
-///       kafka-development-1:
+///       "kafka-development-1":
 ///         image: "apache/kafka"
 ///         container_name: "kafka-development-1"
 ///         ports:
@@ -13,11 +13,13 @@ import PortManager
 ///         volumes:
 ///           - "kafka-data-1:/data"
 ///     volumes:
-///       kafka-data-1:
+///       "kafka-data-1":
 ///         name: "kafka-data-1"
 ///
-/// Strings are written as JSON string literals, which YAML reads as
-/// double-quoted scalars. The volume's `name:` keeps compose from prefixing
+/// Every string, keys included, is written as a JSON string literal, which
+/// YAML reads as a double-quoted scalar: a bare `null`, `true`, `yes`, `on`,
+/// `0x10` or `2001-12-14` (each a valid container or volume name) would be
+/// read as another type, and compose refuses a key that is not a string. The volume's `name:` keeps compose from prefixing
 /// it with the project name, so it is the registry's volume name.
 enum ComposeDocument {
     /// Where the volume is mounted inside the container unless --volume-target says otherwise.
@@ -38,7 +40,7 @@ enum ComposeDocument {
         let volume = try registry.volumeName(service, instance: instance)
         var out = [
             "services:",
-            "  \(container):",
+            "  \(JSONText.string(container)):",
             "    image: \(JSONText.string(image))",
             "    container_name: \(JSONText.string(container))",
         ]
@@ -50,7 +52,7 @@ enum ComposeDocument {
             "    volumes:",
             "      - \(JSONText.string(volume + ":" + volumeTarget))",
             "volumes:",
-            "  \(volume):",
+            "  \(JSONText.string(volume)):",
             "    name: \(JSONText.string(volume))",
         ]
         return out

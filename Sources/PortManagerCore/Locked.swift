@@ -57,8 +57,12 @@ package final class Locked<Value>: @unchecked Sendable {
 /// ones), the parent handler releases it, and the child re-initialises it (the
 /// child's only thread holds it, under a new thread id). glibc's default
 /// read-write lock prefers readers, so a section nested in another never waits
-/// behind a pending fork.
-enum ForkGate {
+/// behind a pending fork; the other side of that preference is that a fork
+/// waits until no section at all is open. So a section must stay short and
+/// never wait, inside the gate, for another thread or process: the reservation
+/// store waits for its process lock before it enters, and leaves the gate while
+/// SQLite's busy handler sleeps (ReservationStore.swift).
+package enum ForkGate {
     /// The lock, published for the fork handlers (which must not run a lazy initializer).
     private static let published = Atomic<UInt>(0)
     nonisolated(unsafe) private static let gate: UnsafeMutablePointer<pthread_rwlock_t> = {
@@ -74,13 +78,15 @@ enum ForkGate {
 
     /// Registers the handlers; every `Locked` does it before it can be held.
     @inline(__always)
-    static func install() { _ = gate }
+    package static func install() { _ = gate }
 
+    /// Opens a section: a fork waits until it is closed. Sections nest.
     @inline(__always)
-    static func enter() { pthread_rwlock_rdlock(gate) }
+    package static func enter() { pthread_rwlock_rdlock(gate) }
 
+    /// Closes the section ``enter()`` opened.
     @inline(__always)
-    static func leave() { pthread_rwlock_unlock(gate) }
+    package static func leave() { pthread_rwlock_unlock(gate) }
 
     fileprivate static func handler() -> UnsafeMutablePointer<pthread_rwlock_t>? {
         UnsafeMutablePointer(bitPattern: published.load(ordering: .sequentiallyConsistent))

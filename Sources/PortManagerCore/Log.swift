@@ -118,11 +118,46 @@ public enum Log {
         try SinkSlots.replace { old in (custom: old.custom, fallback: sink) }
     }
 
-    /// Delivers `message` if `level` passes the threshold.
+    /// Delivers `message` if `level` passes the threshold: at once, or, inside
+    /// ``deferring(_:)`` on this thread, when that returns.
     @inline(__always)
     public static func emit(_ level: LogLevel, _ message: @autoclosure () -> String) {
         guard isEnabled(level) else { return }
+        if let held = HeldLines.current() {
+            held.lines.append((level, message()))
+            return
+        }
         SinkSlots.deliver(level, message())
+    }
+
+    /// Runs `body`, holding back the messages this thread logs meanwhile, and
+    /// delivers them in order once it has returned or thrown.
+    ///
+    /// For code that holds a lock or a transaction a sink must not run inside:
+    /// a sink may call the library (and take that lock again), fork, or take its
+    /// time while other threads and processes wait for the lock. Put it outside
+    /// every lock. Nested, the outermost delivers.
+    public static func deferring<R>(_ body: () throws -> R) rethrows -> R {
+        if HeldLines.current() != nil { return try body() }
+        let held = HeldLines()
+        HeldLines.set(held)
+        defer {
+            HeldLines.set(nil)
+            for (level, message) in held.lines { SinkSlots.deliver(level, message) }
+        }
+        return try body()
+    }
+
+    /// How many messages this thread holds back (``deferring(_:)``); nil outside it.
+    public static func heldBackCount() -> Int? {
+        HeldLines.current()?.lines.count
+    }
+
+    /// Drops the messages this thread held back after the first `count`: they
+    /// told of changes that were rolled back.
+    public static func dropHeldBack(after count: Int) {
+        guard let held = HeldLines.current(), held.lines.count > count else { return }
+        held.lines.removeSubrange(count...)
     }
 
     /// Logs an allocation in the original spec's format.

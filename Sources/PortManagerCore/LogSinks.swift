@@ -151,3 +151,29 @@ enum SinkSlots {
         replacing.store(false, ordering: .sequentiallyConsistent)
     }
 }
+
+/// The messages one thread holds back inside ``Log/deferring(_:)``, found
+/// through a pthread key (no lock: only its own thread touches it).
+final class HeldLines {
+    var lines: [(LogLevel, String)] = []
+
+    /// Created before the first message can be held back.
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// This thread's held-back messages, or nil when it is not inside ``Log/deferring(_:)``.
+    @inline(__always)
+    static func current() -> HeldLines? {
+        guard let raw = pthread_getspecific(key) else { return nil }
+        return Unmanaged<HeldLines>.fromOpaque(raw).takeUnretainedValue()
+    }
+
+    /// Makes `held` this thread's (retained while set), or clears it.
+    static func set(_ held: HeldLines?) {
+        if let old = pthread_getspecific(key) { Unmanaged<HeldLines>.fromOpaque(old).release() }
+        pthread_setspecific(key, held.map { UnsafeRawPointer(Unmanaged.passRetained($0).toOpaque()) })
+    }
+}

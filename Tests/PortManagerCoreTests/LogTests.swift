@@ -103,6 +103,36 @@ struct LogTests {
         #expect(collector.lines.withLock { $0.count } == 1)
     }
 
+    /// Messages logged inside `Log.deferring` reach the sink when it returns
+    /// (after the caller's locks), in order; a rolled-back part is dropped;
+    /// nested, the outermost delivers; outside it, at once.
+    @Test func deferringHoldsMessagesBackUntilItReturns() throws {
+        let collector = Collector(marker: "defercheck")
+        let saved = Log.level
+        defer { try? Log.setSink(nil); Log.level = saved }
+        try Log.setSink(collector.sink)
+        Log.level = .info
+        #expect(Log.heldBackCount() == nil)
+        Log.deferring {
+            Log.emit(.info, "defercheck 1")
+            #expect(Log.heldBackCount() == 1)
+            Log.deferring { Log.emit(.warning, "defercheck 2") }
+            let mark = Log.heldBackCount() ?? -1
+            Log.emit(.info, "defercheck rolled back")
+            Log.dropHeldBack(after: mark)
+            Log.emit(.debug, "defercheck below the threshold")
+            #expect(collector.lines.withLock { $0.count } == 0)
+        }
+        #expect(Log.heldBackCount() == nil)
+        #expect(collector.lines.withLock { $0.map(\.1) } == ["defercheck 1", "defercheck 2"])
+        #expect(collector.lines.withLock { $0.map(\.0) } == [.info, .warning])
+        struct Failed: Error {}
+        #expect(throws: Failed.self) { try Log.deferring { Log.emit(.error, "defercheck thrown"); throw Failed() } }
+        #expect(collector.lines.withLock { $0.last?.1 } == "defercheck thrown")
+        Log.emit(.info, "defercheck at once")
+        #expect(collector.lines.withLock { $0.last?.1 } == "defercheck at once")
+    }
+
     @Test func replacingTheSinkFromInsideASinkIsRefusedAndNestedLoggingWorks() throws {
         let saved = Log.level
         let outcome = Locked<[String]>([])

@@ -11,7 +11,7 @@ import pytest
 from conftest import FINDINGS, OK, USAGE
 
 KAFKA_1 = """services:
-  kafka-development-1:
+  "kafka-development-1":
     image: "apache/kafka"
     container_name: "kafka-development-1"
     ports:
@@ -20,7 +20,7 @@ KAFKA_1 = """services:
     volumes:
       - "kafka-data-1:/data"
 volumes:
-  kafka-data-1:
+  "kafka-data-1":
     name: "kafka-data-1"
 """
 
@@ -91,3 +91,33 @@ def test_docker_compose_accepts_the_document(run, tmp_path, service, instance, e
     container = json.loads(run("names", service, "-i", str(instance), "--json").stdout)["container_name"]
     assert f"container_name: {container}" in checked.stdout, checked.stdout
     assert names.returncode == 0 and names.stdout.split() != [], names.stderr
+
+
+# Valid container and volume names that YAML reads as another type when bare:
+# null, booleans (YAML 1.1's yes/on too), numbers in hex, octal, exponent or with
+# underscores, and a date. Before the fix, compose refused these documents.
+RETYPED_NAMES = ["null", "true", "yes", "on", "off", "no", "0x10", "0o17", "017", "1e3", "1_000", "12.5",
+                 "2001-12-14", "NULL", "True"]
+
+
+@pytest.mark.parametrize("name", RETYPED_NAMES)
+def test_names_yaml_would_retype_are_quoted(run, registry_file, tmp_path, name):
+    path = registry_file(f"web:\n  port: 5000\n  image: nginx\n  container_name: '{name}'\n  volume_name: '{name}'\n")
+    result = run("compose", "web", "-i", "0", "--document", "--registry", str(path))
+    assert result.returncode == OK, result.stderr
+    assert f'  "{name}":\n' in result.stdout, result.stdout
+    try:
+        import yaml  # PyYAML reads YAML 1.1, as docker-compose v1 does
+    except ImportError:
+        yaml = None
+    if yaml is not None:
+        document = yaml.safe_load(result.stdout)
+        assert list(document["services"]) == [name] and list(document["volumes"]) == [name], document
+    compose = shutil.which("docker-compose")
+    if compose is None:
+        pytest.skip("docker-compose is not installed (apt-get install docker-compose): the document was not validated")
+    file = tmp_path / "compose.yaml"
+    file.write_text(result.stdout)
+    checked = subprocess.run([compose, "-f", str(file), "config"], cwd=tmp_path, capture_output=True, text=True,
+                             timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert checked.returncode == 0, checked.stdout + checked.stderr

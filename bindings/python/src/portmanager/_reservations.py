@@ -201,6 +201,13 @@ class Reserving:
             ReservedError: the instance (or every instance) is taken; the message names the owner.
             StateError: the store is refused (the message names the file).
             UnknownServiceError, InstanceOutOfRangeError, InvalidArgumentError.
+
+        An exception raised after the library committed the reservation and
+        before this returns it (``KeyboardInterrupt``: Python raises a Ctrl-C
+        that arrived during the call, which may wait up to 10 s for the store,
+        as soon as the call returns) releases it again before it propagates, so
+        no reservation is left that nobody knows of. (That includes one the same
+        owner held before and this call renewed.)
         """
         name = _text(service, "service")
         instance = self._reservation_instance(instance_id, any_allowed=True)
@@ -210,8 +217,23 @@ class Reserving:
             flags |= RESERVE_NO_PROBE
         folder = None if state_dir is None else _path(state_dir, "state_dir")
         out = c_int32(-1)
-        self._in_store(_lib.lib.pm_reserve, folder, name, instance, owner_bytes, seconds, flags, byref(out))
-        return Reservation(self, service, out.value, owner, state_dir)
+        try:
+            self._in_store(_lib.lib.pm_reserve, folder, name, instance, owner_bytes, seconds, flags, byref(out))
+            return Reservation(self, service, out.value, owner, state_dir)
+        except BaseException:
+            # pm_reserve writes out_instance only when it committed.
+            if out.value != -1:
+                self._release_interrupted(folder, name, out.value, owner_bytes, flags & RESERVE_CONTAINER_OWNER)
+            raise
+
+    def _release_interrupted(
+        self, folder: Optional[bytes], name: bytes, instance: int, owner: Optional[bytes], flags: int
+    ) -> None:
+        """Releases a reservation whose :meth:`reserve` was interrupted; the interruption is what the caller sees."""
+        try:
+            self._call(_lib.lib.pm_release, folder, name, instance, owner, flags, byref(c_int32(0)))
+        except BaseException:  # a second Ctrl-C, a refused store: the first exception still propagates
+            pass
 
     def release(
         self,
