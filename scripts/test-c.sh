@@ -12,6 +12,8 @@
 #              for another process's reserve; fork() latency while 8 threads reserve;
 #              1,000 forks while 3 threads log pm_get_port (0 hung children); 30
 #              fresh processes forking while threads make their first calls (0 hung)
+#   races      Tests/c/test_store_races.c: 200 rounds of 5 processes making the
+#              first reservation in an empty state directory at once (0 failures)
 #   ffi        Tests/c ffi_suite: every function through libffi + the conformance vectors
 #   memcheck   the ffi suite under valgrind (also: make memcheck)
 #   loadable   python3 ctypes loads the .so under env -i with the Swift toolchain
@@ -125,6 +127,19 @@ run_forks() {
   local rc=$?
   grep -v '^ok ' "$log"
   [[ "$(tail -n 1 "$log")" =~ ^[0-9]+\ passed,\ 0\ failed$ ]] || { fail "test_fork_store did not finish cleanly"; return 1; }
+  return $rc
+}
+
+# ---------------------------------------------------------------------- races
+run_races() {
+  step "races: 200 rounds of 5 processes making the first reservation in an empty store"
+  gcc -std=c11 -Wall -Wextra -Werror -O1 -g -Iinclude Tests/c/test_store_races.c -o "$out/test_store_races" \
+    -L"$root/build/lib" -lportmanager -Wl,-rpath,"$root/build/lib" || return 1
+  local log="$out/test_store_races.log"
+  "$out/test_store_races" "$registry" redis 200 > "$log" 2>&1
+  local rc=$?
+  cat "$log"
+  [[ "$(tail -n 1 "$log")" =~ ^[0-9]+\ passed,\ 0\ failed$ ]] || { fail "test_store_races did not finish cleanly"; return 1; }
   return $rc
 }
 
@@ -346,10 +361,10 @@ KAFKA_VOLUME_NAME=kafka-data-1"
 }
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(abi header fixed threads forks ffi memcheck loadable install)
+[ ${#steps[@]} -gt 0 ] || steps=(abi header fixed threads forks races ffi memcheck loadable install)
 for s in "${steps[@]}"; do
   case "$s" in
-    abi|header|fixed|threads|forks|ffi|memcheck|loadable|install) "run_$s" || failed_steps+=("$s") ;;
+    abi|header|fixed|threads|forks|races|ffi|memcheck|loadable|install) "run_$s" || failed_steps+=("$s") ;;
     *) echo "test-c.sh: unknown step '$s'" >&2; exit 2 ;;
   esac
 done

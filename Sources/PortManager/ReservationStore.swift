@@ -53,6 +53,9 @@ final class ReservationStore: @unchecked Sendable {
     private var db: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
     private let openedBy: pid_t
+    /// When the statement being run started (``monotonicNanoseconds()``): the
+    /// busy handler's wait and the lock-wait message count from it.
+    fileprivate var operationStarted: UInt64 = 0
     private let device: dev_t
     private let inode: ino_t
 
@@ -83,7 +86,7 @@ final class ReservationStore: @unchecked Sendable {
             close()
             throw StateDirectory.refusal(path, "cannot open the database: " + message)
         }
-        sqlite3_busy_handler(handle, waitForLock, nil)
+        sqlite3_busy_handler(handle, waitForLock, Unmanaged.passUnretained(self).toOpaque())
         do { try prepareSchema() } catch { close(); throw error }
     }
 
@@ -212,7 +215,7 @@ final class ReservationStore: @unchecked Sendable {
         if version > Int64(Self.schemaVersion) {
             throw StateDirectory.refusal(path, "the database has schema version \(version), newer than this library's \(Self.schemaVersion); use a newer portmanager")
         }
-        _ = try scalarText("PRAGMA journal_mode=WAL")
+        try enableWAL()
         try execute("PRAGMA synchronous=NORMAL")
         try execute("PRAGMA foreign_keys=ON")
         if version == Int64(Self.schemaVersion) { return }
@@ -225,6 +228,25 @@ final class ReservationStore: @unchecked Sendable {
             }
             for step in Self.migrations[Int(again)...] { try execute(step) }
             try execute("PRAGMA user_version = \(Self.schemaVersion)")
+        }
+    }
+
+    /// `PRAGMA journal_mode=WAL`. While another connection switches a new
+    /// database to WAL, SQLite answers SQLITE_BUSY at once, without calling the
+    /// busy handler: five processes making the first reservation in an empty
+    /// directory failed here. Retried on the busy handler's schedule.
+    private func enableWAL() throws {
+        let s = try statement("PRAGMA journal_mode=WAL")
+        operationStarted = monotonicNanoseconds()
+        var tries: Int32 = 0
+        while true {
+            let rc = sqlite3_step(s)
+            sqlite3_reset(s)
+            if rc == SQLITE_ROW || rc == SQLITE_DONE { return }
+            guard rc & 0xff == SQLITE_BUSY, waitForLock(Unmanaged.passUnretained(self).toOpaque(), tries) != 0 else {
+                throw failure(rc)
+            }
+            tries += 1
         }
     }
 
@@ -266,7 +288,8 @@ final class ReservationStore: @unchecked Sendable {
         case SQLITE_CORRUPT, SQLITE_NOTADB:
             return StateDirectory.refusal(path, "the database is corrupt or not an SQLite database (\(message)); it was left as it is: move it away to start an empty store")
         case SQLITE_BUSY, SQLITE_LOCKED:
-            return StateDirectory.refusal(path, "the store stayed locked by another process for \(Self.busyTimeout / 1000) s (\(message))")
+            let waited = (monotonicNanoseconds() &- operationStarted) / 1_000_000  // ms
+            return StateDirectory.refusal(path, "the store stayed locked by another process; gave up after \(waited / 1000).\(waited % 1000 / 100) s (\(message))")
         case SQLITE_READONLY, SQLITE_PERM, SQLITE_CANTOPEN, SQLITE_AUTH:
             return StateDirectory.refusal(path, "cannot write the database (\(message))")
         default:
@@ -277,6 +300,7 @@ final class ReservationStore: @unchecked Sendable {
     /// Steps a statement to completion; returns whether it produced a row.
     @discardableResult
     private func step(_ statement: OpaquePointer) throws -> Bool {
+        operationStarted = monotonicNanoseconds()
         let rc = sqlite3_step(statement)
         if rc == SQLITE_ROW { return true }
         defer { sqlite3_reset(statement) }
@@ -286,6 +310,7 @@ final class ReservationStore: @unchecked Sendable {
 
     private func execute(_ sql: String) throws {
         var error: UnsafeMutablePointer<CChar>?
+        operationStarted = monotonicNanoseconds()
         let rc = sqlite3_exec(db, sql, nil, nil, &error)
         sqlite3_free(error)
         guard rc == SQLITE_OK else { throw failure(rc) }
@@ -497,17 +522,28 @@ final class ReservationStore: @unchecked Sendable {
 
 /// The busy handler: SQLite's own (`sqlite3_busy_timeout`) sleeps 1, 2, 5, 10 ...
 /// 100 ms between tries, so under contention a writer sleeps long after the lock
-/// was freed. This one waits 50 µs, doubling up to 2 ms, and gives up after
-/// ``ReservationStore/busyTimeout`` ms in all (SQLITE_BUSY: PM_ERR_STATE).
-private func waitForLock(_: UnsafeMutableRawPointer?, _ count: Int32) -> Int32 {
+/// was freed. This one waits 50 µs, doubling up to 2 ms, and gives up once
+/// ``ReservationStore/busyTimeout`` ms have passed on the clock since the
+/// statement started (SQLITE_BUSY: PM_ERR_STATE, whose message states the wait).
+/// `context` is the store, unretained (it outlives its connection).
+private func waitForLock(_ context: UnsafeMutableRawPointer?, _ count: Int32) -> Int32 {
+    guard let context else { return 0 }
+    let store = Unmanaged<ReservationStore>.fromOpaque(context).takeUnretainedValue()
+    let waited = monotonicNanoseconds() &- store.operationStarted
+    guard waited < UInt64(ReservationStore.busyTimeout) * 1_000_000 else { return 0 }
     let step = min(50 << min(Int(count), 6), 2000)  // µs
-    let waited = count <= 6 ? 50 * ((1 << (Int(count) + 1)) - 1) - step : 3150 + (Int(count) - 7) * 2000
-    guard waited < Int(ReservationStore.busyTimeout) * 1000 else { return 0 }
     // SQLite holds none of its mutexes here: a fork may happen while this thread sleeps.
     ForkGate.leave()
     usleep(useconds_t(step))
     ForkGate.enter()
     return 1
+}
+
+/// CLOCK_MONOTONIC in nanoseconds.
+private func monotonicNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
 }
 
 /// The lock of the reservation stores in this process: one caller at a time

@@ -336,3 +336,25 @@ def test_a_long_state_directory_is_cut_in_messages(binary, base):
     assert result.returncode == USAGE, text(result)
     message = text(result)
     assert len(message) < 1200 and "..." in message and str(base) in message, message[:2000]
+
+
+# --- Lock waits ------------------------------------------------------------------------------
+
+
+def test_a_lock_wait_message_states_the_real_wait(binary, base):
+    """Another process holds the store's write lock: the reserve gives up after the busy
+    timeout (10 s) and its message says how long it actually waited, not a fixed figure."""
+    state = base / "state"
+    first = cli(binary, base, "reserve", "svc", "--owner", "first", "--no-probe", "--state-dir", str(state))
+    assert first.returncode == 0, text(first)
+    locker = sqlite3.connect(str(state / "reservations.db"), timeout=0, isolation_level=None)
+    try:
+        locker.execute("BEGIN IMMEDIATE")
+        blocked = cli(binary, base, "reserve", "svc", "--owner", "second", "--no-probe", "--state-dir", str(state))
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert blocked.returncode != 0
+    waited = re.search(r"the store stayed locked by another process; gave up after (\d+)\.(\d) s", text(blocked))
+    assert waited, text(blocked)
+    assert 10 <= int(waited.group(1)) < 60, text(blocked)
