@@ -75,4 +75,40 @@ enum LastError {
         }
         return staticCString("")
     }
+
+    /// A caller-owned copy of the thread's last failure (`pm_last_error_capture`),
+    /// retained for the caller; nil when the thread has had none. The thread's
+    /// own last error is left as it is.
+    static func capture() -> UnsafeMutableRawPointer? {
+        let captured: Captured
+        if let record = pthread_getspecific(pendingKey),
+           let error = Unmanaged<Pending>.fromOpaque(record).takeUnretainedValue().error {
+            captured = Captured(error)
+        } else if let current = pthread_getspecific(messageKey) {
+            captured = Captured(formed: strdup(current.assumingMemoryBound(to: CChar.self)))
+        } else {
+            return nil
+        }
+        return Unmanaged.passRetained(captured).toOpaque()
+    }
+
+    /// A captured failure (`pm_error`): the error until its message is asked
+    /// for, then the message, a malloc'd C string it owns.
+    final class Captured {
+        private var error: PortManagerError?
+        private var formed: UnsafeMutablePointer<CChar>?
+
+        init(_ error: PortManagerError) { self.error = error }
+        init(formed: UnsafeMutablePointer<CChar>?) { self.formed = formed }
+        deinit { free(formed) }
+
+        /// The message, formed on the first call; owned by this object.
+        var message: UnsafePointer<CChar> {
+            if formed == nil {
+                formed = strdup(error?.description ?? "")
+                error = nil
+            }
+            return UnsafePointer(formed!)
+        }
+    }
 }
