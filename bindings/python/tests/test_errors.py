@@ -275,3 +275,19 @@ def test_misses_on_many_threads_each_keep_their_own_message() -> None:
     assert len(errors) == 800
     wrong = [(name, str(error)) for name, error in errors if name not in str(error)]
     assert not wrong
+
+
+def test_a_repeated_miss_is_remembered_until_close() -> None:
+    pm = portmanager.PortManager(REGISTRY)
+    raised = []
+    for _ in range(2):
+        with pytest.raises(portmanager.UnknownServiceError) as info:
+            pm.get_port("kafak", 0, "broker_port")
+        raised.append(info.value)
+    assert raised[0] is not raised[1] and len(pm._misses) == 1
+    assert str(raised[1]) == str(raised[0]) == "unknown service 'kafak'; did you mean 'kafka'?"
+    with pytest.raises(portmanager.InstanceOutOfRangeError, match="instance 99"):
+        pm.get_port("kafka", 99, "broker_port")
+    pm.close()
+    with pytest.raises(portmanager.InvalidArgumentError, match="closed"):
+        pm.get_port("kafak", 0, "broker_port")

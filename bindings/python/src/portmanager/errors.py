@@ -123,6 +123,38 @@ _captured_free: Optional[Callable[[int], None]] = None
 _captured_lock = allocate_lock()
 
 
+class _Capture:
+    """A ``pm_error *`` from ``pm_last_error_capture``: the library's copy of one
+    failure, whose message is formed on the first :meth:`message` call (then
+    the ``pm_error`` is freed). Exceptions for the same failure may share one."""
+
+    __slots__ = ("pointer", "text")
+
+    def __init__(self, pointer: Optional[int]) -> None:
+        self.pointer = pointer
+        self.text: Optional[str] = None
+
+    def message(self) -> str:
+        text = self.text
+        if text is None:
+            with _captured_lock:
+                if self.text is None:
+                    pointer, self.pointer = self.pointer, None
+                    self.text = _captured_message(pointer) if pointer and _captured_message else ""
+                    if pointer and _captured_free:
+                        _captured_free(pointer)
+                text = self.text
+        return text  # type: ignore[return-value]
+
+    def __del__(self) -> None:
+        pointer, self.pointer = self.pointer, None
+        if pointer and _captured_free:
+            try:
+                _captured_free(pointer)
+            except Exception:  # interpreter shutdown: the library may be gone
+                pass
+
+
 class PortManagerError(Exception, metaclass=_StatusClass):
     """A failure reported by libportmanager.
 
@@ -149,12 +181,12 @@ class PortManagerError(Exception, metaclass=_StatusClass):
         self._message: Optional[str] = message
 
     @classmethod
-    def _captured(cls, status: int, captured: Optional[int]) -> "PortManagerError":
-        """The exception for `status` whose message is read from `captured` (a ``pm_error *``) when asked for."""
+    def _captured(cls, status: int, capture: _Capture) -> "PortManagerError":
+        """The exception for `status` whose message is read from `capture` when first asked for."""
         error = cls.__new__(cls, status)
         error.status = status
         error._message = None
-        error._capture = captured
+        error._capture = capture
         return error
 
     @property
@@ -162,14 +194,7 @@ class PortManagerError(Exception, metaclass=_StatusClass):
         """The library's message, naming the culprit."""
         text = self._message
         if text is None:
-            with _captured_lock:
-                text = self._message
-                if text is None:
-                    captured = self.__dict__.pop("_capture", None)
-                    text = _captured_message(captured) if captured and _captured_message else ""
-                    if captured and _captured_free:
-                        _captured_free(captured)
-                    self._message = text
+            text = self._message = self._capture.message()
         return text
 
     @message.setter
@@ -183,14 +208,6 @@ class PortManagerError(Exception, metaclass=_StatusClass):
     @args.setter
     def args(self, value: Tuple[object, ...]) -> None:
         BaseException.args.__set__(self, value)  # type: ignore[attr-defined]
-
-    def __del__(self) -> None:
-        captured = self.__dict__.pop("_capture", None)
-        if captured and _captured_free:
-            try:
-                _captured_free(captured)
-            except Exception:  # interpreter shutdown: the library may be gone
-                pass
 
     @property
     def status_name(self) -> str:
@@ -356,4 +373,4 @@ def error_for_status(status: int, message: str) -> PortManagerError:
 def error_for_capture(status: int, captured: Optional[int]) -> PortManagerError:
     """As :func:`error_for_status`, the message read when first asked for from `captured`,
     a ``pm_error *`` from ``pm_last_error_capture`` that the exception then owns."""
-    return _class_for(status)._captured(status, captured)
+    return _class_for(status)._captured(status, _Capture(captured))
