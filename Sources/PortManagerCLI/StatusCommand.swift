@@ -36,8 +36,16 @@ struct Status: ParsableCommand {
         let services = try service.map { [try registry.service(named: $0)] } ?? registry.services
         let environment = registry.environment?.name ?? ""
         let all = try registry.reservations(stateDirectory: state.stateDirectory)
+        // Indexed once, so each instance's lookup is O(1): status is linear in
+        // instances + reservations (benchmarks/reservations/bench_status.sh).
         var byPort: [Int: Reservation] = [:]
-        for reservation in all { for port in reservation.ports { byPort[port.port] = reservation } }
+        var byInstance: [InstanceKey: Reservation] = [:]
+        for reservation in all {
+            for port in reservation.ports { byPort[port.port] = reservation }
+            let key = InstanceKey(service: reservation.service, environment: reservation.environment,
+                                  instance: reservation.instance)
+            if byInstance[key] == nil { byInstance[key] = reservation }  // the first, as a scan would find
+        }
         // One probe of every host port of every instance: each /proc/net table is read once.
         var slices: [Range<Int>] = []
         var requests: [PortProbe.Request] = []
@@ -58,7 +66,7 @@ struct Status: ParsableCommand {
                 let hostPorts = ports.flatMap { Array($0.hostPort...$0.hostPortLast) }
                 let probed = answers[slices[slice]]
                 slice += 1
-                let own = all.first { $0.service == definition.name && $0.environment == environment && $0.instance == instance }
+                let own = byInstance[InstanceKey(service: definition.name, environment: environment, instance: instance)]
                 let holder = own ?? hostPorts.lazy.compactMap { byPort[$0] }.first
                 var fields: [(String, JSON)] = [("service", .string(definition.name)), ("instance", .int(instance))]
                 var detail: String
@@ -99,4 +107,11 @@ struct Status: ParsableCommand {
             Output.lines(table.render())
         }
     }
+}
+
+/// A reservation's identity: one service instance in one environment.
+private struct InstanceKey: Hashable {
+    let service: String
+    let environment: String
+    let instance: Int
 }
