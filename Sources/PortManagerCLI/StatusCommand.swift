@@ -37,9 +37,11 @@ struct Status: ParsableCommand {
         let environment = registry.environment?.name ?? ""
         let all = try registry.reservations(stateDirectory: state.stateDirectory)
         // Indexed once, so each instance's lookup is O(1): status is linear in
-        // instances + reservations (benchmarks/reservations/bench_status.sh).
+        // instances + reservations (benchmarks/reservations/bench_status.py).
         var byPort: [Int: Reservation] = [:]
         var byInstance: [InstanceKey: Reservation] = [:]
+        byPort.reserveCapacity(all.count)
+        byInstance.reserveCapacity(all.count)
         for reservation in all {
             for port in reservation.ports { byPort[port.port] = reservation }
             let key = InstanceKey(service: reservation.service, environment: reservation.environment,
@@ -63,11 +65,10 @@ struct Status: ParsableCommand {
         for definition in services {
             for instance in 0..<definition.maxInstances {
                 let ports = try registry.ports(definition.name, instance: instance)
-                let hostPorts = ports.flatMap { Array($0.hostPort...$0.hostPortLast) }
                 let probed = answers[slices[slice]]
                 slice += 1
                 let own = byInstance[InstanceKey(service: definition.name, environment: environment, instance: instance)]
-                let holder = own ?? hostPorts.lazy.compactMap { byPort[$0] }.first
+                let holder = own ?? ports.lazy.flatMap { $0.hostPort...$0.hostPortLast }.compactMap { byPort[$0] }.first
                 var fields: [(String, JSON)] = [("service", .string(definition.name)), ("instance", .int(instance))]
                 var detail: String
                 let stateName: String
@@ -96,9 +97,12 @@ struct Status: ParsableCommand {
                     detail = ""
                     fields += [("state", .string(stateName)), ("owner", .null)]
                 }
-                fields.append(("ports", .object(ports.map { ($0.portName, JSON.int($0.hostPort)) })))
-                rows.append(.object(fields))
-                table.add([definition.name, String(instance), stateName, detail])
+                if output.json {
+                    fields.append(("ports", .object(ports.map { ($0.portName, JSON.int($0.hostPort)) })))
+                    rows.append(.object(fields))
+                } else {
+                    table.add([definition.name, String(instance), stateName, detail])
+                }
             }
         }
         if output.json {
