@@ -322,8 +322,9 @@ PM_API pm_status pm_port_probe(const char *host, int32_t port, int *out_availabl
  * asked, a socket can be bound on the IPv4 wildcard 0.0.0.0 and on the IPv6
  * wildcard [::] (with IPV6_V6ONLY: the families are checked separately), or on
  * `host` only when one is given (a port's host_ip). TCP probes use SO_REUSEADDR,
- * as Docker and servers do, so connections in TIME_WAIT do not count; UDP
- * probes do not. A family the kernel lacks counts as free, and the JSON's
+ * as Docker and servers do (so a connection, TIME_WAIT included, counts only
+ * when the socket that holds or left it lacked SO_REUSEADDR, as for the local
+ * port of a client's outgoing connection: the bind's answer); UDP probes do not. A family the kernel lacks counts as free, and the JSON's
  * "notes" say so. Three answers stay distinct: free, in use, cannot tell
  * (permission denied for a port below the unprivileged range without root
  * while no socket in /proc/net holds it; a host address not on this machine).
