@@ -57,37 +57,58 @@ package final class NameIndex: Sendable {
         var depthLimit = 0
 
         init(_ names: [String]) {
-            // Sort name indexes by their scalars; then each node's children are
-            // a contiguous run when the trie is laid out breadth first.
-            let keys = names.map { $0.unicodeScalars.map(\.value) }
-            depthLimit = keys.map(\.count).max() ?? 0
-            let order = keys.indices.sorted { keys[$0].lexicographicallyPrecedes(keys[$1]) || (keys[$0] == keys[$1] && $0 < $1) }
-            // Breadth first: each entry is a node and the range of `order` below it.
-            var level: [(node: Int, range: Range<Int>)] = [(0, 0..<order.count)]
-            var depth = 0
-            while !level.isEmpty {
-                var next: [(node: Int, range: Range<Int>)] = []
-                for (node, range) in level {
-                    var i = range.lowerBound
-                    // Names ending at this node come first in sorted order.
-                    while i < range.upperBound, keys[order[i]].count == depth {
-                        if terminal[node] < 0 { terminal[node] = Int32(order[i]) }
+            // Every name's scalars in one buffer; then name indexes sorted by
+            // scalars (ties by index), so that each node's children are a
+            // contiguous run when the trie is laid out breadth first.
+            var flat: [UInt32] = []
+            var start: [Int] = [], length: [Int] = []
+            start.reserveCapacity(names.count)
+            length.reserveCapacity(names.count)
+            for name in names {
+                start.append(flat.count)
+                for s in name.unicodeScalars { flat.append(s.value) }
+                length.append(flat.count - start[start.count - 1])
+            }
+            depthLimit = length.max() ?? 0
+            var order = Array(names.indices)
+            flat.withUnsafeBufferPointer { f in
+                order.sort { a, b in
+                    let la = length[a], lb = length[b], sa = start[a], sb = start[b]
+                    var i = 0
+                    while i < la && i < lb {
+                        let x = f[sa + i], y = f[sb + i]
+                        if x != y { return x < y }
                         i += 1
                     }
-                    firstChild[node] = Int32(scalar.count)
-                    while i < range.upperBound {
-                        let s = keys[order[i]][depth]
-                        var j = i + 1
-                        while j < range.upperBound, keys[order[j]][depth] == s { j += 1 }
-                        let child = scalar.count
-                        scalar.append(s); firstChild.append(0); childCount.append(0); terminal.append(-1)
-                        childCount[node] += 1
-                        next.append((child, i..<j))
-                        i = j
-                    }
+                    return la != lb ? la < lb : a < b
                 }
-                level = next
-                depth += 1
+                // Breadth first: each entry is a node and the range of `order` below it.
+                var level: [(node: Int, range: Range<Int>)] = [(0, 0..<order.count)]
+                var depth = 0
+                while !level.isEmpty {
+                    var next: [(node: Int, range: Range<Int>)] = []
+                    for (node, range) in level {
+                        var i = range.lowerBound
+                        // Names ending at this node come first in sorted order.
+                        while i < range.upperBound, length[order[i]] == depth {
+                            if terminal[node] < 0 { terminal[node] = Int32(order[i]) }
+                            i += 1
+                        }
+                        firstChild[node] = Int32(scalar.count)
+                        while i < range.upperBound {
+                            let s = f[start[order[i]] + depth]
+                            var j = i + 1
+                            while j < range.upperBound, f[start[order[j]] + depth] == s { j += 1 }
+                            let child = scalar.count
+                            scalar.append(s); firstChild.append(0); childCount.append(0); terminal.append(-1)
+                            childCount[node] += 1
+                            next.append((child, i..<j))
+                            i = j
+                        }
+                    }
+                    level = next
+                    depth += 1
+                }
             }
         }
 

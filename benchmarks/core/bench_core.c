@@ -182,16 +182,16 @@ static int miss_vs_hit(int count) {
     uint16_t port = 0;
     char expected[64];
     snprintf(expected, sizeof expected, "did you mean '%s'?", hits[3]);
-    if (pm_get_port(reg, misses[3], 0, "port", &port) != PM_ERR_UNKNOWN_SERVICE || !strstr(pm_last_error(), expected)) {
+    /* The first message read also builds the trie of the names (once per registry). */
+    double t0 = now_ns();
+    int first_status = pm_get_port(reg, misses[3], 0, "port", &port);
+    int first_ok = strstr(pm_last_error(), expected) != NULL;
+    double first = now_ns() - t0;
+    if (first_status != PM_ERR_UNKNOWN_SERVICE || !first_ok) {
         fprintf(stderr, "miss at %d services: '%s'\n", count, pm_last_error());
         pm_registry_close(reg);
         return 1;
     }
-    /* The first message read builds the trie of the names (once per registry). */
-    double t0 = now_ns();
-    pm_get_port(reg, misses[5], 0, "port", &port);
-    sink += (uint32_t)pm_last_error()[0];
-    double first = now_ns() - t0;
     char (*names)[16] = malloc(sizeof *names * (size_t)count);
     int *rows = malloc(sizeof *rows * 64);
     if (!names || !rows) return 1;
