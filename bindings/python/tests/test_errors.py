@@ -288,6 +288,8 @@ def test_a_repeated_miss_is_remembered_until_close() -> None:
     assert str(raised[1]) == str(raised[0]) == "unknown service 'kafak'; did you mean 'kafka'?"
     with pytest.raises(portmanager.InstanceOutOfRangeError, match="instance 99"):
         pm.get_port("kafka", 99, "broker_port")
+    with pytest.raises(TypeError):  # 0.0 == 0 as a key, but not an instance_id
+        pm.get_port("kafak", 0.0, "broker_port")  # type: ignore[arg-type]
     pm.close()
     with pytest.raises(portmanager.InvalidArgumentError, match="closed"):
         pm.get_port("kafak", 0, "broker_port")

@@ -152,8 +152,8 @@ class PortManager(Reserving, Analyzing):
         self._memo: Dict[Tuple[Any, ...], Any] = {}
         # (service, instance, port_type) -> the library's log line for that allocation, and its record's extra.
         self._lines: Dict[Tuple[Any, Any, Any], Tuple[str, Optional[Dict[str, Any]]]] = {}
-        # (service, instance, port_type) as validated -> (class, status, capture) of get_port's failure.
-        self._misses: Dict[Tuple[bytes, int, bytes], Tuple[Any, int, Any]] = {}
+        # (service, instance_id, port_type) as given -> (class, status, capture) of get_port's failure.
+        self._misses: Dict[Tuple[str, int, str], Tuple[Any, int, Any]] = {}
         ports, memo, lines, misses = self._ports, self._memo, self._lines, self._misses
 
         def forget() -> None:
@@ -218,9 +218,9 @@ class PortManager(Reserving, Analyzing):
         try:
             port = self._ports[(service, instance_id, port_type)]
         except (KeyError, TypeError):
-            return self._get_port(service, instance_id, port_type)
+            port = None  # raised outside this handler: no KeyError chained to the error
         # 1.0 == 1 and True == 1 as dict keys; only a real int may take the fast path.
-        if instance_id.__class__ is not int:
+        if port is None or instance_id.__class__ is not int:
             return self._get_port(service, instance_id, port_type)
         if _info_enabled(_INFO):
             self._log_allocation(service, instance_id, port_type)
@@ -234,13 +234,17 @@ class PortManager(Reserving, Analyzing):
         anew without a library call, sharing the first one's captured message
         (read only if an exception's message is).
         """
+        # Remembered misses are keyed by the arguments as given, when they are
+        # exactly str, int, str (1.0 == 1 as a key, but 1.0 is a TypeError).
+        key = (service, instance_id, port_type)
+        exact = service.__class__ is str and instance_id.__class__ is int and port_type.__class__ is str
+        if exact:
+            missed = self._misses.get(key)
+            if missed is not None and not self._handle.closed:
+                raise missed[0]._captured(missed[1], missed[2])
         name = _text(service, "service")
         port_name = _text(port_type, "port_type")
         instance = _integer(instance_id, "instance_id")
-        key = (name, instance, port_name)
-        missed = self._misses.get(key)
-        if missed is not None and not self._handle.closed:
-            raise missed[0]._captured(missed[1], missed[2])
         out = c_uint16()
         if _INT32_MIN <= instance <= _INT32_MAX and not _info_enabled(_INFO):
             # _allocating() inlined for the common case: a miss with logging off.
@@ -249,7 +253,7 @@ class PortManager(Reserving, Analyzing):
                 _pm_get_port(handle, name, instance, port_name, byref(out))
             except _REGISTRY_MISSES as error:
                 capture = getattr(error, "_capture", None)
-                if capture is not None:
+                if capture is not None and exact:
                     if len(self._misses) >= _MISSES_KEPT:
                         self._misses.clear()
                     self._misses[key] = (type(error), error.status, capture)
