@@ -121,10 +121,11 @@ PM_API const char *pm_status_str(pm_status status);
  *
  * A failure costs about as much as a success: the message, and with it the
  * did-you-mean of PM_ERR_UNKNOWN_SERVICE (a search of the service names), is
- * formed on the first call of pm_last_error() after the failure. Until then the thread keeps what the message needs (for an unknown
- * service, a reference to the registry's services, so reading the message
- * after pm_registry_close() is fine); it is dropped when the message is read,
- * at the thread's next failure, or when the thread exits.
+ * formed on the first call of pm_last_error() after the failure. Until then
+ * the thread keeps what the message needs (for an unknown service, a reference
+ * to the registry's service names, so reading the message after
+ * pm_registry_close() is fine); it is dropped when the message is read, at the
+ * thread's next failure, or when the thread exits.
  */
 PM_API const char *pm_last_error(void);
 

@@ -7,11 +7,12 @@ import PortManager
 ///
 /// A failure records its ``PortManagerError`` as it is; the message is formed
 /// when ``get()`` first reads it. So a failure costs about what a success does,
-/// even an unknown service, whose did-you-mean (``DidYouMean``) compares the
-/// name with every service name: it runs only if the message is read. The
-/// pending error holds what its message needs (for an unknown service, the
-/// registry's services), so reading it after `pm_registry_close` is fine; it
-/// is dropped when read, at the thread's next failure, or when the thread exits.
+/// even an unknown service, whose did-you-mean (``DidYouMean``) searches the
+/// service names: it runs only if the message is read. The pending error
+/// holds what its message needs (for an unknown service, the registry's
+/// ``NameIndex``), so reading it after `pm_registry_close` is fine; it is
+/// dropped when read, at the thread's next failure, or when the thread exits.
+/// ``capture()`` copies it out for the caller (`pm_last_error_capture`).
 enum LastError {
     /// The formed message: a malloc'd C string under a pthread key whose
     /// destructor is libc's `free` (a Swift closure would crash a thread exiting

@@ -10,8 +10,8 @@
 /// row exceeds the limit: every cell below grows from that row (a transposed
 /// pair from the row above is never smaller than the cell it jumps over), so
 /// no name under it can come back within the limit. Only prefixes within
-/// `limit` edits of some prefix of the word are visited: at 10,000 services
-/// that is a few hundred nodes instead of 10,000 names (benchmarks/core).
+/// `limit` edits of some prefix of the word are visited, not every name
+/// (benchmarks/core: a message read at 10,000 services against the linear scan).
 ///
 /// The trie is built on the first search (a miss alone costs nothing; see
 /// ``DidYouMean``), under a lock, and shared by every copy of the registry.
