@@ -130,14 +130,39 @@ PM_API const char *pm_status_str(pm_status status);
  * valid until the calling thread's next failing pm_* call.
  *
  * A failure costs about as much as a success: the message, and with it the
- * did-you-mean of PM_ERR_UNKNOWN_SERVICE, which compares the name with every
- * service name, is formed on the first call of pm_last_error() after the
- * failure. Until then the thread keeps what the message needs (for an unknown
- * service, a reference to the registry's services, so reading the message
- * after pm_registry_close() is fine); it is dropped when the message is read,
- * at the thread's next failure, or when the thread exits.
+ * did-you-mean of PM_ERR_UNKNOWN_SERVICE (a search of the service names), is
+ * formed on the first call of pm_last_error() after the failure. Until then
+ * the thread keeps what the message needs (for an unknown service, a reference
+ * to the registry's service names, so reading the message after
+ * pm_registry_close() is fine); it is dropped when the message is read, at the
+ * thread's next failure, or when the thread exits.
  */
 PM_API const char *pm_last_error(void);
+
+/** A failure captured from a thread's last error. Opaque; release with pm_error_free(). */
+typedef struct pm_error pm_error;
+
+/**
+ * A copy of the calling thread's most recent failure that the caller owns, so
+ * its message can be read later, on any thread, after other failures: what a
+ * binding keeps in an exception whose message is read only if it is printed.
+ * Costs about as little as the failure did: the message is formed on the first
+ * pm_error_message() call, not here. The thread's own pm_last_error() is left
+ * as it is. Returns NULL when the thread has had no failure (or, rarely, when
+ * memory is exhausted). Release with pm_error_free().
+ */
+PM_API pm_error *pm_last_error_capture(void);
+
+/**
+ * The message of a captured failure: what pm_last_error() said or would have
+ * said for it. error: from pm_last_error_capture(); NULL gives "". Never NULL.
+ * Owned by `error`, valid until pm_error_free(error). One pm_error must not be
+ * used by two threads at once (the first call forms the message).
+ */
+PM_API const char *pm_error_message(pm_error *error);
+
+/** Releases a captured failure. NULL is a no-op. */
+PM_API void pm_error_free(pm_error *error);
 
 /* ---------------------------------------------------------------- registry */
 
@@ -308,8 +333,9 @@ PM_API pm_status pm_port_probe(const char *host, int32_t port, int *out_availabl
  * asked, a socket can be bound on the IPv4 wildcard 0.0.0.0 and on the IPv6
  * wildcard [::] (with IPV6_V6ONLY: the families are checked separately), or on
  * `host` only when one is given (a port's host_ip). TCP probes use SO_REUSEADDR,
- * as Docker and servers do, so connections in TIME_WAIT do not count; UDP
- * probes do not. A family the kernel lacks counts as free, and the JSON's
+ * as Docker and servers do (so a connection, TIME_WAIT included, counts only
+ * when the socket that holds or left it lacked SO_REUSEADDR, as for the local
+ * port of a client's outgoing connection: the bind's answer); UDP probes do not. A family the kernel lacks counts as free, and the JSON's
  * "notes" say so. Three answers stay distinct: free, in use, cannot tell
  * (permission denied for a port below the unprivileged range without root
  * while no socket in /proc/net holds it; a host address not on this machine).

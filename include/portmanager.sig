@@ -25,6 +25,9 @@ pm_abi_version u32
 # status
 pm_status_str str status
 pm_last_error str
+pm_last_error_capture ptr
+pm_error_message str ptr
+pm_error_free void ptr
 
 # registry
 pm_registry_open status str ptr

@@ -168,12 +168,15 @@ public enum PortProbe {
     // MARK: Many ports
 
     /// Probes many ports at once: the kernel's tables are read once (over
-    /// netlink, which dumps listening TCP and bound UDP sockets of the ports'
-    /// range without walking the connection hash; else each `/proc/net` table
-    /// once), and a socket is bound only where the tables cannot decide (a port
-    /// below the unprivileged range without root, or an IPv4 address next to an
-    /// IPv6 wildcard socket that may or may not be dual-stack, a flag only
-    /// netlink shows).
+    /// netlink, which dumps the TCP and UDP sockets of the ports' range; else
+    /// each `/proc/net` table once), and a socket is bound only where the tables
+    /// cannot decide: a port below the unprivileged range without root, an IPv4
+    /// address next to an IPv6 wildcard socket that may or may not be
+    /// dual-stack (a flag only netlink shows), or a port that only TCP
+    /// connections are on (an outgoing connection's local port, an accepted
+    /// side, TIME_WAIT), which a bind may or may not take depending on
+    /// SO_REUSEADDR flags no table shows. So the answer is the bind's on every
+    /// port (Tests/PortManagerTests/ConnectedPortsProbeTests.swift).
     ///
     /// - Parameters:
     ///   - requests: the ports; answers come back in the same order.
@@ -399,7 +402,16 @@ public enum PortProbe {
     /// succeeding. `maybe`: an IPv6 wildcard socket against an IPv4 address,
     /// which conflicts only when it is dual-stack, a flag `/proc/net` does not
     /// show (netlink does: ``ProcNetSocket/v6only``).
+    /// A TCP connection (``ProcNetSocket/isConnection``) is at most `maybe`:
+    /// whether it keeps the bind out depends on SO_REUSEADDR flags the tables
+    /// do not show.
     static func conflict(_ socket: ProcNetSocket, _ address: IPAddress) -> Conflict {
+        let c = addressConflict(socket, address)
+        return c == .yes && socket.isConnection ? .maybe : c
+    }
+
+    /// Whether `socket`'s local address overlaps `address` (same port and protocol).
+    static func addressConflict(_ socket: ProcNetSocket, _ address: IPAddress) -> Conflict {
         if address.isIPv6 {
             guard socket.address.isIPv6, socket.address.mappedIPv4 == nil else { return .none }
             return address.isUnspecified || socket.address.isUnspecified || socket.address.bytes == address.bytes ? .yes : .none

@@ -50,6 +50,19 @@ public struct ProcNetSocket: Sendable, Hashable {
         return state == ProcNetSocket.listen || (state == ProcNetSocket.close && inode != 0)
     }
 
+    /// True for a TCP connection (ESTABLISHED, TIME_WAIT, SYN_SENT, ...: any
+    /// state but LISTEN and CLOSE) on its local port: the client's ephemeral
+    /// port of an outgoing connection, or the server's accepted side. It keeps a
+    /// bind on that port from succeeding unless both it and the binding socket
+    /// have SO_REUSEADDR (Linux's rule; for TIME_WAIT, the flag of the socket
+    /// that closed), a flag the tables do not show: the probe binds to decide.
+    public var isConnection: Bool {
+        protocols == .tcp && state != ProcNetSocket.listen && state != ProcNetSocket.close
+    }
+
+    /// ``holdsPort`` or ``isConnection``: the sockets a probe reads.
+    public var mayHoldPort: Bool { holdsPort || isConnection }
+
     /// `127.0.0.1:9092` or `[::]:9092`.
     public var endpoint: String { "\(address.bracketed):\(port)" }
 }
@@ -74,7 +87,8 @@ public enum ProcNet {
         return try copy.withUTF8 { try parse(bytes: UnsafeRawBufferPointer($0), path: path, protocols: protocols, ipv6: ipv6) }
     }
 
-    /// As ``parse(_:path:protocols:ipv6:)``, over bytes; `onlyHolders` keeps only sockets that hold a port.
+    /// As ``parse(_:path:protocols:ipv6:)``, over bytes; `onlyHolders` keeps only
+    /// sockets that hold or may hold a port (``ProcNetSocket/mayHoldPort``).
     static func parse(bytes: UnsafeRawBufferPointer, path: String, protocols: PortProtocols, ipv6: Bool,
                       onlyHolders: Bool = false) throws -> [ProcNetSocket] {
         var result: [ProcNetSocket] = []
@@ -94,7 +108,7 @@ public enum ProcNet {
                 continue
             }
             let socket = try parseLine(line, path: path, lineNumber: lineNumber, protocols: protocols, ipv6: ipv6)
-            if !onlyHolders || socket.holdsPort {
+            if !onlyHolders || socket.mayHoldPort {
                 result.append(socket)
             }
         }
@@ -233,10 +247,10 @@ public enum ProcNet {
 
     // MARK: Reading
 
-    /// The sockets that hold ports (``ProcNetSocket/holdsPort``), from all four
+    /// The sockets that hold or may hold ports (``ProcNetSocket/mayHoldPort``), from all four
     /// tables, each file read once; and which address families the kernel has.
     public struct Snapshot: Sendable {
-        /// Sockets holding a port, by port.
+        /// Sockets holding or maybe holding a port (``ProcNetSocket/mayHoldPort``), by port.
         public let byPort: [Int: [ProcNetSocket]]
         /// False when `/proc/net/tcp6` does not exist: the kernel has no IPv6.
         public let hasIPv6: Bool

@@ -6,13 +6,14 @@ import Musl
 import PortManagerCore
 
 /// The kernel's socket tables over netlink (`NETLINK_SOCK_DIAG`, what `ss`
-/// uses): listening TCP sockets and bound UDP sockets, IPv4 and IPv6, with
+/// uses): TCP sockets in every state (listening, bound, and connections, whose
+/// local ports a bind may not take) and bound UDP sockets, IPv4 and IPv6, with
 /// their owners' user IDs and their inodes (for ``ProcNet/processes(holding:root:)``).
 ///
 /// It answers what `/proc/net/tcp`, `tcp6`, `udp` and `udp6` answer, faster:
-/// a dump of listening TCP sockets does not walk the kernel's connection hash
-/// (reading `/proc/net/tcp` does, some milliseconds on a host with a large
-/// table), and the kernel filters the dumps to the ports asked for.
+/// the kernel filters the dumps to the ports asked for, so only the sockets of
+/// those ports are sent and parsed (the connection hash is still walked, as
+/// reading `/proc/net/tcp` walks it).
 ///
 /// The kernel may refuse (seccomp or a container's policy: `EPERM`; a kernel
 /// without the `inet_diag` module: `ENOENT`; no netlink: `EAFNOSUPPORT`):
@@ -44,12 +45,11 @@ enum SockDiag {
     static let requestSize = 56                     // struct inet_diag_req_v2
     static let messageSize = 72                     // struct inet_diag_msg
     static let errorSize = 20                       // struct nlmsgerr (error, then the request's header)
-    /// TCP: LISTEN only (1 << TCP_LISTEN). A TCP socket in CLOSE is in neither
-    /// the listening nor the connection hash (closing unhashes it), so
-    /// `/proc/net/tcp` never lists one a process holds either; asking for
-    /// other states would walk the connection hash. UDP: every state
-    /// (unconnected sockets are CLOSE, connected ones ESTABLISHED).
-    static let tcpStates: UInt32 = 1 << 10
+    /// Every state, for both protocols. TCP: LISTEN holds its port; a
+    /// connection (ESTABLISHED, TIME_WAIT, ...) may hold its local port against
+    /// a bind (``ProcNetSocket/isConnection``: the probe binds to decide). UDP:
+    /// unconnected sockets are CLOSE, connected ones ESTABLISHED; all hold.
+    static let tcpStates: UInt32 = 0xFFFF_FFFF
     static let udpStates: UInt32 = 0xFFFF_FFFF
 
     /// A netlink socket for the kernel's socket tables; -1 with errno set.
@@ -57,7 +57,7 @@ enum SockDiag {
         socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), netlinkSockDiag)
     }
 
-    /// The sockets of `protocols` that hold a port (``ProcNetSocket/holdsPort``),
+    /// The sockets of `protocols` that hold or may hold a port (``ProcNetSocket/mayHoldPort``),
     /// both families, limited to `ports` when given; the families the kernel has
     /// are those whose `/proc/net` tables exist under `root`, as for ``ProcNet/snapshot(root:protocols:)``.
     ///
@@ -82,7 +82,7 @@ enum SockDiag {
                 sockets.removeAll(keepingCapacity: true)
                 try dump(fd, request: request(seq: seq, family: family, protocols: proto, ports: ports),
                          seq: seq, family: family, protocols: proto, buffer: buffer, into: &sockets)
-                for socket in sockets where socket.holdsPort && ports.map({ $0.contains(socket.port) }) ?? true {
+                for socket in sockets where socket.mayHoldPort && ports.map({ $0.contains(socket.port) }) ?? true {
                     byPort[socket.port, default: []].append(socket)
                 }
             }

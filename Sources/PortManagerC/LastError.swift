@@ -7,11 +7,12 @@ import PortManager
 ///
 /// A failure records its ``PortManagerError`` as it is; the message is formed
 /// when ``get()`` first reads it. So a failure costs about what a success does,
-/// even an unknown service, whose did-you-mean (``DidYouMean``) compares the
-/// name with every service name: it runs only if the message is read. The
-/// pending error holds what its message needs (for an unknown service, the
-/// registry's services), so reading it after `pm_registry_close` is fine; it
-/// is dropped when read, at the thread's next failure, or when the thread exits.
+/// even an unknown service, whose did-you-mean (``DidYouMean``) searches the
+/// service names: it runs only if the message is read. The pending error
+/// holds what its message needs (for an unknown service, the registry's
+/// ``NameIndex``), so reading it after `pm_registry_close` is fine; it is
+/// dropped when read, at the thread's next failure, or when the thread exits.
+/// ``capture()`` copies it out for the caller (`pm_last_error_capture`).
 enum LastError {
     /// The formed message: a malloc'd C string under a pthread key whose
     /// destructor is libc's `free` (a Swift closure would crash a thread exiting
@@ -85,5 +86,41 @@ enum LastError {
             return UnsafePointer(current.assumingMemoryBound(to: CChar.self))
         }
         return staticCString("")
+    }
+
+    /// A caller-owned copy of the thread's last failure (`pm_last_error_capture`),
+    /// retained for the caller; nil when the thread has had none. The thread's
+    /// own last error is left as it is.
+    static func capture() -> UnsafeMutableRawPointer? {
+        let captured: Captured
+        if let record = pthread_getspecific(pendingKey),
+           let error = Unmanaged<Pending>.fromOpaque(record).takeUnretainedValue().error {
+            captured = Captured(error)
+        } else if let current = pthread_getspecific(messageKey) {
+            captured = Captured(formed: strdup(current.assumingMemoryBound(to: CChar.self)))
+        } else {
+            return nil
+        }
+        return Unmanaged.passRetained(captured).toOpaque()
+    }
+
+    /// A captured failure (`pm_error`): the error until its message is asked
+    /// for, then the message, a malloc'd C string it owns.
+    final class Captured {
+        private var error: PortManagerError?
+        private var formed: UnsafeMutablePointer<CChar>?
+
+        init(_ error: PortManagerError) { self.error = error }
+        init(formed: UnsafeMutablePointer<CChar>?) { self.formed = formed }
+        deinit { free(formed) }
+
+        /// The message, formed on the first call; owned by this object.
+        var message: UnsafePointer<CChar> {
+            if formed == nil {
+                formed = strdup(error?.description ?? "")
+                error = nil
+            }
+            return UnsafePointer(formed!)
+        }
     }
 }

@@ -8,8 +8,9 @@ struct Probe: ParsableCommand {
         discussion: """
         Free means free the way Docker publishes a port: for each protocol, a \
         socket can be bound on 0.0.0.0 and on [::] (IPv4 and IPv6 are checked \
-        separately), or on --host ADDR only. TCP connections in TIME_WAIT do not \
-        count. A port in use is listed with each socket holding it: protocol, \
+        separately), or on --host ADDR only, with SO_REUSEADDR for TCP as Docker \
+        binds: a TCP connection (TIME_WAIT included) counts when the bind fails \
+        on it, as on the local port of an outgoing connection. A port in use is listed with each socket holding it: protocol, \
         address, and the process (pid and command) when this user may see it, \
         as `ss -p` shows it.
 

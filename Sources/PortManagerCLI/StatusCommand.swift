@@ -36,10 +36,18 @@ struct Status: ParsableCommand {
         let services = try service.map { [try registry.service(named: $0)] } ?? registry.services
         let environment = registry.environment?.name ?? ""
         let all = try registry.reservations(stateDirectory: state.path)
+        // Indexed once, so each instance's lookup is O(1): status is linear in
+        // instances + reservations (benchmarks/reservations/bench_status.py).
         // The store keys ports by protocol and number: so does this map.
         var byPort: [PortKey: Reservation] = [:]
+        var byInstance: [InstanceKey: Reservation] = [:]
+        byPort.reserveCapacity(all.count)
+        byInstance.reserveCapacity(all.count)
         for reservation in all {
             for port in reservation.ports { for member in port.protocols.members { byPort[PortKey(member, port.port)] = reservation } }
+            let key = InstanceKey(service: reservation.service, environment: reservation.environment,
+                                  instance: reservation.instance)
+            if byInstance[key] == nil { byInstance[key] = reservation }  // the first, as a scan would find
         }
         // One probe of every host port of every instance: each /proc/net table is read once.
         var slices: [Range<Int>] = []
@@ -63,7 +71,7 @@ struct Status: ParsableCommand {
                 }
                 let probed = answers[slices[slice]]
                 slice += 1
-                let own = all.first { $0.service == definition.name && $0.environment == environment && $0.instance == instance }
+                let own = byInstance[InstanceKey(service: definition.name, environment: environment, instance: instance)]
                 let holder = own ?? hostPorts.lazy.compactMap { byPort[$0] }.first
                 var fields: [(String, JSON)] = [("service", .string(definition.name)), ("instance", .int(instance))]
                 var detail: String
@@ -95,9 +103,12 @@ struct Status: ParsableCommand {
                     detail = ""
                     fields += [("state", .string(stateName)), ("owner", .null)]
                 }
-                fields.append(("ports", .object(ports.map { ($0.portName, JSON.int($0.hostPort)) })))
-                rows.append(.object(fields))
-                table.add([definition.name, String(instance), stateName, detail])
+                if output.json {
+                    fields.append(("ports", .object(ports.map { ($0.portName, JSON.int($0.hostPort)) })))
+                    rows.append(.object(fields))
+                } else {
+                    table.add([definition.name, String(instance), stateName, detail])
+                }
             }
         }
         if output.json {
@@ -113,4 +124,11 @@ private struct PortKey: Hashable {
     var protocols: PortProtocols
     var port: Int
     init(_ protocols: PortProtocols, _ port: Int) { self.protocols = protocols; self.port = port }
+}
+
+/// A reservation's identity: one service instance in one environment.
+private struct InstanceKey: Hashable {
+    let service: String
+    let environment: String
+    let instance: Int
 }

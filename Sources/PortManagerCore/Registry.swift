@@ -17,18 +17,22 @@ public struct Registry: Sendable {
     /// The allocation-free index behind ``hostPort(service:instance:port:)``.
     package let table: LookupTable
 
+    /// The did-you-mean search over the service names, built on its first use.
+    package let nameIndex: NameIndex
+
     /// Creates a registry from validated parts. ``RegistryBuilder`` is the usual way in.
     public init(source: String, services: [ServiceDefinition], environments: [EnvironmentDefinition] = []) {
         self.init(source: source, services: services, environments: environments, environment: nil)
     }
 
     private init(source: String, services: [ServiceDefinition], environments: [EnvironmentDefinition],
-                 environment: EnvironmentDefinition?) {
+                 environment: EnvironmentDefinition?, nameIndex: NameIndex? = nil) {
         self.source = source
         self.services = services
         self.environments = environments
         self.environment = environment
         self.table = LookupTable(services, offset: environment?.offset ?? 0)
+        self.nameIndex = nameIndex ?? NameIndex(services.map(\.name))
     }
 
     /// The offset of the environment in force (0 when none).
@@ -41,7 +45,8 @@ public struct Registry: Sendable {
     ///   offset would push a port of some instance outside 1...65535.
     public func selecting(environment name: String?) throws -> Registry {
         guard let name else {
-            return Registry(source: source, services: services, environments: environments, environment: nil)
+            return Registry(source: source, services: services, environments: environments, environment: nil,
+                            nameIndex: nameIndex)
         }
         guard let env = environments.first(where: { $0.name == name }) else {
             throw PortManagerError.unknownEnvironment(name, available: environments.map(\.name))
@@ -59,7 +64,8 @@ public struct Registry: Sendable {
             }
         }
         if !problems.isEmpty { throw PortManagerError.invalidRegistry(problems) }
-        return Registry(source: source, services: services, environments: environments, environment: env)
+        return Registry(source: source, services: services, environments: environments, environment: env,
+                        nameIndex: nameIndex)
     }
 
     // MARK: Lookup
@@ -87,11 +93,10 @@ public struct Registry: Sendable {
     public var serviceNames: [String] { services.map(\.name) }
 
     /// The error for a service `name` that is not in the registry. Its
-    /// did-you-mean compares `name` with every service name, so it is worked
-    /// out only when the message is read (``DidYouMean``): a miss costs about
-    /// what a hit does.
+    /// did-you-mean is searched for (in ``nameIndex``) only when the message
+    /// is read (``DidYouMean``): a miss costs about what a hit does.
     package func unknownService(_ name: String) -> PortManagerError {
-        .unknownService(name, suggestion: .closestService(to: name, among: services))
+        .unknownService(name, suggestion: .closestName(to: name, in: nameIndex))
     }
 
     // MARK: Allocation

@@ -102,6 +102,7 @@ public struct DidYouMean: Sendable, Hashable, CustomStringConvertible,
     private enum Source: Sendable {
         case fixed(String?)
         case closestService(to: String, among: [ServiceDefinition])
+        case closestName(to: String, in: NameIndex)
     }
 
     private let source: Source
@@ -119,6 +120,13 @@ public struct DidYouMean: Sendable, Hashable, CustomStringConvertible,
         DidYouMean(source: .closestService(to: word, among: services))
     }
 
+    /// The name in `index` closest to `word` (``NameIndex/closest(to:)``, the
+    /// same answer as ``Suggest/closest(to:among:)``), searched for when
+    /// ``value`` is read.
+    package static func closestName(to word: String, in index: NameIndex) -> DidYouMean {
+        DidYouMean(source: .closestName(to: word, in: index))
+    }
+
     private init(source: Source) { self.source = source }
 
     /// The suggestion, or nil for none. Searches the candidates when deferred.
@@ -128,13 +136,17 @@ public struct DidYouMean: Sendable, Hashable, CustomStringConvertible,
             return suggestion
         case .closestService(let word, let services):
             return Suggest.closest(to: word, among: services.lazy.map(\.name))
+        case .closestName(let word, let index):
+            return index.closest(to: word)
         }
     }
 
     /// True when the suggestion is a search that runs only when ``value`` is read.
     public var isDeferred: Bool {
-        if case .closestService = source { return true }
-        return false
+        switch source {
+        case .fixed: return false
+        case .closestService, .closestName: return true
+        }
     }
 
     public static func == (lhs: DidYouMean, rhs: DidYouMean) -> Bool { lhs.value == rhs.value }

@@ -143,6 +143,9 @@ const char *ff_version_string(void) { return (const char *)(uintptr_t)CALL0("pm_
 uint32_t ff_abi_version(void) { return (uint32_t)CALL0("pm_abi_version"); }
 const char *ff_status_str(int status) { return (const char *)(uintptr_t)CALL("pm_status_str", &status); }
 const char *ff_last_error(void) { return (const char *)(uintptr_t)CALL0("pm_last_error"); }
+void *ff_last_error_capture(void) { return (void *)(uintptr_t)CALL0("pm_last_error_capture"); }
+const char *ff_error_message(void *error) { return (const char *)(uintptr_t)CALL("pm_error_message", &error); }
+void ff_error_free(void *error) { (void)CALL("pm_error_free", &error); }
 
 int ff_registry_open(const char *path, void **out) { return ff_status(CALL("pm_registry_open", &path, &out)); }
 int ff_registry_open_env(const char *path, const char *env, void **out) {

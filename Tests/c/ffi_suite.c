@@ -1441,7 +1441,30 @@ static void test_lazy_messages(void) {
        (valgrind: nothing lost once the registry is closed). */
     pthread_t thread;
     if (CHECK(pthread_create(&thread, NULL, miss_and_exit, r) == 0, "pthread_create")) pthread_join(thread, NULL);
+
+    /* A captured failure keeps its own message: later failures, a closed
+       registry and the thread's own pm_last_error() do not change it. */
+    s = ff_get_port(r, "lazzy", 0, "port", &port);
+    void *unread = ff_last_error_capture();
+    s = ff_get_port(r, "busy", 70, "port", &port);
+    void *second = ff_last_error_capture();
+    void *dropped = ff_last_error_capture(); /* freed unread: nothing lost (valgrind) */
     ff_registry_close(r);
+    CHECK(unread && strcmp(ff_error_message(unread), "unknown service 'lazzy'; did you mean 'lazy'?") == 0,
+          "a captured miss read after a later failure and pm_registry_close: '%s'", ff_error_message(unread));
+    CHECK(ff_error_message(unread) == ff_error_message(unread), "a second pm_error_message() formed the message again");
+    CHECK(second && contains(ff_error_message(second), "instance 70 of service 'busy'") &&
+              strcmp(ff_error_message(second), ff_last_error()) == 0,
+          "the second capture: '%s', pm_last_error() '%s'", ff_error_message(second), ff_last_error());
+    void *formed = ff_last_error_capture(); /* of a message pm_last_error() has formed */
+    CHECK(formed && strcmp(ff_error_message(formed), ff_last_error()) == 0 && ff_error_message(formed) != ff_last_error(),
+          "a capture after pm_last_error(): '%s'", ff_error_message(formed));
+    CHECK(strcmp(ff_error_message(NULL), "") == 0, "pm_error_message(NULL) is \"\"");
+    ff_error_free(unread);
+    ff_error_free(second);
+    ff_error_free(formed);
+    ff_error_free(dropped);
+    ff_error_free(NULL);
 }
 
 /* --------------------------------------------------------------- paths */

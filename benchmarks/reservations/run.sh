@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reservation benchmarks: reserve+release against a bare SQLite
-# transaction on the same file, against portpicker, and 50-process contention.
+# transaction on the same file, against portpicker, and 50-process contention;
+# then `status` against a sqlite3 SELECT of the same rows (bench_status.py).
 # Not a test: prints figures only.
 #   benchmarks/reservations/run.sh          the figures
 #   benchmarks/reservations/run.sh stress   also the full-size contention check
@@ -15,6 +16,8 @@ cc -O2 -std=gnu11 -Iinclude benchmarks/reservations/bench_reserve.c -o "$out/ben
    -Lbuild/lib -lportmanager -Wl,-rpath,"$PWD/build/lib" $(pkg-config --cflags --libs sqlite3)
 "$out/bench_reserve" "$out/state" 50 200
 python3 benchmarks/reservations/bench_portpicker.py
+[ -e build/bin/portmanager ] || scripts/build.sh cli
+python3 benchmarks/reservations/bench_status.py
 if [ "${1:-}" = stress ]; then
   PORTMANAGER_STRESS_PROCESSES=50 PORTMANAGER_STRESS_CYCLES=200 \
     python3 -m pytest -q bindings/python/tests/test_store_stress.py -k contention

@@ -52,6 +52,7 @@ C_TYPES: Dict[str, Any] = {
     "pm_analysis *": ctypes.c_void_p,
     "const pm_analysis *": ctypes.c_void_p,
     "pm_analysis * *": ctypes.POINTER(ctypes.c_void_p),
+    "pm_error *": ctypes.c_void_p,
     "pm_probe_result *": ctypes.c_void_p,
     "const pm_probe_result *": ctypes.c_void_p,
     "pm_probe_result * *": ctypes.POINTER(ctypes.c_void_p),

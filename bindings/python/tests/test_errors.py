@@ -223,3 +223,73 @@ def test_reserved_not_owner_and_state(tmp_path: Path) -> None:
     assert type(error) is portmanager.StateError and error.status == 16
     assert str(tmp_path / "link") in str(error) and "symbolic link" in str(error)
 
+
+
+def test_a_miss_reads_its_message_only_when_asked_and_still_the_right_one() -> None:
+    """The message is formed when first read, from the failure captured at raise
+    time: later failures on the same thread, reads on another thread and a
+    closed registry do not change it."""
+    import threading
+
+    pm = portmanager.PortManager(REGISTRY)
+    with pytest.raises(portmanager.UnknownServiceError) as first_info:
+        pm.get_port("kafak", 0, "broker_port")
+    first = first_info.value
+    assert first.status == 6 and first._message is None  # not read yet
+    with pytest.raises(portmanager.UnknownPortError) as second_info:
+        pm.get_port("kafka", 0, "nope")  # overwrites the thread's pm_last_error()
+    with pytest.raises(portmanager.UnknownServiceError) as third_info:
+        pm.get_port("redsi", 0)
+    pm.close()  # the registry is gone; the captured failures keep what they need
+    read: list = []
+    reader = threading.Thread(target=lambda: read.append(str(first)))
+    reader.start()
+    reader.join()
+    assert read == ["unknown service 'kafak'; did you mean 'kafka'?"]
+    assert str(first) == read[0] and first.args == (6, read[0])
+    assert "'nope'" in str(second_info.value)
+    assert str(third_info.value) == "unknown service 'redsi'; did you mean 'redis'?"
+    again = pickle.loads(pickle.dumps(third_info.value))
+    assert type(again) is portmanager.UnknownServiceError and str(again) == str(third_info.value)
+
+
+def test_misses_on_many_threads_each_keep_their_own_message() -> None:
+    """Threads fail with different names at once; each exception, read later on
+    another thread, names its own culprit."""
+    import threading
+
+    errors: list = []
+    with portmanager.PortManager(REGISTRY) as pm:
+        def miss(n: int) -> None:
+            for i in range(200):
+                try:
+                    pm.get_port(f"nosuch-{n}-{i}", 0)
+                except portmanager.UnknownServiceError as error:
+                    errors.append((f"'nosuch-{n}-{i}'", error))
+
+        threads = [threading.Thread(target=miss, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(errors) == 800
+    wrong = [(name, str(error)) for name, error in errors if name not in str(error)]
+    assert not wrong
+
+
+def test_a_repeated_miss_is_remembered_until_close() -> None:
+    pm = portmanager.PortManager(REGISTRY)
+    raised = []
+    for _ in range(2):
+        with pytest.raises(portmanager.UnknownServiceError) as info:
+            pm.get_port("kafak", 0, "broker_port")
+        raised.append(info.value)
+    assert raised[0] is not raised[1] and len(pm._misses) == 1
+    assert str(raised[1]) == str(raised[0]) == "unknown service 'kafak'; did you mean 'kafka'?"
+    with pytest.raises(portmanager.InstanceOutOfRangeError, match="instance 99"):
+        pm.get_port("kafka", 99, "broker_port")
+    with pytest.raises(TypeError):  # 0.0 == 0 as a key, but not an instance_id
+        pm.get_port("kafak", 0.0, "broker_port")  # type: ignore[arg-type]
+    pm.close()
+    with pytest.raises(portmanager.InvalidArgumentError, match="closed"):
+        pm.get_port("kafak", 0, "broker_port")

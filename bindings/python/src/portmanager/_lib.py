@@ -16,8 +16,9 @@ path tried and why it failed. The library found must report
 Every function of include/portmanager.h is declared once, in :data:`SIGNATURES`,
 with its ``argtypes`` and ``restype``; every function that returns a
 ``pm_status`` shares one ``errcheck`` that raises the matching
-:class:`~portmanager.errors.PortManagerError` subclass with the calling
-thread's ``pm_last_error()`` message.
+:class:`~portmanager.errors.PortManagerError` subclass holding the calling
+thread's failure (``pm_last_error_capture``), whose message is read when the
+exception's is.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .errors import BufferTooSmallError, LibraryLoadError, error_for_status
+from . import errors as _errors
+from .errors import BufferTooSmallError, LibraryLoadError, error_for_capture, error_for_status
 
 __all__ = [
     "ABI_VERSION",
@@ -92,6 +94,7 @@ class _StatusMarker:
 STATUS: Any = _StatusMarker()
 #: ``pm_registry *`` is opaque.
 pm_registry_p = c_void_p
+pm_error_p = c_void_p
 #: ``pm_analysis *`` is opaque.
 pm_analysis_p = c_void_p
 #: ``pm_probe_result *`` is opaque.
@@ -118,6 +121,9 @@ SIGNATURES: Dict[str, Tuple[Any, Tuple[Any, ...]]] = {
     # status
     "pm_status_str": (c_char_p, (pm_status,)),
     "pm_last_error": (c_char_p, ()),
+    "pm_last_error_capture": (pm_error_p, ()),
+    "pm_error_message": (c_char_p, (pm_error_p,)),
+    "pm_error_free": (None, (pm_error_p,)),
     # registry
     "pm_registry_open": (STATUS, (c_char_p, POINTER(pm_registry_p))),
     "pm_registry_open_env": (STATUS, (c_char_p, c_char_p, POINTER(pm_registry_p))),
@@ -246,13 +252,33 @@ def _missing(name: str, path: str) -> Callable[..., Any]:
 
 def _declare(library: ctypes.CDLL, path: str) -> None:
     """Sets argtypes, restype and (for status functions) the shared errcheck on every function."""
-    last_error = _last_error_raw(library)
+    try:
+        capture = library.pm_last_error_capture
+        capture.restype = pm_error_p
+        capture.argtypes = ()
+        message = library.pm_error_message
+        message.restype = c_char_p
+        message.argtypes = (pm_error_p,)
+        release = library.pm_error_free
+        release.restype = None
+        release.argtypes = (pm_error_p,)
+    except AttributeError:  # an older library: the message is read at once
+        last_error = _last_error_raw(library)
 
-    def check_status(result: int, function: Any, arguments: Tuple[Any, ...]) -> int:
-        # Runs on the calling thread right after the call, so pm_last_error() is its message.
-        if result:
-            raise error_for_status(result, last_error().decode("utf-8", "replace"))
-        return result
+        def check_status(result: int, function: Any, arguments: Tuple[Any, ...]) -> int:
+            if result:
+                raise error_for_status(result, last_error().decode("utf-8", "replace"))
+            return result
+    else:
+        _errors._captured_message = lambda captured: message(captured).decode("utf-8", "replace")
+        _errors._captured_free = release
+
+        def check_status(result: int, function: Any, arguments: Tuple[Any, ...]) -> int:
+            # Runs on the calling thread right after the call, so the capture is
+            # this failure; its message is formed only if the exception's is read.
+            if result:
+                raise error_for_capture(result, capture())
+            return result
 
     for name, (restype, argtypes) in SIGNATURES.items():
         try:

@@ -2,7 +2,9 @@
 
 "Free" means: for each protocol asked, a socket can be bound on 0.0.0.0 and on
 [::] (IPv4 and IPv6 checked separately), or on ``host`` only when given (a
-port's ``host_ip``). TCP connections in TIME_WAIT do not count. When the port
+port's ``host_ip``), TCP with SO_REUSEADDR as Docker binds: a TCP connection
+(TIME_WAIT included) counts when such a bind fails on it, as on the local port
+of an outgoing connection. When the port
 is in use, the result names each socket holding it, with its process where
 this user may see it (as ``ss -p`` does).
 """

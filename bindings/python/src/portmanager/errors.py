@@ -20,11 +20,12 @@ names its status (``STATUS_NAME``, the header's enumerator); its number
 
 from __future__ import annotations
 
+from _thread import allocate_lock  # built in: free
 from collections.abc import Mapping  # loaded at interpreter start-up: free
 
 TYPE_CHECKING = False  # typing is not imported at run time (import cost)
 if TYPE_CHECKING:
-    from typing import ClassVar, Dict, Iterator, Optional, Type
+    from typing import Callable, ClassVar, Dict, Iterator, Optional, Tuple, Type
 
 __all__ = [
     "PortManagerError",
@@ -113,12 +114,61 @@ class _StatusClass(type):
         raise LookupError(f"the loaded library defines no status {name}")
 
 
+#: Set by ``_lib`` once the library is loaded: ``pm_error_message`` (read and
+#: decode a captured failure's message) and ``pm_error_free``.
+_captured_message: Optional[Callable[[int], str]] = None
+_captured_free: Optional[Callable[[int], None]] = None
+#: Serialises the first read of a captured message: a ``pm_error`` must not
+#: be used by two threads at once.
+_captured_lock = allocate_lock()
+
+
+class _Capture:
+    """A ``pm_error *`` from ``pm_last_error_capture``: the library's copy of one
+    failure, whose message is formed on the first :meth:`message` call (then
+    the ``pm_error`` is freed). Exceptions for the same failure may share one."""
+
+    __slots__ = ("pointer", "text")
+
+    def __init__(self, pointer: Optional[int]) -> None:
+        self.pointer = pointer
+        self.text: Optional[str] = None
+
+    def message(self) -> str:
+        text = self.text
+        if text is None:
+            with _captured_lock:
+                if self.text is None:
+                    pointer, self.pointer = self.pointer, None
+                    self.text = _captured_message(pointer) if pointer and _captured_message else ""
+                    if pointer and _captured_free:
+                        _captured_free(pointer)
+                text = self.text
+        return text  # type: ignore[return-value]
+
+    def __del__(self) -> None:
+        pointer, self.pointer = self.pointer, None
+        if pointer and _captured_free:
+            try:
+                _captured_free(pointer)
+            except Exception:  # interpreter shutdown: the library may be gone
+                pass
+
+
 class PortManagerError(Exception, metaclass=_StatusClass):
     """A failure reported by libportmanager.
 
     Attributes:
         status: the ``pm_status`` number (see :data:`STATUS_NAMES`).
         message: the library's message, naming the culprit.
+
+    A failure raised by the library carries its status from the start and its
+    message only when first read (``str()``, printing, ``message``, ``args``,
+    pickling): the exception holds the library's copy of the failure
+    (``pm_last_error_capture``), taken on the failing thread right after the
+    call, so the message is the right one whenever and on whichever thread it
+    is read. Forming it (for an unknown service, the did-you-mean) is thus paid
+    only by callers that look at it.
     """
 
     #: The name of the ``pm_status`` this class stands for (the header's
@@ -128,7 +178,36 @@ class PortManagerError(Exception, metaclass=_StatusClass):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(status, message)
         self.status: int = status
-        self.message: str = message
+        self._message: Optional[str] = message
+
+    @classmethod
+    def _captured(cls, status: int, capture: _Capture) -> "PortManagerError":
+        """The exception for `status` whose message is read from `capture` when first asked for."""
+        error = cls.__new__(cls, status)
+        error.status = status
+        error._message = None
+        error._capture = capture
+        return error
+
+    @property
+    def message(self) -> str:
+        """The library's message, naming the culprit."""
+        text = self._message
+        if text is None:
+            text = self._message = self._capture.message()
+        return text
+
+    @message.setter
+    def message(self, text: str) -> None:
+        self._message = text
+
+    @property  # type: ignore[override]
+    def args(self) -> Tuple[int, str]:  # noqa: D102 (BaseException.args: (status, message))
+        return (self.status, self.message)
+
+    @args.setter
+    def args(self, value: Tuple[object, ...]) -> None:
+        BaseException.args.__set__(self, value)  # type: ignore[attr-defined]
 
     @property
     def status_name(self) -> str:
@@ -278,10 +357,20 @@ _CLASSES = (
 )
 
 
-def error_for_status(status: int, message: str) -> PortManagerError:
-    """The exception for a failed ``pm_status``: its subclass, or the root class for a status this package does not know."""
+def _class_for(status: int) -> Type[PortManagerError]:
     global _classes
     if _classes is None:
         by_name = {cls.STATUS_NAME: cls for cls in _CLASSES}
         _classes = {value: by_name[name] for value, name in _status_names().items() if name in by_name}
-    return _classes.get(status, PortManagerError)(status, message)
+    return _classes.get(status, PortManagerError)
+
+
+def error_for_status(status: int, message: str) -> PortManagerError:
+    """The exception for a failed ``pm_status``: its subclass, or the root class for a status this package does not know."""
+    return _class_for(status)(status, message)
+
+
+def error_for_capture(status: int, captured: Optional[int]) -> PortManagerError:
+    """As :func:`error_for_status`, the message read when first asked for from `captured`,
+    a ``pm_error *`` from ``pm_last_error_capture`` that the exception then owns."""
+    return _class_for(status)._captured(status, _Capture(captured))

@@ -43,7 +43,7 @@ from ._reservations import (
     ReservationInfo,
     Reserving,
 )
-from .errors import InstanceOutOfRangeError, InvalidArgumentError
+from .errors import InstanceOutOfRangeError, InvalidArgumentError, UnknownPortError, UnknownServiceError
 
 # typing is not imported at run time: `import portmanager` stays cheaper than
 # `import yaml` (benchmarks/python/bench_import.py).
@@ -87,6 +87,11 @@ def _bridge_changed(check: Callable[[int], bool]) -> None:
 
 
 _pm_get_port = _lib.lib.pm_get_port
+#: The failures of get_port that depend only on the (immutable) registry, and so
+#: may be remembered like its answers.
+_REGISTRY_MISSES = (UnknownServiceError, UnknownPortError, InstanceOutOfRangeError)
+#: How many distinct misses a manager remembers before it forgets them all.
+_MISSES_KEPT = 256
 
 
 # --------------------------------------------------------------- manager
@@ -147,12 +152,15 @@ class PortManager(Reserving, Analyzing):
         self._memo: Dict[Tuple[Any, ...], Any] = {}
         # (service, instance, port_type) -> the library's log line for that allocation, and its record's extra.
         self._lines: Dict[Tuple[Any, Any, Any], Tuple[str, Optional[Dict[str, Any]]]] = {}
-        ports, memo, lines = self._ports, self._memo, self._lines
+        # (service, instance_id, port_type) as given -> (class, status, capture) of get_port's failure.
+        self._misses: Dict[Tuple[str, int, str], Tuple[Any, int, Any]] = {}
+        ports, memo, lines, misses = self._ports, self._memo, self._lines, self._misses
 
         def forget() -> None:
             ports.clear()
             memo.clear()
             lines.clear()
+            misses.clear()
 
         assert pointer, "the library returned PM_OK without a handle"
         self._handle = _Handle(pointer, forget)
@@ -174,6 +182,7 @@ class PortManager(Reserving, Analyzing):
         self._ports.clear()
         self._memo.clear()
         self._lines.clear()
+        self._misses.clear()
         self._finalizer()
 
     @property
@@ -209,16 +218,30 @@ class PortManager(Reserving, Analyzing):
         try:
             port = self._ports[(service, instance_id, port_type)]
         except (KeyError, TypeError):
-            return self._get_port(service, instance_id, port_type)
+            port = None  # raised outside this handler: no KeyError chained to the error
         # 1.0 == 1 and True == 1 as dict keys; only a real int may take the fast path.
-        if instance_id.__class__ is not int:
+        if port is None or instance_id.__class__ is not int:
             return self._get_port(service, instance_id, port_type)
         if _info_enabled(_INFO):
             self._log_allocation(service, instance_id, port_type)
         return port
 
     def _get_port(self, service: Any, instance_id: Any, port_type: Any) -> int:
-        """The C round trip behind :meth:`get_port`: validates, calls (the library logs), remembers."""
+        """The C round trip behind :meth:`get_port`: validates, calls (the library logs), remembers.
+
+        A failure that depends only on the registry (unknown service or port,
+        instance out of range) is remembered too: asked again, it is raised
+        anew without a library call, sharing the first one's captured message
+        (read only if an exception's message is).
+        """
+        # Remembered misses are keyed by the arguments as given, when they are
+        # exactly str, int, str (1.0 == 1 as a key, but 1.0 is a TypeError).
+        key = (service, instance_id, port_type)
+        exact = service.__class__ is str and instance_id.__class__ is int and port_type.__class__ is str
+        if exact:
+            missed = self._misses.get(key)
+            if missed is not None and not self._handle.closed:
+                raise missed[0]._captured(missed[1], missed[2])
         name = _text(service, "service")
         port_name = _text(port_type, "port_type")
         instance = _integer(instance_id, "instance_id")
@@ -228,6 +251,13 @@ class PortManager(Reserving, Analyzing):
             handle = self._handle.acquire()
             try:
                 _pm_get_port(handle, name, instance, port_name, byref(out))
+            except _REGISTRY_MISSES as error:
+                capture = getattr(error, "_capture", None)
+                if capture is not None and exact:
+                    if len(self._misses) >= _MISSES_KEPT:
+                        self._misses.clear()
+                    self._misses[key] = (type(error), error.status, capture)
+                raise
             finally:
                 self._handle.release()
         else:
