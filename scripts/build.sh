@@ -15,8 +15,8 @@
 #                                          definitions: swift-argument-parser's
 #                                          generate-manual (built once, in the same
 #                                          scratch path) asks build/bin/portmanager
-#                                          for its help; blank lines, which mdoc warns
-#                                          about, become .Pp; dated by the last commit
+#                                          for its help; examples become literal
+#                                          displays, blank lines .Pp; dated by the last commit
 #   build/wheel-lib/libportmanager.so.1  (wheel-lib) the same link with libyaml.a
 #                                          linked in (Debian's is position-independent),
 #                                          for the Python wheel
@@ -100,7 +100,16 @@ if [ "$what" = man ] && stale "$out/man/portmanager.1" "$out/bin/portmanager" sc
   "$bin/generate-manual" "$out/bin/portmanager" --date "$date" --output-directory "$pages"
   [ -f "$pages/portmanager.1" ] || { echo "build.sh: generate-manual wrote no portmanager.1" >&2; exit 2; }
   mkdir -p "$out/man"
-  sed -e 's/^$/.Pp/' "$pages/portmanager.1" > "$out/man/.portmanager.1.tmp"
+  # Lines indented by two spaces (the examples and tables of the help) become
+  # literal displays, neither filled nor hyphenated; .nh turns hyphenation off
+  # in the rest of the page, so no option name is ever broken.
+  awk '
+    /^\.Os/ { print; print ".nh"; next }
+    /^  / { if (!literal) { print ".Bd -literal -offset 2n"; literal = 1 } print substr($0, 3); next }
+    literal { print ".Ed"; literal = 0 }
+    /^$/ { print ".Pp"; next }
+    { print }
+    END { if (literal) print ".Ed" }' "$pages/portmanager.1" > "$out/man/.portmanager.1.tmp"
   mv -f "$out/man/.portmanager.1.tmp" "$out/man/portmanager.1"
   rm -rf "$pages"
 fi
