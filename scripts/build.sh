@@ -17,8 +17,8 @@
 #                                          scratch path) asks build/bin/portmanager
 #                                          for its help; examples become literal
 #                                          displays, blank lines .Pp; dated by the last commit
-#   build/wheel-lib/libportmanager.so.1  (wheel-lib) the same link with libyaml.a
-#                                          linked in (Debian's is position-independent),
+#   build/wheel-lib/libportmanager.so.1  (wheel-lib) the same links with libyaml.a
+#   build/wheel-lib/portmanager            linked in (Debian's is position-independent),
 #                                          for the Python wheel
 #
 # The library's link command is SwiftPM's own (read from the build manifest
@@ -58,37 +58,47 @@ if stale "$out/bin/portmanager" "$bin/portmanager-cli"; then
   mv -f "$out/bin/.portmanager.tmp" "$out/bin/portmanager"
 fi
 
-# link_library DIR [ARGUMENT...]: SwiftPM's link command of the portmanager
-# product, ARGUMENTs put first, with -o DIR/libportmanager.so.1 and the library's flags.
-link_library() {
-  local dir="$1"; shift
-  mkdir -p "$out/$dir"
-  local tmp="$out/$dir/.libportmanager.so.1.tmp"
+# swiftpm_link PRODUCT OUTPUT [ARGUMENT...]: runs SwiftPM's own link command of
+# PRODUCT (portmanager.dylib or portmanager-cli.exe, read from the build
+# manifest) with -o OUTPUT and the ARGUMENTs put first. The library's link
+# leaves out --icf=all (it keeps one address per exported function) and adds
+# the version script (only pm_* exported) and the soname. Stripped.
+swiftpm_link() {
+  local product="$1" output="$2"; shift 2
   local argv=()
-  mapfile -t argv < <(python3 - "$scratch/release.yaml" "$tmp" "$@" <<'PY'
+  mapfile -t argv < <(python3 - "$scratch/release.yaml" "$product" "$output" "$@" <<'PY'
 import json, sys
-manifest, output, *first = sys.argv[1:]
-key = '"C.portmanager-x86_64-unknown-linux-gnu-release.dylib":'
+manifest, product, output, *first = sys.argv[1:]
+key = f'"C.{product.split(".")[0]}-x86_64-unknown-linux-gnu-release.{product.split(".")[1]}":'
 lines = open(manifest, encoding="utf-8").read().splitlines()
 try:
     start = next(i for i, line in enumerate(lines) if line.strip() == key)
 except StopIteration:
-    sys.exit(f"build.sh: no link command of the portmanager product in {manifest}")
+    sys.exit(f"build.sh: no link command {key} in {manifest}")
 args = next(json.loads(line.split("args:", 1)[1]) for line in lines[start:] if line.strip().startswith("args:"))
 args[args.index("-o") + 1] = output
-# --icf=all is for the CLI: the library keeps one address per exported function.
-while "--icf=all" in args:
-    i = args.index("--icf=all")
-    del args[i - 1:i + 1]          # "-Xlinker", "--icf=all"
+if product.endswith(".dylib"):
+    while "--icf=all" in args:
+        i = args.index("--icf=all")
+        del args[i - 1:i + 1]          # "-Xlinker", "--icf=all"
 args[1:1] = first
 print("\n".join(args))
 PY
 )
   [ ${#argv[@]} -gt 1 ] || exit 2
-  "${argv[@]}" -Xlinker --version-script="$PWD/scripts/libportmanager.map" \
-    -Xlinker -soname=libportmanager.so.1
-  strip --strip-unneeded "$tmp"
-  mv -f "$tmp" "$out/$dir/libportmanager.so.1"
+  if [[ "$product" == *.dylib ]]; then
+    argv+=(-Xlinker --version-script="$PWD/scripts/libportmanager.map" -Xlinker -soname=libportmanager.so.1)
+  fi
+  "${argv[@]}"
+  strip --strip-unneeded "$output"
+}
+
+# link_library DIR [ARGUMENT...]: DIR/libportmanager.so.1 and its .so symlink.
+link_library() {
+  local dir="$1"; shift
+  mkdir -p "$out/$dir"
+  swiftpm_link portmanager.dylib "$out/$dir/.libportmanager.so.1.tmp" "$@"
+  mv -f "$out/$dir/.libportmanager.so.1.tmp" "$out/$dir/libportmanager.so.1"
   ln -sfn libportmanager.so.1 "$out/$dir/libportmanager.so"
 }
 
@@ -130,4 +140,7 @@ if [ "$what" = wheel-lib ] && stale "$out/wheel-lib/libportmanager.so.1" "${libr
   mkdir -p "$static_yaml"
   ln -sfn "$yaml_libdir/libyaml.a" "$static_yaml/libyaml.a"
   link_library wheel-lib "-L$static_yaml"
+  # The CLI the wheel ships (its `portmanager` command), linked the same way.
+  swiftpm_link portmanager-cli.exe "$out/wheel-lib/.portmanager.tmp" "-L$static_yaml"
+  mv -f "$out/wheel-lib/.portmanager.tmp" "$out/wheel-lib/portmanager"
 fi

@@ -119,6 +119,9 @@ def test_one_wheel_tagged_py3_none_manylinux() -> None:
         names = archive.namelist()
         wheel_info = archive.read(f"portmanager-{VERSION}.dist-info/WHEEL").decode()
     assert "portmanager/libportmanager.so.1" in names
+    # The CLI behind the `portmanager` console script, and the default registry it and the binding find.
+    assert "portmanager/bin/portmanager" in names and "portmanager/share/portmanager/port_registry.yaml" in names
+    assert [name for name in names if name.endswith("/entry_points.txt")], names
     # SQLite is not part of the manylinux policy: the wheel carries its own.
     assert [name for name in names if name.startswith("portmanager.libs/libsqlite3")], names
     assert f"Tag: py3-none-{plat}" in wheel_info.splitlines()
@@ -163,3 +166,24 @@ def test_wheel_runs_the_original_spec_examples_with_checkout_and_libyaml_hidden(
                          "bindings/python/tests/test_seed_examples.py"],
                  env=dict(env, PORTMANAGER_TEST_INSTALLED="1"), cwd=copy, timeout=300)
     assert " passed" in tested.stdout and "failed" not in tested.stdout, tested.stdout
+
+    # Outside any checkout, with no registry of the user's: the `portmanager` command and the
+    # README's Python example find the registry shipped in the wheel.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    alone = dict(env, HOME=str(elsewhere), XDG_CONFIG_HOME=str(elsewhere), PORTMANAGER_STATE_DIR=str(tmp_path / "state"))
+    got = run(hide + [venv / "bin" / "portmanager", "get", "kafka", "--instance", "1", "--port", "broker_port"],
+              env=alone, cwd=elsewhere, timeout=120)
+    assert got.stdout.strip() == "9192", got.stdout
+    assert run(hide + [venv / "bin" / "portmanager", "--version"], env=alone, cwd=elsewhere).stdout.strip() == VERSION
+    example = readme_python_example()
+    ran = run(hide + [venv / "bin" / "python", "-c", example + "\nprint('example ran')"], env=alone, cwd=elsewhere,
+              timeout=120)
+    assert ran.stdout.strip().endswith("example ran"), ran.stdout
+
+
+def readme_python_example() -> str:
+    """The first ```python block under README.md's "## Python" heading."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    start = text.index("```python\n", text.index("\n## Python\n")) + len("```python\n")
+    return text[start:text.index("```", start)]
