@@ -96,3 +96,15 @@ def test_swift_dependency_snippet_works_under_any_folder_name(tmp_path: Path) ->
     described = subprocess.run([swift, "package", "--scratch-path", str(tmp_path / "scratch"), "describe"],
                                cwd=app, capture_output=True, text=True, timeout=300, env=clean_environment())
     assert described.returncode == 0, described.stdout + described.stderr
+
+
+def test_no_development_machine_path_in_shipped_text() -> None:
+    """README, CHANGELOG and docs/ ship in the tarball and the deb, bindings/python/README.md in the wheel."""
+    machine_paths = re.compile(r"/opt/swift|/root/|/work/|\.pyenv")
+    shipped = [REPO / "README.md", REPO / "CHANGELOG.md", REPO / "bindings" / "python" / "README.md",
+               *sorted((REPO / "docs").rglob("*.md"))]
+    found = [f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+             for path in shipped
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if machine_paths.search(line)]
+    assert not found, "\n".join(found)

@@ -55,7 +55,7 @@ def header_version() -> str:
     if not HEADER.is_file():
         raise SystemExit(
             f"cannot build the portmanager Python package: {HEADER} does not exist. The package is built "
-            "from a checkout of the portmanager repository (it needs Swift on PATH or at /opt/swift, and libyaml-dev); "
+            "from a checkout of the portmanager repository (it needs Swift, found as scripts/swift-env.sh finds it, and libyaml-dev); "
             "no sdist is published. Install the wheel, or run `pip install ./bindings/python` in a checkout."
         )
     for line in HEADER.read_text(encoding="utf-8").splitlines():
@@ -148,7 +148,7 @@ class NoSdist(sdist):
     def run(self) -> None:
         raise SystemExit(
             "portmanager publishes no sdist: the package ships libportmanager.so.1, which is built from the "
-            "whole repository (Swift on PATH or at /opt/swift, libyaml-dev). Install the wheel (`make wheel` builds "
+            "whole repository (Swift, found as scripts/swift-env.sh finds it, and libyaml-dev). Install the wheel (`make wheel` builds "
             "build/wheel/portmanager-*.whl), or run `pip install ./bindings/python` in a checkout."
         )
 
