@@ -18,6 +18,7 @@ PACKAGES='
 build    libyaml-dev      dpkg                  the registry reader (module CYaml)
 build    libsqlite3-dev   dpkg                  the reservation store (module CSQLite)
 build    pkg-config       pkg-config            SwiftPM finds libyaml and SQLite through it
+build    python3          python3               scripts/build.sh reads the link commands from the SwiftPM manifest
 test     libffi-dev       dpkg                  the libffi suites of Tests/c (make test-c, make sanitize)
 test     valgrind         valgrind              make memcheck (part of make test-c)
 test     util-linux       setpriv               tests run as another user (setpriv) and hide files (unshare)
