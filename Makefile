@@ -7,77 +7,82 @@ SHELL := /bin/bash
 export PATH := $(shell . ./scripts/swift-env.sh && printf '%s' "$$PATH")
 export SWIFT_BACKTRACE := enable=no
 
-.PHONY: all lib cli man wheel dist deb summary test test-lint test-swift test-c test-cli test-python test-go test-fuzz test-sanitize test-package sanitize bench clean install memcheck
+.PHONY: all lib cli man wheel dist deb summary deps deps-test test test-lint test-swift test-c test-cli test-python test-go test-fuzz test-sanitize test-package sanitize bench clean install memcheck
 
-all: lib cli
+# The Debian packages the build (deps) and the tests (deps-test) need, listed in
+# scripts/deps.sh: installed when run as root, else it stops with the one
+# `apt-get install` line that is missing. The tests' Python packages come from
+# Tests/requirements.txt into .build/venv (scripts/venv.sh), made on first use.
+deps:
+	@scripts/deps.sh build
 
-lib:
-	scripts/build.sh lib
+deps-test:
+	@scripts/deps.sh test
 
-cli:
-	scripts/build.sh cli
+# The library (build/lib) and the CLI (build/bin) from one release build of the
+# sources (scripts/build.sh says how); lib and cli are other names for it.
+all: deps
+	scripts/build.sh all
 
-# The man page, from the command definitions (generate-manual plugin): build/man/portmanager.1
-man: cli
-	scripts/build-man.sh
+lib cli: all
+
+# The man page, from the command definitions: build/man/portmanager.1
+man: deps
+	scripts/build.sh man
 
 # The one Python wheel: build/wheel/portmanager-VERSION-py3-none-manylinux_*_x86_64.whl
-wheel:
+# (its library is relinked from the same build with libyaml linked in).
+wheel: deps-test
 	scripts/build.sh wheel-lib
 	scripts/build-wheel.sh
 
 summary: all
 	build/bin/portmanager summary --registry dynamicconfig/port_registry.yaml
 
-# Every suite runs even when an earlier one fails; the target fails if any did.
-test: all
-	@status=0; \
-	for suite in lint swift c cli python go fuzz sanitize package; do \
-	  echo "=== test-$$suite"; \
-	  $(MAKE) --no-print-directory test-$$suite || { echo "=== test-$$suite FAILED"; status=1; }; \
-	done; exit $$status
+# Every suite, two at a time, each printed whole with its time, and a table of
+# the times; the target fails if any suite did (scripts/test-all.sh).
+test: deps-test
+	scripts/test-all.sh
 
-# Shell pipelines that fail at random under pipefail (`cmd | grep -q`), and a
-# check that the lint refuses a planted one.
-test-lint:
-	scripts/lint-pipes.py
-	scripts/lint-pipes.py --self-test
+# One suite (the commands are in scripts/test-all.sh).
+# test-lint: shell pipelines that fail at random under pipefail (`cmd | grep -q`),
+# and a check that the lint refuses a planted one.
+test-lint: deps-test
+	scripts/test-all.sh lint
 
-test-swift:
-	scripts/test-swift.sh
+test-swift: deps-test
+	scripts/test-all.sh swift
 
-test-c: lib
-	scripts/test-c.sh
+test-c: lib deps-test
+	scripts/test-all.sh c
 
-test-cli: cli
-	scripts/test-cli.sh
+test-cli: cli deps-test
+	scripts/test-all.sh cli
 
-test-python: lib
-	scripts/test-python.sh
+test-python: lib deps-test
+	scripts/test-all.sh python
 
 # The Go binding (bindings/go) with -race, the shared vectors included, through
 # cgo against build/lib (scripts/go-env.sh writes a .pc file for the build tree).
-test-go: lib
-	scripts/test-go.sh
+test-go: lib deps-test
+	scripts/test-all.sh go
 
 # A 45-second libFuzzer run with a fixed seed over the loader and the C entry
 # points (scripts/fuzz.sh SECONDS for long runs).
-test-fuzz:
-	scripts/fuzz.sh --smoke
+test-fuzz: deps-test
+	scripts/test-all.sh fuzz
 
 # The C and libffi suites against a library built with AddressSanitizer and
 # UndefinedBehaviorSanitizer (scratch path .build-sanitize).
-sanitize:
-	scripts/sanitize.sh
-
-test-sanitize: sanitize
+sanitize test-sanitize: deps-test
+	scripts/test-all.sh sanitize
 
 # The shipped artifacts: one version everywhere, the wheel, make dist, make deb.
 test-package: all man wheel dist deb
-	scripts/test-package.sh
+	scripts/test-all.sh package
 
 # The libffi suite under valgrind memcheck (test-c runs it too).
-memcheck: lib
+memcheck: lib deps-test
 	scripts/test-c.sh memcheck
 
 # make install PREFIX=/usr/local [DESTDIR=/staging]: library, header, pkg-config
@@ -91,7 +96,7 @@ install: all man
 dist: all man
 	scripts/package.sh dist "$(PREFIX)"
 
-deb: all man
+deb: all man deps-test
 	scripts/package.sh deb
 
 bench: all

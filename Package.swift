@@ -21,7 +21,7 @@
 //   PortManagerCLI  the `portmanager` command-line tool.
 //
 // The self-contained release library (static Swift stdlib, version script,
-// soname) is built by `scripts/build.sh lib`, not by flags in this manifest.
+// soname) is linked by `scripts/build.sh`, not by flags in this manifest.
 import PackageDescription
 
 let package = Package(
@@ -32,7 +32,8 @@ let package = Package(
         .executable(name: "portmanager-cli", targets: ["PortManagerCLI"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Pinned: the CLI and its man page are built and tested with this version.
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
     ],
     targets: [
         .systemLibrary(

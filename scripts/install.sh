@@ -10,6 +10,8 @@
 #   $PREFIX/include/portmanager.sig        the signature table (for libffi/ctypes binders)
 #   $PREFIX/bin/portmanager                 the CLI
 #   $PREFIX/share/portmanager/port_registry.yaml
+#   $PREFIX/share/doc/portmanager/*.md, schema/  the documentation (docs/), which
+#                                           `portmanager --help` points to
 #   $PREFIX/share/man/man1/portmanager.1.gz     the man page (make man)
 #   $PREFIX/share/bash-completion/completions/portmanager
 #   $PREFIX/share/zsh/vendor-completions/_portmanager
@@ -80,6 +82,9 @@ if [ "${STRIP_MODE:-1}" != 0 ]; then
   strip --remove-section=.comment --remove-section=.note "$root/bin/portmanager"
 fi
 install -m 0644 dynamicconfig/port_registry.yaml "$root/share/portmanager/port_registry.yaml"
+install -d "$root/share/doc/portmanager/schema"
+install -m 0644 docs/*.md "$root/share/doc/portmanager/"
+install -m 0644 docs/schema/*.json "$root/share/doc/portmanager/schema/"
 install -d "$root/share/man/man1" "$root/share/bash-completion/completions" \
            "$root/share/zsh/vendor-completions" "$root/share/fish/vendor_completions.d"
 gzip -9n < build/man/portmanager.1 > "$root/share/man/man1/portmanager.1.gz"

@@ -27,6 +27,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 . scripts/swift-env.sh
+. scripts/venv.sh   # the Python of the ABI check and the loadable step, in .build/venv
 
 lib="$root/build/lib/libportmanager.so"
 out="$root/build/test-c"

@@ -8,4 +8,5 @@ if [ ! -e build/lib/libportmanager.so ]; then
   echo "build/lib/libportmanager.so is missing; run 'make lib' (or 'make test-python')" >&2
   exit 2
 fi
+. scripts/venv.sh   # pytest from Tests/requirements.txt, in .build/venv
 exec python3 -m pytest -q bindings/python/tests "$@"

@@ -275,7 +275,7 @@ extension Registry {
                 }
                 guard force || held.reservation.owner == asker else {
                     throw PortManagerError.notOwner(service: definition.name, instance: instance,
-                                                    reason: "reserved by \(held.reservation.ownerDescription), not by \(Self.describe(asker)); release it as its owner, or force it")
+                                                    reason: "reserved by \(held.reservation.ownerDescription), not by \(Self.describe(asker)); release it as its owner, or force it (--force in the CLI)")
                 }
                 try store.delete(held.id)
                 Log.emit(.info, Log.event("port_manager_released", [
@@ -369,9 +369,12 @@ extension Registry {
         }
     }
 
+    /// The TTLs a reservation accepts, in seconds: 1 second to 100 years.
+    public static let ttlRange: ClosedRange<Int> = 1...(100 * 365 * 86_400)
+
     private static func checkTTL(_ ttl: Int) throws {
-        guard ttl >= 1, ttl <= 100 * 365 * 86_400 else {
-            throw PortManagerError.invalidArgument("the TTL \(ttl) is outside 1..\(100 * 365 * 86_400) seconds")
+        guard ttlRange.contains(ttl) else {
+            throw PortManagerError.invalidArgument("the TTL \(ttl) is outside \(ttlRange.lowerBound)..\(ttlRange.upperBound) seconds")
         }
     }
 

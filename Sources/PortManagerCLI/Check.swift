@@ -144,8 +144,9 @@ struct Check: ParsableCommand {
             let ports = registry.services.reduce(0) { $0 + $1.ports.count }
             let instances = registry.services.reduce(0) { $0 + $1.maxInstances }
             let verdict = others == 0 ? "no problems found" : "no errors, \(others) warning\(others == 1 ? "" : "s") or note\(others == 1 ? "" : "s")"
-            Output.line("OK: \(PathText.shown(source)): \(registry.services.count) services, \(ports) named ports, "
-                        + "\(instances) instances, \(registry.environments.count) environments; \(verdict)")
+            Output.line("OK: \(PathText.shown(source)): \(counted(registry.services.count, "service")), "
+                        + "\(counted(ports, "named port")), \(counted(instances, "instance")), "
+                        + "\(counted(registry.environments.count, "environment")); \(verdict)")
         }
     }
 }

@@ -98,3 +98,8 @@ struct Table {
         }
     }
 }
+
+/// "1 service", "2 services": a count and its noun, pluralised with an s.
+func counted(_ count: Int, _ noun: String) -> String {
+    "\(count) \(noun)\(count == 1 ? "" : "s")"
+}

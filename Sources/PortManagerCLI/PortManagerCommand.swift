@@ -51,7 +51,7 @@ struct PortManagerCommand: ParsableCommand {
         otherwise the command's own status, 127 when it cannot be run. \
         `portmanager help SUBCOMMAND` gives each command's own. Errors go to \
         standard error, data to standard output; most commands take --json for \
-        machine-readable output (docs/json.md).
+        machine-readable output (PREFIX/share/doc/portmanager/json.md).
         """,
         version: LibraryVersion.string,
         subcommands: [
@@ -66,6 +66,11 @@ struct PortManagerCommand: ParsableCommand {
     /// exits 2 instead, keeping the parser's message and usage text. Library
     /// errors print `portmanager: error: <message>` and exit 2.
     static func main() {
+        // No subcommand: the help, on standard error, as a usage error.
+        if CommandLine.arguments.count <= 1 {
+            Output.err(helpMessage())
+            Glibc.exit(Failure.inputError)
+        }
         do {
             var command = try parseAsRoot(nil)
             try command.run()

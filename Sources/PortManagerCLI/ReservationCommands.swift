@@ -31,7 +31,9 @@ struct Reserve: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Who owns the reservation (default: the instance's container name).", valueName: "text"))
     var owner: String?
 
-    @Option(name: .long, help: ArgumentHelp("Seconds until the reservation expires unless renewed (default: never).", valueName: "seconds"))
+    // .unconditional: `--ttl -5` reaches validate() as -5 instead of "missing value".
+    @Option(name: .long, parsing: .unconditional,
+            help: ArgumentHelp("Seconds until the reservation expires unless renewed (default: never).", valueName: "seconds"))
     var ttl: Int?
 
     @Flag(name: .customLong("no-probe"), help: "Do not skip instances whose ports are in use by processes without a reservation.")
@@ -44,7 +46,7 @@ struct Reserve: ParsableCommand {
     mutating func validate() throws {
         if service.isEmpty { throw ValidationError("the service name is empty.") }
         if let owner, owner.isEmpty { throw ValidationError("--owner must not be empty.") }
-        if let ttl, ttl < 1 { throw ValidationError("--ttl must be 1 or more seconds, not \(ttl).") }
+        if let ttl { try checkTTL(ttl) }
     }
 
     func run() throws {
@@ -130,7 +132,8 @@ struct Renew: ParsableCommand {
     @Argument(help: "The instance to renew.")
     var instance: Int
 
-    @Option(name: .long, help: ArgumentHelp("Seconds from now until it expires.", valueName: "seconds"))
+    // .unconditional: `--ttl -5` reaches validate() as -5 instead of "missing value".
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Seconds from now until it expires.", valueName: "seconds"))
     var ttl: Int
 
     @Option(name: .long, help: ArgumentHelp("Who renews (default: the instance's container name).", valueName: "text"))
@@ -142,7 +145,7 @@ struct Renew: ParsableCommand {
     mutating func validate() throws {
         if service.isEmpty { throw ValidationError("the service name is empty.") }
         if let owner, owner.isEmpty { throw ValidationError("--owner must not be empty.") }
-        if ttl < 1 { throw ValidationError("--ttl must be 1 or more seconds, not \(ttl).") }
+        try checkTTL(ttl)
     }
 
     func run() throws {
@@ -158,4 +161,12 @@ struct Renew: ParsableCommand {
 extension Reservation {
     /// `never`, or the expiry time.
     var expiresText: String { expires.map(Reservation.timestamp) ?? "never" }
+}
+
+/// Refuses a --ttl outside the range the store accepts, naming the option and the range.
+func checkTTL(_ ttl: Int) throws {
+    let range = Registry.ttlRange
+    guard range.contains(ttl) else {
+        throw ValidationError("--ttl takes a whole number of seconds from \(range.lowerBound) to \(range.upperBound) (100 years), not \(ttl).")
+    }
 }

@@ -12,12 +12,13 @@ struct Status: ParsableCommand {
           in_use     not reserved, but a port is in use now (the probe, per the
                      port's protocol and host IP, with who holds it)
           free       none of these
-        Expired reservations and those of ended processes are removed first.
+        Expired reservations and those of ended processes are removed first. \
+        Free instances are listed only with --all.
 
         --json prints a list of objects with "service", "instance", "state", \
         "owner" (null when none), "pid", "command", "since", "expires", "ports" \
         and, when a reservation of another service instance holds the ports, \
-        "reserved_as" (docs/json.md).
+        "reserved_as" (PREFIX/share/doc/portmanager/json.md).
 
         Exit status: 0 success; 2 usage or input error (unknown service, bad \
         registry, a refused reservation store).
@@ -26,6 +27,9 @@ struct Status: ParsableCommand {
 
     @Argument(help: "Only this service.")
     var service: String?
+
+    @Flag(name: .customLong("all"), help: "List the free instances too.")
+    var showAll = false
 
     @OptionGroup var output: JSONOption
     @OptionGroup var state: StateOption
@@ -103,6 +107,7 @@ struct Status: ParsableCommand {
                     detail = ""
                     fields += [("state", .string(stateName)), ("owner", .null)]
                 }
+                if stateName == "free" && !showAll { continue }
                 if output.json {
                     fields.append(("ports", .object(ports.map { ($0.portName, JSON.int($0.hostPort)) })))
                     rows.append(.object(fields))
@@ -113,6 +118,8 @@ struct Status: ParsableCommand {
         }
         if output.json {
             Output.line(JSON.array(rows).rendered())
+        } else if rows.isEmpty {
+            Output.line("No instance is reserved, held or in use (--all lists the free ones).")
         } else {
             Output.lines(table.render())
         }

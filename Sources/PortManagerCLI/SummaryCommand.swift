@@ -58,7 +58,7 @@ struct Summary: ParsableCommand {
             lines.append("Environment: \(environment.name) (offset \(environment.offset >= 0 ? "+" : "")\(environment.offset) on every host port)")
         }
         let instanceCount = services.reduce(0) { $0 + $1.maxInstances }
-        lines.append("\(services.count) service\(services.count == 1 ? "" : "s"), \(instanceCount) instances; "
+        lines.append("\(counted(services.count, "service")), \(counted(instanceCount, "instance")); "
                      + "final_port = base_port + instance_id * instance_increment")
         for service in services {
             lines.append("")

@@ -48,7 +48,7 @@ struct ReservationTests {
         let (registry, dir) = try fixture()
         _ = try registry.reserve("svc", instance: 0, owner: .containerName, ttl: 60, probe: false, stateDirectory: dir)
         #expect(throws: PortManagerError.notOwner(service: "svc", instance: 0,
-                                                  reason: "reserved by 'svc', not by 'me'; release it as its owner, or force it")) {
+                                                  reason: "reserved by 'svc', not by 'me'; release it as its owner, or force it (--force in the CLI)")) {
             try registry.release("svc", instance: 0, owner: .name("me"), stateDirectory: dir)
         }
         let renewed = try registry.renew("svc", instance: 0, ttl: 7200, owner: .name("svc"), stateDirectory: dir)

@@ -34,7 +34,7 @@ def test_explicit_registry_path(run, registry_file):
     path = registry_file("redis:\n  port: 6379\n")
     result = run("check", "--registry", str(path))
     assert result.returncode == OK
-    assert result.stdout == f"OK: {path}: 1 services, 1 named ports, 10 instances, 0 environments; no problems found\n"
+    assert result.stdout == f"OK: {path}: 1 service, 1 named port, 10 instances, 0 environments; no problems found\n"
 
 
 def test_unknown_key_with_did_you_mean(run, registry_file):

@@ -47,7 +47,7 @@ def test_a_registry_path_that_is_not_utf8(binary, tmp_path):
     # The source is shown escaped, never as U+FFFD.
     result = run_bytes(binary, b"check", b"--registry", first)
     assert result.returncode == OK, result.stderr
-    assert b"reg-\\xff\\xfe.yaml: 1 services" in result.stdout
+    assert b"reg-\\xff\\xfe.yaml: 1 service," in result.stdout
 
 
 def test_portmanager_registry_that_is_not_utf8(binary, tmp_path):

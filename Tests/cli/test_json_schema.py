@@ -116,7 +116,7 @@ def test_reserve_and_every_status_state(run, binary: Path, registry_file, tmp_pa
         named = document(run, "reserve", "named", "--no-probe", "--owner", "wf-1", "--ttl", "600", *common)
         assert named["owner_kind"] == "name" and named["expires"] is not None
         # `run` reserves `held` for the process that becomes `status`: the status it prints holds every state.
-        held = run("run", "held", "--no-probe", *common, "--", str(binary), "status", "--json", *common)
+        held = run("run", "held", "--no-probe", *common, "--", str(binary), "status", "--all", "--json", *common)
         assert held.returncode == OK, held.stderr
         rows = json.loads(held.stdout)
         assert_matches_schema("status", rows)

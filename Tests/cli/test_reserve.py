@@ -102,8 +102,8 @@ def test_status_states(cli):
         except OSError:
             pytest.skip("port 42210 is taken on this host")
         listener.listen()
-        result = cli("status", "--json")
-        text = cli("status")
+        result = cli("status", "--all", "--json")
+        text = cli("status", "--all")
     assert result.returncode == 0, result.stderr
     rows = {(r["service"], r["instance"]): r for r in json.loads(result.stdout)}
     assert rows[("svc", 0)]["state"] == "reserved" and rows[("svc", 0)]["owner"] == "wf\n1"
@@ -112,8 +112,11 @@ def test_status_states(cli):
     assert rows[("other", 0)]["state"] == "in_use" and rows[("other", 0)]["port_in_use"] == 42210
     assert "owner 'wf\\n1'" in text.stdout and "wf\n1" not in text.stdout
     assert len(text.stdout.splitlines()) == 1 + 2 + 10
-    one = json.loads(cli("status", "svc", "--json").stdout)
+    one = json.loads(cli("status", "svc", "--all", "--json").stdout)
     assert [r["instance"] for r in one] == [0, 1]
+    # Without --all, the free instances are left out, in both outputs.
+    assert [r["instance"] for r in json.loads(cli("status", "svc", "--json").stdout)] == [0]
+    assert [line.split()[:3] for line in cli("status", "svc").stdout.splitlines()[1:]] == [["svc", "0", "reserved"]]
 
 
 def test_environments_reserve_their_own_ports(cli):
@@ -125,7 +128,7 @@ def test_environments_reserve_their_own_ports(cli):
 
 def test_bad_input_exits_2(cli):
     for args, message in [
-        (["reserve", "svc", "--ttl", "0"], "--ttl must be 1 or more"),
+        (["reserve", "svc", "--ttl", "0"], "--ttl takes a whole number of seconds from 1 to"),
         (["reserve", "svc", "--owner", ""], "--owner must not be empty"),
         (["reserve", "nope"], "unknown service 'nope'"),
         (["reserve", "svc", "-i", "2"], "allowed: 0..1"),

@@ -98,7 +98,7 @@ def test_usage_errors(run, registry_file, tmp_path):
 
 
 def status_of(run, registry: Path, state: Path) -> dict:
-    result = run("status", "--registry", str(registry), "--state-dir", str(state), "--json")
+    result = run("status", "--all", "--registry", str(registry), "--state-dir", str(state), "--json")
     assert result.returncode == 0, result.stderr
     return {(row["service"], row["instance"]): row for row in json.loads(result.stdout)}
 

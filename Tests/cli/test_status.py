@@ -18,13 +18,13 @@ def test_status_names_the_instance_in_use_and_its_holder(run: Run, registry_file
             f"web:\n  port: {base}\n  instance_increment: 10\n  max_instances: 3\n"
         )
         state = ["--state-dir", str(tmp_path / "state")]
-        result = run("status", "--registry", str(path), *state)
+        result = run("status", "--all", "--registry", str(path), *state)
         assert result.returncode == OK, result.stderr
         rows = {tuple(line.split()[:3]) for line in result.stdout.splitlines()}
         assert ("agent", "1", "in_use") in rows
         assert f"port {port} is in use without a reservation: udp [::1]:{port} pid {os.getpid()} (" in result.stdout
         assert ("web", "1", "free") in rows  # TCP on the same number: not held
-        result = run("status", "agent", "--registry", str(path), "--json", *state)
+        result = run("status", "agent", "--all", "--registry", str(path), "--json", *state)
         instances = json.loads(result.stdout)
         assert [i["instance"] for i in instances] == [0, 1, 2]
         one = instances[1]

@@ -22,6 +22,8 @@ INSTALLED = [
     "include/portmanager.h",
     "include/portmanager.sig",
     "share/portmanager/port_registry.yaml",
+    "share/doc/portmanager/json.md",
+    "share/doc/portmanager/schema/status.schema.json",
     "share/man/man1/portmanager.1.gz",
     "share/bash-completion/completions/portmanager",
     "share/zsh/vendor-completions/_portmanager",

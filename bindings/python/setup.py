@@ -44,6 +44,8 @@ except ImportError:
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 LIBRARY = REPO / "build" / "lib" / "libportmanager.so.1"
+CLI = REPO / "build" / "bin" / "portmanager"
+REGISTRY = REPO / "dynamicconfig" / "port_registry.yaml"
 HEADER = REPO / "include" / "portmanager.h"
 SONAME = "libportmanager.so.1"
 
@@ -53,7 +55,7 @@ def header_version() -> str:
     if not HEADER.is_file():
         raise SystemExit(
             f"cannot build the portmanager Python package: {HEADER} does not exist. The package is built "
-            "from a checkout of the portmanager repository (it needs Swift on PATH or at /opt/swift, and libyaml-dev); "
+            "from a checkout of the portmanager repository (it needs Swift, found as scripts/swift-env.sh finds it, and libyaml-dev); "
             "no sdist is published. Install the wheel, or run `pip install ./bindings/python` in a checkout."
         )
     for line in HEADER.read_text(encoding="utf-8").splitlines():
@@ -116,6 +118,19 @@ class BuildWithLibrary(build_py):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(find_library(), target)
         target.chmod(0o755)
+        # The CLI (the `portmanager` console script runs it) and the default
+        # registry, laid out as PREFIX/bin and PREFIX/share so the CLI finds it.
+        cli = Path(os.environ.get("PORTMANAGER_PREBUILT_CLI") or CLI)
+        if not cli.is_file():
+            raise SystemExit(f"{cli} is missing: run `make cli` (or set PORTMANAGER_PREBUILT_CLI)")
+        shipped_cli = Path(self.build_lib) / "portmanager" / "bin" / "portmanager"
+        shipped_cli.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cli, shipped_cli)
+        subprocess.run(["strip", "--remove-section=.comment", "--remove-section=.note", str(shipped_cli)], check=True)
+        shipped_cli.chmod(0o755)
+        registry = Path(self.build_lib) / "portmanager" / "share" / "portmanager" / "port_registry.yaml"
+        registry.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(REGISTRY, registry)
 
 
 class PlatformWheel(bdist_wheel):
@@ -133,7 +148,7 @@ class NoSdist(sdist):
     def run(self) -> None:
         raise SystemExit(
             "portmanager publishes no sdist: the package ships libportmanager.so.1, which is built from the "
-            "whole repository (Swift on PATH or at /opt/swift, libyaml-dev). Install the wheel (`make wheel` builds "
+            "whole repository (Swift, found as scripts/swift-env.sh finds it, and libyaml-dev). Install the wheel (`make wheel` builds "
             "build/wheel/portmanager-*.whl), or run `pip install ./bindings/python` in a checkout."
         )
 

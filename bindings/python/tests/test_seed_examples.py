@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -147,8 +148,16 @@ def test_get_port_manager_is_a_process_wide_singleton_with_default_resolution() 
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == [str(REGISTRY), "9192"]
 
-    # No registry anywhere: the library's message lists both places, and the next call tries again.
     env.pop("PORTMANAGER_REGISTRY")
+    shipped = Path(portmanager.__file__).resolve().parent / "share" / "portmanager" / "port_registry.yaml"
+    if shipped.is_file():
+        # An installed wheel: where the library finds none, the registry shipped in the package is used.
+        code = "import portmanager as p\nm = p.get_port_manager(); print(m.source, m.get_port('kafka', 1, 'broker_port'))\n"
+        out = subprocess.run([sys.executable, "-c", code], cwd="/", env=env, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.split() == [str(shipped), "9192"]
+        return
+    # No registry anywhere: the library's message lists both places, and the next call tries again.
     code = (
         "import portmanager as p\n"
         "for _ in range(2):\n"

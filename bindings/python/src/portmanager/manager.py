@@ -22,11 +22,14 @@ registry here; reservations in :mod:`._reservations`, analysis in
 
 from __future__ import annotations
 
+import os
 import weakref
+from pathlib import Path
 from _thread import allocate_lock
 from ctypes import byref, c_int32, c_size_t, c_uint16, c_void_p
 
 from . import _lib, _log
+from .errors import RegistryNotFoundError
 from . import _probe
 from ._analysis import SEVERITIES, Analysis, Analyzing, Finding
 from ._args import INT32_MAX as _INT32_MAX, INT32_MIN as _INT32_MIN
@@ -101,7 +104,10 @@ class PortManager(Reserving, Analyzing):
     """An opened port registry: the original spec's ``PortManager``, computed by libportmanager.
 
     ``PortManager()`` resolves the registry the way the library does:
-    ``$PORTMANAGER_REGISTRY``, then ``./dynamicconfig/port_registry.yaml``; and
+    ``$PORTMANAGER_REGISTRY``, then ``./dynamicconfig/port_registry.yaml``, ...;
+    where none of the library's places has one, the registry shipped in this
+    package (``portmanager/share/portmanager/port_registry.yaml``, in the wheel)
+    is the last place tried, as an installation's own registry is; and
     selects ``$PORTMANAGER_ENV`` when set. One manager may be used by any
     number of threads at once. Close it with :meth:`close` or a ``with`` block;
     a manager that is garbage-collected, or still open at interpreter exit, is
@@ -121,7 +127,13 @@ class PortManager(Reserving, Analyzing):
         path = None if registry_path is None else _path(registry_path, "registry_path")
         name = None if environment is None else _text(environment, "environment")
         out = c_void_p()
-        _lib.lib.pm_registry_open_env(path, name, byref(out))
+        try:
+            _lib.lib.pm_registry_open_env(path, name, byref(out))
+        except RegistryNotFoundError:
+            shipped = Path(__file__).resolve().parent / "share" / "portmanager" / "port_registry.yaml"
+            if path is not None or os.environ.get("PORTMANAGER_REGISTRY") or not shipped.is_file():
+                raise
+            _lib.lib.pm_registry_open_env(os.fsencode(shipped), name, byref(out))
         self._adopt(out.value)
 
     @classmethod
