@@ -104,44 +104,38 @@ run_fixed() {
   "$out/test_fixed_calls" "$registry"
 }
 
+# counted NAME ARG...: builds Tests/c/NAME.c against build/lib, runs it with
+# ARGs into a log, prints what is not an `ok` line, and passes when it closes
+# with "N passed, 0 failed" (every such program runs its children under alarm():
+# a hang fails, it cannot stick).
+counted() {
+  local name="$1"; shift
+  gcc -std=c11 -Wall -Wextra -Werror -O1 -g -Iinclude "Tests/c/$name.c" -o "$out/$name" \
+    -L"$root/build/lib" -lportmanager -Wl,-rpath,"$root/build/lib" -lpthread || return 1
+  local log="$out/$name.log"
+  "$out/$name" "$@" > "$log" 2>&1
+  local rc=$?
+  grep -v '^ok ' "$log"
+  [[ "$(tail -n 1 "$log")" =~ ^[0-9]+\ passed,\ 0\ failed$ ]] || { fail "$name did not finish cleanly"; return 1; }
+  return $rc
+}
+
 # -------------------------------------------------------------------- threads
 run_threads() {
   step "threads: callback swaps under logging threads, re-entry, fork while logging"
-  gcc -std=c11 -Wall -Wextra -Werror -O1 -g -Iinclude Tests/c/test_log_threads.c -o "$out/test_log_threads" \
-    -L"$root/build/lib" -lportmanager -Wl,-rpath,"$root/build/lib" -lpthread || return 1
-  local log="$out/test_log_threads.log"
-  "$out/test_log_threads" "$registry" > "$log" 2>&1
-  local rc=$?
-  grep -v '^ok ' "$log"
-  [[ "$(tail -n 1 "$log")" =~ ^[0-9]+\ passed,\ 0\ failed$ ]] || { fail "test_log_threads did not finish cleanly"; return 1; }
-  return $rc
+  counted test_log_threads "$registry"
 }
 
 # ---------------------------------------------------------------------- forks
 run_forks() {
   step "forks: callbacks that reserve or fork, fork() while threads reserve or make their first calls"
-  gcc -std=c11 -Wall -Wextra -Werror -O1 -g -Iinclude Tests/c/test_fork_store.c -o "$out/test_fork_store" \
-    -L"$root/build/lib" -lportmanager -Wl,-rpath,"$root/build/lib" -lpthread || return 1
-  local log="$out/test_fork_store.log"
-  # Every step and child of it runs under alarm(): a hang fails, it cannot stick.
-  "$out/test_fork_store" "$registry" > "$log" 2>&1
-  local rc=$?
-  grep -v '^ok ' "$log"
-  [[ "$(tail -n 1 "$log")" =~ ^[0-9]+\ passed,\ 0\ failed$ ]] || { fail "test_fork_store did not finish cleanly"; return 1; }
-  return $rc
+  counted test_fork_store "$registry"
 }
 
 # ---------------------------------------------------------------------- races
 run_races() {
   step "races: 200 rounds of 5 processes making the first reservation in an empty store"
-  gcc -std=c11 -Wall -Wextra -Werror -O1 -g -Iinclude Tests/c/test_store_races.c -o "$out/test_store_races" \
-    -L"$root/build/lib" -lportmanager -Wl,-rpath,"$root/build/lib" || return 1
-  local log="$out/test_store_races.log"
-  "$out/test_store_races" "$registry" redis 200 > "$log" 2>&1
-  local rc=$?
-  cat "$log"
-  [[ "$(tail -n 1 "$log")" =~ ^[0-9]+\ passed,\ 0\ failed$ ]] || { fail "test_store_races did not finish cleanly"; return 1; }
-  return $rc
+  counted test_store_races "$registry" redis 200
 }
 
 # ------------------------------------------------------------------------ ffi
