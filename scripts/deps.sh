@@ -26,7 +26,7 @@ test     iproute2         ss                    the probe tests and benchmark co
 test     dpkg-dev         dpkg-shlibdeps        make deb computes its dependencies
 test     lintian          lintian               Tests/package checks make deb
 test     docker-compose   docker-compose        Tests/cli validates compose --document output (no engine needed)
-test     golang-go        go                    the Go binding's tests (make test-go)
+test     golang-go        go                    the tests of the Go binding (make test-go)
 test     python3-venv     py:ensurepip          python3 -m venv for .build/venv (only where python3 lacks ensurepip)
 '
 
