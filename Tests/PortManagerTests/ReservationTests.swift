@@ -125,7 +125,7 @@ struct ReservationTests {
         let ff = OwnerName(bytes: Array("wf-".utf8) + [0xff]), fe = OwnerName(bytes: Array("wf-".utf8) + [0xfe])
         _ = try registry.reserve("svc", instance: 0, owner: .name(ff), probe: false, stateDirectory: dir)
         #expect(throws: PortManagerError.notOwner(service: "svc", instance: 0,
-                                                  reason: "reserved by 'wf-\\\\xff', not by 'wf-\\\\xfe'; release it as its owner, or force it")) {
+                                                  reason: "reserved by 'wf-\\\\xff', not by 'wf-\\\\xfe'; release it as its owner, or force it (--force in the CLI)")) {
             try registry.release("svc", instance: 0, owner: .name(fe), stateDirectory: dir)
         }
         #expect(try registry.reservations(stateDirectory: dir).map(\.owner) == [.name(ff)])
