@@ -81,7 +81,7 @@ static double bare_cycle(const char *path, long n) {
                        "INSERT INTO reservation(service, environment, instance, owner_kind, owner, since) "
                        "VALUES('bare', '', 0, 'name', 'bench-owner', 1)",
                        -1, &insert, NULL);
-    sqlite3_prepare_v2(db, "INSERT INTO port(port, reservation, name) VALUES(?, ?, 'p')", -1, &port, NULL);
+    sqlite3_prepare_v2(db, "INSERT INTO port(protocol, port, reservation, name) VALUES('tcp', ?, ?, 'p')", -1, &port, NULL);
     sqlite3_prepare_v2(db, "DELETE FROM reservation WHERE id = ?", -1, &del, NULL);
     double t0 = now_ns();
     for (long i = 0; i < n; i++) {
