@@ -49,7 +49,7 @@ final class ReservationStore: @unchecked Sendable {
     static let busyTimeout: Int32 = 10_000
 
     let path: String
-    private let directory: StateDirectory.Handle
+    fileprivate let directory: StateDirectory.Handle
     private var db: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
     private let openedBy: pid_t
@@ -111,9 +111,13 @@ final class ReservationStore: @unchecked Sendable {
     /// opening it, or reopening it when its directory or database file was
     /// replaced or this process forked since. One caller at a time per process.
     ///
-    /// The directory is walked and checked on every call, and so are the
-    /// store's files (a changed ancestor or file is refused at once); the
-    /// connection is kept while the walk reaches the same directory and database file.
+    /// The directory is walked and checked when the store is first opened in
+    /// this process; later calls reach it with one lookup and check it on the
+    /// new handle (``StateDirectory/reopen(_:sameAs:)``, which says what that
+    /// trusts and why), and walk again whenever the path reaches another
+    /// directory. The store's files are checked on every call (a file made a
+    /// link or readable by others is refused at once); the connection is kept
+    /// while the path reaches the same directory and database file.
     ///
     /// Locking, from the outside in:
     /// - Log messages are held back (``Log/deferring(_:)``) and delivered after
@@ -127,7 +131,11 @@ final class ReservationStore: @unchecked Sendable {
     ///   (its own I/O), never for queued threads or another process.
     static func with<R>(_ directory: [UInt8]?, _ body: (ReservationStore) throws -> R) throws -> R {
         let (path, isDefault) = try StateDirectory.resolve(bytes: directory)
-        let checked = try StateDirectory.open(path, createParents: isDefault)
+        // The walk from `/` once per store; later calls prove with one lookup that
+        // the path still reaches the directory it checked (``StateDirectory/reopen(_:sameAs:)``).
+        let known = StoreLock.held { stores in stores[path]?.directory }
+        let checked = try known.flatMap { StateDirectory.reopen(path, sameAs: $0) }
+            ?? StateDirectory.open(path, createParents: isDefault)
         _ = try StateDirectory.checkFiles(checked)  // on every call: a file made a link or readable by others since is refused
         return try Log.deferring {
             try StoreLock.held { stores in
@@ -496,6 +504,15 @@ final class ReservationStore: @unchecked Sendable {
         bind(s, 2, environment)
         bind(s, 3, Int64(instance))
         return try rows(s, &probe).first
+    }
+
+    /// The owner of row `id` alone (no ports, no command read from `/proc`).
+    func owner(id: Int64) throws -> Reservation.Owner? {
+        let s = try statement("SELECT owner_kind, owner, pid, start_time, boot_id, pid_ns FROM reservation WHERE id = ?")
+        bind(s, 1, id)
+        guard try step(s) else { return nil }
+        defer { sqlite3_reset(s) }
+        return text(s, 0) == "process" ? .process(identity(s, pid: 2)) : .name(OwnerName(bytes: bytes(s, 1)))
     }
 
     /// The reservation of row `id`.

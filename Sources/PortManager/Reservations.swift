@@ -48,6 +48,14 @@ public struct Reservation: Sendable, Hashable {
         /// A name (a container name, a workflow ID): the reservation lasts until
         /// released, or until its TTL runs out.
         case name(OwnerName)
+
+        /// The owner as JSON and messages show it: the name (``OwnerName/text``), or `process 1234`.
+        public var text: String {
+            switch self {
+            case .name(let name): return name.text
+            case .process(let p): return "process \(p.pid)"
+            }
+        }
     }
 
     /// The service, as the registry names it.
@@ -102,12 +110,7 @@ public struct Reservation: Sendable, Hashable {
     }
 
     /// The owner as JSON and messages show it: the name (``OwnerName/text``), or `process 1234`.
-    public var ownerText: String {
-        switch owner {
-        case .name(let name): return name.text
-        case .process(let p): return "process \(p.pid)"
-        }
-    }
+    public var ownerText: String { owner.text }
 
     /// The process id of a process owner, else nil.
     public var pid: Int? {
@@ -316,17 +319,18 @@ extension Registry {
                 try store.reapAllIfDue(now: now, &lives)
                 guard let id = try store.heldInstance(service: definition.name, environment: environment, instance: instance,
                                                       now: now, &lives, reap: true),
-                      let held = try store.reservation(id: id, &lives) else {
+                      let holder = try store.owner(id: id) else {
                     return false
                 }
-                guard force || held.owner == asker else {
+                guard force || holder == asker else {
+                    let held = try store.reservation(id: id, &lives)  // whole, for the message
                     throw PortManagerError.notOwner(service: definition.name, instance: instance,
-                                                    reason: "reserved by \(held.ownerDescription), not by \(Self.describe(asker)); release it as its owner, or force it")
+                                                    reason: "reserved by \(held?.ownerDescription ?? Self.describe(holder)), not by \(Self.describe(asker)); release it as its owner, or force it")
                 }
                 try store.delete(id)
                 Log.emit(.info, Log.event("port_manager_released", [
                     ("service", definition.name), ("instance", String(instance)),
-                    ("owner", RegistryBuilder.truncated(held.ownerText)),
+                    ("owner", RegistryBuilder.truncated(holder.text)),
                 ]))
                 return true
             }
