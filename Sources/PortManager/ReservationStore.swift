@@ -286,10 +286,10 @@ final class ReservationStore: @unchecked Sendable {
 
     /// Runs `body` in a read transaction (`BEGIN DEFERRED` and SELECTs only):
     /// one snapshot of the store, taken without SQLite's write lock, so it
-    /// never waits for a writer nor makes one wait (WAL). A decision made
-    /// from it that changes nothing (a refusal, a listing with nothing to
-    /// reap) is as true as the snapshot; any change is made in
-    /// ``transaction(_:)``, which checks again.
+    /// never waits for a writer nor makes one wait (WAL). A listing with
+    /// nothing to reap shows it as it is. (A refused reserve does not use it:
+    /// under contention every reader that saw an instance freed then queued
+    /// for the write lock at once, and a releaser starved for 10 s.)
     func reading<R>(_ body: () throws -> R) throws -> R {
         try step(statement("BEGIN DEFERRED"))
         do {
@@ -399,8 +399,8 @@ final class ReservationStore: @unchecked Sendable {
     /// How often, at most, a store (in one process) reaps every reservation
     /// when asked to change one (``reapAllIfDue(now:_:)``), in nanoseconds.
     /// A take never waits for it: the rows it is about to take are reaped
-    /// first (``heldInstance(service:environment:instance:now:_:reap:)``,
-    /// ``heldPort(_:now:_:reap:)``), and a listing judges every row it shows.
+    /// first (``heldInstance(service:environment:instance:now:_:)``,
+    /// ``heldPort(_:now:_:)``), and a listing judges every row it shows.
     static let fullReapInterval: UInt64 = 1_000_000_000
     /// When this store last reaped everything (``monotonicNanoseconds()``); 0: never.
     private var lastFullReap: UInt64 = 0
@@ -442,9 +442,9 @@ final class ReservationStore: @unchecked Sendable {
 
     /// The row id of the reservation of one instance when it still holds
     /// (``isHeld(_:now:_:)``); nil when the instance is free or its
-    /// reservation has ended, which is then deleted when `reap` (in ``transaction(_:)``).
+    /// reservation has ended, which is then deleted (call in ``transaction(_:)``).
     func heldInstance(service: String, environment: String, instance: Int, now: Int64,
-                      _ probe: inout ProcessIdentity.Probe, reap: Bool) throws -> Int64? {
+                      _ probe: inout ProcessIdentity.Probe) throws -> Int64? {
         let s = try statement("SELECT \(Self.holding) FROM reservation r WHERE r.service = ? AND r.environment = ? AND r.instance = ?")
         bind(s, 1, service)
         bind(s, 2, environment)
@@ -454,15 +454,14 @@ final class ReservationStore: @unchecked Sendable {
         let held = isHeld(s, now: now, &probe)
         sqlite3_reset(s)
         if held { return id }
-        if reap { try delete(id) }
+        try delete(id)
         return nil
     }
 
     /// The first of `ports` (for one of its protocols) held by a reservation
     /// that still holds, and that reservation's row id; holders that have
-    /// ended are passed over, and deleted when `reap` (in ``transaction(_:)``).
-    func heldPort(_ ports: [ReservedPort], now: Int64, _ probe: inout ProcessIdentity.Probe,
-                  reap: Bool) throws -> (port: ReservedPort, id: Int64)? {
+    /// ended are deleted (call in ``transaction(_:)``).
+    func heldPort(_ ports: [ReservedPort], now: Int64, _ probe: inout ProcessIdentity.Probe) throws -> (port: ReservedPort, id: Int64)? {
         let s = try statement("SELECT \(Self.holding) FROM port p JOIN reservation r ON r.id = p.reservation WHERE p.protocol = ? AND p.port = ?")
         for port in ports {
             for member in port.protocols.members {
@@ -473,7 +472,7 @@ final class ReservationStore: @unchecked Sendable {
                 let held = isHeld(s, now: now, &probe)
                 sqlite3_reset(s)
                 if held { return (ReservedPort(name: port.name, port: port.port, protocols: member), id) }
-                if reap { try delete(id) }
+                try delete(id)
             }
         }
         return nil

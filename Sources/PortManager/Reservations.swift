@@ -206,34 +206,25 @@ extension Registry {
         let command = process == nil ? nil : ProcessIdentity.currentCommand()
         let environment = self.environment?.name ?? ""
         let candidates = instance.map { [$0] } ?? Array(0..<definition.maxInstances)
-        /// What a look at the candidates found.
-        enum Outcome {
-            /// Reserved (or, the same owner asking for its instance again, renewed).
-            case taken(Reservation)
-            /// A candidate can be taken, or renewed: worth the write lock (a read found it).
-            case takeable
-            case refused(PortManagerError)
-        }
-        /// The candidates in order: reads only, taking nothing, unless `write`;
-        /// with `write` (inside ``ReservationStore/transaction(_:)``), the rows a
-        /// candidate needs are reaped first when they have ended, and the first
-        /// free candidate is taken.
-        func scan(_ store: ReservationStore, now: Int64, _ lives: inout ProcessIdentity.Probe, write: Bool) throws -> Outcome {
+        /// The candidates in order, inside ``ReservationStore/transaction(_:)``:
+        /// the rows a candidate needs (its own, those holding its ports) are
+        /// reaped first when they have ended, and the first free candidate is
+        /// taken (or, the same owner asking for its instance again, renewed).
+        func scan(_ store: ReservationStore, now: Int64, _ lives: inout ProcessIdentity.Probe) throws -> Reservation {
             var reasons: [String] = []  // the first three refusals, which the message shows
             var refused = 0
             for candidate in candidates {
                 let name = try containerName(definition.name, instance: candidate)
                 let wanted: Reservation.Owner = process.map { .process($0) } ?? .name(Self.ownerName(owner, container: name))
                 if let id = try store.heldInstance(service: definition.name, environment: environment, instance: candidate,
-                                                   now: now, &lives, reap: write) {
+                                                   now: now, &lives) {
                     var held: Reservation?  // read whole only when a message or the owner needs it
                     if reasons.count < 3 || instance != nil { held = try store.reservation(id: id, &lives) }
                     if instance != nil, let held, held.owner == wanted {
-                        guard write else { return .takeable }
                         var renewed = held
                         renewed.expires = ttl.map { now + Int64($0) }
                         try store.setExpiry(id, renewed.expires)
-                        return .taken(renewed)
+                        return renewed
                     }
                     refused += 1
                     if let held, reasons.count < 3 {
@@ -242,14 +233,13 @@ extension Registry {
                     continue
                 }
                 let ports = reservedPorts(definition, candidate)
-                if let (port, id) = try store.heldPort(ports, now: now, &lives, reap: write) {
+                if let (port, id) = try store.heldPort(ports, now: now, &lives) {
                     refused += 1
                     if reasons.count < 3, let other = try store.reservation(id: id, &lives) {
                         reasons.append("port \(port.port)\(port.protocols == .udp ? "/udp" : "") of instance \(candidate) is reserved by \(other.ownerDescription) for instance \(other.instance) of service \(RegistryBuilder.quote(other.service))")
                     }
                     continue
                 }
-                guard write else { return .takeable }
                 if probe, let busy = try ReservationProbe.inUse(self, definition.name, instance: candidate) {
                     let held = busy.holders.isEmpty ? "" : " (" + busy.holders.map(\.description).joined(separator: ", ") + ")"
                     refused += 1
@@ -266,32 +256,21 @@ extension Registry {
                     ("service", reservation.service), ("instance", String(candidate)),
                     ("owner", RegistryBuilder.truncated(reservation.ownerText)), ("ports", reservation.ports.map { String($0.port) }.joined(separator: ",")),
                 ]))
-                return .taken(reservation)
+                return reservation
             }
             if instance != nil {
-                return .refused(.reserved(service: definition.name, instance: instance, reason: reasons.first ?? "it is taken"))
+                throw PortManagerError.reserved(service: definition.name, instance: instance, reason: reasons.first ?? "it is taken")
             }
             let shown = reasons.joined(separator: "; ") + (refused > reasons.count ? "; ..." : "")
-            return .refused(.reserved(service: definition.name, instance: nil,
-                                      reason: "all \(definition.maxInstances) instances are taken (\(shown))"))
+            throw PortManagerError.reserved(service: definition.name, instance: nil,
+                                            reason: "all \(definition.maxInstances) instances are taken (\(shown))")
         }
         return try ReservationStore.with(stateDirectory) { store in
             var lives = store.probe()
-            // A read first: most attempts under contention are refused, and a
-            // refusal needs no write lock (it is true of the snapshot). The
-            // write transaction then looks again from the first candidate,
-            // reaping what it is about to take.
-            let look = try store.reading { try scan(store, now: Int64(time(nil)), &lives, write: false) }
-            if case .refused(let error) = look { throw error }
-            let outcome = try store.transaction {
+            return try store.transaction {
                 let now = Int64(time(nil))
                 try store.reapAllIfDue(now: now, &lives)
-                return try scan(store, now: now, &lives, write: true)
-            }
-            switch outcome {
-            case .taken(let reservation): return reservation
-            case .refused(let error): throw error
-            case .takeable: throw PortManagerError.state(path: store.path, reason: "internal error: a write look took nothing")
+                return try scan(store, now: now, &lives)
             }
         }
     }
@@ -318,7 +297,7 @@ extension Registry {
                 let now = Int64(time(nil))
                 try store.reapAllIfDue(now: now, &lives)
                 guard let id = try store.heldInstance(service: definition.name, environment: environment, instance: instance,
-                                                      now: now, &lives, reap: true),
+                                                      now: now, &lives),
                       let holder = try store.owner(id: id) else {
                     return false
                 }
@@ -355,7 +334,7 @@ extension Registry {
                 let now = Int64(time(nil))
                 try store.reapAllIfDue(now: now, &lives)
                 guard let id = try store.heldInstance(service: definition.name, environment: environment, instance: instance,
-                                                      now: now, &lives, reap: true),
+                                                      now: now, &lives),
                       let held = try store.reservation(id: id, &lives) else {
                     throw PortManagerError.notOwner(service: definition.name, instance: instance,
                                                     reason: "is not reserved (released or expired); reserve it again")
