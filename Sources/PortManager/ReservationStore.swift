@@ -49,7 +49,7 @@ final class ReservationStore: @unchecked Sendable {
     static let busyTimeout: Int32 = 10_000
 
     let path: String
-    private let directory: StateDirectory.Handle
+    fileprivate let directory: StateDirectory.Handle
     private var db: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
     private let openedBy: pid_t
@@ -58,6 +58,11 @@ final class ReservationStore: @unchecked Sendable {
     fileprivate var operationStarted: UInt64 = 0
     private let device: dev_t
     private let inode: ino_t
+    /// Handles of the process owners found running (``ProcessWatch``).
+    private let watch = ProcessWatch()
+
+    /// A liveness probe for one call, with this store's process handles.
+    func probe() -> ProcessIdentity.Probe { ProcessIdentity.Probe(watching: watch) }
 
     private init(directory: StateDirectory.Handle) throws {
         self.directory = directory
@@ -97,6 +102,7 @@ final class ReservationStore: @unchecked Sendable {
         statements = [:]
         if let db { sqlite3_close_v2(db) }
         db = nil
+        watch.closeAll()
     }
 
     // MARK: - Opening, once per process and directory
@@ -105,9 +111,13 @@ final class ReservationStore: @unchecked Sendable {
     /// opening it, or reopening it when its directory or database file was
     /// replaced or this process forked since. One caller at a time per process.
     ///
-    /// The directory is walked and checked on every call, and so are the
-    /// store's files (a changed ancestor or file is refused at once); the
-    /// connection is kept while the walk reaches the same directory and database file.
+    /// The directory is walked and checked when the store is first opened in
+    /// this process; later calls reach it with one lookup and check it on the
+    /// new handle (``StateDirectory/reopen(_:sameAs:)``, which says what that
+    /// trusts and why), and walk again whenever the path reaches another
+    /// directory. The store's files are checked on every call (a file made a
+    /// link or readable by others is refused at once); the connection is kept
+    /// while the path reaches the same directory and database file.
     ///
     /// Locking, from the outside in:
     /// - Log messages are held back (``Log/deferring(_:)``) and delivered after
@@ -121,7 +131,11 @@ final class ReservationStore: @unchecked Sendable {
     ///   (its own I/O), never for queued threads or another process.
     static func with<R>(_ directory: [UInt8]?, _ body: (ReservationStore) throws -> R) throws -> R {
         let (path, isDefault) = try StateDirectory.resolve(bytes: directory)
-        let checked = try StateDirectory.open(path, createParents: isDefault)
+        // The walk from `/` once per store; later calls prove with one lookup that
+        // the path still reaches the directory it checked (``StateDirectory/reopen(_:sameAs:)``).
+        let known = StoreLock.held { stores in stores[path]?.directory }
+        let checked = try known.flatMap { StateDirectory.reopen(path, sameAs: $0) }
+            ?? StateDirectory.open(path, createParents: isDefault)
         _ = try StateDirectory.checkFiles(checked)  // on every call: a file made a link or readable by others since is refused
         return try Log.deferring {
             try StoreLock.held { stores in
@@ -171,6 +185,7 @@ final class ReservationStore: @unchecked Sendable {
     private func abandon() {
         statements = [:]
         db = nil
+        watch.closeAll()  // this process's copies of the handles: closing them touches no lock of the parent's
     }
 
     /// The schema's history: entry `n` turns version `n` into version `n + 1`
@@ -269,6 +284,24 @@ final class ReservationStore: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` in a read transaction (`BEGIN DEFERRED` and SELECTs only):
+    /// one snapshot of the store, taken without SQLite's write lock, so it
+    /// never waits for a writer nor makes one wait (WAL). A listing with
+    /// nothing to reap shows it as it is. (A refused reserve does not use it:
+    /// under contention every reader that saw an instance freed then queued
+    /// for the write lock at once, and a releaser starved for 10 s.)
+    func reading<R>(_ body: () throws -> R) throws -> R {
+        try step(statement("BEGIN DEFERRED"))
+        do {
+            let result = try body()
+            try step(statement("COMMIT"))
+            return result
+        } catch {
+            sqlite3_exec(db, "ROLLBACK", nil, nil, nil)
+            throw error
+        }
+    }
+
     private func statement(_ sql: String) throws -> OpaquePointer {
         if let cached = statements[sql] {
             sqlite3_reset(cached)
@@ -363,19 +396,97 @@ final class ReservationStore: @unchecked Sendable {
 
     // MARK: - Queries (call inside ``transaction(_:)``)
 
+    /// How often, at most, a store (in one process) reaps every reservation
+    /// when asked to change one (``reapAllIfDue(now:_:)``), in nanoseconds.
+    /// A take never waits for it: the rows it is about to take are reaped
+    /// first (``heldInstance(service:environment:instance:now:_:)``,
+    /// ``heldPort(_:now:_:)``), and a listing judges every row it shows.
+    static let fullReapInterval: UInt64 = 1_000_000_000
+    /// When this store last reaped everything (``monotonicNanoseconds()``); 0: never.
+    private var lastFullReap: UInt64 = 0
+
     /// Deletes expired reservations and those of processes that have ended.
     /// An owner in another PID namespace is never judged ended by its pid
     /// (``ProcessIdentity/Liveness/unknown``): only its expiry or a reboot ends it here.
-    func reap(now: Int64) throws {
+    func reapAll(now: Int64, _ probe: inout ProcessIdentity.Probe) throws {
         let expired = try statement("DELETE FROM reservation WHERE expires IS NOT NULL AND expires <= ?")
         bind(expired, 1, now)
         try step(expired)
         let owners = try statement("SELECT id, pid, start_time, boot_id, pid_ns FROM reservation WHERE owner_kind = 'process'")
         var dead: [Int64] = []
         while try step(owners) {
-            if !identity(owners, pid: 1).isAlive { dead.append(sqlite3_column_int64(owners, 0)) }
+            if probe.liveness(of: identity(owners, pid: 1)) == .ended { dead.append(sqlite3_column_int64(owners, 0)) }
         }
         for id in dead { try delete(id) }
+        lastFullReap = monotonicNanoseconds()
+    }
+
+    /// ``reapAll(now:_:)`` when this store has not run it for ``fullReapInterval``:
+    /// reservations nobody asks about are still removed, without every call
+    /// reading every owner's `/proc/PID/stat` while it holds the write lock.
+    func reapAllIfDue(now: Int64, _ probe: inout ProcessIdentity.Probe) throws {
+        guard lastFullReap == 0 || monotonicNanoseconds() &- lastFullReap >= Self.fullReapInterval else { return }
+        try reapAll(now: now, &probe)
+    }
+
+    /// The columns ``isHeld(_:now:_:)`` reads, from `reservation r`.
+    private static let holding = "r.id, r.owner_kind, r.expires, r.pid, r.start_time, r.boot_id, r.pid_ns"
+
+    /// Whether the row at `s` (columns ``holding``) still holds: not expired,
+    /// and not owned by a process that has ended.
+    private func isHeld(_ s: OpaquePointer, now: Int64, _ probe: inout ProcessIdentity.Probe) -> Bool {
+        if let expires = int(s, 2), expires <= now { return false }
+        guard text(s, 1) == "process" else { return true }
+        return probe.liveness(of: identity(s, pid: 3)) != .ended
+    }
+
+    /// The row id of the reservation of one instance when it still holds
+    /// (``isHeld(_:now:_:)``); nil when the instance is free or its
+    /// reservation has ended, which is then deleted (call in ``transaction(_:)``).
+    func heldInstance(service: String, environment: String, instance: Int, now: Int64,
+                      _ probe: inout ProcessIdentity.Probe) throws -> Int64? {
+        let s = try statement("SELECT \(Self.holding) FROM reservation r WHERE r.service = ? AND r.environment = ? AND r.instance = ?")
+        bind(s, 1, service)
+        bind(s, 2, environment)
+        bind(s, 3, Int64(instance))
+        guard try step(s) else { return nil }
+        let id = sqlite3_column_int64(s, 0)
+        let held = isHeld(s, now: now, &probe)
+        sqlite3_reset(s)
+        if held { return id }
+        try delete(id)
+        return nil
+    }
+
+    /// The first of `ports` (for one of its protocols) held by a reservation
+    /// that still holds, and that reservation's row id; holders that have
+    /// ended are deleted (call in ``transaction(_:)``).
+    func heldPort(_ ports: [ReservedPort], now: Int64, _ probe: inout ProcessIdentity.Probe) throws -> (port: ReservedPort, id: Int64)? {
+        let s = try statement("SELECT \(Self.holding) FROM port p JOIN reservation r ON r.id = p.reservation WHERE p.protocol = ? AND p.port = ?")
+        for port in ports {
+            for member in port.protocols.members {
+                bind(s, 1, member.name)
+                bind(s, 2, Int64(port.port))
+                guard try step(s) else { continue }
+                let id = sqlite3_column_int64(s, 0)
+                let held = isHeld(s, now: now, &probe)
+                sqlite3_reset(s)
+                if held { return (ReservedPort(name: port.name, port: port.port, protocols: member), id) }
+                try delete(id)
+            }
+        }
+        return nil
+    }
+
+    /// Whether any reservation has ended (expired, or its process owner has):
+    /// a listing that finds none shows the store as it is, without the write lock.
+    func anyEnded(now: Int64, _ probe: inout ProcessIdentity.Probe) throws -> Bool {
+        let s = try statement("SELECT \(Self.holding) FROM reservation r WHERE r.owner_kind = 'process' OR r.expires IS NOT NULL")
+        defer { sqlite3_reset(s) }
+        while try step(s) {
+            if !isHeld(s, now: now, &probe) { return true }
+        }
+        return false
     }
 
     /// The process identity in columns `pid`, `pid + 1` (start time), `pid + 2` (boot id) and `pid + 3` (PID namespace).
@@ -385,40 +496,37 @@ final class ReservationStore: @unchecked Sendable {
     }
 
     /// The reservation of one instance, with its row id.
-    func find(service: String, environment: String, instance: Int) throws -> (id: Int64, reservation: Reservation)? {
+    func find(service: String, environment: String, instance: Int,
+              _ probe: inout ProcessIdentity.Probe) throws -> (id: Int64, reservation: Reservation)? {
         let s = try statement(Self.select + " WHERE r.service = ? AND r.environment = ? AND r.instance = ?" + Self.portOrder)
         bind(s, 1, service)
         bind(s, 2, environment)
         bind(s, 3, Int64(instance))
-        return try rows(s).first
+        return try rows(s, &probe).first
     }
 
-    /// The reservation holding one of `ports` (for one of its protocols), and the port.
-    func holder(of ports: [ReservedPort]) throws -> (port: ReservedPort, reservation: Reservation)? {
-        let s = try statement("SELECT reservation FROM port WHERE protocol = ? AND port = ?")
-        for port in ports {
-            for member in port.protocols.members {
-                bind(s, 1, member.name)
-                bind(s, 2, Int64(port.port))
-                guard try step(s) else { continue }
-                let id = sqlite3_column_int64(s, 0)
-                sqlite3_reset(s)
-                let byID = try statement(Self.select + " WHERE r.id = ?" + Self.portOrder)
-                bind(byID, 1, id)
-                if let found = try rows(byID).first {
-                    return (ReservedPort(name: port.name, port: port.port, protocols: member), found.reservation)
-                }
-            }
-        }
-        return nil
+    /// The owner of row `id` alone (no ports, no command read from `/proc`).
+    func owner(id: Int64) throws -> Reservation.Owner? {
+        let s = try statement("SELECT owner_kind, owner, pid, start_time, boot_id, pid_ns FROM reservation WHERE id = ?")
+        bind(s, 1, id)
+        guard try step(s) else { return nil }
+        defer { sqlite3_reset(s) }
+        return text(s, 0) == "process" ? .process(identity(s, pid: 2)) : .name(OwnerName(bytes: bytes(s, 1)))
+    }
+
+    /// The reservation of row `id`.
+    func reservation(id: Int64, _ probe: inout ProcessIdentity.Probe) throws -> Reservation? {
+        let s = try statement(Self.select + " WHERE r.id = ?" + Self.portOrder)
+        bind(s, 1, id)
+        return try rows(s, &probe).first?.reservation
     }
 
     /// Every reservation, or those of one service, ordered by service, environment and instance.
-    func all(service: String?) throws -> [Reservation] {
+    func all(service: String?, _ probe: inout ProcessIdentity.Probe) throws -> [Reservation] {
         let order = " ORDER BY r.service, r.environment, r.instance, p.port, p.protocol"
         let s = try statement(Self.select + (service == nil ? "" : " WHERE r.service = ?") + order)
         if let service { bind(s, 1, service) }
-        return try rows(s).map(\.reservation)
+        return try rows(s, &probe).map(\.reservation)
     }
 
     func insert(_ r: Reservation) throws {
@@ -480,7 +588,7 @@ final class ReservationStore: @unchecked Sendable {
 
     /// Groups the joined rows (ordered by reservation, then port) into
     /// reservations, one ``ReservedPort`` per port number with its protocols.
-    private func rows(_ s: OpaquePointer) throws -> [(id: Int64, reservation: Reservation)] {
+    private func rows(_ s: OpaquePointer, _ probe: inout ProcessIdentity.Probe) throws -> [(id: Int64, reservation: Reservation)] {
         var result: [(id: Int64, reservation: Reservation)] = []
         var ids: [Int64: Int] = [:]
         while try step(s) {
@@ -500,7 +608,7 @@ final class ReservationStore: @unchecked Sendable {
             if text(s, 4) == "process" {
                 let process = identity(s, pid: 6)
                 owner = .process(process)
-                liveness = process.liveness
+                liveness = probe.liveness(of: process)
             } else {
                 owner = .name(OwnerName(bytes: bytes(s, 5)))
             }
@@ -522,7 +630,8 @@ final class ReservationStore: @unchecked Sendable {
 
 /// The busy handler: SQLite's own (`sqlite3_busy_timeout`) sleeps 1, 2, 5, 10 ...
 /// 100 ms between tries, so under contention a writer sleeps long after the lock
-/// was freed. This one waits 50 µs, doubling up to 2 ms, and gives up once
+/// was freed. This one waits 50 µs, doubling up to 2 ms (200 µs once it has
+/// waited 100 ms, so that newcomers do not starve it), and gives up once
 /// ``ReservationStore/busyTimeout`` ms have passed on the clock since the
 /// statement started (SQLITE_BUSY: PM_ERR_STATE, whose message states the wait).
 /// `context` is the store, unretained (it outlives its connection).
@@ -531,7 +640,9 @@ private func waitForLock(_ context: UnsafeMutableRawPointer?, _ count: Int32) ->
     let store = Unmanaged<ReservationStore>.fromOpaque(context).takeUnretainedValue()
     let waited = monotonicNanoseconds() &- store.operationStarted
     guard waited < UInt64(ReservationStore.busyTimeout) * 1_000_000 else { return 0 }
-    let step = min(50 << min(Int(count), 6), 2000)  // µs
+    // A waiter that has waited long tries often again: one sleeping 2 ms lost the lock to
+    // newcomers (which try after 50 µs) for 10 s on a loaded 2-core machine with 50 processes.
+    let step = waited > 100_000_000 ? 200 : min(50 << min(Int(count), 6), 2000)  // µs
     // SQLite holds none of its mutexes here: a fork may happen while this thread sleeps.
     ForkGate.leave()
     usleep(useconds_t(step))

@@ -48,6 +48,14 @@ public struct Reservation: Sendable, Hashable {
         /// A name (a container name, a workflow ID): the reservation lasts until
         /// released, or until its TTL runs out.
         case name(OwnerName)
+
+        /// The owner as JSON and messages show it: the name (``OwnerName/text``), or `process 1234`.
+        public var text: String {
+            switch self {
+            case .name(let name): return name.text
+            case .process(let p): return "process \(p.pid)"
+            }
+        }
     }
 
     /// The service, as the registry names it.
@@ -102,12 +110,7 @@ public struct Reservation: Sendable, Hashable {
     }
 
     /// The owner as JSON and messages show it: the name (``OwnerName/text``), or `process 1234`.
-    public var ownerText: String {
-        switch owner {
-        case .name(let name): return name.text
-        case .process(let p): return "process \(p.pid)"
-        }
-    }
+    public var ownerText: String { owner.text }
 
     /// The process id of a process owner, else nil.
     public var pid: Int? {
@@ -202,51 +205,72 @@ extension Registry {
         let process = owner == .thisProcess ? try ProcessIdentity.current() : nil
         let command = process == nil ? nil : ProcessIdentity.currentCommand()
         let environment = self.environment?.name ?? ""
-        return try ReservationStore.with(stateDirectory) { store in
-            try store.transaction {
-                let now = Int64(time(nil))
-                try store.reap(now: now)
-                var reasons: [String] = []
-                for candidate in instance.map({ [$0] }) ?? Array(0..<definition.maxInstances) {
-                    let name = try containerName(definition.name, instance: candidate)
-                    let wanted: Reservation.Owner = process.map { .process($0) } ?? .name(Self.ownerName(owner, container: name))
-                    let reservation = Reservation(
-                        service: definition.name, environment: environment, instance: candidate, owner: wanted,
-                        command: command, since: now, expires: ttl.map { now + Int64($0) },
-                        ports: reservedPorts(definition, candidate))
-                    if let held = try store.find(service: definition.name, environment: environment, instance: candidate) {
-                        if instance != nil && held.reservation.owner == wanted {
-                            try store.setExpiry(held.id, reservation.expires)
-                            var renewed = held.reservation
-                            renewed.expires = reservation.expires
-                            return renewed
-                        }
-                        reasons.append("instance \(candidate) is reserved by \(held.reservation.ownerDescription) since \(Reservation.timestamp(held.reservation.since))")
-                        continue
+        let candidates = instance.map { [$0] } ?? Array(0..<definition.maxInstances)
+        /// The candidates in order, inside ``ReservationStore/transaction(_:)``:
+        /// the rows a candidate needs (its own, those holding its ports) are
+        /// reaped first when they have ended, and the first free candidate is
+        /// taken (or, the same owner asking for its instance again, renewed).
+        func scan(_ store: ReservationStore, now: Int64, _ lives: inout ProcessIdentity.Probe) throws -> Reservation {
+            var reasons: [String] = []  // the first three refusals, which the message shows
+            var refused = 0
+            for candidate in candidates {
+                let name = try containerName(definition.name, instance: candidate)
+                let wanted: Reservation.Owner = process.map { .process($0) } ?? .name(Self.ownerName(owner, container: name))
+                if let id = try store.heldInstance(service: definition.name, environment: environment, instance: candidate,
+                                                   now: now, &lives) {
+                    var held: Reservation?  // read whole only when a message or the owner needs it
+                    if reasons.count < 3 || instance != nil { held = try store.reservation(id: id, &lives) }
+                    if instance != nil, let held, held.owner == wanted {
+                        var renewed = held
+                        renewed.expires = ttl.map { now + Int64($0) }
+                        try store.setExpiry(id, renewed.expires)
+                        return renewed
                     }
-                    if let (port, other) = try store.holder(of: reservation.ports) {
+                    refused += 1
+                    if let held, reasons.count < 3 {
+                        reasons.append("instance \(candidate) is reserved by \(held.ownerDescription) since \(Reservation.timestamp(held.since))")
+                    }
+                    continue
+                }
+                let ports = reservedPorts(definition, candidate)
+                if let (port, id) = try store.heldPort(ports, now: now, &lives) {
+                    refused += 1
+                    if reasons.count < 3, let other = try store.reservation(id: id, &lives) {
                         reasons.append("port \(port.port)\(port.protocols == .udp ? "/udp" : "") of instance \(candidate) is reserved by \(other.ownerDescription) for instance \(other.instance) of service \(RegistryBuilder.quote(other.service))")
-                        continue
                     }
-                    if probe, let busy = try ReservationProbe.inUse(self, definition.name, instance: candidate) {
-                        let held = busy.holders.isEmpty ? "" : " (" + busy.holders.map(\.description).joined(separator: ", ") + ")"
+                    continue
+                }
+                if probe, let busy = try ReservationProbe.inUse(self, definition.name, instance: candidate) {
+                    let held = busy.holders.isEmpty ? "" : " (" + busy.holders.map(\.description).joined(separator: ", ") + ")"
+                    refused += 1
+                    if reasons.count < 3 {
                         reasons.append("port \(busy.port) of instance \(candidate) is in use by a process without a reservation\(held)")
-                        continue
                     }
-                    try store.insert(reservation)
-                    Log.emit(.info, Log.event("port_manager_reserved", [
-                        ("service", reservation.service), ("instance", String(candidate)),
-                        ("owner", RegistryBuilder.truncated(reservation.ownerText)), ("ports", reservation.ports.map { String($0.port) }.joined(separator: ",")),
-                    ]))
-                    return reservation
+                    continue
                 }
-                if instance != nil {
-                    throw PortManagerError.reserved(service: definition.name, instance: instance,
-                                                    reason: reasons.first ?? "it is taken")
-                }
-                let shown = reasons.prefix(3).joined(separator: "; ") + (reasons.count > 3 ? "; ..." : "")
-                throw PortManagerError.reserved(service: definition.name, instance: nil,
-                                                reason: "all \(definition.maxInstances) instances are taken (\(shown))")
+                let reservation = Reservation(
+                    service: definition.name, environment: environment, instance: candidate, owner: wanted,
+                    command: command, since: now, expires: ttl.map { now + Int64($0) }, ports: ports)
+                try store.insert(reservation)
+                Log.emit(.info, Log.event("port_manager_reserved", [
+                    ("service", reservation.service), ("instance", String(candidate)),
+                    ("owner", RegistryBuilder.truncated(reservation.ownerText)), ("ports", reservation.ports.map { String($0.port) }.joined(separator: ",")),
+                ]))
+                return reservation
+            }
+            if instance != nil {
+                throw PortManagerError.reserved(service: definition.name, instance: instance, reason: reasons.first ?? "it is taken")
+            }
+            let shown = reasons.joined(separator: "; ") + (refused > reasons.count ? "; ..." : "")
+            throw PortManagerError.reserved(service: definition.name, instance: nil,
+                                            reason: "all \(definition.maxInstances) instances are taken (\(shown))")
+        }
+        return try ReservationStore.with(stateDirectory) { store in
+            var lives = store.probe()
+            return try store.transaction {
+                let now = Int64(time(nil))
+                try store.reapAllIfDue(now: now, &lives)
+                return try scan(store, now: now, &lives)
             }
         }
     }
@@ -268,19 +292,24 @@ extension Registry {
         let asker = try askingOwner(owner, definition, instance)
         let environment = self.environment?.name ?? ""
         return try ReservationStore.with(stateDirectory) { store in
-            try store.transaction {
-                try store.reap(now: Int64(time(nil)))
-                guard let held = try store.find(service: definition.name, environment: environment, instance: instance) else {
+            var lives = store.probe()
+            return try store.transaction {
+                let now = Int64(time(nil))
+                try store.reapAllIfDue(now: now, &lives)
+                guard let id = try store.heldInstance(service: definition.name, environment: environment, instance: instance,
+                                                      now: now, &lives),
+                      let holder = try store.owner(id: id) else {
                     return false
                 }
-                guard force || held.reservation.owner == asker else {
+                guard force || holder == asker else {
+                    let held = try store.reservation(id: id, &lives)  // whole, for the message
                     throw PortManagerError.notOwner(service: definition.name, instance: instance,
-                                                    reason: "reserved by \(held.reservation.ownerDescription), not by \(Self.describe(asker)); release it as its owner, or force it (--force in the CLI)")
+                                                    reason: "reserved by \(held?.ownerDescription ?? Self.describe(holder)), not by \(Self.describe(asker)); release it as its owner, or force it (--force in the CLI)")
                 }
-                try store.delete(held.id)
+                try store.delete(id)
                 Log.emit(.info, Log.event("port_manager_released", [
                     ("service", definition.name), ("instance", String(instance)),
-                    ("owner", RegistryBuilder.truncated(held.reservation.ownerText)),
+                    ("owner", RegistryBuilder.truncated(holder.text)),
                 ]))
                 return true
             }
@@ -300,20 +329,23 @@ extension Registry {
         let asker = try askingOwner(owner, definition, instance)
         let environment = self.environment?.name ?? ""
         return try ReservationStore.with(stateDirectory) { store in
-            try store.transaction {
+            var lives = store.probe()
+            return try store.transaction {
                 let now = Int64(time(nil))
-                try store.reap(now: now)
-                guard let held = try store.find(service: definition.name, environment: environment, instance: instance) else {
+                try store.reapAllIfDue(now: now, &lives)
+                guard let id = try store.heldInstance(service: definition.name, environment: environment, instance: instance,
+                                                      now: now, &lives),
+                      let held = try store.reservation(id: id, &lives) else {
                     throw PortManagerError.notOwner(service: definition.name, instance: instance,
                                                     reason: "is not reserved (released or expired); reserve it again")
                 }
-                guard held.reservation.owner == asker else {
+                guard held.owner == asker else {
                     throw PortManagerError.notOwner(service: definition.name, instance: instance,
-                                                    reason: "reserved by \(held.reservation.ownerDescription), not by \(Self.describe(asker))")
+                                                    reason: "reserved by \(held.ownerDescription), not by \(Self.describe(asker))")
                 }
-                var renewed = held.reservation
+                var renewed = held
                 renewed.expires = now + Int64(ttl)
-                try store.setExpiry(held.id, renewed.expires)
+                try store.setExpiry(id, renewed.expires)
                 return renewed
             }
         }
@@ -324,9 +356,17 @@ extension Registry {
     public func reservations(_ service: String? = nil, stateDirectory: [UInt8]?) throws -> [Reservation] {
         let name = try service.map { try self.service(named: $0).name }
         return try ReservationStore.with(stateDirectory) { store in
-            try store.transaction {
-                try store.reap(now: Int64(time(nil)))
-                return try store.all(service: name)
+            var lives = store.probe()
+            // Every row shown is judged (each owner's pid read once): when none
+            // has ended, the snapshot is shown as it is, without the write lock;
+            // else everything is reaped first.
+            let now = Int64(time(nil))
+            if let shown = try store.reading({ try store.anyEnded(now: now, &lives) ? nil : store.all(service: name, &lives) }) {
+                return shown
+            }
+            return try store.transaction {
+                try store.reapAll(now: Int64(time(nil)), &lives)
+                return try store.all(service: name, &lives)
             }
         }
     }

@@ -194,6 +194,32 @@ public enum StateDirectory {
         return handle
     }
 
+    /// `path` opened again with one lookup by the kernel, when it reaches the
+    /// very directory `known` (a handle from an earlier ``open(_:createParents:)``
+    /// that is still held open) and that directory, checked on the new handle,
+    /// still passes ``checkDirectory(_:_:)``; else nil, and the caller walks.
+    ///
+    /// What this trusts from the earlier walk is only the directory's identity
+    /// (device and inode), which cannot be swapped: `known` holds the directory
+    /// open, so its inode cannot be freed and given to another, and whatever
+    /// happens to the directories above (a rename, a planted link) the lookup
+    /// either reaches that same directory, which passed every check by handle,
+    /// or another, which is walked and checked from `/`. The directory's own
+    /// owner and mode are checked on every call, on the new handle; so are the
+    /// store's files (``checkFiles(_:)``). An ancestor whose owner or mode
+    /// changes without anything being moved is refused by the next walk (a new
+    /// process, or a path that reaches another directory), not by this one.
+    static func reopen(_ path: [UInt8], sameAs known: Handle) -> Handle? {
+        guard let fd = try? withCPath(path, { Glibc.open($0, openFlags) }), fd >= 0 else { return nil }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_dev == known.status.st_dev, info.st_ino == known.status.st_ino,
+              (try? checkDirectory("", info)) != nil else {
+            close(fd)
+            return nil
+        }
+        return Handle(path: path, fd: fd, status: info)
+    }
+
     /// A directory reached by the walk.
     private struct Reached {
         var fd: Int32

@@ -7,8 +7,9 @@
  *     vs  a bare SQLite transaction doing the same inserts (one reservation row,
  *         three port rows) and the same delete, on the same file, WAL and
  *         synchronous=NORMAL, statements prepared once;
- *   contention: PROCESSES processes x CYCLES reserve+release cycles of random
- *   services (fork), as cycles per second.
+ *   --contention: PROCESSES processes x CYCLES reserve+release cycles of a random
+ *   service's lowest free instance (fork), as cycles per second; run.sh sets it
+ *   beside bench_flock.py, the same workload in pure Python under flock.
  *
  * Build and run: benchmarks/reservations/run.sh
  */
@@ -80,7 +81,7 @@ static double bare_cycle(const char *path, long n) {
                        "INSERT INTO reservation(service, environment, instance, owner_kind, owner, since) "
                        "VALUES('bare', '', 0, 'name', 'bench-owner', 1)",
                        -1, &insert, NULL);
-    sqlite3_prepare_v2(db, "INSERT INTO port(port, reservation, name) VALUES(?, ?, 'p')", -1, &port, NULL);
+    sqlite3_prepare_v2(db, "INSERT INTO port(protocol, port, reservation, name) VALUES('tcp', ?, ?, 'p')", -1, &port, NULL);
     sqlite3_prepare_v2(db, "DELETE FROM reservation WHERE id = ?", -1, &del, NULL);
     double t0 = now_ns();
     for (long i = 0; i < n; i++) {
@@ -115,13 +116,49 @@ static double median(double *v, int n) {
     return v[n / 2];
 }
 
+/* Contention: fork PROCESSES workers, each CYCLES reserve+release of a random service and any instance
+ * (process owner, no probe; a refused attempt is retried at once). Returns cycles per second. */
+static double contention(const char *dir, int processes, int cycles, int *failed) {
+    double t0 = now_ns();
+    for (int p = 0; p < processes; p++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            pm_registry *mine = NULL;
+            if (pm_registry_open_string(yaml, strlen(yaml), "bench.yaml", &mine) != PM_OK) _exit(1);
+            unsigned seed = (unsigned)p * 7919u + 1;
+            int done = 0;
+            while (done < cycles) {
+                const char *service = rand_r(&seed) % 2 ? "bench" : "other";
+                int32_t instance = -1;
+                int s = pm_reserve(mine, dir, service, -1, NULL, 0, PM_RESERVE_NO_PROBE, &instance);
+                if (s == PM_ERR_RESERVED) continue;
+                if (s != PM_OK) { fprintf(stderr, "worker: %s\n", pm_last_error()); _exit(1); }
+                if (pm_release(mine, dir, service, instance, NULL, 0, NULL) != PM_OK) _exit(1);
+                done++;
+            }
+            _exit(0);
+        }
+    }
+    int status;
+    *failed = 0;
+    while (wait(&status) > 0) *failed += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    return processes * cycles / ((now_ns() - t0) / 1e9);
+}
+
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s STATE_DIR PROCESSES CYCLES\n", argv[0]);
+    int only_contention = argc == 5 && strcmp(argv[1], "--contention") == 0;
+    if (argc != 2 && !only_contention) {
+        fprintf(stderr, "usage: %s STATE_DIR | --contention STATE_DIR PROCESSES CYCLES\n", argv[0]);
         return 2;
     }
-    const char *dir = argv[1];
-    int processes = atoi(argv[2]), cycles = atoi(argv[3]);
+    const char *dir = argv[1 + only_contention];
+    if (only_contention) { /* one line, for run.sh to set beside the flock baseline */
+        int processes = atoi(argv[3]), cycles = atoi(argv[4]), failed = 0;
+        double rate = contention(dir, processes, cycles, &failed);
+        printf("portmanager: %d processes x %d cycles: %.0f cycles/s%s\n", processes, cycles, rate,
+               failed ? " (SOME WORKERS FAILED)" : "");
+        return failed ? 1 : 0;
+    }
     pm_registry *r = NULL;
     must(pm_registry_open_string(yaml, strlen(yaml), "bench.yaml", &r) == PM_OK, "open");
     char path[4096];
@@ -144,32 +181,5 @@ int main(int argc, char **argv) {
     printf("  pm_reserve + pm_release with the probe          %8.1f us\n", median(probe, ROUNDS) / 1e3);
     printf("  pm_reserve + pm_release, process owner          %8.1f us\n", median(process, ROUNDS) / 1e3);
     pm_registry_close(r);
-
-    /* Contention: fork PROCESSES workers, each CYCLES reserve+release of a random service and instance. */
-    double t0 = now_ns();
-    for (int p = 0; p < processes; p++) {
-        pid_t pid = fork();
-        if (pid == 0) {
-            pm_registry *mine = NULL;
-            if (pm_registry_open_string(yaml, strlen(yaml), "bench.yaml", &mine) != PM_OK) _exit(1);
-            unsigned seed = (unsigned)p * 7919u + 1;
-            int done = 0;
-            while (done < cycles) {
-                const char *service = rand_r(&seed) % 2 ? "bench" : "other";
-                int32_t instance = -1;
-                int s = pm_reserve(mine, dir, service, -1, NULL, 0, PM_RESERVE_NO_PROBE, &instance);
-                if (s == PM_ERR_RESERVED) continue;
-                if (s != PM_OK) { fprintf(stderr, "worker: %s\n", pm_last_error()); _exit(1); }
-                if (pm_release(mine, dir, service, instance, NULL, 0, NULL) != PM_OK) _exit(1);
-                done++;
-            }
-            _exit(0);
-        }
-    }
-    int failed = 0, status;
-    while (wait(&status) > 0) failed += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    double seconds = (now_ns() - t0) / 1e9;
-    printf("contention: %d processes x %d reserve+release cycles: %.2f s, %.0f cycles/s%s\n", processes, cycles,
-           seconds, processes * cycles / seconds, failed ? " (SOME WORKERS FAILED)" : "");
-    return failed ? 1 : 0;
+    return 0;
 }

@@ -225,3 +225,67 @@ def test_a_process_owner_shows_its_pid_namespace(pm: portmanager.PortManager, st
     assert mine.pid_namespace == os.stat("/proc/self/ns/pid").st_ino
     pm.reserve(SERVICE, 1, owner="wf", probe=False, state_dir=state)
     assert (held(pm, state)[1].pid_namespace, held(pm, state)[1].liveness) == (None, None)
+
+
+def plant_port_holder(state: Path, service: str, port: int, pid: int, start: int) -> None:
+    """A reservation of another service, owned by the process (pid, start), holding TCP `port`."""
+    with sqlite3.connect(state / "reservations.db") as db:
+        cur = db.execute(
+            "INSERT INTO reservation(service, environment, instance, owner_kind, owner, pid, start_time, boot_id, "
+            "command, since, expires) VALUES(?, '', 0, 'process', '', ?, ?, ?, 'planted', ?, NULL)",
+            (service, pid, start, boot_id(), int(time.time())),
+        )
+        db.execute("INSERT INTO port(protocol, port, reservation, name) VALUES('tcp', ?, ?, 'port')", (port, cur.lastrowid))
+
+
+def test_a_take_reaps_the_rows_it_takes_at_once(pm: portmanager.PortManager, state: Path) -> None:
+    """The store reaps everything at most once a second; a take reaps, on every call, the rows it is about
+    to take: the instance's own and those holding its ports. The write just before the rows are planted
+    has had this second's full reap, so here only the reap on take can free them."""
+    pm.reserve(SERVICE, 9, owner="first", probe=False, state_dir=state)
+    gone = (os.getpid(), own_start_time() + 1)  # our pid, another start time: an owner that has ended
+    plant_process_row(state, 0, *gone, boot_id())
+    plant_port_holder(state, "elsewhere", 27017 + 100 * 1, *gone)  # holds instance 1's port
+    plant_process_row(state, 3, *gone, boot_id())
+    assert pm.reserve(SERVICE, owner="a", probe=False, state_dir=state).instance == 0
+    assert pm.reserve(SERVICE, owner="b", probe=False, state_dir=state).instance == 1
+    assert pm.reserve(SERVICE, 3, owner="c", probe=False, state_dir=state).instance == 3
+    with sqlite3.connect(state / "reservations.db") as db:
+        assert db.execute("SELECT count(*) FROM reservation WHERE owner_kind = 'process'").fetchone()[0] == 0
+
+
+def test_a_dead_owner_is_never_listed(pm: portmanager.PortManager, state: Path) -> None:
+    """A listing judges every row it shows, whenever the last full reap was."""
+    pm.reserve(SERVICE, 9, owner="first", probe=False, state_dir=state)
+    plant_process_row(state, 2, os.getpid(), own_start_time() + 1, boot_id())
+    plant_process_row(state, 4, os.getpid(), own_start_time(), boot_id())  # this process: alive
+    listed = {r.instance: r for r in pm.reservations(state_dir=state)}
+    assert sorted(listed) == [4, 9] and listed[4].liveness == "alive"
+    with sqlite3.connect(state / "reservations.db") as db:  # and the listing reaped it
+        assert db.execute("SELECT instance FROM reservation WHERE service = ? ORDER BY instance",
+                          (SERVICE,)).fetchall() == [(4,), (9,)]
+
+
+def test_an_owner_whose_command_holds_parentheses_and_spaces_is_judged_right(pm: portmanager.PortManager,
+                                                                             state: Path) -> None:
+    """/proc/PID/stat is parsed after the last ')': a command name like 'a) Z 1 (' must not move the fields."""
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import portmanager as p\n"
+        "open('/proc/self/comm', 'w').write('a) Z 1 2 (')\n"
+        "m = p.PortManager(sys.argv[2])\n"
+        "print(m.reserve('mongodb', 5, probe=False, state_dir=sys.argv[3]).instance, flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    from conftest import REGISTRY
+
+    child = subprocess.Popen([sys.executable, "-c", code, str(BINDING / "src"), str(REGISTRY), str(state)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "5"
+        assert held(pm, state)[5].pid == child.pid and held(pm, state)[5].liveness == "alive"
+        with pytest.raises(portmanager.ReservedError, match=rf"reserved by process {child.pid} \('a\) Z 1 2 \('\)"):
+            pm.reserve(SERVICE, 5, owner="x", probe=False, state_dir=state)
+    finally:
+        child.stdin.close()
+        child.wait(timeout=60)
+    assert pm.reserve(SERVICE, 5, owner="x", probe=False, state_dir=state).instance == 5
