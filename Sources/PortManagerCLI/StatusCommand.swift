@@ -66,6 +66,7 @@ struct Status: ParsableCommand {
         let answers = try PortProbe.probe(requests)
         var slice = 0
         var rows: [JSON] = []
+        var shown = 0  // rows of either kind: JSON rows are built only for --json
         var table = Table(header: ["SERVICE", "INSTANCE", "STATE", "DETAIL"])
         for definition in services {
             for instance in 0..<definition.maxInstances {
@@ -108,6 +109,7 @@ struct Status: ParsableCommand {
                     fields += [("state", .string(stateName)), ("owner", .null)]
                 }
                 if stateName == "free" && !showAll { continue }
+                shown += 1
                 if output.json {
                     fields.append(("ports", .object(ports.map { ($0.portName, JSON.int($0.hostPort)) })))
                     rows.append(.object(fields))
@@ -118,7 +120,7 @@ struct Status: ParsableCommand {
         }
         if output.json {
             Output.line(JSON.array(rows).rendered())
-        } else if rows.isEmpty {
+        } else if shown == 0 {
             Output.line("No instance is reserved, held or in use (--all lists the free ones).")
         } else {
             Output.lines(table.render())

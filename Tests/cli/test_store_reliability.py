@@ -163,7 +163,7 @@ def test_a_version_1_store_is_migrated(binary, base):
             PRAGMA user_version = 1;
         """)
     os.chmod(db, 0o600)
-    status = cli(binary, base, "status", "--json", "--state-dir", str(state))
+    status = cli(binary, base, "status", "--all", "--json", "--state-dir", str(state))
     assert status.returncode == 0, text(status)
     rows = {(r["service"], r["instance"]): r for r in json.loads(status.stdout)}
     assert rows[("svc", 0)]["owner"] == "wf-old" and rows[("svc", 0)]["state"] == "reserved"
