@@ -407,7 +407,7 @@ static void test_first_calls(const char *self) {
         hung += h; wrong += w; runs_with_hang += h > 0;
     }
     printf("first-calls: %d fresh processes, %d children each forked while 3 threads made their first calls:"
-           " %d hung children in %d runs, %d failed, %d runs crashed\n", FIRST_RUNS, FIRST_CHILDREN, hung,
+           " %d hung children (in %d of the runs), %d failed, %d runs crashed\n", FIRST_RUNS, FIRST_CHILDREN, hung,
            runs_with_hang, wrong, crashed);
     CHECK(hung == 0, "no child hangs");
     CHECK(wrong == 0 && crashed == 0, "every child gets its port, reserves and releases");
