@@ -61,7 +61,7 @@ package final class Locked<Value>: @unchecked Sendable {
 /// waits until no section at all is open. So a section must stay short and
 /// never wait, inside the gate, for another thread or process: the reservation
 /// store waits for its process lock before it enters, and leaves the gate while
-/// SQLite's busy handler sleeps (ReservationStore.swift).
+/// SQLite's busy handler sleeps (StoreLock.swift).
 package enum ForkGate {
     /// The lock, published for the fork handlers (which must not run a lazy initializer).
     private static let published = Atomic<UInt>(0)

@@ -1,0 +1,239 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSQLite
+import PortManagerCore
+
+// The queries of the reservation store (ReservationStore.swift): reaping, what
+// holds an instance or a port, listing, inserting and deleting. Each runs inside
+// ``ReservationStore/transaction(_:)``.
+extension ReservationStore {
+    /// How often, at most, a store (in one process) reaps every reservation
+    /// when asked to change one (``reapAllIfDue(now:_:)``), in nanoseconds.
+    /// A take never waits for it: the rows it is about to take are reaped
+    /// first (``heldInstance(service:environment:instance:now:_:)``,
+    /// ``heldPort(_:now:_:)``), and a listing judges every row it shows.
+    static let fullReapInterval: UInt64 = 1_000_000_000
+
+    /// Deletes expired reservations and those of processes that have ended.
+    /// An owner in another PID namespace is never judged ended by its pid
+    /// (``ProcessIdentity/Liveness/unknown``): only its expiry or a reboot ends it here.
+    func reapAll(now: Int64, _ probe: inout ProcessIdentity.Probe) throws {
+        let expired = try statement("DELETE FROM reservation WHERE expires IS NOT NULL AND expires <= ?")
+        bind(expired, 1, now)
+        try step(expired)
+        let owners = try statement("SELECT id, pid, start_time, boot_id, pid_ns FROM reservation WHERE owner_kind = 'process'")
+        var dead: [Int64] = []
+        while try step(owners) {
+            if probe.liveness(of: identity(owners, pid: 1)) == .ended { dead.append(sqlite3_column_int64(owners, 0)) }
+        }
+        for id in dead { try delete(id) }
+        lastFullReap = monotonicNanoseconds()
+    }
+
+    /// ``reapAll(now:_:)`` when this store has not run it for ``fullReapInterval``:
+    /// reservations nobody asks about are still removed, without every call
+    /// reading every owner's `/proc/PID/stat` while it holds the write lock.
+    func reapAllIfDue(now: Int64, _ probe: inout ProcessIdentity.Probe) throws {
+        guard lastFullReap == 0 || monotonicNanoseconds() &- lastFullReap >= Self.fullReapInterval else { return }
+        try reapAll(now: now, &probe)
+    }
+
+    /// The columns ``isHeld(_:now:_:)`` reads, from `reservation r`.
+    private static let holding = "r.id, r.owner_kind, r.expires, r.pid, r.start_time, r.boot_id, r.pid_ns"
+
+    /// Whether the row at `s` (columns ``holding``) still holds: not expired,
+    /// and not owned by a process that has ended.
+    private func isHeld(_ s: OpaquePointer, now: Int64, _ probe: inout ProcessIdentity.Probe) -> Bool {
+        if let expires = int(s, 2), expires <= now { return false }
+        guard text(s, 1) == "process" else { return true }
+        return probe.liveness(of: identity(s, pid: 3)) != .ended
+    }
+
+    /// The row id of the reservation of one instance when it still holds
+    /// (``isHeld(_:now:_:)``); nil when the instance is free or its
+    /// reservation has ended, which is then deleted (call in ``transaction(_:)``).
+    func heldInstance(service: String, environment: String, instance: Int, now: Int64,
+                      _ probe: inout ProcessIdentity.Probe) throws -> Int64? {
+        let s = try statement("SELECT \(Self.holding) FROM reservation r WHERE r.service = ? AND r.environment = ? AND r.instance = ?")
+        bind(s, 1, service)
+        bind(s, 2, environment)
+        bind(s, 3, Int64(instance))
+        guard try step(s) else { return nil }
+        let id = sqlite3_column_int64(s, 0)
+        let held = isHeld(s, now: now, &probe)
+        sqlite3_reset(s)
+        if held { return id }
+        try delete(id)
+        return nil
+    }
+
+    /// The first of `ports` (for one of its protocols) held by a reservation
+    /// that still holds, and that reservation's row id; holders that have
+    /// ended are deleted (call in ``transaction(_:)``).
+    func heldPort(_ ports: [ReservedPort], now: Int64, _ probe: inout ProcessIdentity.Probe) throws -> (port: ReservedPort, id: Int64)? {
+        let s = try statement("SELECT \(Self.holding) FROM port p JOIN reservation r ON r.id = p.reservation WHERE p.protocol = ? AND p.port = ?")
+        for port in ports {
+            for member in port.protocols.members {
+                bind(s, 1, member.name)
+                bind(s, 2, Int64(port.port))
+                guard try step(s) else { continue }
+                let id = sqlite3_column_int64(s, 0)
+                let held = isHeld(s, now: now, &probe)
+                sqlite3_reset(s)
+                if held { return (ReservedPort(name: port.name, port: port.port, protocols: member), id) }
+                try delete(id)
+            }
+        }
+        return nil
+    }
+
+    /// Whether any reservation has ended (expired, or its process owner has):
+    /// a listing that finds none shows the store as it is, without the write lock.
+    func anyEnded(now: Int64, _ probe: inout ProcessIdentity.Probe) throws -> Bool {
+        let s = try statement("SELECT \(Self.holding) FROM reservation r WHERE r.owner_kind = 'process' OR r.expires IS NOT NULL")
+        defer { sqlite3_reset(s) }
+        while try step(s) {
+            if !isHeld(s, now: now, &probe) { return true }
+        }
+        return false
+    }
+
+    /// The process identity in columns `pid`, `pid + 1` (start time), `pid + 2` (boot id) and `pid + 3` (PID namespace).
+    private func identity(_ s: OpaquePointer, pid column: Int32) -> ProcessIdentity {
+        ProcessIdentity(pid: Int(int(s, column) ?? 0), startTime: UInt64(bitPattern: int(s, column + 1) ?? 0),
+                        bootID: text(s, column + 2) ?? "", pidNamespace: int(s, column + 3).map { UInt64(bitPattern: $0) })
+    }
+
+    /// The reservation of one instance, with its row id.
+    func find(service: String, environment: String, instance: Int,
+              _ probe: inout ProcessIdentity.Probe) throws -> (id: Int64, reservation: Reservation)? {
+        let s = try statement(Self.select + " WHERE r.service = ? AND r.environment = ? AND r.instance = ?" + Self.portOrder)
+        bind(s, 1, service)
+        bind(s, 2, environment)
+        bind(s, 3, Int64(instance))
+        return try rows(s, &probe).first
+    }
+
+    /// The owner of row `id` alone (no ports, no command read from `/proc`).
+    func owner(id: Int64) throws -> Reservation.Owner? {
+        let s = try statement("SELECT owner_kind, owner, pid, start_time, boot_id, pid_ns FROM reservation WHERE id = ?")
+        bind(s, 1, id)
+        guard try step(s) else { return nil }
+        defer { sqlite3_reset(s) }
+        return text(s, 0) == "process" ? .process(identity(s, pid: 2)) : .name(OwnerName(bytes: bytes(s, 1)))
+    }
+
+    /// The reservation of row `id`.
+    func reservation(id: Int64, _ probe: inout ProcessIdentity.Probe) throws -> Reservation? {
+        let s = try statement(Self.select + " WHERE r.id = ?" + Self.portOrder)
+        bind(s, 1, id)
+        return try rows(s, &probe).first?.reservation
+    }
+
+    /// Every reservation, or those of one service, ordered by service, environment and instance.
+    func all(service: String?, _ probe: inout ProcessIdentity.Probe) throws -> [Reservation] {
+        let order = " ORDER BY r.service, r.environment, r.instance, p.port, p.protocol"
+        let s = try statement(Self.select + (service == nil ? "" : " WHERE r.service = ?") + order)
+        if let service { bind(s, 1, service) }
+        return try rows(s, &probe).map(\.reservation)
+    }
+
+    func insert(_ r: Reservation) throws {
+        let s = try statement("""
+            INSERT INTO reservation(service, environment, instance, owner_kind, owner, pid, start_time, boot_id, pid_ns, command, since, expires)
+            VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        bind(s, 1, r.service)
+        bind(s, 2, r.environment)
+        bind(s, 3, Int64(r.instance))
+        switch r.owner {
+        case .process(let p):
+            bind(s, 4, "process")
+            bind(s, 5, bytes: [])
+            bind(s, 6, Int64(p.pid))
+            bind(s, 7, Int64(bitPattern: p.startTime))
+            bind(s, 8, p.bootID)
+            bind(s, 9, p.pidNamespace.map { Int64(bitPattern: $0) })
+        case .name(let name):
+            bind(s, 4, "name")
+            bind(s, 5, bytes: name.bytes)
+        }
+        bind(s, 10, r.command)
+        bind(s, 11, r.since)
+        bind(s, 12, r.expires)
+        try step(s)
+        let id = sqlite3_last_insert_rowid(db)
+        let p = try statement("INSERT INTO port(protocol, port, reservation, name) VALUES(?, ?, ?, ?)")
+        for port in r.ports {
+            for member in port.protocols.members {
+                bind(p, 1, member.name)
+                bind(p, 2, Int64(port.port))
+                bind(p, 3, id)
+                bind(p, 4, port.name)
+                try step(p)
+            }
+        }
+    }
+
+    func delete(_ id: Int64) throws {
+        let s = try statement("DELETE FROM reservation WHERE id = ?")
+        bind(s, 1, id)
+        try step(s)
+    }
+
+    func setExpiry(_ id: Int64, _ expires: Int64?) throws {
+        let s = try statement("UPDATE reservation SET expires = ? WHERE id = ?")
+        bind(s, 1, expires)
+        bind(s, 2, id)
+        try step(s)
+    }
+
+    private static let select = """
+        SELECT r.id, r.service, r.environment, r.instance, r.owner_kind, r.owner, r.pid, r.start_time, r.boot_id,
+               r.pid_ns, r.command, r.since, r.expires, p.port, p.name, p.protocol
+        FROM reservation r JOIN port p ON p.reservation = r.id
+        """
+    private static let portOrder = " ORDER BY p.port, p.protocol"
+
+    /// Groups the joined rows (ordered by reservation, then port) into
+    /// reservations, one ``ReservedPort`` per port number with its protocols.
+    private func rows(_ s: OpaquePointer, _ probe: inout ProcessIdentity.Probe) throws -> [(id: Int64, reservation: Reservation)] {
+        var result: [(id: Int64, reservation: Reservation)] = []
+        var ids: [Int64: Int] = [:]
+        while try step(s) {
+            let id = sqlite3_column_int64(s, 0)
+            let member = PortProtocols(spelling: text(s, 15) ?? "") ?? .both
+            let port = ReservedPort(name: text(s, 14) ?? "", port: Int(sqlite3_column_int64(s, 13)), protocols: member)
+            if let index = ids[id] {
+                if let last = result[index].reservation.ports.last, last.port == port.port, last.name == port.name {
+                    result[index].reservation.ports[result[index].reservation.ports.count - 1].protocols.formUnion(member)
+                } else {
+                    result[index].reservation.ports.append(port)
+                }
+                continue
+            }
+            var liveness: ProcessIdentity.Liveness?
+            let owner: Reservation.Owner
+            if text(s, 4) == "process" {
+                let process = identity(s, pid: 6)
+                owner = .process(process)
+                liveness = probe.liveness(of: process)
+            } else {
+                owner = .name(OwnerName(bytes: bytes(s, 5)))
+            }
+            ids[id] = result.count
+            // A live process owner shows what it runs now (it may have exec'd since it reserved);
+            // the pid of one in another PID namespace names another process here.
+            var command = text(s, 10)
+            if case .process(let p) = owner, liveness == .alive, let now = ProcessIdentity.command(of: p.pid) { command = now }
+            var reservation = Reservation(service: text(s, 1) ?? "", environment: text(s, 2) ?? "",
+                                          instance: Int(sqlite3_column_int64(s, 3)), owner: owner,
+                                          command: command, since: sqlite3_column_int64(s, 11),
+                                          expires: int(s, 12), ports: [port])
+            reservation.liveness = liveness
+            result.append((id, reservation))
+        }
+        return result
+    }
+}
