@@ -273,17 +273,8 @@ final class ReservationStore: @unchecked Sendable {
     /// rolled back when it throws. Log messages held back during a rolled-back
     /// transaction are dropped: they told of changes it undid.
     func transaction<R>(_ body: () throws -> R) throws -> R {
-        try step(statement("BEGIN IMMEDIATE"))
         let logged = Log.heldBackCount()
-        do {
-            let result = try body()
-            try step(statement("COMMIT"))
-            return result
-        } catch {
-            sqlite3_exec(db, "ROLLBACK", nil, nil, nil)
-            if let logged { Log.dropHeldBack(after: logged) }
-            throw error
-        }
+        return try within("BEGIN IMMEDIATE", body) { if let logged { Log.dropHeldBack(after: logged) } }
     }
 
     /// Runs `body` in a read transaction (`BEGIN DEFERRED` and SELECTs only):
@@ -293,13 +284,20 @@ final class ReservationStore: @unchecked Sendable {
     /// under contention every reader that saw an instance freed then queued
     /// for the write lock at once, and a releaser starved for 10 s.)
     func reading<R>(_ body: () throws -> R) throws -> R {
-        try step(statement("BEGIN DEFERRED"))
+        try within("BEGIN DEFERRED", body) {}
+    }
+
+    /// Runs `body` between `begin` and COMMIT; on a throw, rolls back, calls
+    /// `rolledBack` and rethrows.
+    private func within<R>(_ begin: String, _ body: () throws -> R, rolledBack: () -> Void) throws -> R {
+        try step(statement(begin))
         do {
             let result = try body()
             try step(statement("COMMIT"))
             return result
         } catch {
             sqlite3_exec(db, "ROLLBACK", nil, nil, nil)
+            rolledBack()
             throw error
         }
     }

@@ -1,0 +1,44 @@
+import PortManagerCore
+
+// The probe of one service instance: its host ports as probe requests, and
+// whether the instance may start here (PortProbe.swift probes the ports).
+extension Registry {
+    /// The probe requests of every host port of one instance (each port of a
+    /// range), with each port's protocols and host IP.
+    ///
+    /// - Throws: unknown service, or instance out of range.
+    public func probeRequests(_ service: String, instance: Int) throws -> [PortProbe.Request] {
+        let definition = try self.service(named: service)
+        try checkInstance(definition, instance)
+        var requests: [PortProbe.Request] = []
+        for port in definition.ports {
+            let first = port.base + instance * definition.increment + offset
+            for number in first..<(first + port.count) {
+                requests.append(PortProbe.Request(port: number, protocols: port.protocols, host: port.hostIP))
+            }
+        }
+        return requests
+    }
+
+    /// Probes every host port of one instance: the instance is free for this
+    /// host when every answer is free. An instance has a handful of ports, so
+    /// each is bound (``PortProbe/probe(_:procRoot:tables:)``), and the kernel's
+    /// tables are read only for a port in use, to name its holders (a dump of
+    /// the tables costs more than a few binds). For a whole registry,
+    /// ``PortProbe/probe(_:holders:procRoot:tables:)`` reads the tables once.
+    public func probe(_ service: String, instance: Int) throws -> [PortProbe.Answer] {
+        try probeRequests(service, instance: instance).map { try PortProbe.probe($0) }
+    }
+
+    /// The answer "may this instance start here": nil when every host port of
+    /// the instance is free (or cannot be told, which never blocks), else the
+    /// first port in use, with its holders. Stops at the first port in use.
+    /// This is what a reservation asks before it is granted.
+    public func portInUse(_ service: String, instance: Int) throws -> PortProbe.Answer? {
+        for request in try probeRequests(service, instance: instance) {
+            let answer = try PortProbe.probe(request)
+            if answer.verdict == .inUse { return answer }
+        }
+        return nil
+    }
+}
