@@ -22,22 +22,26 @@ esac
 out=build/fuzz
 mkdir -p "$out/corpus" "$out/modules"
 flags=(-O -parse-as-library -sanitize=fuzzer,address -use-ld=lld -package-name portmanager)
+# Every Swift file of a target, its folders included, in a stable order.
+sources() { find "Sources/$1" -name '*.swift' | LC_ALL=C sort; }
+
 # Rebuild only when a source changed.
 binary="$out/fuzz-registry"
+# shellcheck disable=SC2046  # sources: word splitting intended (no spaces in paths)
 if [ ! -x "$binary" ] || [ -n "$(find Sources/PortManagerCore Sources/PortManagerAnalysis Sources/PortManager Sources/PortManagerC Tests/fuzz scripts/fuzz.sh -newer "$binary" -print -quit)" ]; then
   echo "fuzz: building $binary"
   swiftc "${flags[@]}" -emit-library -static -module-name PortManagerCore -I Sources/CPortManagerHeader \
     -emit-module-path "$out/modules/PortManagerCore.swiftmodule" \
-    Sources/PortManagerCore/*.swift -o "$out/modules/libPortManagerCore.a"
+    $(sources PortManagerCore) -o "$out/modules/libPortManagerCore.a"
   swiftc "${flags[@]}" -emit-library -static -module-name PortManagerAnalysis -I "$out/modules" -I Sources/CPortManagerHeader \
     -emit-module-path "$out/modules/PortManagerAnalysis.swiftmodule" \
-    Sources/PortManagerAnalysis/*.swift -o "$out/modules/libPortManagerAnalysis.a"
+    $(sources PortManagerAnalysis) -o "$out/modules/libPortManagerAnalysis.a"
   swiftc "${flags[@]}" -emit-library -static -module-name PortManager -I "$out/modules" -I Sources/CYaml -I Sources/CSQLite -I Sources/CPortManagerHeader \
     -emit-module-path "$out/modules/PortManager.swiftmodule" \
-    Sources/PortManager/*.swift -o "$out/modules/libPortManager.a"
+    $(sources PortManager) -o "$out/modules/libPortManager.a"
   swiftc "${flags[@]}" -emit-library -static -module-name PortManagerC -I "$out/modules" -I Sources/CYaml -I Sources/CSQLite -I Sources/CPortManagerHeader \
     -emit-module-path "$out/modules/PortManagerC.swiftmodule" \
-    Sources/PortManagerC/*.swift -o "$out/modules/libPortManagerC.a"
+    $(sources PortManagerC) -o "$out/modules/libPortManagerC.a"
   # shellcheck disable=SC2046
   swiftc "${flags[@]}" -I "$out/modules" -I Sources/CYaml -I Sources/CSQLite -I Sources/CPortManagerHeader Tests/fuzz/FuzzRegistry.swift \
     -L "$out/modules" -lPortManagerC -lPortManager -lPortManagerAnalysis -lPortManagerCore $(pkg-config --libs yaml-0.1 sqlite3) -o "$binary"
