@@ -172,9 +172,10 @@ typedef struct pm_registry pm_registry;
 /**
  * Opens and validates a registry file.
  *
- * path: the YAML file (bytes; see Paths above), or NULL for the default:
- *       $PORTMANAGER_REGISTRY, then ./dynamicconfig/port_registry.yaml
- *       (PM_ERR_NOT_FOUND names both when neither exists). It must be a regular
+ * path: the YAML file (bytes; see Paths above), or NULL for the first registry
+ *       of the default search (its order: `portmanager --help`, or
+ *       docs/registry.md; PM_ERR_NOT_FOUND names every place tried when none
+ *       holds one). It must be a regular
  *       file: a directory, FIFO, socket or device gives PM_ERR_IO at once (a FIFO
  *       is never waited on).
  * out:  receives the handle; required. Release it with pm_registry_close().

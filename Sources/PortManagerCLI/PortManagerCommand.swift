@@ -22,12 +22,9 @@ struct PortManagerCommand: ParsableCommand {
         so instance 1 of Kafka (base 9092, increment 100) listens on 9192, runs in \
         container kafka-development-1 and keeps its data in volume kafka-data-1.
 
-        The registry is found in this order: --registry PATH, then \
-        $PORTMANAGER_REGISTRY, then dynamicconfig/port_registry.yaml in the current \
-        directory or its nearest parent that has one (as git finds .git), then \
-        $XDG_CONFIG_HOME/portmanager/port_registry.yaml (default ~/.config), \
-        /etc/portmanager/port_registry.yaml, and last the registry installed with \
-        portmanager (PREFIX/share/portmanager/port_registry.yaml). \
+        The registry is found in this order (the first place that holds one wins):
+
+        """ + RegistrySearchPlace.numberedList + "\n\n" + """
         --env NAME (or $PORTMANAGER_ENV) adds the offset of an environment the \
         registry defines under _environments.
 

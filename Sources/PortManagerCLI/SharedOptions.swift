@@ -8,12 +8,7 @@ import PortManager
 struct RegistryOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "The port registry YAML file.",
-        discussion: """
-        Default: $PORTMANAGER_REGISTRY, then dynamicconfig/port_registry.yaml in the current \
-        directory or the nearest parent that has one, then $XDG_CONFIG_HOME/portmanager/port_registry.yaml \
-        (~/.config by default), /etc/portmanager/port_registry.yaml, and the registry installed \
-        with portmanager (PREFIX/share/portmanager/port_registry.yaml).
-        """,
+        discussion: "Default: the first place of the search order that `portmanager --help` lists.",
         valueName: "path"), completion: .file(extensions: ["yaml", "yml"]))
     var registry: String?
 

@@ -108,3 +108,11 @@ def test_no_development_machine_path_in_shipped_text() -> None:
              for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
              if machine_paths.search(line)]
     assert not found, "\n".join(found)
+
+
+def test_generated_docs_are_current() -> None:
+    """The lists docs/ derives from the code (the registry search order, ...) match
+    what the built CLI prints: scripts/gen-docs.py writes them, --check compares."""
+    result = subprocess.run([str(REPO / "scripts" / "gen-docs.py"), "--check", str(CLI)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -59,24 +59,30 @@ extension Registry {
         return try registry.selecting(environment: environment ?? nonEmptyVariable(environmentVariable))
     }
 
-    /// The file ``open(pathBytes:environment:)`` would read, as bytes: `explicit`
-    /// if given, else `$PORTMANAGER_REGISTRY`, else the first of ``RegistrySearch``'s
-    /// places (`dynamicconfig/port_registry.yaml` here or in a parent, the user's and
-    /// the system's configuration, the installation's share directory).
+    /// The file ``open(pathBytes:environment:)`` would read, as bytes: the first
+    /// of ``RegistrySearchPlace``'s places, in their order, that holds one.
+    ///
+    /// - Throws: ``PortManagerError/registryNotFound(searched:)`` naming every place tried.
     public static func resolvePath(_ explicit: [UInt8]?) throws -> [UInt8] {
-        if let explicit {
-            guard !explicit.isEmpty else { throw PortManagerError.invalidArgument("the registry path is empty") }
-            return explicit
-        }
         var searched: [String] = []
-        if let fromEnvironment = nonEmptyVariableBytes(registryVariable) {
-            let code = FileReader.statError(fromEnvironment)
-            if code == 0 { return fromEnvironment }
-            searched.append("$\(registryVariable)=\(PathText.shown(fromEnvironment)) (\(FileReader.missing(code)))")
-        } else {
-            searched.append("$\(registryVariable) (not set)")
+        for place in RegistrySearchPlace.allCases {
+            switch place {
+            case .explicit:
+                guard let explicit else { continue }
+                guard !explicit.isEmpty else { throw PortManagerError.invalidArgument("the registry path is empty") }
+                return explicit
+            case .variable:
+                if let fromEnvironment = nonEmptyVariableBytes(registryVariable) {
+                    let code = FileReader.statError(fromEnvironment)
+                    if code == 0 { return fromEnvironment }
+                    searched.append("$\(registryVariable)=\(PathText.shown(fromEnvironment)) (\(FileReader.missing(code)))")
+                } else {
+                    searched.append("$\(registryVariable) (not set)")
+                }
+            case .project, .userConfig, .system, .installation:
+                if let found = RegistrySearch.find(place, searched: &searched) { return found }
+            }
         }
-        if let found = RegistrySearch.find(searched: &searched) { return found }
         throw PortManagerError.registryNotFound(searched: searched)
     }
 

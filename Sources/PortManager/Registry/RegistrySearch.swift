@@ -5,29 +5,62 @@ import Musl
 #endif
 import PortManagerCore
 
-/// The places the default registry is looked for, after an explicit path and
-/// `$PORTMANAGER_REGISTRY` (``Registry/resolvePath(_:)``), in order:
-///
-/// 1. `dynamicconfig/port_registry.yaml` in the current directory, then in each
-///    parent up to `/` (the nearest wins, as git finds `.git`);
-/// 2. `$XDG_CONFIG_HOME/portmanager/port_registry.yaml` (`~/.config` when
-///    `XDG_CONFIG_HOME` is unset, empty or relative, as the XDG spec says);
-/// 3. `/etc/portmanager/port_registry.yaml`;
-/// 4. `PREFIX/share/portmanager/port_registry.yaml`, where PREFIX is the
-///    installation this code runs from: the file mapped at the address of this
-///    module's code (what `dladdr` would say, read from /proc/self/maps: Swift's
-///    Glibc module hides `dladdr`), the library `PREFIX/lib/libportmanager.so.1` (also
-///    `PREFIX/lib/<multiarch>/`) or the executable `PREFIX/bin/portmanager`, so
-///    a relocated tarball works too.
+/// One place where the registry is looked for. The order of the cases is the
+/// search order, written here once: ``Registry/resolvePath(_:)`` walks
+/// ``allCases`` in order, and `portmanager --help` (hence the man page and the
+/// generated list in docs/registry.md) prints ``summary`` of each.
 ///
 /// Paths are bytes throughout, as the system gives them (a working directory,
 /// `$HOME` or an installation prefix need not be UTF-8); messages show them
 /// through ``PathText/shown(_:)``.
 ///
-/// A file found there is used only when it, and the link to it if it is a
-/// symlink, belong to the user or to root and are not writable by others: a
-/// registry another user planted in a shared directory such as /tmp is skipped,
-/// and the error says why.
+/// A file found in ``project`` or later is used only when it, and the link to
+/// it if it is a symlink, belong to the user or to root and are not writable by
+/// others: a registry another user planted in a shared directory such as /tmp is
+/// skipped, and the error says why.
+public enum RegistrySearchPlace: CaseIterable, Sendable {
+    /// The path the caller gives (`--registry`, `pm_registry_open(path)`, `PortManager(path)`).
+    case explicit
+    /// `$PORTMANAGER_REGISTRY`.
+    case variable
+    /// `dynamicconfig/port_registry.yaml` in the current directory, then in each
+    /// parent up to `/` (the nearest wins, as git finds `.git`).
+    case project
+    /// `$XDG_CONFIG_HOME/portmanager/port_registry.yaml` (`~/.config` when
+    /// `XDG_CONFIG_HOME` is unset, empty or relative, as the XDG spec says).
+    case userConfig
+    /// `/etc/portmanager/port_registry.yaml`.
+    case system
+    /// `PREFIX/share/portmanager/port_registry.yaml`, where PREFIX is the
+    /// installation this code runs from: the file mapped at the address of this
+    /// module's code (what `dladdr` would say, read from /proc/self/maps: Swift's
+    /// Glibc module hides `dladdr`), the library `PREFIX/lib/libportmanager.so.1`
+    /// (also `PREFIX/lib/<multiarch>/`) or the executable `PREFIX/bin/portmanager`,
+    /// so a relocated tarball works too.
+    case installation
+
+    /// The place in one short line (it fits an 80-column `--help`), as `--help`
+    /// and the documentation list it; the cases' comments say more.
+    public var summary: String {
+        switch self {
+        case .explicit: return "--registry PATH (pm_registry_open(PATH), PortManager(PATH))"
+        case .variable: return "$\(Registry.registryVariable)"
+        case .project:
+            return "\(RegistrySearch.projectPath) here or in the nearest parent"
+        case .userConfig: return "$XDG_CONFIG_HOME/\(RegistrySearch.configPath) (~/.config when unset)"
+        case .system: return RegistrySearch.systemPath
+        case .installation:
+            return "PREFIX/\(RegistrySearch.sharePath) of the installation"
+        }
+    }
+
+    /// Every place in order, one numbered line each (`  1. ...`), for help texts.
+    public static var numberedList: String {
+        allCases.enumerated().map { "  \($0.offset + 1). \($0.element.summary)" }.joined(separator: "\n")
+    }
+}
+
+/// The search of the places after ``RegistrySearchPlace/variable``.
 enum RegistrySearch {
     typealias Path = [UInt8]
     /// The registry file relative to a project directory.
@@ -36,37 +69,44 @@ enum RegistrySearch {
     static let configPath = "portmanager/port_registry.yaml"
     /// The system-wide registry.
     static let systemPath = "/etc/portmanager/port_registry.yaml"
+    /// The registry relative to an installation prefix.
+    static let sharePath = "share/portmanager/port_registry.yaml"
 
-    /// The first trusted registry file, or nil; `searched` gets one entry per place tried.
-    static func find(searched: inout [String]) -> Path? {
-        // 1. The current directory and its parents.
-        if let cwd = currentDirectory() {
+    /// The trusted registry file at `place`, or nil; `searched` gets one entry per file tried.
+    /// ``RegistrySearchPlace/explicit`` and ``RegistrySearchPlace/variable`` are
+    /// ``Registry/resolvePath(_:)``'s own and give nil here.
+    static func find(_ place: RegistrySearchPlace, searched: inout [String]) -> Path? {
+        switch place {
+        case .explicit, .variable:
+            return nil
+        case .project:
+            guard let cwd = currentDirectory() else {
+                searched.append("./\(projectPath) (the current directory cannot be determined: \(describe(errno: errno)))")
+                return nil
+            }
             var directory = cwd
             while true {
                 let here = directory == cwd
                 let candidate = here ? Array(projectPath.utf8) : join(directory, projectPath)
                 if let found = accept(candidate, label: here ? "./" + projectPath : nil, searched: &searched) { return found }
-                if directory == [slash] { break }
+                if directory == [slash] { return nil }
                 directory = parent(of: directory)
             }
-        } else {
-            searched.append("./\(projectPath) (the current directory cannot be determined: \(describe(errno: errno)))")
+        case .userConfig:
+            guard let config = userConfigDirectory() else {
+                searched.append("$XDG_CONFIG_HOME/\(configPath) (neither XDG_CONFIG_HOME nor HOME is an absolute path)")
+                return nil
+            }
+            return accept(join(config, configPath), searched: &searched)
+        case .system:
+            return accept(Array(systemPath.utf8), searched: &searched)
+        case .installation:
+            guard let prefix = installPrefix() else {
+                searched.append("PREFIX/\(sharePath) (the installation prefix cannot be determined)")
+                return nil
+            }
+            return accept(join(prefix, sharePath), searched: &searched)
         }
-        // 2. The user's configuration directory.
-        if let config = userConfigDirectory() {
-            if let found = accept(join(config, configPath), searched: &searched) { return found }
-        } else {
-            searched.append("$XDG_CONFIG_HOME/\(configPath) (neither XDG_CONFIG_HOME nor HOME is an absolute path)")
-        }
-        // 3. The system's.
-        if let found = accept(Array(systemPath.utf8), searched: &searched) { return found }
-        // 4. The installation's.
-        if let prefix = installPrefix() {
-            if let found = accept(join(prefix, "share/portmanager/port_registry.yaml"), searched: &searched) { return found }
-        } else {
-            searched.append("PREFIX/share/portmanager/port_registry.yaml (the installation prefix cannot be determined)")
-        }
-        return nil
     }
 
     /// `path` when it exists and can be trusted; otherwise nil, with the reason
