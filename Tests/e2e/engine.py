@@ -219,7 +219,8 @@ def _sweep(client: Any, mine: Any) -> List[str]:
         except docker.errors.APIError as error:
             errors.append(f"{kind} {name}: {error}")
 
-    for container in client.containers.list(all=True, sparse=False):
+    # ignore_removed: a container another session removes between the list and its inspection.
+    for container in client.containers.list(all=True, ignore_removed=True):
         if mine("container", container.name, container.labels):
             remove("container", container.name, lambda c=container: c.remove(force=True, v=True))
     for network in client.networks.list():
@@ -236,7 +237,7 @@ def _sweep(client: Any, mine: Any) -> List[str]:
 def snapshot(client: Any) -> Dict[str, Set[str]]:
     """The names of every container, network and volume on the engine."""
     return {
-        "container": {c.name for c in client.containers.list(all=True)},
+        "container": {c.name for c in client.containers.list(all=True, ignore_removed=True)},
         "network": {n.name for n in client.networks.list()},
         "volume": {v.name for v in client.volumes.list()},
     }

@@ -6,6 +6,7 @@ ID; a refused reservation fails the workflow at once instead of retrying for eve
 from __future__ import annotations
 
 import asyncio
+import http.client
 import time
 import urllib.request
 import uuid
@@ -33,7 +34,7 @@ def answer(port: int, seconds: float = 10.0) -> str:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
                 return response.read().decode()
-        except OSError:
+        except (OSError, http.client.HTTPException):  # not listening yet: docker-proxy may accept, then close
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
