@@ -7,7 +7,7 @@ SHELL := /bin/bash
 export PATH := $(shell . ./scripts/swift-env.sh && printf '%s' "$$PATH")
 export SWIFT_BACKTRACE := enable=no
 
-.PHONY: all lib cli man wheel dist deb summary deps deps-test test test-lint test-swift test-c test-cli test-python test-go test-fuzz test-sanitize test-package sanitize bench clean install memcheck
+.PHONY: all lib cli man wheel dist deb summary deps deps-test test test-lint test-swift test-c test-cli test-python test-go test-e2e test-fuzz test-sanitize test-package sanitize bench clean install memcheck
 
 # The Debian packages the build (deps) and the tests (deps-test) need, listed in
 # scripts/deps.sh: installed when run as root, else it stops with the one
@@ -66,6 +66,12 @@ test-python: lib deps-test
 # cgo against build/lib (scripts/go-env.sh writes a .pc file for the build tree).
 test-go: lib deps-test
 	scripts/test-all.sh go
+
+# The end-to-end suite (Tests/e2e) on a real Docker engine and a real Temporal dev
+# server: scripts/dockerd.sh starts dockerd when none runs (root only; stopped after,
+# only if it started it) and builds the image; docs/development.md says more.
+test-e2e: all deps-test
+	scripts/test-all.sh e2e
 
 # A 45-second libFuzzer run with a fixed seed over the loader and the C entry
 # points (scripts/fuzz.sh SECONDS for long runs).

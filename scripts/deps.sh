@@ -27,6 +27,9 @@ test     dpkg-dev         dpkg-shlibdeps        make deb computes its dependenci
 test     lintian          lintian               Tests/package checks make deb
 test     docker-compose   docker-compose        Tests/cli validates compose --document output (no engine needed)
 test     golang-go        go                    the tests of the Go binding (make test-go)
+test     docker.io        dpkg                  the Docker engine of make test-e2e (dockerd, started by scripts/dockerd.sh; containerd and runc come with it)
+test     iptables         dpkg                  dockerd publishes container ports through iptables NAT rules (scripts/dockerd.sh)
+test     busybox-static   dpkg                  the end-to-end image, FROM scratch (scripts/dockerd.sh image; no registry is reachable)
 test     python3-venv     py:ensurepip          python3 -m venv for .build/venv (only where python3 lacks ensurepip)
 '
 

@@ -12,7 +12,8 @@
 # release compile, scripts/build.sh) and the test venv (scripts/venv.sh); then the
 # suites that compile Swift of their own (swift: debug build; sanitize: ASan build)
 # and the package suite run in one lane while the others (lint, fuzz, c, cli,
-# python, go: single-threaded, mostly) run in the second, which keeps both cores busy
+# python, go: single-threaded, mostly; then e2e, which mostly waits on dockerd and
+# the Temporal server, last) run in the second, which keeps both cores busy
 # without two Swift builds fighting for them. No two suites write the same file:
 # each has its own scratch path or build/ folder, and the shared artifacts are
 # only read (scripts/build.sh replaces nothing that is up to date).
@@ -33,6 +34,7 @@ suite_command() {
     cli)      scripts/test-cli.sh ;;        # the built CLI, end to end
     python)   scripts/test-python.sh ;;     # the ctypes binding
     go)       scripts/test-go.sh ;;         # the cgo binding, -race, the shared vectors
+    e2e)      scripts/test-e2e.sh ;;        # a real Docker engine and Temporal server, end to end
     fuzz)     scripts/fuzz.sh --smoke ;;    # 45 s of libFuzzer, fixed seed
     sanitize) scripts/sanitize.sh ;;        # the C suites against an ASan+UBSan library
     package)  scripts/test-package.sh ;;    # version, wheel, tarball, deb
@@ -67,7 +69,7 @@ if [ $# -gt 0 ]; then
   exit $status
 fi
 
-all=(lint swift c cli python go fuzz sanitize package)
+all=(lint swift c cli python go e2e fuzz sanitize package)
 rm -f "$logs"/*.result
 start=$SECONDS
 echo "=== build: make all man wheel dist deb"
@@ -75,7 +77,7 @@ make --no-print-directory all man wheel dist deb || { echo "=== build FAILED: no
 build_seconds=$((SECONDS - start))
 lane swift sanitize package &
 lane1=$!
-lane lint fuzz c cli python go &
+lane lint fuzz c cli python go e2e &
 lane2=$!
 wait $lane1 $lane2
 
