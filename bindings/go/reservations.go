@@ -16,12 +16,15 @@ type ReserveOptions struct {
 	// StateDir is the store's directory; "" means $PORTMANAGER_STATE_DIR, else
 	// the per-user default (README.md, "Reservations").
 	StateDir string
-	// Owner is a name (a container name, a workflow ID; 1 to 1024 bytes) that
-	// keeps the reservation until released or expired; "" means the calling
-	// process: the reservation ends when it exits.
+	// Owner is a name (a workflow ID; 1 to 1024 bytes) that keeps the
+	// reservation until released or expired; "" means the calling process:
+	// the reservation ends when it exits. A reservation is exclusive: an
+	// instance another owner holds is ErrReserved.
 	Owner string
-	// ContainerOwner makes the owner the container name of the instance
-	// reserved ("kafka-development-1"); Owner must then be "".
+	// ContainerOwner makes the owner a Docker container (owner kind
+	// "container"): the one Owner names, or for Owner "" the container name
+	// of the instance reserved ("kafka-development-1"). It lasts while a
+	// container of that name exists (docs/reservations.md).
 	ContainerOwner bool
 	// TTL is how long the reservation lasts unless renewed, in whole seconds;
 	// 0 for no expiry.
@@ -46,9 +49,9 @@ type Reservation struct {
 	Environment string // "" for none
 	Instance    int
 	Owner       string // the name, or "process 1234"
-	OwnerKind   string // "name" or "process"
-	PID         int    // the owning process; 0 for a named owner
-	Command     string // the owning process's command; "" for a named owner
+	OwnerKind   string // "process", "name" or "container"
+	PID         int    // the owning process; 0 for a name or container
+	Command     string // the owning process's command; "" for a name or container
 	Since       time.Time
 	Expires     time.Time // the zero Time when it does not expire
 	Ports       []NamedPort

@@ -121,14 +121,20 @@ func TestReserveOwners(t *testing.T) {
 	if err != nil || len(list) != 2 {
 		t.Fatalf("Status: %v, %v", list, err)
 	}
-	if list[0].Owner != "kafka-development-2" || list[0].OwnerKind != "name" {
+	if list[0].Owner != "kafka-development-2" || list[0].OwnerKind != "container" {
 		t.Fatalf("container owner: %+v", list[0])
 	}
 	if list[1].OwnerKind != "process" || list[1].PID != os.Getpid() || list[1].Command == "" {
 		t.Fatalf("process owner: %+v", list[1])
 	}
-	_, err = pm.Reserve("kafka", 6, &ReserveOptions{StateDir: state, Owner: "x", ContainerOwner: true, NoProbe: true})
-	wantError(t, err, ErrInvalidArgument)
+	// With ContainerOwner, Owner names the container; Docker's rule for names applies.
+	if _, err := pm.Reserve("kafka", 6, &ReserveOptions{StateDir: state, Owner: "kafka-x", ContainerOwner: true, NoProbe: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = pm.Reserve("kafka", 6, &ReserveOptions{StateDir: state, Owner: "kafka-x", NoProbe: true})
+	wantError(t, err, ErrReserved, "reserved by container 'kafka-x'")
+	_, err = pm.Reserve("kafka", 7, &ReserveOptions{StateDir: state, Owner: "x", ContainerOwner: true, NoProbe: true})
+	wantError(t, err, ErrInvalidArgument, "container name 'x' is not a Docker container name")
 	_, err = pm.Reserve("kafka", 6, &ReserveOptions{StateDir: state, Owner: "a\x00b", NoProbe: true})
 	wantError(t, err, ErrInvalidArgument, "owner", "NUL")
 	_, err = pm.Reserve("kafak", AnyInstance, &ReserveOptions{StateDir: state, NoProbe: true})
