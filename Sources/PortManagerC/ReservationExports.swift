@@ -4,7 +4,7 @@ import PortManager
 // The C ABI of reservations (include/portmanager.h, "reservations"). Marshalling only.
 
 /// `pm_reserve_flags` of include/portmanager.h, read from the header.
-private enum Flag {
+enum ReserveFlag {
     static let noProbe = Int32(truncatingIfNeeded: PM_RESERVE_NO_PROBE.rawValue)
     static let force = Int32(truncatingIfNeeded: PM_RESERVE_FORCE.rawValue)
     static let containerOwner = Int32(truncatingIfNeeded: PM_RESERVE_CONTAINER_OWNER.rawValue)
@@ -21,7 +21,7 @@ private func checkFlags(_ function: StaticString, _ flags: Int32, _ allowed: Int
 /// PM_RESERVE_CONTAINER_OWNER a container: the one named, or for NULL the instance's container name.
 private func owner(_ owner: CString?, _ flags: Int32) -> ReservationOwner {
     let name = owner.map { OwnerName(bytes: Array(bytes($0))) }
-    if flags & Flag.containerOwner != 0 { return name.map { .container($0) } ?? .containerName }
+    if flags & ReserveFlag.containerOwner != 0 { return name.map { .container($0) } ?? .containerName }
     return name.map { .name($0) } ?? .thisProcess
 }
 
@@ -57,11 +57,11 @@ private func reserve(_ function: StaticString, _ registry: OpaquePointer?, _ sta
     FirstUse.prepare(FirstUse.store)
     guard let service else { return missing(function, "service") }
     return guarded {
-        try checkFlags(function, flags, Flag.noProbe | Flag.containerOwner)
+        try checkFlags(function, flags, ReserveFlag.noProbe | ReserveFlag.containerOwner)
         let reservation = try r.registry.reserve(
             text(service), instance: instanceID == -1 ? nil : instance(instanceID),
             owner: owner(ownerName, flags), ttl: try ttl(function, ttlSeconds, required: false),
-            probe: flags & Flag.noProbe == 0, stateDirectory: stateDirectory.map(pathBytes))
+            probe: flags & ReserveFlag.noProbe == 0, stateDirectory: stateDirectory.map(pathBytes))
         out?.pointee = Int32(clamping: reservation.instance)
         outFresh?.pointee = reservation.fresh ? 1 : 0
     }
@@ -75,10 +75,10 @@ public func pm_release(_ registry: OpaquePointer?, _ stateDirectory: CString?, _
     FirstUse.prepare(FirstUse.store)
     guard let service else { return missing("pm_release", "service") }
     return guarded {
-        try checkFlags("pm_release", flags, Flag.force | Flag.containerOwner)
+        try checkFlags("pm_release", flags, ReserveFlag.force | ReserveFlag.containerOwner)
         let released = try r.registry.release(
             text(service), instance: instance(instanceID), owner: owner(ownerName, flags),
-            force: flags & Flag.force != 0, stateDirectory: stateDirectory.map(pathBytes))
+            force: flags & ReserveFlag.force != 0, stateDirectory: stateDirectory.map(pathBytes))
         out?.pointee = released ? 1 : 0
     }
 }
@@ -91,7 +91,7 @@ public func pm_renew(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ s
     FirstUse.prepare(FirstUse.store)
     guard let service else { return missing("pm_renew", "service") }
     return guarded {
-        try checkFlags("pm_renew", flags, Flag.containerOwner)
+        try checkFlags("pm_renew", flags, ReserveFlag.containerOwner)
         _ = try r.registry.renew(
             text(service), instance: instance(instanceID), ttl: try ttl("pm_renew", ttlSeconds, required: true) ?? 0,
             owner: owner(ownerName, flags), stateDirectory: stateDirectory.map(pathBytes))
@@ -107,7 +107,7 @@ public func pm_reservation_bind_container(_ registry: OpaquePointer?, _ stateDir
     FirstUse.prepare(FirstUse.store)
     guard let service else { return missing("pm_reservation_bind_container", "service") }
     return guarded {
-        try checkFlags("pm_reservation_bind_container", flags, Flag.containerOwner)
+        try checkFlags("pm_reservation_bind_container", flags, ReserveFlag.containerOwner)
         _ = try r.registry.bind(
             text(service), instance: instance(instanceID), container: containerName.map { OwnerName(bytes: Array(bytes($0))) },
             owner: owner(ownerName, flags), stateDirectory: stateDirectory.map(pathBytes))
