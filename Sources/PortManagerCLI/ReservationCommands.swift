@@ -108,7 +108,8 @@ struct Release: ParsableCommand {
 
     func run() throws {
         let registry = try options.open()
-        let asker = try owner.resolve()
+        // --force releases whoever owns it: the default owner need not be told (nor have a parent to tell).
+        let asker = force && owner.owner == nil && owner.container == nil ? .thisProcess : try owner.resolve()
         let released = try Failure.exitingUnavailable {
             try registry.release(service, instance: instance, owner: asker, force: force, stateDirectory: state.path)
         }

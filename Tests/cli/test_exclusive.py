@@ -137,3 +137,25 @@ def test_container_owners_and_bad_input(cli):
         result = cli(*args)
         assert result.returncode == USAGE, (args, result.stderr)
         assert message in result.stderr, (args, result.stderr)
+
+
+def test_without_a_parent_in_its_pid_namespace_an_owner_must_be_given(binary, registry_file, tmp_path):
+    """As the first process of a PID namespace (`docker exec`, `unshare --pid --fork`), portmanager's
+    parent has pid 0 there: the default owner cannot be told, and it says what to give instead."""
+    unshare = ("unshare", "--pid", "--fork", "--mount-proc")
+    if os.geteuid() != 0:
+        pytest.skip("unshare --pid needs root")
+    if subprocess.run([*unshare, "true"], capture_output=True, timeout=30).returncode != 0:
+        pytest.skip("unshare --pid does not work here")
+    common = ["--registry", str(registry_file(REGISTRY)), "--state-dir", str(tmp_path / "state")]
+
+    def inside(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*unshare, str(binary), *args, *common], env=clean_environment(), capture_output=True,
+                              text=True, timeout=60)
+
+    refused = inside("reserve", "kafka", "-i", "0", "--no-probe")
+    assert refused.returncode == USAGE, refused.stderr
+    assert "the parent process is outside this PID namespace (getppid() is 0)" in refused.stderr
+    assert inside("reserve", "kafka", "-i", "0", "--no-probe", "--owner", "wf-ns").returncode == 0
+    forced = inside("release", "kafka", "0", "--force")  # --force needs no owner
+    assert (forced.returncode, forced.stdout) == (0, "released kafka instance 0\n"), forced.stderr
