@@ -594,16 +594,30 @@ PM_API pm_status pm_analysis_json(const pm_analysis *analysis, char *buffer, siz
  * host port of one protocol is ever held by two reservations, whatever the
  * service names (a UDP and a TCP port of one number are two ports).
  *
+ * A reservation is exclusive: an instance anyone else holds is refused
+ * (PM_ERR_RESERVED, naming the holder). The same owner reserving an instance
+ * it holds succeeds again (a retry after a crash) and is told so: the
+ * reservation is then not fresh (pm_reserve_instance's *out_fresh is 0). A
+ * failure path should release only a fresh reservation: one that is not fresh
+ * was the owner's before, and may be running.
+ *
  * Its owner is either
  *  - a process (pid, start time from /proc/PID/stat, boot id, PID namespace
  *    from /proc/PID/ns/pid): the reservation ends when that process ends (a
  *    zombie has ended); a reused pid or a reboot is detected. An owner in
  *    another PID namespace than the caller's is never judged by its pid (it
  *    names another process here) and never removed by the caller; or
- *  - a name (a container name, a workflow ID; any bytes but NUL, 1 to 1024 of
- *    them, compared as bytes): it lasts until released, or until its TTL runs
- *    out (pm_renew extends it).
- * Expired reservations and those of ended processes are removed by every
+ *  - a name (a workflow ID, a job; any bytes but NUL, 1 to 1024 of them,
+ *    compared as bytes): it lasts until released, or until its TTL runs out
+ *    (pm_renew extends it); or
+ *  - a container, by its Docker name ([a-zA-Z0-9][a-zA-Z0-9_.-]+, a leading
+ *    '/' dropped): it lasts while a container of that name exists on the
+ *    Docker engine (running or stopped), until released, or until its TTL (if
+ *    any) runs out. It is removed only when the engine answers that no such
+ *    container exists (404); while the engine cannot be asked, never. A
+ *    requester's reservation is handed to its container once the container is
+ *    started with pm_reservation_bind_container().
+ * Expired reservations and those of ended owners are removed by every
  * pm_reserve, pm_release, pm_renew and pm_reservations_json.
  *
  * The store is one SQLite database, reservations.db, in the state directory:
@@ -629,8 +643,9 @@ PM_API pm_status pm_analysis_json(const pm_analysis *analysis, char *buffer, siz
  * crash; a power loss may roll back the last ones, never corrupt the store.
  *
  * The owner argument of the functions below: NULL for the calling process, or
- * a name; with PM_RESERVE_CONTAINER_OWNER (owner NULL), the container name of
- * the instance (pm_container_name()).
+ * a name; with PM_RESERVE_CONTAINER_OWNER, a container: the one named by
+ * owner, or for owner NULL the instance's container name (pm_container_name()).
+ * A container name Docker would refuse is PM_ERR_INVALID_ARGUMENT.
  */
 
 /** Flags for pm_reserve(), pm_release() and pm_renew(). */
@@ -643,7 +658,9 @@ typedef enum pm_reserve_flags {
     PM_RESERVE_NO_PROBE = 1,
     /** pm_release: release whoever owns the reservation. */
     PM_RESERVE_FORCE = 2,
-    /** All three: the owner is the container name of the instance ("kafka-development-1"); owner must be NULL. */
+    /** pm_reserve, pm_reserve_instance, pm_release, pm_renew, pm_reservation_bind_container:
+        the owner is a container, named by owner, or for owner NULL the instance's
+        container name ("kafka-development-1"). */
     PM_RESERVE_CONTAINER_OWNER = 4
 } pm_reserve_flags;
 
@@ -654,17 +671,31 @@ typedef enum pm_reserve_flags {
  * state_dir:    the store's directory, or NULL for the default above.
  * instance_id:  the instance, or -1 for the lowest one that is neither
  *               reserved (nor any of its ports) nor, without
- *               PM_RESERVE_NO_PROBE, in use now.
+ *               PM_RESERVE_NO_PROBE, in use now (always a new reservation:
+ *               an owner may hold several instances).
  * owner:        see above. The same owner reserving the same instance again
- *               succeeds and sets the new TTL.
+ *               succeeds, sets the new TTL, and is not fresh.
  * ttl_seconds:  0 for none, else seconds (1 or more) until it expires.
  * flags:        PM_RESERVE_NO_PROBE, PM_RESERVE_CONTAINER_OWNER; other bits are PM_ERR_INVALID_ARGUMENT.
  * out_instance: receives the instance reserved; may be NULL.
+ * out_fresh:    receives 1 when this call created the reservation, 0 when the
+ *               owner held it already; may be NULL.
+ * Both out-parameters are written only on PM_OK.
  *
  * Returns PM_OK, PM_ERR_RESERVED (the instance, or with -1 every instance, is
  * taken; the message names the owner, escaped and shortened),
- * PM_ERR_UNKNOWN_SERVICE, PM_ERR_INSTANCE_OUT_OF_RANGE, PM_ERR_INVALID_ARGUMENT
- * or PM_ERR_STATE (the message names the directory or file).
+ * PM_ERR_UNKNOWN_SERVICE, PM_ERR_INSTANCE_OUT_OF_RANGE (instance_id below -1
+ * or past max_instances), PM_ERR_INVALID_ARGUMENT (registry or service NULL,
+ * an empty or too long owner, a container name Docker refuses, a negative
+ * ttl_seconds, unknown flags) or PM_ERR_STATE (the message names the
+ * directory or file).
+ */
+PM_API pm_status pm_reserve_instance(const pm_registry *registry, const char *state_dir, const char *service,
+                                     int32_t instance_id, const char *owner, int64_t ttl_seconds, int32_t flags,
+                                     int32_t *out_instance, int32_t *out_fresh);
+
+/**
+ * pm_reserve_instance() without out_fresh (the 0.1 function, kept).
  */
 PM_API pm_status pm_reserve(const pm_registry *registry, const char *state_dir, const char *service,
                             int32_t instance_id, const char *owner, int64_t ttl_seconds, int32_t flags,
@@ -697,11 +728,39 @@ PM_API pm_status pm_renew(const pm_registry *registry, const char *state_dir, co
                           int32_t instance_id, const char *owner, int64_t ttl_seconds, int32_t flags);
 
 /**
+ * Hands a reservation from its owner to a container, once the container is
+ * started: it is then owned by the container (and lasts while a container of
+ * that name exists, see above); its TTL is dropped. Logged at INFO as
+ * port_manager_bound service=... instance=... owner=... container=....
+ *
+ * registry, service: required. instance_id: 0..max_instances-1.
+ * state_dir:      the store's directory, or NULL for the default above.
+ * owner:          the reservation's owner now, as above (NULL: the calling
+ *                 process; with PM_RESERVE_CONTAINER_OWNER, a container).
+ * container_name: the container's Docker name, or NULL for the instance's
+ *                 container name (pm_container_name()).
+ * flags:          PM_RESERVE_CONTAINER_OWNER or 0.
+ *
+ * A reservation already bound to that container is left as it is and
+ * succeeds, whoever asks.
+ *
+ * Returns PM_OK, PM_ERR_NOT_OWNER (reserved by another owner, another
+ * container included, or not reserved at all; the message names the owner),
+ * PM_ERR_UNKNOWN_SERVICE, PM_ERR_INSTANCE_OUT_OF_RANGE,
+ * PM_ERR_INVALID_ARGUMENT (registry or service NULL, a name Docker refuses,
+ * unknown flags) or PM_ERR_STATE.
+ */
+PM_API pm_status pm_reservation_bind_container(const pm_registry *registry, const char *state_dir, const char *service,
+                                               int32_t instance_id, const char *owner, const char *container_name,
+                                               int32_t flags);
+
+/**
  * The reservations in the store (of every registry and environment), or those
  * of one service (service: NULL for all), as a JSON array through the output
  * protocol. Each element is an object:
  *   {"service": "kafka", "environment": "", "instance": 1,
- *    "owner": "kafka-development-1" (or "process 1234"), "owner_kind": "name" | "process",
+ *    "owner": "wf-8841" (or "process 1234", or the container's name),
+ *    "owner_kind": "process" | "name" | "container",
  *    "pid": 1234 | null, "pid_namespace": 4026531836 | null,
  *    "liveness": "alive" | "unknown" (the owner is in another PID namespace) | null,
  *    "command": "sleep" | null,

@@ -78,6 +78,8 @@ pm_analysis_json status ptr ptr size ptr
 
 # reservations
 pm_reserve status ptr str str i32 str i64 i32 ptr
+pm_reserve_instance status ptr str str i32 str i64 i32 ptr ptr
 pm_release status ptr str str i32 str i32 ptr
 pm_renew status ptr str str i32 str i64 i32
+pm_reservation_bind_container status ptr str str i32 str str i32
 pm_reservations_json status ptr str str ptr size ptr

@@ -83,7 +83,7 @@ enum FirstUse {
 
     /// pm_registry_open of a file, its environment and a missing file: at the first pm_registry_open*.
     static let registryFile = Group { inScratchDirectory(registryFilePaths) }
-    /// Reserve, renew, list, release and their refusals: at the first reservation call.
+    /// Reserve (fresh and not), renew, bind, list, release and their refusals: at the first reservation call.
     static let store = Group { inScratchDirectory(storePaths) }
 
     private static let registryFileRan: Void = registryFile.run()
@@ -149,20 +149,22 @@ enum FirstUse {
         let opened = yaml.withCString { pm_registry_open_string($0, strlen($0), "<prepare>", &handle) }
         guard opened == 0, let handle else { return }
         defer { pm_registry_close(handle) }
-        var instance: Int32 = -1, released: Int32 = 0, needed = 0
+        var instance: Int32 = -1, released: Int32 = 0, fresh: Int32 = 0, needed = 0
         var buffer = [CChar](repeating: 0, count: 4096)
         let service = staticCString("warm")
         _ = pm_reserve(handle, directory, service, -1, nil, 0, 1, &instance)
-        _ = pm_reserve(handle, directory, service, 1, "prepare", 60, 0, &instance)
+        _ = pm_reserve_instance(handle, directory, service, 1, "prepare", 60, 0, &instance, &fresh)
+        _ = pm_reserve_instance(handle, directory, service, 1, "prepare", 60, 0, &instance, &fresh)  // again: not fresh
         _ = pm_reserve(handle, directory, service, 0, "other", 0, 1, &instance)  // taken: refused
         _ = pm_last_error()
         _ = pm_renew(handle, directory, service, 1, "prepare", 120, 0)
+        _ = pm_reservation_bind_container(handle, directory, service, 1, "prepare", nil, 0)  // to its container
         _ = pm_reservations_json(handle, directory, nil, nil, 0, &needed)
         _ = pm_reservations_json(handle, directory, nil, &buffer, UInt(buffer.count), &needed)
         _ = pm_release(handle, directory, service, 0, "other", 0, &released)  // not the owner: refused
         _ = pm_last_error()
         _ = pm_release(handle, directory, service, 0, nil, 0, &released)
-        _ = pm_release(handle, directory, service, 1, "prepare", 0, &released)
+        _ = pm_release(handle, directory, service, 1, nil, ReserveFlag.containerOwner, &released)
         ForkPreparation.closeStore(directory)
     }
 

@@ -4,7 +4,7 @@ import PortManager
 // The C ABI of reservations (include/portmanager.h, "reservations"). Marshalling only.
 
 /// `pm_reserve_flags` of include/portmanager.h, read from the header.
-private enum Flag {
+enum ReserveFlag {
     static let noProbe = Int32(truncatingIfNeeded: PM_RESERVE_NO_PROBE.rawValue)
     static let force = Int32(truncatingIfNeeded: PM_RESERVE_FORCE.rawValue)
     static let containerOwner = Int32(truncatingIfNeeded: PM_RESERVE_CONTAINER_OWNER.rawValue)
@@ -17,16 +17,12 @@ private func checkFlags(_ function: StaticString, _ flags: Int32, _ allowed: Int
     }
 }
 
-/// The owner a C caller means: NULL for this process, a name (its bytes, as they are), or the
-/// container name with PM_RESERVE_CONTAINER_OWNER (then `owner` must be NULL).
-private func owner(_ function: StaticString, _ owner: CString?, _ flags: Int32) throws -> ReservationOwner {
-    if flags & Flag.containerOwner != 0 {
-        guard owner == nil else {
-            throw PortManagerError.invalidArgument("\(function): give owner NULL with PM_RESERVE_CONTAINER_OWNER")
-        }
-        return .containerName
-    }
-    return owner.map { .name(OwnerName(bytes: Array(bytes($0)))) } ?? .thisProcess
+/// The owner a C caller means: NULL for this process, a name (its bytes, as they are); with
+/// PM_RESERVE_CONTAINER_OWNER a container: the one named, or for NULL the instance's container name.
+private func owner(_ owner: CString?, _ flags: Int32) -> ReservationOwner {
+    let name = owner.map { OwnerName(bytes: Array(bytes($0))) }
+    if flags & ReserveFlag.containerOwner != 0 { return name.map { .container($0) } ?? .containerName }
+    return name.map { .name($0) } ?? .thisProcess
 }
 
 /// A TTL argument: 0 for none, else 1 or more seconds.
@@ -39,20 +35,35 @@ private func ttl(_ function: StaticString, _ seconds: Int64, required: Bool) thr
 }
 
 /// See portmanager.h.
+@_cdecl("pm_reserve_instance")
+public func pm_reserve_instance(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ service: CString?, _ instanceID: Int32,
+                                _ ownerName: CString?, _ ttlSeconds: Int64, _ flags: Int32,
+                                _ out: UnsafeMutablePointer<Int32>?, _ outFresh: UnsafeMutablePointer<Int32>?) -> Int32 {
+    reserve("pm_reserve_instance", registry, stateDirectory, service, instanceID, ownerName, ttlSeconds, flags, out, outFresh)
+}
+
+/// See portmanager.h: ``pm_reserve_instance`` without `out_fresh`.
 @_cdecl("pm_reserve")
 public func pm_reserve(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ service: CString?, _ instanceID: Int32,
                        _ ownerName: CString?, _ ttlSeconds: Int64, _ flags: Int32,
                        _ out: UnsafeMutablePointer<Int32>?) -> Int32 {
-    guard let r = handle(registry) else { return missing("pm_reserve", "registry") }
+    reserve("pm_reserve", registry, stateDirectory, service, instanceID, ownerName, ttlSeconds, flags, out, nil)
+}
+
+private func reserve(_ function: StaticString, _ registry: OpaquePointer?, _ stateDirectory: CString?, _ service: CString?,
+                     _ instanceID: Int32, _ ownerName: CString?, _ ttlSeconds: Int64, _ flags: Int32,
+                     _ out: UnsafeMutablePointer<Int32>?, _ outFresh: UnsafeMutablePointer<Int32>?) -> Int32 {
+    guard let r = handle(registry) else { return missing(function, "registry") }
     FirstUse.prepare(FirstUse.store)
-    guard let service else { return missing("pm_reserve", "service") }
+    guard let service else { return missing(function, "service") }
     return guarded {
-        try checkFlags("pm_reserve", flags, Flag.noProbe | Flag.containerOwner)
+        try checkFlags(function, flags, ReserveFlag.noProbe | ReserveFlag.containerOwner)
         let reservation = try r.registry.reserve(
             text(service), instance: instanceID == -1 ? nil : instance(instanceID),
-            owner: try owner("pm_reserve", ownerName, flags), ttl: try ttl("pm_reserve", ttlSeconds, required: false),
-            probe: flags & Flag.noProbe == 0, stateDirectory: stateDirectory.map(pathBytes))
+            owner: owner(ownerName, flags), ttl: try ttl(function, ttlSeconds, required: false),
+            probe: flags & ReserveFlag.noProbe == 0, stateDirectory: stateDirectory.map(pathBytes))
         out?.pointee = Int32(clamping: reservation.instance)
+        outFresh?.pointee = reservation.fresh ? 1 : 0
     }
 }
 
@@ -64,10 +75,10 @@ public func pm_release(_ registry: OpaquePointer?, _ stateDirectory: CString?, _
     FirstUse.prepare(FirstUse.store)
     guard let service else { return missing("pm_release", "service") }
     return guarded {
-        try checkFlags("pm_release", flags, Flag.force | Flag.containerOwner)
+        try checkFlags("pm_release", flags, ReserveFlag.force | ReserveFlag.containerOwner)
         let released = try r.registry.release(
-            text(service), instance: instance(instanceID), owner: try owner("pm_release", ownerName, flags),
-            force: flags & Flag.force != 0, stateDirectory: stateDirectory.map(pathBytes))
+            text(service), instance: instance(instanceID), owner: owner(ownerName, flags),
+            force: flags & ReserveFlag.force != 0, stateDirectory: stateDirectory.map(pathBytes))
         out?.pointee = released ? 1 : 0
     }
 }
@@ -80,10 +91,26 @@ public func pm_renew(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ s
     FirstUse.prepare(FirstUse.store)
     guard let service else { return missing("pm_renew", "service") }
     return guarded {
-        try checkFlags("pm_renew", flags, Flag.containerOwner)
+        try checkFlags("pm_renew", flags, ReserveFlag.containerOwner)
         _ = try r.registry.renew(
             text(service), instance: instance(instanceID), ttl: try ttl("pm_renew", ttlSeconds, required: true) ?? 0,
-            owner: try owner("pm_renew", ownerName, flags), stateDirectory: stateDirectory.map(pathBytes))
+            owner: owner(ownerName, flags), stateDirectory: stateDirectory.map(pathBytes))
+    }
+}
+
+/// See portmanager.h.
+@_cdecl("pm_reservation_bind_container")
+public func pm_reservation_bind_container(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ service: CString?,
+                                          _ instanceID: Int32, _ ownerName: CString?, _ containerName: CString?,
+                                          _ flags: Int32) -> Int32 {
+    guard let r = handle(registry) else { return missing("pm_reservation_bind_container", "registry") }
+    FirstUse.prepare(FirstUse.store)
+    guard let service else { return missing("pm_reservation_bind_container", "service") }
+    return guarded {
+        try checkFlags("pm_reservation_bind_container", flags, ReserveFlag.containerOwner)
+        _ = try r.registry.bind(
+            text(service), instance: instance(instanceID), container: containerName.map { OwnerName(bytes: Array(bytes($0))) },
+            owner: owner(ownerName, flags), stateDirectory: stateDirectory.map(pathBytes))
     }
 }
 

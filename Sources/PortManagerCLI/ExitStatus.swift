@@ -11,7 +11,7 @@ import PortManager
 ///   instance out of range, a refused reservation store, standard output that
 ///   cannot be written; `probe`: cannot tell;
 /// - 3 (``unavailable``): `reserve`, `run`: the instance is taken; `release`,
-///   `renew`: the reservation is someone else's (`renew`: or there is none);
+///   `renew`, `bind`: the reservation is someone else's (`renew`, `bind`: or there is none);
 /// - 127 (``cannotRun``): `run`: the command cannot be run. Otherwise `run`
 ///   exits with the command's own status, being replaced by it.
 enum Failure {

@@ -92,7 +92,7 @@ extension Reservation {
     func cliJSON(_ extra: [(String, JSON)] = []) -> JSON {
         .object([
             ("service", .string(service)), ("environment", .string(environment)), ("instance", .int(instance)),
-            ("owner", .string(ownerText)), ("owner_kind", .string(pid == nil ? "name" : "process")),
+            ("owner", .string(ownerText)), ("owner_kind", .string(owner.kind)),
             ("pid", .optional(pid)), ("command", .optional(command)),
             ("since", .int(Int(since))), ("expires", .optional(expires.map { Int($0) })),
             ("ports", .object(portsByName.map { ($0.name, JSON.int($0.port)) })),

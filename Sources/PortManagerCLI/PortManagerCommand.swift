@@ -44,7 +44,7 @@ struct PortManagerCommand: ParsableCommand {
         use; 2 usage or input error (bad flags, unreadable registry, unknown \
         service, port or environment, instance out of range, a refused \
         reservation store), `probe`: cannot tell; 3 `reserve`/`run`: the \
-        instance is taken, `release`/`renew`: someone else owns it; `run`: \
+        instance is taken, `release`/`renew`/`bind`: someone else owns it; `run`: \
         otherwise the command's own status, 127 when it cannot be run. \
         `portmanager help SUBCOMMAND` gives each command's own. Errors go to \
         standard error, data to standard output; most commands take --json for \
@@ -53,7 +53,7 @@ struct PortManagerCommand: ParsableCommand {
         version: LibraryVersion.string,
         subcommands: [
             Summary.self, List.self, Get.self, Names.self, Env.self, Compose.self, Check.self,
-            Reserve.self, Release.self, Renew.self, Status.self, Run.self, Probe.self,
+            Reserve.self, Release.self, Renew.self, Bind.self, Status.self, Run.self, Probe.self,
         ]
     )
 

@@ -8,14 +8,18 @@ struct Reserve: ParsableCommand {
         discussion: """
         Takes the lowest instance of SERVICE that is neither reserved nor (unless \
         --no-probe) in use now, or the one given with --instance, and prints its \
-        ports and names. The reservation is owned by --owner TEXT (a workflow ID, \
-        a job name), by default the container name of the instance reserved, and \
-        lasts until `portmanager release`, or until --ttl seconds pass without a \
-        `portmanager renew`. Reserving an instance you already own succeeds again.
+        ports and names. A reservation is exclusive: an instance anyone else \
+        holds is refused. It is owned by the shell or script that runs \
+        portmanager (its parent process) and ends when that ends; or by --owner \
+        TEXT (a workflow ID, a job name) until `portmanager release`; or by \
+        --container NAME while that Docker container exists. --ttl ends it \
+        sooner unless `portmanager renew` extends it. Reserving an instance you \
+        already own succeeds again, and says so ("fresh": false).
 
         Examples:
           portmanager reserve kafka --json
           portmanager reserve kafka --instance 2 --owner wf-8841 --ttl 3600
+          portmanager reserve kafka --instance 1 --container kafka-development-1
 
         Exit status: 0 reserved; 3 no instance is free, or the one asked for is \
         taken (the owner is named); 2 usage or input errors.
@@ -28,8 +32,7 @@ struct Reserve: ParsableCommand {
     @Option(name: [.short, .long], help: "Reserve this instance instead of the lowest free one.")
     var instance: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Who owns the reservation (default: the instance's container name).", valueName: "text"))
-    var owner: String?
+    @OptionGroup var owner: OwnerOptions
 
     // .unconditional: `--ttl -5` reaches validate() as -5 instead of "missing value".
     @Option(name: .long, parsing: .unconditional,
@@ -45,23 +48,24 @@ struct Reserve: ParsableCommand {
 
     mutating func validate() throws {
         if service.isEmpty { throw ValidationError("the service name is empty.") }
-        if let owner, owner.isEmpty { throw ValidationError("--owner must not be empty.") }
         if let ttl { try checkTTL(ttl) }
     }
 
     func run() throws {
         let registry = try options.open()
+        let asker = try owner.resolve()
         let reservation = try Failure.exitingUnavailable {
-            try registry.reserve(service, instance: instance, owner: owner.map { .name(OwnerName(bytes: RawArguments.bytes(of: "--owner", parsed: $0))) } ?? .containerName,
-                                 ttl: ttl, probe: !noProbe, stateDirectory: state.path)
+            try registry.reserve(service, instance: instance, owner: asker, ttl: ttl, probe: !noProbe, stateDirectory: state.path)
         }
         let container = try registry.containerName(reservation.service, instance: reservation.instance)
         let volume = try registry.volumeName(reservation.service, instance: reservation.instance)
         if output.json {
-            Output.line(reservation.cliJSON([("container_name", .string(container)), ("volume_name", .string(volume))]).rendered())
+            Output.line(reservation.cliJSON([("fresh", .raw(reservation.fresh ? "true" : "false")),
+                                             ("container_name", .string(container)), ("volume_name", .string(volume))]).rendered())
             return
         }
-        Output.line("reserved \(reservation.service) instance \(reservation.instance) for \(reservation.ownerDescription), expires \(reservation.expiresText)")
+        let verb = reservation.fresh ? "reserved" : "already reserved (not fresh):"
+        Output.line("\(verb) \(reservation.service) instance \(reservation.instance) for \(reservation.ownerDescription), expires \(reservation.expiresText)")
         var table = Table()
         for (name, port) in reservation.portsByName { table.add([name, String(port)]) }
         table.add(["container", container])
@@ -75,8 +79,9 @@ struct Release: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Release a reservation: its ports are free at once.",
         discussion: """
-        Only the owner may release (--owner TEXT; default: the instance's \
-        container name, as `reserve` uses), unless --force is given.
+        Only the owner may release (as `reserve` takes it: by default the shell \
+        or script that runs portmanager; --owner TEXT; --container NAME), unless \
+        --force is given.
 
         Exit status: 0 released, or already free; 3 owned by someone else (the \
         owner is named); 2 usage or input errors.
@@ -89,8 +94,7 @@ struct Release: ParsableCommand {
     @Argument(help: "The instance to release.")
     var instance: Int
 
-    @Option(name: .long, help: ArgumentHelp("Who releases (default: the instance's container name).", valueName: "text"))
-    var owner: String?
+    @OptionGroup var owner: OwnerOptions
 
     @Flag(name: .long, help: "Release it whoever owns it.")
     var force = false
@@ -100,14 +104,14 @@ struct Release: ParsableCommand {
 
     mutating func validate() throws {
         if service.isEmpty { throw ValidationError("the service name is empty.") }
-        if let owner, owner.isEmpty { throw ValidationError("--owner must not be empty.") }
     }
 
     func run() throws {
         let registry = try options.open()
+        // --force releases whoever owns it: the default owner need not be told (nor have a parent to tell).
+        let asker = force && owner.owner == nil && owner.container == nil ? .thisProcess : try owner.resolve()
         let released = try Failure.exitingUnavailable {
-            try registry.release(service, instance: instance, owner: owner.map { .name(OwnerName(bytes: RawArguments.bytes(of: "--owner", parsed: $0))) } ?? .containerName,
-                                 force: force, stateDirectory: state.path)
+            try registry.release(service, instance: instance, owner: asker, force: force, stateDirectory: state.path)
         }
         let name = try registry.service(named: service).name
         Output.line(released ? "released \(name) instance \(instance)" : "\(name) instance \(instance) was not reserved")
@@ -119,7 +123,8 @@ struct Renew: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Extend a reservation: it now expires --ttl seconds from now.",
         discussion: """
-        Only the owner may renew (--owner TEXT; default: the instance's container name).
+        Only the owner may renew (as `reserve` takes it: by default the shell or \
+        script that runs portmanager; --owner TEXT; --container NAME).
 
         Exit status: 0 renewed; 3 not reserved, or owned by someone else; 2 usage \
         or input errors.
@@ -136,25 +141,51 @@ struct Renew: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Seconds from now until it expires.", valueName: "seconds"))
     var ttl: Int
 
-    @Option(name: .long, help: ArgumentHelp("Who renews (default: the instance's container name).", valueName: "text"))
-    var owner: String?
+    @OptionGroup var owner: OwnerOptions
 
     @OptionGroup var state: StateOption
     @OptionGroup var options: RegistryOptions
 
     mutating func validate() throws {
         if service.isEmpty { throw ValidationError("the service name is empty.") }
-        if let owner, owner.isEmpty { throw ValidationError("--owner must not be empty.") }
         try checkTTL(ttl)
     }
 
     func run() throws {
         let registry = try options.open()
+        let asker = try owner.resolve()
         let renewed = try Failure.exitingUnavailable {
-            try registry.renew(service, instance: instance, ttl: ttl, owner: owner.map { .name(OwnerName(bytes: RawArguments.bytes(of: "--owner", parsed: $0))) } ?? .containerName,
-                               stateDirectory: state.path)
+            try registry.renew(service, instance: instance, ttl: ttl, owner: asker, stateDirectory: state.path)
         }
         Output.line("renewed \(renewed.service) instance \(renewed.instance), expires \(renewed.expiresText)")
+    }
+}
+
+/// `--owner TEXT` or `--container NAME`: who reserves, releases or renews;
+/// by default the process that ran `portmanager` (its parent).
+struct OwnerOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "A name that owns the reservation (a workflow ID, a job): it lasts until released, or until its --ttl runs out.",
+        discussion: "Default (without --owner and --container): the process that ran portmanager (the shell or script, its parent), which holds it until it exits.",
+        valueName: "text"))
+    var owner: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "A Docker container that owns the reservation, by name: it lasts while a container of that name exists.",
+        valueName: "name"))
+    var container: String?
+
+    mutating func validate() throws {
+        if let owner, owner.isEmpty { throw ValidationError("--owner must not be empty.") }
+        if let container, container.isEmpty { throw ValidationError("--container must not be empty.") }
+        if owner != nil && container != nil { throw ValidationError("give --owner or --container, not both.") }
+    }
+
+    /// The owner asked for: `--owner` (its bytes), `--container`, else the parent process.
+    func resolve() throws -> ReservationOwner {
+        if let owner { return .name(OwnerName(bytes: RawArguments.bytes(of: "--owner", parsed: owner))) }
+        if let container { return .container(OwnerName(bytes: RawArguments.bytes(of: "--container", parsed: container))) }
+        return .process(try ProcessIdentity.parent())
     }
 }
 

@@ -63,8 +63,11 @@ struct Run: ParsableCommand {
         argv.append(nil)
         execvp(command[0], &argv)
         let reason = String(cString: strerror(errno))
-        // The command never ran: give the instance back rather than leave it to the reaper.
-        _ = try? loaded.release(reservation.service, instance: reservation.instance, stateDirectory: state.path)
+        // The command never ran: give back an instance this call took (only a fresh
+        // one: one that is not was this process's before) rather than leave it to the reaper.
+        if reservation.fresh {
+            _ = try? loaded.release(reservation.service, instance: reservation.instance, stateDirectory: state.path)
+        }
         Output.error("cannot run \(command[0]): \(reason)")
         throw ExitCode(Failure.cannotRun)
     }

@@ -46,17 +46,21 @@ struct ReservationTests {
 
     @Test func onlyTheOwnerReleasesOrRenewsUnlessForced() throws {
         let (registry, dir) = try fixture()
+        // .containerName owns as the container of that name (kind container), not as a name with its text.
         _ = try registry.reserve("svc", instance: 0, owner: .containerName, ttl: 60, probe: false, stateDirectory: dir)
         #expect(throws: PortManagerError.notOwner(service: "svc", instance: 0,
-                                                  reason: "reserved by 'svc', not by 'me'; release it as its owner, or force it (--force in the CLI)")) {
+                                                  reason: "reserved by container 'svc', not by 'me'; release it as its owner, or force it (--force in the CLI)")) {
             try registry.release("svc", instance: 0, owner: .name("me"), stateDirectory: dir)
         }
-        let renewed = try registry.renew("svc", instance: 0, ttl: 7200, owner: .name("svc"), stateDirectory: dir)
+        #expect(throws: PortManagerError.notOwner(service: "svc", instance: 0, reason: "reserved by container 'svc', not by 'svc'")) {
+            try registry.renew("svc", instance: 0, ttl: 7200, owner: .name("svc"), stateDirectory: dir)
+        }
+        let renewed = try registry.renew("svc", instance: 0, ttl: 7200, owner: .container("svc"), stateDirectory: dir)
         #expect((renewed.expires ?? 0) >= renewed.since + 7200 - 60)
         #expect(try registry.release("svc", instance: 0, owner: .name("me"), force: true, stateDirectory: dir))
         #expect(throws: PortManagerError.notOwner(service: "svc", instance: 0,
                                                   reason: "is not reserved (released or expired); reserve it again")) {
-            try registry.renew("svc", instance: 0, ttl: 5, owner: .name("svc"), stateDirectory: dir)
+            try registry.renew("svc", instance: 0, ttl: 5, owner: .containerName, stateDirectory: dir)
         }
     }
 

@@ -249,6 +249,16 @@ int ff_reserve(const void *registry, const char *state_dir, const char *service,
                int64_t ttl, int32_t flags, int32_t *out) {
     return ff_status(CALL("pm_reserve", &registry, &state_dir, &service, &instance, &owner, &ttl, &flags, &out));
 }
+int ff_reserve_instance(const void *registry, const char *state_dir, const char *service, int32_t instance,
+                        const char *owner, int64_t ttl, int32_t flags, int32_t *out, int32_t *out_fresh) {
+    return ff_status(CALL("pm_reserve_instance", &registry, &state_dir, &service, &instance, &owner, &ttl, &flags, &out,
+                          &out_fresh));
+}
+int ff_bind_container(const void *registry, const char *state_dir, const char *service, int32_t instance,
+                      const char *owner, const char *container, int32_t flags) {
+    return ff_status(CALL("pm_reservation_bind_container", &registry, &state_dir, &service, &instance, &owner, &container,
+                          &flags));
+}
 int ff_release(const void *registry, const char *state_dir, const char *service, int32_t instance, const char *owner,
                int32_t flags, int32_t *out) {
     return ff_status(CALL("pm_release", &registry, &state_dir, &service, &instance, &owner, &flags, &out));

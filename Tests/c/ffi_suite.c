@@ -1284,8 +1284,8 @@ static void test_reservations(void) {
     s = ff_reserve(r, dir, "svc", 1, NULL, 0, PM_RESERVE_CONTAINER_OWNER | PM_RESERVE_NO_PROBE, &c);
     CHECK(s == PM_OK && c == 1, "pm_reserve(container owner): %s '%s'", ff_status_str(s), ff_last_error());
     s = ff_release(r, dir, "svc", 1, NULL, 0, &released);
-    CHECK(s == PM_ERR_NOT_OWNER && contains(ff_last_error(), "reserved by 'svc-1'"),
-          "pm_release as this process of a name's reservation: %s '%s'", ff_status_str(s), ff_last_error());
+    CHECK(s == PM_ERR_NOT_OWNER && contains(ff_last_error(), "reserved by container 'svc-1'"),
+          "pm_release as this process of a container's reservation: %s '%s'", ff_status_str(s), ff_last_error());
     s = ff_release(r, dir, "svc", 1, NULL, PM_RESERVE_FORCE, &released);
     CHECK(s == PM_OK && released == 1, "pm_release(force): %s '%s'", ff_status_str(s), ff_last_error());
     s = ff_release(r, dir, "svc", 0, NULL, 0, NULL);
@@ -1309,8 +1309,8 @@ static void test_reservations(void) {
     CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "owner"), "pm_reserve(owner \"\"): %s '%s'",
           ff_status_str(s), ff_last_error());
     s = ff_reserve(r, dir, "svc", -1, "x", 0, PM_RESERVE_CONTAINER_OWNER, &c);
-    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "owner NULL"),
-          "pm_reserve(owner and PM_RESERVE_CONTAINER_OWNER): %s '%s'", ff_status_str(s), ff_last_error());
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "container name 'x' is not a Docker container name"),
+          "pm_reserve(PM_RESERVE_CONTAINER_OWNER, owner 'x'): %s '%s'", ff_status_str(s), ff_last_error());
     s = ff_reserve(r, "", "svc", -1, NULL, 0, 0, &c);
     CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "state directory is empty"),
           "pm_reserve(state_dir \"\"): %s '%s'", ff_status_str(s), ff_last_error());
@@ -1355,6 +1355,110 @@ static void test_reservations(void) {
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(db, sizeof db, "%s/%s", dir, files[i]);
         unlink(db);
+    }
+    rmdir(dir);
+}
+
+/* Exclusive reservations: pm_reserve_instance's out_fresh, container owners by name, and
+   pm_reservation_bind_container, with every NULL and out-of-range argument. */
+static void test_exclusive_reservations(void) {
+    static const char yaml[] = "web:\n  port: 43400\n  max_instances: 2\n";
+    void *r = NULL;
+    int s = ff_registry_open_string(yaml, strlen(yaml), "exclusive.yaml", &r);
+    if (!CHECK(s == PM_OK, "open exclusive registry: %s %s", ff_status_str(s), ff_last_error())) return;
+    char dir[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/exclusive", tmpdir);
+
+    int32_t instance = -7, fresh = -7;
+    s = ff_reserve_instance(r, dir, "web", 1, "wf-1", 0, PM_RESERVE_NO_PROBE, &instance, &fresh);
+    CHECK(s == PM_OK && instance == 1 && fresh == 1, "pm_reserve_instance(web, 1, 'wf-1'): %s %d %d %s",
+          ff_status_str(s), instance, fresh, ff_last_error());
+    s = ff_reserve_instance(r, dir, "web", 1, "wf-1", 60, PM_RESERVE_NO_PROBE, &instance, &fresh);
+    CHECK(s == PM_OK && instance == 1 && fresh == 0, "pm_reserve_instance by the owner again: %s %d %d %s",
+          ff_status_str(s), instance, fresh, ff_last_error());
+    instance = fresh = -7;
+    s = ff_reserve_instance(r, dir, "web", 1, "wf-2", 0, PM_RESERVE_NO_PROBE, &instance, &fresh);
+    CHECK(s == PM_ERR_RESERVED && instance == -7 && fresh == -7 && contains(ff_last_error(), "reserved by 'wf-1'"),
+          "pm_reserve_instance by another owner: %s %d %d '%s'", ff_status_str(s), instance, fresh, ff_last_error());
+    s = ff_reserve_instance(r, dir, "web", 1, "web-1", 0, PM_RESERVE_NO_PROBE | PM_RESERVE_CONTAINER_OWNER, NULL, NULL);
+    CHECK(s == PM_ERR_RESERVED, "pm_reserve_instance by a container of a name's instance: %s", ff_status_str(s));
+
+    /* Bad arguments of pm_reserve_instance: the status, the culprit named, out-params untouched. */
+    struct { void *registry; const char *service; int32_t instance; int64_t ttl; int32_t flags; int status; const char *says; } bad[] = {
+        {NULL, "web", 0, 0, 0, PM_ERR_INVALID_ARGUMENT, "pm_reserve_instance: registry is NULL"},
+        {r, NULL, 0, 0, 0, PM_ERR_INVALID_ARGUMENT, "pm_reserve_instance: service is NULL"},
+        {r, "web", 2, 0, 0, PM_ERR_INSTANCE_OUT_OF_RANGE, "instance 2"},
+        {r, "web", -2, 0, 0, PM_ERR_INSTANCE_OUT_OF_RANGE, "instance -2"},
+        {r, "web", INT32_MIN, 0, 0, PM_ERR_INSTANCE_OUT_OF_RANGE, "instance -2147483648"},
+        {r, "wbe", 0, 0, 0, PM_ERR_UNKNOWN_SERVICE, "wbe"},
+        {r, "web", 0, -1, 0, PM_ERR_INVALID_ARGUMENT, "ttl_seconds -1"},
+        {r, "web", 0, 0, 2, PM_ERR_INVALID_ARGUMENT, "pm_reserve_instance: unknown flags 0x2"},
+        {r, "web", 0, 0, INT32_MIN, PM_ERR_INVALID_ARGUMENT, "unknown flags 0x80000000"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        instance = fresh = -7;
+        s = ff_reserve_instance(bad[i].registry, dir, bad[i].service, bad[i].instance, NULL, bad[i].ttl, bad[i].flags,
+                                &instance, &fresh);
+        CHECK(s == bad[i].status && contains(ff_last_error(), bad[i].says) && instance == -7 && fresh == -7,
+              "pm_reserve_instance bad case %zu: %s '%s' (out %d %d)", i, ff_status_str(s), ff_last_error(), instance,
+              fresh);
+    }
+
+    /* pm_reservation_bind_container */
+    s = ff_bind_container(r, dir, "web", 1, "wf-2", "web-1", 0);
+    CHECK(s == PM_ERR_NOT_OWNER && contains(ff_last_error(), "reserved by 'wf-1', not by 'wf-2'"),
+          "bind by another owner: %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_bind_container(r, dir, "web", 0, "wf-1", NULL, 0);
+    CHECK(s == PM_ERR_NOT_OWNER && contains(ff_last_error(), "is not reserved"), "bind of a free instance: %s '%s'",
+          ff_status_str(s), ff_last_error());
+    s = ff_bind_container(r, dir, "web", 1, "wf-1", NULL, 0);
+    CHECK(s == PM_OK, "bind by the owner to the instance's container name: %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_bind_container(r, dir, "web", 1, NULL, "/web-1", 0);
+    CHECK(s == PM_OK, "bind again to the same container, by anyone: %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_bind_container(r, dir, "web", 1, "wf-1", "web-other", 0);
+    CHECK(s == PM_ERR_NOT_OWNER && contains(ff_last_error(), "reserved by container 'web-1'"),
+          "bind by the former owner: %s '%s'", ff_status_str(s), ff_last_error());
+    char json[1024];
+    size_t needed = 0;
+    s = ff_reservations_json(r, dir, "web", json, sizeof json, &needed);
+    CHECK(s == PM_OK && contains(json, "\"owner\":\"web-1\",\"owner_kind\":\"container\"") && contains(json, "\"expires\":null"),
+          "the bound reservation: %s %s", ff_status_str(s), json);
+    struct { void *registry; const char *service; int32_t instance; const char *container; int32_t flags; int status; const char *says; } badbind[] = {
+        {NULL, "web", 1, "web-1", 0, PM_ERR_INVALID_ARGUMENT, "pm_reservation_bind_container: registry is NULL"},
+        {r, NULL, 1, "web-1", 0, PM_ERR_INVALID_ARGUMENT, "pm_reservation_bind_container: service is NULL"},
+        {r, "web", -1, "web-1", 0, PM_ERR_INSTANCE_OUT_OF_RANGE, "instance -1"},
+        {r, "web", 2, "web-1", 0, PM_ERR_INSTANCE_OUT_OF_RANGE, "instance 2"},
+        {r, "web", INT32_MAX, "web-1", 0, PM_ERR_INSTANCE_OUT_OF_RANGE, "instance 2147483647"},
+        {r, "nope", 1, "web-1", 0, PM_ERR_UNKNOWN_SERVICE, "nope"},
+        {r, "web", 1, "", 0, PM_ERR_INVALID_ARGUMENT, "the container name is empty"},
+        {r, "web", 1, "web 1", 0, PM_ERR_INVALID_ARGUMENT, "container name 'web 1' is not a Docker container name"},
+        {r, "web", 1, "web-1", PM_RESERVE_FORCE, PM_ERR_INVALID_ARGUMENT, "pm_reservation_bind_container: unknown flags 0x2"},
+        {r, "web", 1, "web-1", PM_RESERVE_NO_PROBE, PM_ERR_INVALID_ARGUMENT, "unknown flags 0x1"},
+    };
+    for (size_t i = 0; i < sizeof badbind / sizeof badbind[0]; i++) {
+        s = ff_bind_container(badbind[i].registry, dir, badbind[i].service, badbind[i].instance, NULL,
+                              badbind[i].container, badbind[i].flags);
+        CHECK(s == badbind[i].status && contains(ff_last_error(), badbind[i].says),
+              "pm_reservation_bind_container bad case %zu: %s '%s'", i, ff_status_str(s), ff_last_error());
+    }
+    s = ff_bind_container(r, "", "web", 1, NULL, "web-1", 0);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "state directory is empty"),
+          "pm_reservation_bind_container(state_dir \"\"): %s '%s'", ff_status_str(s), ff_last_error());
+
+    /* Released by the container, named with PM_RESERVE_CONTAINER_OWNER. */
+    int32_t released = -7;
+    s = ff_release(r, dir, "web", 1, "wf-1", 0, &released);
+    CHECK(s == PM_ERR_NOT_OWNER && released == -7, "release by the former owner: %s", ff_status_str(s));
+    s = ff_release(r, dir, "web", 1, "web-1", PM_RESERVE_CONTAINER_OWNER, &released);
+    CHECK(s == PM_OK && released == 1, "release by the container: %s %d '%s'", ff_status_str(s), released,
+          ff_last_error());
+    ff_registry_close(r);
+
+    const char *files[] = {"reservations.db", "reservations.db-wal", "reservations.db-shm"};
+    char path[PATH_MAX + 64];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
     }
     rmdir(dir);
 }
@@ -1668,6 +1772,7 @@ int main(int argc, char **argv) {
     test_allocation_line(r);
     test_analysis(r);
     test_reservations();
+    test_exclusive_reservations();
     test_threads(r);
     test_lazy_messages();
     ff_registry_close(r);

@@ -114,8 +114,12 @@ int ff_analysis_finding(const void *analysis, size_t index, int32_t *severity, c
 int ff_analysis_json(const void *analysis, char *buffer, size_t capacity, size_t *needed);
 int ff_reserve(const void *registry, const char *state_dir, const char *service, int32_t instance, const char *owner,
                int64_t ttl, int32_t flags, int32_t *out);
+int ff_reserve_instance(const void *registry, const char *state_dir, const char *service, int32_t instance,
+                        const char *owner, int64_t ttl, int32_t flags, int32_t *out, int32_t *out_fresh);
 int ff_release(const void *registry, const char *state_dir, const char *service, int32_t instance, const char *owner,
                int32_t flags, int32_t *out);
+int ff_bind_container(const void *registry, const char *state_dir, const char *service, int32_t instance,
+                      const char *owner, const char *container, int32_t flags);
 int ff_renew(const void *registry, const char *state_dir, const char *service, int32_t instance, const char *owner,
              int64_t ttl, int32_t flags);
 int ff_reservations_json(const void *registry, const char *state_dir, const char *service, char *buffer,

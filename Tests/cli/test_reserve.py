@@ -42,9 +42,11 @@ def test_reserve_json_and_text(cli):
     result = cli("reserve", "svc", "--no-probe", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert (data["service"], data["instance"], data["owner"]) == ("svc", 0, "svc")
+    # Without --owner, the process that ran portmanager (here: this test) owns it.
+    assert (data["service"], data["instance"], data["owner"]) == ("svc", 0, f"process {os.getpid()}")
     assert data["ports"] == {"a_port": 42200, "r_port": 42250}
-    assert data["owner_kind"] == "name" and data["expires"] is None and data["container_name"] == "svc"
+    assert (data["owner_kind"], data["pid"]) == ("process", os.getpid())
+    assert data["expires"] is None and data["container_name"] == "svc" and data["fresh"] is True
     text = cli("reserve", "svc", "--no-probe", "--owner", "wf-42", "--ttl", "600")
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
@@ -69,7 +71,7 @@ def test_release_is_idempotent_and_only_for_the_owner(cli):
     cli("reserve", "svc", "--no-probe", "--owner", "wf-1")
     refused = cli("release", "svc", "0")
     assert refused.returncode == UNAVAILABLE
-    assert "reserved by 'wf-1', not by 'svc'" in refused.stderr
+    assert f"reserved by 'wf-1', not by process {os.getpid()};" in refused.stderr
     released = cli("release", "svc", "0", "--owner", "wf-1")
     assert (released.returncode, released.stdout) == (0, "released svc instance 0\n")
     again = cli("release", "svc", "0", "--owner", "wf-1")
@@ -84,7 +86,8 @@ def test_renew(cli):
     renewed = cli("renew", "svc", "0", "--ttl", "3600")
     assert renewed.returncode == 0 and renewed.stdout.startswith("renewed svc instance 0, expires ")
     row = {r["instance"]: r for r in json.loads(cli("status", "svc", "--json").stdout)}[0]
-    assert row["state"] == "reserved" and row["expires"] - row["since"] >= 3600 - 5
+    # Held by this test's process, which ran both commands (their default owner).
+    assert row["state"] == "held" and row["pid"] == os.getpid() and row["expires"] - row["since"] >= 3600 - 5
     assert cli("renew", "svc", "1", "--ttl", "10").returncode == UNAVAILABLE
     assert cli("renew", "svc", "0", "--ttl", "10", "--owner", "x").returncode == UNAVAILABLE
     missing = cli("renew", "svc", "0")
@@ -158,7 +161,7 @@ def test_the_state_directory_comes_from_the_environment(run, registry_file, tmp_
 def test_the_schema_version_is_kept(cli):
     cli("reserve", "svc", "--no-probe")
     with sqlite3.connect(cli.state / "reservations.db") as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert db.execute("PRAGMA user_version").fetchone() == (3,)
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 

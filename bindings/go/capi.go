@@ -133,18 +133,34 @@ static gopm_err gopm_allocation_line(const pm_registry *r, _GoString_ service, i
 // Reservations.
 
 typedef struct { pm_status status; char *message; int32_t value; } gopm_int;
+typedef struct { pm_status status; char *message; int32_t value; int32_t fresh; } gopm_reserved;
 
-static gopm_int gopm_reserve(const pm_registry *r, _GoString_ state, int has_state, _GoString_ service,
-                             int32_t instance, _GoString_ owner, int has_owner, int64_t ttl, int32_t flags) {
+static gopm_reserved gopm_reserve(const pm_registry *r, _GoString_ state, int has_state, _GoString_ service,
+                                  int32_t instance, _GoString_ owner, int has_owner, int64_t ttl, int32_t flags) {
 	gopm_str d, s, o;
-	gopm_int out = {PM_OK, NULL, -1};
-	out.status = pm_reserve(r, gopm_str_in(&d, state, has_state), gopm_str_in(&s, service, 1), instance,
-	                        gopm_str_in(&o, owner, has_owner), ttl, flags, &out.value);
+	gopm_reserved out = {PM_OK, NULL, -1, 0};
+	out.status = pm_reserve_instance(r, gopm_str_in(&d, state, has_state), gopm_str_in(&s, service, 1), instance,
+	                                 gopm_str_in(&o, owner, has_owner), ttl, flags, &out.value, &out.fresh);
 	if (out.status != PM_OK) out.message = strdup(pm_last_error());
 	gopm_str_free(&d);
 	gopm_str_free(&s);
 	gopm_str_free(&o);
 	return out;
+}
+
+static gopm_err gopm_bind_container(const pm_registry *r, _GoString_ state, int has_state, _GoString_ service,
+                                    int32_t instance, _GoString_ owner, int has_owner, _GoString_ container,
+                                    int has_container, int32_t flags) {
+	gopm_str d, s, o, c;
+	gopm_err e = gopm_result(pm_reservation_bind_container(r, gopm_str_in(&d, state, has_state),
+	                                                       gopm_str_in(&s, service, 1), instance,
+	                                                       gopm_str_in(&o, owner, has_owner),
+	                                                       gopm_str_in(&c, container, has_container), flags));
+	gopm_str_free(&d);
+	gopm_str_free(&s);
+	gopm_str_free(&o);
+	gopm_str_free(&c);
+	return e;
 }
 
 static gopm_int gopm_release(const pm_registry *r, _GoString_ state, int has_state, _GoString_ service,
@@ -412,7 +428,7 @@ func cAllocationLine(h cRegistry, service string, instance int64, port string) (
 
 // ------------------------------------------------------------ reservations
 
-// The flags of pm_reserve, pm_release and pm_renew, from the header.
+// The flags of pm_reserve_instance, pm_release, pm_renew and pm_reservation_bind_container, from the header.
 const (
 	flagNoProbe        = int32(C.PM_RESERVE_NO_PROBE)
 	flagForce          = int32(C.PM_RESERVE_FORCE)
@@ -420,10 +436,16 @@ const (
 )
 
 func cReserve(h cRegistry, state string, service string, instance int32, owner string, hasOwner bool,
-	ttl int64, flags int32) (int, error) {
+	ttl int64, flags int32) (Reserved, error) {
 	r := C.gopm_reserve(h, state, flag(state != ""), service, C.int32_t(instance), owner, flag(hasOwner),
 		C.int64_t(ttl), C.int32_t(flags))
-	return int(r.value), cError(r.status, r.message)
+	return Reserved{Instance: int(r.value), Fresh: r.fresh == 1}, cError(r.status, r.message)
+}
+
+func cBindContainer(h cRegistry, state string, service string, instance int32, owner string, hasOwner bool,
+	container string, flags int32) error {
+	return errOf(C.gopm_bind_container(h, state, flag(state != ""), service, C.int32_t(instance), owner, flag(hasOwner),
+		container, flag(container != ""), C.int32_t(flags)))
 }
 
 func cRelease(h cRegistry, state string, service string, instance int32, owner string, hasOwner bool,

@@ -16,12 +16,15 @@ type ReserveOptions struct {
 	// StateDir is the store's directory; "" means $PORTMANAGER_STATE_DIR, else
 	// the per-user default (README.md, "Reservations").
 	StateDir string
-	// Owner is a name (a container name, a workflow ID; 1 to 1024 bytes) that
-	// keeps the reservation until released or expired; "" means the calling
-	// process: the reservation ends when it exits.
+	// Owner is a name (a workflow ID; 1 to 1024 bytes) that keeps the
+	// reservation until released or expired; "" means the calling process:
+	// the reservation ends when it exits. A reservation is exclusive: an
+	// instance another owner holds is ErrReserved.
 	Owner string
-	// ContainerOwner makes the owner the container name of the instance
-	// reserved ("kafka-development-1"); Owner must then be "".
+	// ContainerOwner makes the owner a Docker container (owner kind
+	// "container"): the one Owner names, or for Owner "" the container name
+	// of the instance reserved ("kafka-development-1"). It lasts while a
+	// container of that name exists (docs/reservations.md).
 	ContainerOwner bool
 	// TTL is how long the reservation lasts unless renewed, in whole seconds;
 	// 0 for no expiry.
@@ -46,9 +49,9 @@ type Reservation struct {
 	Environment string // "" for none
 	Instance    int
 	Owner       string // the name, or "process 1234"
-	OwnerKind   string // "name" or "process"
-	PID         int    // the owning process; 0 for a named owner
-	Command     string // the owning process's command; "" for a named owner
+	OwnerKind   string // "process", "name" or "container"
+	PID         int    // the owning process; 0 for a name or container
+	Command     string // the owning process's command; "" for a name or container
 	Since       time.Time
 	Expires     time.Time // the zero Time when it does not expire
 	Ports       []NamedPort
@@ -70,30 +73,48 @@ func (o *ReleaseOptions) owner() (string, bool) {
 	return o.Owner, o.Owner != ""
 }
 
-// Reserve reserves every host port of one instance of a service in the
-// reservation store (pm_reserve), all or nothing, and returns the instance
-// reserved. instance is AnyInstance for the lowest free one. The same owner
-// reserving the same instance again succeeds and sets the new TTL.
+// Reserved is what ReserveInstance made.
+type Reserved struct {
+	Instance int  // the instance reserved
+	Fresh    bool // true when this call made the reservation; false when the owner held it already (a retry)
+}
+
+// Reserve is ReserveInstance returning the instance alone.
+func (r *Registry) Reserve(service string, instance int, opts *ReserveOptions) (int, error) {
+	reserved, err := r.ReserveInstance(service, instance, opts)
+	if err != nil {
+		return 0, err
+	}
+	return reserved.Instance, nil
+}
+
+// ReserveInstance reserves every host port of one instance of a service in
+// the reservation store (pm_reserve_instance), all or nothing, and returns the
+// instance reserved and whether this call made the reservation. instance is
+// AnyInstance for the lowest free one. A reservation is exclusive: an
+// instance another owner holds is ErrReserved. The same owner reserving the
+// same instance again succeeds, sets the new TTL, and is not Fresh: a failure
+// path releases only a Fresh reservation (docs/reservations.md).
 //
 // Errors: ErrReserved (the message names the owner), ErrState (the message
 // names the directory or file), ErrUnknownService, ErrInstanceOutOfRange,
 // ErrInvalidArgument.
-func (r *Registry) Reserve(service string, instance int, opts *ReserveOptions) (int, error) {
+func (r *Registry) ReserveInstance(service string, instance int, opts *ReserveOptions) (Reserved, error) {
 	if opts == nil {
 		opts = &ReserveOptions{}
 	}
 	if err := noNUL("service", service); err != nil {
-		return 0, err
+		return Reserved{}, err
 	}
 	if err := noNUL("owner", opts.Owner); err != nil {
-		return 0, err
+		return Reserved{}, err
 	}
 	if err := noNUL("state directory", opts.StateDir); err != nil {
-		return 0, err
+		return Reserved{}, err
 	}
 	ttl, err := ttlSeconds(opts.TTL)
 	if err != nil {
-		return 0, err
+		return Reserved{}, err
 	}
 	var flags int32
 	if opts.NoProbe {
@@ -104,13 +125,52 @@ func (r *Registry) Reserve(service string, instance int, opts *ReserveOptions) (
 	}
 	h, err := r.acquire()
 	if err != nil {
-		return 0, err
+		return Reserved{}, err
 	}
 	defer r.mu.RUnlock()
 	if !fitsInt32(instance) {
-		return 0, wideInstance(h, service, instance, "")
+		return Reserved{}, wideInstance(h, service, instance, "")
 	}
 	return cReserve(h, opts.StateDir, service, int32(instance), opts.Owner, opts.Owner != "", ttl, flags)
+}
+
+// Bind hands the reservation of one instance from its owner (opts.Owner,
+// opts.ContainerOwner as in Release; "" for the calling process) to a
+// container, once the container is started (pm_reservation_bind_container):
+// it then lasts while a container of that name exists, and its TTL is
+// dropped. container "" means the instance's container name. Binding to the
+// container that holds it already succeeds. opts.Force is refused.
+//
+// Errors: ErrNotOwner (reserved by another owner, another container
+// included, or not reserved at all), ErrInvalidArgument (a name Docker
+// refuses), ErrUnknownService, ErrInstanceOutOfRange, ErrState.
+func (r *Registry) Bind(service string, instance int, container string, opts *ReleaseOptions) error {
+	if opts == nil {
+		opts = &ReleaseOptions{}
+	}
+	if opts.Force {
+		return invalid("Bind takes no Force: only the owner may hand a reservation over")
+	}
+	if err := checkReleaseArgs(service, opts); err != nil {
+		return err
+	}
+	if err := noNUL("container", container); err != nil {
+		return err
+	}
+	var flags int32
+	if opts.ContainerOwner {
+		flags |= flagContainerOwner
+	}
+	h, err := r.acquire()
+	if err != nil {
+		return err
+	}
+	defer r.mu.RUnlock()
+	if !fitsInt32(instance) {
+		return wideInstance(h, service, instance, "")
+	}
+	owner, hasOwner := opts.owner()
+	return cBindContainer(h, opts.StateDir, service, int32(instance), owner, hasOwner, container, flags)
 }
 
 // Release releases the reservation of one instance (pm_release): its ports

@@ -121,14 +121,20 @@ func TestReserveOwners(t *testing.T) {
 	if err != nil || len(list) != 2 {
 		t.Fatalf("Status: %v, %v", list, err)
 	}
-	if list[0].Owner != "kafka-development-2" || list[0].OwnerKind != "name" {
+	if list[0].Owner != "kafka-development-2" || list[0].OwnerKind != "container" {
 		t.Fatalf("container owner: %+v", list[0])
 	}
 	if list[1].OwnerKind != "process" || list[1].PID != os.Getpid() || list[1].Command == "" {
 		t.Fatalf("process owner: %+v", list[1])
 	}
-	_, err = pm.Reserve("kafka", 6, &ReserveOptions{StateDir: state, Owner: "x", ContainerOwner: true, NoProbe: true})
-	wantError(t, err, ErrInvalidArgument)
+	// With ContainerOwner, Owner names the container; Docker's rule for names applies.
+	if _, err := pm.Reserve("kafka", 6, &ReserveOptions{StateDir: state, Owner: "kafka-x", ContainerOwner: true, NoProbe: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = pm.Reserve("kafka", 6, &ReserveOptions{StateDir: state, Owner: "kafka-x", NoProbe: true})
+	wantError(t, err, ErrReserved, "reserved by container 'kafka-x'")
+	_, err = pm.Reserve("kafka", 7, &ReserveOptions{StateDir: state, Owner: "x", ContainerOwner: true, NoProbe: true})
+	wantError(t, err, ErrInvalidArgument, "container name 'x' is not a Docker container name")
 	_, err = pm.Reserve("kafka", 6, &ReserveOptions{StateDir: state, Owner: "a\x00b", NoProbe: true})
 	wantError(t, err, ErrInvalidArgument, "owner", "NUL")
 	_, err = pm.Reserve("kafak", AnyInstance, &ReserveOptions{StateDir: state, NoProbe: true})
@@ -168,5 +174,46 @@ func TestReserveProbesPorts(t *testing.T) {
 	wantError(t, err, ErrReserved, strconv.Itoa(port))
 	if got, err := pm.Reserve("web", 0, &ReserveOptions{StateDir: state, Owner: "wf-1", NoProbe: true}); err != nil || got != 0 {
 		t.Fatalf("with NoProbe: %d, %v", got, err)
+	}
+}
+
+// The same owner again is not Fresh; another owner is refused; Bind hands the reservation to its container.
+func TestReserveFreshAndBind(t *testing.T) {
+	pm, state := openStore(t)
+	wf := &ReserveOptions{StateDir: state, Owner: "wf-1", TTL: time.Hour, NoProbe: true}
+	first, err := pm.ReserveInstance("kafka", 3, wf)
+	if err != nil || first != (Reserved{Instance: 3, Fresh: true}) {
+		t.Fatalf("first ReserveInstance: %+v, %v", first, err)
+	}
+	again, err := pm.ReserveInstance("kafka", 3, wf)
+	if err != nil || again != (Reserved{Instance: 3, Fresh: false}) {
+		t.Fatalf("ReserveInstance again: %+v, %v", again, err)
+	}
+	_, err = pm.ReserveInstance("kafka", 3, &ReserveOptions{StateDir: state, Owner: "wf-2", NoProbe: true})
+	wantError(t, err, ErrReserved, "instance 3 is reserved by 'wf-1'")
+
+	err = pm.Bind("kafka", 3, "", &ReleaseOptions{StateDir: state, Owner: "wf-2"})
+	wantError(t, err, ErrNotOwner, "reserved by 'wf-1', not by 'wf-2'")
+	if err := pm.Bind("kafka", 3, "", &ReleaseOptions{StateDir: state, Owner: "wf-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := pm.Bind("kafka", 3, "/kafka-development-3", &ReleaseOptions{StateDir: state}); err != nil { // anyone: that container's already
+		t.Fatal(err)
+	}
+	list, err := pm.Status("kafka", state)
+	if err != nil || len(list) != 1 || list[0].Owner != "kafka-development-3" || list[0].OwnerKind != "container" ||
+		!list[0].Expires.IsZero() {
+		t.Fatalf("the bound reservation: %+v, %v", list, err)
+	}
+	wantError(t, pm.Bind("kafka", 4, "kafka-4", &ReleaseOptions{StateDir: state}), ErrNotOwner, "is not reserved")
+	wantError(t, pm.Bind("kafka", 3, "no good", &ReleaseOptions{StateDir: state}), ErrInvalidArgument,
+		"container name 'no good' is not a Docker container name")
+	wantError(t, pm.Bind("kafka", 3, "a\x00b", &ReleaseOptions{StateDir: state}), ErrInvalidArgument, "container", "NUL")
+	wantError(t, pm.Bind("kafka", 3, "", &ReleaseOptions{StateDir: state, Force: true}), ErrInvalidArgument, "Force")
+	wantError(t, pm.Bind("kafka", 10, "", &ReleaseOptions{StateDir: state}), ErrInstanceOutOfRange)
+	wantError(t, pm.Bind("kafka", -1, "", &ReleaseOptions{StateDir: state}), ErrInstanceOutOfRange)
+	released, err := pm.Release("kafka", 3, &ReleaseOptions{StateDir: state, ContainerOwner: true})
+	if err != nil || !released {
+		t.Fatalf("Release by the container: %v, %v", released, err)
 	}
 }

@@ -15,10 +15,11 @@ extension ReservationStore {
     /// ``heldPort(_:now:_:)``), and a listing judges every row it shows.
     static let fullReapInterval: UInt64 = 1_000_000_000
 
-    /// Deletes expired reservations and those of processes that have ended.
+    /// Deletes expired reservations, those of processes that have ended, and
+    /// those of containers the probe's ``ContainerLookup`` says are gone.
     /// An owner in another PID namespace is never judged ended by its pid
     /// (``ProcessIdentity/Liveness/unknown``): only its expiry or a reboot ends it here.
-    func reapAll(now: Int64, _ probe: inout ProcessIdentity.Probe) throws {
+    func reapAll(now: Int64, _ probe: inout OwnerProbe) throws {
         let expired = try statement("DELETE FROM reservation WHERE expires IS NOT NULL AND expires <= ?")
         bind(expired, 1, now)
         try step(expired)
@@ -27,6 +28,12 @@ extension ReservationStore {
         while try step(owners) {
             if probe.liveness(of: identity(owners, pid: 1)) == .ended { dead.append(sqlite3_column_int64(owners, 0)) }
         }
+        if probe.containers.answers {
+            let containers = try statement("SELECT id, owner FROM reservation WHERE owner_kind = 'container'")
+            while try step(containers) {
+                if probe.containerGone(bytes(containers, 1)) { dead.append(sqlite3_column_int64(containers, 0)) }
+            }
+        }
         for id in dead { try delete(id) }
         lastFullReap = monotonicNanoseconds()
     }
@@ -34,27 +41,31 @@ extension ReservationStore {
     /// ``reapAll(now:_:)`` when this store has not run it for ``fullReapInterval``:
     /// reservations nobody asks about are still removed, without every call
     /// reading every owner's `/proc/PID/stat` while it holds the write lock.
-    func reapAllIfDue(now: Int64, _ probe: inout ProcessIdentity.Probe) throws {
+    func reapAllIfDue(now: Int64, _ probe: inout OwnerProbe) throws {
         guard lastFullReap == 0 || monotonicNanoseconds() &- lastFullReap >= Self.fullReapInterval else { return }
         try reapAll(now: now, &probe)
     }
 
     /// The columns ``isHeld(_:now:_:)`` reads, from `reservation r`.
-    private static let holding = "r.id, r.owner_kind, r.expires, r.pid, r.start_time, r.boot_id, r.pid_ns"
+    private static let holding = "r.id, r.owner_kind, r.expires, r.pid, r.start_time, r.boot_id, r.pid_ns, r.owner"
 
     /// Whether the row at `s` (columns ``holding``) still holds: not expired,
-    /// and not owned by a process that has ended.
-    private func isHeld(_ s: OpaquePointer, now: Int64, _ probe: inout ProcessIdentity.Probe) -> Bool {
+    /// not owned by a process that has ended, nor by a container the engine
+    /// says is gone.
+    private func isHeld(_ s: OpaquePointer, now: Int64, _ probe: inout OwnerProbe) -> Bool {
         if let expires = int(s, 2), expires <= now { return false }
-        guard text(s, 1) == "process" else { return true }
-        return probe.liveness(of: identity(s, pid: 3)) != .ended
+        switch text(s, 1) {
+        case "process": return probe.liveness(of: identity(s, pid: 3)) != .ended
+        case "container": return !probe.containerGone(bytes(s, 7))
+        default: return true
+        }
     }
 
     /// The row id of the reservation of one instance when it still holds
     /// (``isHeld(_:now:_:)``); nil when the instance is free or its
     /// reservation has ended, which is then deleted (call in ``transaction(_:)``).
     func heldInstance(service: String, environment: String, instance: Int, now: Int64,
-                      _ probe: inout ProcessIdentity.Probe) throws -> Int64? {
+                      _ probe: inout OwnerProbe) throws -> Int64? {
         let s = try statement("SELECT \(Self.holding) FROM reservation r WHERE r.service = ? AND r.environment = ? AND r.instance = ?")
         bind(s, 1, service)
         bind(s, 2, environment)
@@ -71,7 +82,7 @@ extension ReservationStore {
     /// The first of `ports` (for one of its protocols) held by a reservation
     /// that still holds, and that reservation's row id; holders that have
     /// ended are deleted (call in ``transaction(_:)``).
-    func heldPort(_ ports: [ReservedPort], now: Int64, _ probe: inout ProcessIdentity.Probe) throws -> (port: ReservedPort, id: Int64)? {
+    func heldPort(_ ports: [ReservedPort], now: Int64, _ probe: inout OwnerProbe) throws -> (port: ReservedPort, id: Int64)? {
         let s = try statement("SELECT \(Self.holding) FROM port p JOIN reservation r ON r.id = p.reservation WHERE p.protocol = ? AND p.port = ?")
         for port in ports {
             for member in port.protocols.members {
@@ -90,8 +101,9 @@ extension ReservationStore {
 
     /// Whether any reservation has ended (expired, or its process owner has):
     /// a listing that finds none shows the store as it is, without the write lock.
-    func anyEnded(now: Int64, _ probe: inout ProcessIdentity.Probe) throws -> Bool {
-        let s = try statement("SELECT \(Self.holding) FROM reservation r WHERE r.owner_kind = 'process' OR r.expires IS NOT NULL")
+    func anyEnded(now: Int64, _ probe: inout OwnerProbe) throws -> Bool {
+        let containers = probe.containers.answers ? " OR r.owner_kind = 'container'" : ""
+        let s = try statement("SELECT \(Self.holding) FROM reservation r WHERE r.owner_kind = 'process' OR r.expires IS NOT NULL" + containers)
         defer { sqlite3_reset(s) }
         while try step(s) {
             if !isHeld(s, now: now, &probe) { return true }
@@ -107,7 +119,7 @@ extension ReservationStore {
 
     /// The reservation of one instance, with its row id.
     func find(service: String, environment: String, instance: Int,
-              _ probe: inout ProcessIdentity.Probe) throws -> (id: Int64, reservation: Reservation)? {
+              _ probe: inout OwnerProbe) throws -> (id: Int64, reservation: Reservation)? {
         let s = try statement(Self.select + " WHERE r.service = ? AND r.environment = ? AND r.instance = ?" + Self.portOrder)
         bind(s, 1, service)
         bind(s, 2, environment)
@@ -121,18 +133,18 @@ extension ReservationStore {
         bind(s, 1, id)
         guard try step(s) else { return nil }
         defer { sqlite3_reset(s) }
-        return text(s, 0) == "process" ? .process(identity(s, pid: 2)) : .name(OwnerName(bytes: bytes(s, 1)))
+        return owner(kind: text(s, 0), name: bytes(s, 1), process: identity(s, pid: 2))
     }
 
     /// The reservation of row `id`.
-    func reservation(id: Int64, _ probe: inout ProcessIdentity.Probe) throws -> Reservation? {
+    func reservation(id: Int64, _ probe: inout OwnerProbe) throws -> Reservation? {
         let s = try statement(Self.select + " WHERE r.id = ?" + Self.portOrder)
         bind(s, 1, id)
         return try rows(s, &probe).first?.reservation
     }
 
     /// Every reservation, or those of one service, ordered by service, environment and instance.
-    func all(service: String?, _ probe: inout ProcessIdentity.Probe) throws -> [Reservation] {
+    func all(service: String?, _ probe: inout OwnerProbe) throws -> [Reservation] {
         let order = " ORDER BY r.service, r.environment, r.instance, p.port, p.protocol"
         let s = try statement(Self.select + (service == nil ? "" : " WHERE r.service = ?") + order)
         if let service { bind(s, 1, service) }
@@ -155,8 +167,8 @@ extension ReservationStore {
             bind(s, 7, Int64(bitPattern: p.startTime))
             bind(s, 8, p.bootID)
             bind(s, 9, p.pidNamespace.map { Int64(bitPattern: $0) })
-        case .name(let name):
-            bind(s, 4, "name")
+        case .name(let name), .container(let name):
+            bind(s, 4, r.owner.kind)
             bind(s, 5, bytes: name.bytes)
         }
         bind(s, 10, r.command)
@@ -174,6 +186,39 @@ extension ReservationStore {
                 try step(p)
             }
         }
+    }
+
+    /// The owner of a row from its kind, name and process columns.
+    private func owner(kind: String?, name: [UInt8], process: @autoclosure () -> ProcessIdentity) -> Reservation.Owner {
+        switch kind {
+        case "process": return .process(process())
+        case "container": return .container(OwnerName(bytes: name))
+        default: return .name(OwnerName(bytes: name))
+        }
+    }
+
+    /// Makes row `id` the reservation of `owner` (a container, by ``Registry/bind(_:instance:container:owner:stateDirectory:containers:)-([UInt8]?)``)
+    /// with the expiry `expires`.
+    func setOwner(_ id: Int64, _ owner: Reservation.Owner, expires: Int64?) throws {
+        let s = try statement("""
+            UPDATE reservation SET owner_kind = ?, owner = ?, pid = ?, start_time = ?, boot_id = ?, pid_ns = ?,
+                                   command = NULL, expires = ? WHERE id = ?
+            """)
+        bind(s, 1, owner.kind)
+        switch owner {
+        case .process(let p):
+            bind(s, 2, bytes: [])
+            bind(s, 3, Int64(p.pid))
+            bind(s, 4, Int64(bitPattern: p.startTime))
+            bind(s, 5, p.bootID)
+            bind(s, 6, p.pidNamespace.map { Int64(bitPattern: $0) })
+        case .name(let name), .container(let name):
+            bind(s, 2, bytes: name.bytes)
+            for column: Int32 in 3...6 { bind(s, column, nil as Int64?) }
+        }
+        bind(s, 7, expires)
+        bind(s, 8, id)
+        try step(s)
     }
 
     func delete(_ id: Int64) throws {
@@ -198,7 +243,7 @@ extension ReservationStore {
 
     /// Groups the joined rows (ordered by reservation, then port) into
     /// reservations, one ``ReservedPort`` per port number with its protocols.
-    private func rows(_ s: OpaquePointer, _ probe: inout ProcessIdentity.Probe) throws -> [(id: Int64, reservation: Reservation)] {
+    private func rows(_ s: OpaquePointer, _ probe: inout OwnerProbe) throws -> [(id: Int64, reservation: Reservation)] {
         var result: [(id: Int64, reservation: Reservation)] = []
         var ids: [Int64: Int] = [:]
         while try step(s) {
@@ -214,14 +259,8 @@ extension ReservationStore {
                 continue
             }
             var liveness: ProcessIdentity.Liveness?
-            let owner: Reservation.Owner
-            if text(s, 4) == "process" {
-                let process = identity(s, pid: 6)
-                owner = .process(process)
-                liveness = probe.liveness(of: process)
-            } else {
-                owner = .name(OwnerName(bytes: bytes(s, 5)))
-            }
+            let owner = self.owner(kind: text(s, 4), name: bytes(s, 5), process: identity(s, pid: 6))
+            if case .process(let process) = owner { liveness = probe.liveness(of: process) }
             ids[id] = result.count
             // A live process owner shows what it runs now (it may have exec'd since it reserved);
             // the pid of one in another PID namespace names another process here.

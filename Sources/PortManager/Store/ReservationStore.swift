@@ -10,7 +10,7 @@ import Synchronization
 /// companions: ReservationQueries.swift (the queries), StoreLock.swift (the
 /// process lock and the busy handler) and HandleVFS.swift (opening by handle).
 ///
-/// Schema (version 2, kept in `PRAGMA user_version`):
+/// Schema (version 3, kept in `PRAGMA user_version`):
 ///
 ///     reservation(id, service, environment, instance, owner_kind, owner,
 ///                 pid, start_time, boot_id, command, since, expires, pid_ns)
@@ -18,17 +18,19 @@ import Synchronization
 ///     port(protocol, port, reservation -> reservation.id ON DELETE CASCADE, name)
 ///          PRIMARY KEY(protocol, port)
 ///
-/// `(protocol, port)` is the primary key, so two reservations can never hold
+/// `owner_kind` is `process`, `name` or `container`. `(protocol, port)` is the primary key, so two reservations can never hold
 /// one host port of one protocol, even when registries disagree about service
 /// names, while a UDP and a TCP port of one number are two ports. `owner` holds
-/// the owner name's bytes (a BLOB: a name need not be UTF-8); `pid_ns` the
+/// the owner name's or container name's bytes (a BLOB: a name need not be UTF-8); `pid_ns` the
 /// inode of a process owner's PID namespace (``ProcessIdentity``).
 ///
 /// Migrations (``migrations``) run in one transaction when the store is opened:
 /// version 1 (ports keyed by number alone, no `pid_ns`) becomes version 2 with
 /// each of its ports held for both TCP and UDP, as version 1 held them, and
 /// `pid_ns` NULL (the process owner is then taken to be in the asking
-/// process's PID namespace, as version 1 assumed).
+/// process's PID namespace, as version 1 assumed). Version 2 becomes version 3,
+/// whose `owner_kind` may also be `container`, with every row as it was (the
+/// tables are rebuilt: SQLite cannot change a CHECK constraint in place).
 ///
 /// Opening: the state directory is walked and checked by handle
 /// (``StateDirectory/open(_:createParents:)``) and SQLite opens
@@ -63,8 +65,10 @@ final class ReservationStore: @unchecked Sendable {
     /// Handles of the process owners found running (``ProcessWatch``).
     let watch = ProcessWatch()
 
-    /// A liveness probe for one call, with this store's process handles.
-    func probe() -> ProcessIdentity.Probe { ProcessIdentity.Probe(watching: watch) }
+    /// A liveness probe for one call, with this store's process handles and the container lookup.
+    func probe(_ containers: ContainerLookup) -> OwnerProbe {
+        OwnerProbe(processes: ProcessIdentity.Probe(watching: watch), containers: containers)
+    }
 
     private init(directory: StateDirectory.Handle) throws {
         self.directory = directory
@@ -223,6 +227,39 @@ final class ReservationStore: @unchecked Sendable {
         INSERT INTO port_by_protocol(protocol, port, reservation, name) SELECT 'udp', port, reservation, name FROM port;
         DROP TABLE port;
         ALTER TABLE port_by_protocol RENAME TO port;
+        CREATE INDEX port_by_reservation ON port(reservation);
+        """,
+        // The ports move to a copy first (dropping `reservation` while they refer
+        // to it would delete them, foreign keys being on); renaming the new
+        // `reservation` then makes the ports' copy refer to it by name.
+        """
+        CREATE TABLE reservation_3(
+          id INTEGER PRIMARY KEY,
+          service TEXT NOT NULL,
+          environment TEXT NOT NULL,
+          instance INTEGER NOT NULL,
+          owner_kind TEXT NOT NULL CHECK(owner_kind IN ('process', 'name', 'container')),
+          owner TEXT NOT NULL,
+          pid INTEGER, start_time INTEGER, boot_id TEXT, command TEXT,
+          since INTEGER NOT NULL,
+          expires INTEGER,
+          pid_ns INTEGER,
+          UNIQUE(service, environment, instance));
+        INSERT INTO reservation_3(id, service, environment, instance, owner_kind, owner, pid, start_time, boot_id,
+                                  command, since, expires, pid_ns)
+          SELECT id, service, environment, instance, owner_kind, owner, pid, start_time, boot_id,
+                 command, since, expires, pid_ns FROM reservation;
+        CREATE TABLE port_3(
+          protocol TEXT NOT NULL CHECK(protocol IN ('tcp', 'udp')),
+          port INTEGER NOT NULL CHECK(port BETWEEN 1 AND 65535),
+          reservation INTEGER NOT NULL REFERENCES reservation_3(id) ON DELETE CASCADE,
+          name TEXT NOT NULL,
+          PRIMARY KEY(protocol, port));
+        INSERT INTO port_3(protocol, port, reservation, name) SELECT protocol, port, reservation, name FROM port;
+        DROP TABLE port;
+        DROP TABLE reservation;
+        ALTER TABLE reservation_3 RENAME TO reservation;
+        ALTER TABLE port_3 RENAME TO port;
         CREATE INDEX port_by_reservation ON port(reservation);
         """,
     ]

@@ -167,10 +167,13 @@ def test_an_expired_ttl_ends_and_a_renewed_one_lasts(pm: portmanager.PortManager
 
 
 def test_the_container_name_owner(pm: portmanager.PortManager, state: Path) -> None:
+    """CONTAINER_NAME owns as the instance's container (kind container), not as a name with its text."""
     reservation = pm.reserve("kafka", owner=portmanager.CONTAINER_NAME, probe=False, state_dir=state)
-    assert reservation.owner == "kafka-development"
+    assert reservation.owner == portmanager.Container("kafka-development")
     pm.renew("kafka", 0, 60, owner=portmanager.CONTAINER_NAME, state_dir=state)
-    assert pm.release("kafka", 0, owner="kafka-development", state_dir=state) is True
+    with pytest.raises(portmanager.NotOwnerError, match="reserved by container 'kafka-development', not by 'kafka-development'"):
+        pm.release("kafka", 0, owner="kafka-development", state_dir=state)
+    assert pm.release("kafka", 0, owner=portmanager.Container("kafka-development"), state_dir=state) is True
 
 
 def test_ports_shared_across_registries_are_never_reserved_twice(pm: portmanager.PortManager, state: Path) -> None:

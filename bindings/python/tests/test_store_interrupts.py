@@ -58,9 +58,9 @@ def test_a_logging_handler_that_reserves_returns(tmp_path: Path) -> None:
 
 
 def test_an_interrupt_after_the_reserve_committed_releases_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The Ctrl-C that arrived during pm_reserve is raised when it returns: before
+    # The Ctrl-C that arrived during pm_reserve_instance is raised when it returns: before
     # the fix, the committed reservation stayed with nobody knowing of it.
-    real = _lib.lib.pm_reserve
+    real = _lib.lib.pm_reserve_instance
     calls = []
 
     def interrupted(*arguments):
@@ -69,25 +69,32 @@ def test_an_interrupt_after_the_reserve_committed_releases_it(tmp_path: Path, mo
         raise KeyboardInterrupt
 
     with portmanager.PortManager(REGISTRY) as pm:
-        monkeypatch.setattr(_lib.lib, "pm_reserve", interrupted)
+        monkeypatch.setattr(_lib.lib, "pm_reserve_instance", interrupted)
         with pytest.raises(KeyboardInterrupt):
             pm.reserve("kafka", 1, owner="workflow-7", probe=False, state_dir=tmp_path)
         with pytest.raises(KeyboardInterrupt):
             pm.reserve("kafka", None, owner=portmanager.CONTAINER_NAME, probe=False, state_dir=tmp_path)
-        monkeypatch.setattr(_lib.lib, "pm_reserve", real)
+        monkeypatch.setattr(_lib.lib, "pm_reserve_instance", real)
         assert calls == [0, 0]
         assert pm.reservations(state_dir=tmp_path) == []
+        # A retry by the owner (not fresh) that is interrupted leaves the owner's reservation alone.
+        pm.reserve("kafka", 2, owner="workflow-7", probe=False, state_dir=tmp_path)
+        monkeypatch.setattr(_lib.lib, "pm_reserve_instance", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            pm.reserve("kafka", 2, owner="workflow-7", probe=False, state_dir=tmp_path)
+        monkeypatch.setattr(_lib.lib, "pm_reserve_instance", real)
+        assert [(r.instance, r.owner) for r in pm.reservations(state_dir=tmp_path)] == [(2, "workflow-7")]
 
 
 WAITS_FOR_THE_STORE = PRELUDE + """
 from portmanager import _lib
-real = _lib.lib.pm_reserve
+real = _lib.lib.pm_reserve_instance
 
 def announced(*arguments):
     print("entered", flush=True)
     return real(*arguments)
 
-_lib.lib.pm_reserve = announced
+_lib.lib.pm_reserve_instance = announced
 try:
     pm.reserve("kafka", 4, owner="workflow-9", probe=False, state_dir=state)
     print("returned", flush=True)

@@ -108,8 +108,8 @@ def test_the_reservation_survives_the_activity_and_stop_frees_it(default_registr
     # The activity has returned; the container (and its reservation) lives on.
     held = {(r.service, r.instance): r for r in portmanager.get_port_manager().reservations()}
     assert held[("kafka", started["instance_id"])].owner == started["container_name"]
-    assert held[("kafka", started["instance_id"])].owner_kind == "name"
-    with pytest.raises(portmanager.ReservedError, match="reserved by 'kafka-development'"):
+    assert held[("kafka", started["instance_id"])].owner_kind == "container"
+    with pytest.raises(portmanager.ReservedError, match="reserved by container 'kafka-development'"):
         portmanager.get_port_manager().reserve("kafka", started["instance_id"], owner="someone-else")
     stopped = run_activity({"instance_id": started["instance_id"]}, stop_kafka_activity)
     assert stopped["released"] is True and stopped["command"] == ["docker", "rm", "-f", "kafka-development"]
@@ -127,3 +127,21 @@ def test_a_failed_start_releases_its_reservation(default_registry: None, monkeyp
     with pytest.raises(RuntimeError, match="docker is not running"):
         run_activity({"instance_id": 3})
     assert portmanager.get_port_manager().reservations() == []
+
+
+def test_a_failed_retry_leaves_the_running_containers_reservation(
+    default_registry: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second start of a running instance (a retry, by the same container owner) is not fresh: its
+    failure (docker run refused, the name taken) must not release the running container's reservation."""
+    started = run_activity({"instance_id": 4})
+    assert started["fresh"] is True
+
+    def conflict(self: KafkaManager) -> Dict[str, Any]:
+        raise RuntimeError("Conflict. The container name is already in use")
+
+    monkeypatch.setattr(KafkaManager, "run", conflict)
+    with pytest.raises(RuntimeError, match="Conflict"):
+        run_activity({"instance_id": 4})
+    held = [(r.instance, r.owner, r.owner_kind) for r in portmanager.get_port_manager().reservations()]
+    assert held == [(4, "kafka-development-4", "container")]

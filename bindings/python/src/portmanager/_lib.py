@@ -166,8 +166,10 @@ SIGNATURES: Dict[str, Tuple[Any, Tuple[Any, ...]]] = {
     "pm_analysis_json": (STATUS, (pm_analysis_p, _CHARS, c_size_t, _SIZE)),
     # reservations
     "pm_reserve": (STATUS, (pm_registry_p, c_char_p, c_char_p, c_int32, c_char_p, c_int64, c_int32, _I32)),
+    "pm_reserve_instance": (STATUS, (pm_registry_p, c_char_p, c_char_p, c_int32, c_char_p, c_int64, c_int32, _I32, _I32)),
     "pm_release": (STATUS, (pm_registry_p, c_char_p, c_char_p, c_int32, c_char_p, c_int32, _I32)),
     "pm_renew": (STATUS, (pm_registry_p, c_char_p, c_char_p, c_int32, c_char_p, c_int64, c_int32)),
+    "pm_reservation_bind_container": (STATUS, (pm_registry_p, c_char_p, c_char_p, c_int32, c_char_p, c_char_p, c_int32)),
     "pm_reservations_json": (STATUS, (pm_registry_p, c_char_p, c_char_p, _CHARS, c_size_t, _SIZE)),
 }
 

@@ -1,4 +1,5 @@
-"""Reservations in the store (``pm_reserve``, ``pm_release``, ``pm_renew``): the records and the manager's methods."""
+"""Reservations in the store (``pm_reserve_instance``, ``pm_release``, ``pm_renew``,
+``pm_reservation_bind_container``): the owners, the records and the manager's methods."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Reservation",
     "ReservationInfo",
+    "Container",
     "CONTAINER_NAME",
     "RESERVE_NO_PROBE",
     "RESERVE_FORCE",
@@ -34,6 +36,44 @@ RESERVE_FORCE = 2
 RESERVE_CONTAINER_OWNER = 4
 
 
+class Container:
+    """As an owner: a Docker container, by name (``Container("kafka-development-1")``).
+
+    The reservation lasts while a container of that name exists on the Docker
+    engine (running or stopped), until released, or until its TTL (if any) runs
+    out. The name must be one Docker accepts (``[a-zA-Z0-9][a-zA-Z0-9_.-]+``; a
+    leading ``/`` is dropped); the library refuses others with ``InvalidArgumentError``.
+    Immutable and hashable; two are equal when their names are.
+    """
+
+    __slots__ = ("name",)
+
+    name: str
+
+    def __init__(self, name: str) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"Container name must be a str, not {type(name).__name__}")
+        object.__setattr__(self, "name", name)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError("portmanager.Container is immutable")
+
+    def __delattr__(self, key: str) -> None:
+        raise AttributeError("portmanager.Container is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is Container and other.name == self.name  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((Container, self.name))
+
+    def __repr__(self) -> str:
+        return f"portmanager.Container({self.name!r})"
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (Container, (self.name,))
+
+
 class _ContainerName:
     """The type of :data:`CONTAINER_NAME`."""
 
@@ -41,8 +81,13 @@ class _ContainerName:
         return "portmanager.CONTAINER_NAME"
 
 
-#: As an owner: the container name of the instance reserved (``kafka-development-1``).
+#: As an owner: the container of the instance reserved, by its container name
+#: (``kafka-development-1``): :class:`Container` of that name.
 CONTAINER_NAME = _ContainerName()
+
+#: An owner argument: ``None`` (this process), a name, a :class:`Container` or :data:`CONTAINER_NAME`.
+if TYPE_CHECKING:
+    Owner = Union[str, Container, _ContainerName, None]
 
 
 def _owner(owner: Any) -> Tuple[Optional[bytes], int]:
@@ -51,6 +96,8 @@ def _owner(owner: Any) -> Tuple[Optional[bytes], int]:
         return None, 0
     if owner is CONTAINER_NAME:
         return None, RESERVE_CONTAINER_OWNER
+    if owner.__class__ is Container:
+        return _text(owner.name, "container"), RESERVE_CONTAINER_OWNER
     return _text(owner, "owner"), 0
 
 
@@ -75,8 +122,8 @@ class ReservationInfo(
     - ``service`` (str)
     - ``environment`` (str)
     - ``instance`` (int)
-    - ``owner`` (str): The owner's name, or ``"process PID"``.
-    - ``owner_kind`` (str): ``"name"`` or ``"process"``.
+    - ``owner`` (str): The owner's name or container name, or ``"process PID"``.
+    - ``owner_kind`` (str): ``"process"``, ``"name"`` or ``"container"``.
     - ``pid`` (Optional[int])
     - ``command`` (Optional[str])
     - ``since`` (int): Seconds since the epoch.
@@ -85,7 +132,7 @@ class ReservationInfo(
     - ``host_ports`` (Tuple[int, ...]): every host port, ascending.
     - ``pid_namespace`` (Optional[int]): the inode of the owning process's PID namespace, when known.
     - ``liveness`` (Optional[str]): for a process owner, ``"alive"``, or ``"unknown"`` when it is in
-      another PID namespace than this process (which then never reaps it); ``None`` for a name.
+      another PID namespace than this process (which then never reaps it); ``None`` for a name or container.
     """
 
     __slots__ = ()
@@ -103,12 +150,15 @@ class Reservation:
     """A reservation made by :meth:`PortManager.reserve`.
 
     It lives in the store, not in this object: it outlives the object (and, for a
-    named owner, this process) until released, expired, or (for a process owner)
-    until the process ends. A ``with`` block releases it on exit.
+    named or container owner, this process) until released, expired, or (for a
+    process owner) until the process ends. A ``with`` block releases it when the
+    block ends; when the block raises, only a :attr:`fresh` reservation is released
+    (one that is not fresh was the owner's before this call, and may be running).
     """
 
     def __init__(
-        self, manager: PortManager, service: str, instance: int, owner: Any, state_dir: Optional[PathArg]
+        self, manager: PortManager, service: str, instance: int, owner: Any, state_dir: Optional[PathArg],
+        fresh: bool = True,
     ) -> None:
         self._manager = manager
         self._state_dir = state_dir
@@ -118,8 +168,10 @@ class Reservation:
         self.instance: int = instance
         #: The container name of the instance.
         self.container_name: str = manager.container_name(service, instance)
-        #: The owner: ``None`` for this process, else the name.
-        self.owner: Optional[str] = self.container_name if owner is CONTAINER_NAME else owner
+        #: The owner: ``None`` for this process, a name, or a :class:`Container`.
+        self.owner: Union[str, Container, None] = Container(self.container_name) if owner is CONTAINER_NAME else owner
+        #: True when this call created the reservation; False when the owner held it already (a retry).
+        self.fresh: bool = fresh
         #: port name -> host port (the first port of a range).
         self.ports: Dict[str, int] = manager.get_ports(service, instance)
         self._released = False
@@ -141,18 +193,26 @@ class Reservation:
         """It now expires ``ttl`` seconds from now."""
         self._manager.renew(self.service, self.instance, ttl, self.owner, state_dir=self._state_dir)
 
+    def bind(self, container: Optional[str] = None) -> None:
+        """Hands the reservation to its container once started (:meth:`PortManager.bind`);
+        :attr:`owner` becomes that :class:`Container`, which :meth:`release` then releases as."""
+        self._manager.bind(self.service, self.instance, container, owner=self.owner, state_dir=self._state_dir)
+        if container is None:
+            container = self.container_name
+        self.owner = Container(container[1:] if container.startswith("/") else container)  # as the library keeps it
+
     def __enter__(self) -> "Reservation":
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
-        if not self._released:
+    def __exit__(self, exc_type: Any, *exc_info: Any) -> None:
+        if not self._released and (exc_type is None or self.fresh):
             self.release()
 
     def __repr__(self) -> str:
         owner = "this process" if self.owner is None else repr(self.owner)
         state = "released" if self._released else "reserved"
-        return f"<Reservation {self.service} instance={self.instance} owner={owner} ports={self.ports} {state}>"
-
+        fresh = "" if self.fresh else " not fresh"
+        return f"<Reservation {self.service} instance={self.instance} owner={owner} ports={self.ports} {state}{fresh}>"
 
 
 class Reserving:
@@ -172,22 +232,27 @@ class Reserving:
         self,
         service: str,
         instance_id: Optional[int] = None,
-        owner: Union[str, "_ContainerName", None] = None,
+        owner: "Owner" = None,
         ttl: Optional[int] = None,
         *,
         probe: bool = True,
         state_dir: Optional[PathArg] = None,
     ) -> "Reservation":
-        """Reserves every host port of one instance of a service in the store (``pm_reserve``).
+        """Reserves every host port of one instance of a service in the store (``pm_reserve_instance``).
+
+        A reservation is exclusive: an instance anyone else holds is refused.
 
         Args:
             service: the service.
             instance_id: the instance, or ``None`` for the lowest one that is neither
-                reserved nor (with ``probe``) in use now. ``-1`` is an error.
+                reserved nor (with ``probe``) in use now (always a new reservation).
+                ``-1`` is an error.
             owner: ``None`` for this process (the reservation ends when it exits), a
-                name (a container name, a workflow ID) that keeps it until released or
-                expired, or :data:`CONTAINER_NAME` for the container name of the instance
-                reserved. The same owner reserving the same instance again succeeds.
+                name (a workflow ID) that keeps it until released or expired, a
+                :class:`Container` that keeps it while a container of that name exists,
+                or :data:`CONTAINER_NAME` for the container of the instance reserved.
+                The same owner reserving the same instance again succeeds (a retry),
+                with :attr:`Reservation.fresh` false.
             ttl: seconds (1 or more) until the reservation expires unless renewed; ``None`` for never.
             probe: skip (or refuse) instances whose ports are in use now (``False`` sets
                 ``PM_RESERVE_NO_PROBE``).
@@ -195,7 +260,8 @@ class Reserving:
                 the per-user default (see the README).
 
         Returns:
-            a :class:`Reservation`; a ``with`` block releases it on exit.
+            a :class:`Reservation`; a ``with`` block releases it on exit (on an
+            exception, only when :attr:`~Reservation.fresh`).
 
         Raises:
             ReservedError: the instance (or every instance) is taken; the message names the owner.
@@ -206,8 +272,8 @@ class Reserving:
         before this returns it (``KeyboardInterrupt``: Python raises a Ctrl-C
         that arrived during the call, which may wait up to 10 s for the store,
         as soon as the call returns) releases it again before it propagates, so
-        no reservation is left that nobody knows of. (That includes one the same
-        owner held before and this call renewed.)
+        no reservation is left that nobody knows of, when this call created it
+        (one the same owner held before is left to its owner).
         """
         name = _text(service, "service")
         instance = self._reservation_instance(instance_id, any_allowed=True)
@@ -217,12 +283,15 @@ class Reserving:
             flags |= RESERVE_NO_PROBE
         folder = None if state_dir is None else _path(state_dir, "state_dir")
         out = c_int32(-1)
+        fresh = c_int32(-1)
         try:
-            self._in_store(_lib.lib.pm_reserve, folder, name, instance, owner_bytes, seconds, flags, byref(out))
-            return Reservation(self, service, out.value, owner, state_dir)
+            self._in_store(
+                _lib.lib.pm_reserve_instance, folder, name, instance, owner_bytes, seconds, flags, byref(out), byref(fresh)
+            )
+            return Reservation(self, service, out.value, owner, state_dir, fresh=fresh.value == 1)
         except BaseException:
-            # pm_reserve writes out_instance only when it committed.
-            if out.value != -1:
+            # pm_reserve_instance writes its out-parameters only when it committed.
+            if fresh.value == 1:
                 self._release_interrupted(folder, name, out.value, owner_bytes, flags & RESERVE_CONTAINER_OWNER)
             raise
 
@@ -239,7 +308,7 @@ class Reserving:
         self,
         service: str,
         instance_id: int,
-        owner: Union[str, "_ContainerName", None] = None,
+        owner: "Owner" = None,
         *,
         force: bool = False,
         state_dir: Optional[PathArg] = None,
@@ -270,7 +339,7 @@ class Reserving:
         service: str,
         instance_id: int,
         ttl: int,
-        owner: Union[str, "_ContainerName", None] = None,
+        owner: "Owner" = None,
         *,
         state_dir: Optional[PathArg] = None,
     ) -> None:
@@ -286,6 +355,37 @@ class Reserving:
         seconds = _ttl(ttl)
         folder = None if state_dir is None else _path(state_dir, "state_dir")
         self._in_store(_lib.lib.pm_renew, folder, name, instance, owner_bytes, seconds, flags)
+
+    def bind(
+        self,
+        service: str,
+        instance_id: int,
+        container: Optional[str] = None,
+        owner: "Owner" = None,
+        *,
+        state_dir: Optional[PathArg] = None,
+    ) -> None:
+        """Hands a reservation from its owner to its container, once the container is started
+        (``pm_reservation_bind_container``): it then lasts while a container of that name
+        exists, and its TTL is dropped. Binding to the container that holds it already succeeds.
+
+        Args:
+            container: the container's Docker name; ``None`` for the instance's
+                container name (:meth:`container_name`).
+            owner: the reservation's owner now, as for :meth:`reserve` (``None``: this process).
+
+        Raises:
+            NotOwnerError: the instance is not reserved, or someone else (another
+                container included) holds it; the message names the owner.
+            InvalidArgumentError: a name Docker refuses.
+            StateError, UnknownServiceError, InstanceOutOfRangeError.
+        """
+        name = _text(service, "service")
+        instance = self._reservation_instance(instance_id, any_allowed=False)
+        owner_bytes, flags = _owner(owner)
+        target = None if container is None else _text(container, "container")
+        folder = None if state_dir is None else _path(state_dir, "state_dir")
+        self._in_store(_lib.lib.pm_reservation_bind_container, folder, name, instance, owner_bytes, target, flags)
 
     def reservations(
         self, service: Optional[str] = None, *, state_dir: Optional[PathArg] = None

@@ -39,6 +39,7 @@ from ._probe import ProbeResult, is_port_available
 from ._records import Allocation, Environment, PortDefinition, ServiceInfo
 from ._reservations import (
     CONTAINER_NAME,
+    Container,
     RESERVE_CONTAINER_OWNER,
     RESERVE_FORCE,
     RESERVE_NO_PROBE,
@@ -71,6 +72,7 @@ __all__ = [
     "SEVERITIES",
     "Reservation",
     "ReservationInfo",
+    "Container",
     "CONTAINER_NAME",
     "RESERVE_NO_PROBE",
     "RESERVE_FORCE",

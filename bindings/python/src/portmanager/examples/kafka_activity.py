@@ -11,9 +11,9 @@ registry: instance 1 is ``kafka-development-1`` with volume ``kafka-data-1``
 on 9192 (broker) and 19193 (controller).
 
 The container is started detached and outlives the activity, so the activity
-*reserves* its instance in the reservation store, owned by the container name:
-without ``instance_id`` it takes the lowest free instance, and two activities
-never get the same one. The reservation stays after the activity returns, until
+*reserves* its instance in the reservation store, owned by the container (by
+its name): without ``instance_id`` it takes the lowest free instance, and two
+activities never get the same one. The reservation stays after the activity returns, until
 ``stop_kafka_activity`` releases it (or, with ``ttl``, until it expires unless
 renewed with ``pm.renew``).
 
@@ -127,7 +127,9 @@ async def start_kafka_activity(params: Dict[str, Any]) -> Dict[str, Any]:
 
     Returns the instance, container name (the reservation's owner), volume,
     ports, bootstrap address and the ``docker run`` command (dry run by default;
-    see the module docstring). If starting fails, the reservation is released.
+    see the module docstring). If starting fails, the reservation is released
+    when this call made it (``fresh``): a retry's failure leaves the running
+    container's reservation alone.
     """
     pm = get_port_manager()
     reservation = pm.reserve(
@@ -138,9 +140,11 @@ async def start_kafka_activity(params: Dict[str, Any]) -> Dict[str, Any]:
     try:
         result = KafkaManager(instance_id=reservation.instance).run()
     except BaseException:
-        reservation.release()
+        if reservation.fresh:
+            reservation.release()
         raise
-    result["owner"] = reservation.owner
+    result["owner"] = reservation.container_name
+    result["fresh"] = reservation.fresh
     return result
 
 
@@ -155,6 +159,6 @@ async def stop_kafka_activity(params: Dict[str, Any]) -> Dict[str, Any]:
     pm = get_port_manager()
     name = pm.container_name("kafka", instance_id)
     command = _dry_run(["docker", "rm", "-f", name])
-    released = pm.release("kafka", instance_id, owner=name)
+    released = pm.release("kafka", instance_id, owner=CONTAINER_NAME)
     activity.logger.info("stop_kafka_activity instance=%s released=%s", instance_id, released)
     return {"instance_id": instance_id, "container_name": name, "released": released, "command": command}
