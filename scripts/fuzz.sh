@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes the registry loader (libyaml reader + validation + allocation + the
-# analysis) and the C entry points (names, instances, buffer capacities,
-# environment names; see Tests/fuzz/FuzzRegistry.swift for the input format)
-# with libFuzzer and AddressSanitizer. Inputs go up to 1 MiB.
+# analysis), the Docker client's JSON reader (JSONReader, on the same bytes) and
+# the C entry points (names, instances, buffer capacities, environment names;
+# see Tests/fuzz/FuzzRegistry.swift for the input format) with libFuzzer and
+# AddressSanitizer. Inputs go up to 1 MiB.
 #
 #   scripts/fuzz.sh [SECONDS]   a long run (default 60 s); the corpus grows in
 #                               build/fuzz/corpus, crashes land in build/fuzz/

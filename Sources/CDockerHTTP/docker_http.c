@@ -160,6 +160,7 @@ static docker_http_outcome outcome_of(CURLcode code, const body_sink *sink) {
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_GOT_NOTHING:
     case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:         /* closed before it read the request */
     case CURLE_PARTIAL_FILE:
     case CURLE_BAD_CONTENT_ENCODING:
         return DOCKER_HTTP_NOT_HTTP;

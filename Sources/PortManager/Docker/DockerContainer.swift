@@ -48,6 +48,7 @@ public struct DockerPublishedPort: Sendable, Hashable, Comparable {
         self.protocol = `protocol`
     }
 
+    /// Ordered by host port, then protocol, host IP and container port.
     public static func < (a: DockerPublishedPort, b: DockerPublishedPort) -> Bool {
         (a.hostPort, a.protocol, a.hostIP, a.containerPort) < (b.hostPort, b.protocol, b.hostIP, b.containerPort)
     }

@@ -32,7 +32,7 @@ extension DockerEngine {
         if found != 0 {
             let code = errno
             if code == ENOENT || code == ENOTDIR {
-                throw .unavailable(because: "no socket at \(shown) (is the engine running? $\(Self.hostVariable) names another)")
+                throw .unavailable(because: "no socket at \(shown) (is the engine running?)")
             }
         } else if info.st_mode & S_IFMT != S_IFSOCK {
             throw .unavailable(because: "\(shown) is not a socket")

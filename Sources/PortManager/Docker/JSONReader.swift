@@ -78,9 +78,7 @@ package enum JSONReader {
     /// Parses `bytes` as one JSON value.
     package static func parse(_ bytes: [UInt8]) throws(JSONError) -> JSONValue {
         let text = escapingUnreadable(bytes) ?? bytes
-        do {
-            return try text.withUnsafeBufferPointer { buffer throws(JSONError) in try parseEvents(buffer) }
-        }
+        return try text.withUnsafeBufferPointer { buffer throws(JSONError) in try parseEvents(buffer) }
     }
 
     /// An open object or array. Mutated in place through `stack[top]`.
@@ -257,7 +255,11 @@ package enum JSONReader {
             }
             return nil
         }
-        guard let first = bytes.indices.first(where: { [0x7F, 0xC2, 0xE2, 0xEF].contains(bytes[$0]) && unreadable($0) != nil }) else {
+        // Every such code point starts with one of these four bytes.
+        guard let first = bytes.indices.first(where: { i in
+            let b = bytes[i]
+            return (b == 0x7F || b == 0xC2 || b == 0xE2 || b == 0xEF) && unreadable(i) != nil
+        }) else {
             return nil
         }
         let hex = Array("0123456789abcdef".utf8)
