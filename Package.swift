@@ -8,13 +8,16 @@
 //   CPortManagerHeader  include/portmanager.h for Swift (header only): its version
 //                   macros, read by PortManager, and its pm_status enum, read by
 //                   PortManagerCore's Status (the one place each is written).
+//   CDockerHTTP     C: one HTTP GET over a unix socket through libcurl, loaded
+//                   with dlopen at first use (curl/curl.h from libcurl4-openssl-dev
+//                   gives its constants; nothing is linked). The Docker client.
 //   PortManagerCore pure core: registry model, validation, allocation arithmetic,
 //                   naming, log formatting. No I/O, no libyaml, no Foundation.
 //   PortManagerAnalysis  the whole-lattice analysis (collisions, flags, fixes,
 //                   their text and JSON), on the core only. No I/O.
 //   PortManager     the edges Swift programs import: libyaml reading, files,
 //                   default registry resolution, the port probe, the reservation
-//                   store, the stderr log sink. Re-exports PortManagerCore and
+//                   store, the Docker Engine client, the stderr log sink. Re-exports PortManagerCore and
 //                   PortManagerAnalysis.
 //   PortManagerC    the C ABI (`@_cdecl` shims that only marshal), built as
 //                   libportmanager.so. Its contract is include/portmanager.h.
@@ -48,10 +51,12 @@ let package = Package(
         ),
         // include/portmanager.h for Swift: version macros and pm_status (header only, nothing linked).
         .systemLibrary(name: "CPortManagerHeader"),
+        // libcurl through dlopen (-ldl is part of glibc's libc since 2.34): no NEEDED entry.
+        .target(name: "CDockerHTTP"),
         .target(name: "PortManagerCore", dependencies: ["CPortManagerHeader"]),
         .target(name: "PortManagerAnalysis", dependencies: ["PortManagerCore"]),
         .target(name: "PortManager",
-                dependencies: ["PortManagerCore", "PortManagerAnalysis", "CYaml", "CSQLite", "CPortManagerHeader"]),
+                dependencies: ["PortManagerCore", "PortManagerAnalysis", "CYaml", "CSQLite", "CPortManagerHeader", "CDockerHTTP"]),
         .target(name: "PortManagerC", dependencies: ["PortManager"]),
         .executableTarget(
             name: "PortManagerCLI",

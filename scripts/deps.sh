@@ -17,6 +17,7 @@ cd "$(dirname "$0")/.."
 PACKAGES='
 build    libyaml-dev      dpkg                  the registry reader (module CYaml)
 build    libsqlite3-dev   dpkg                  the reservation store (module CSQLite)
+build    libcurl4-openssl-dev dpkg              curl/curl.h for the Docker client (module CDockerHTTP); headers only, libcurl is dlopened
 build    pkg-config       pkg-config            SwiftPM finds libyaml and SQLite through it
 build    python3          python3               scripts/build.sh reads the link commands from the SwiftPM manifest
 test     libffi-dev       dpkg                  the libffi suites of Tests/c (make test-c, make sanitize)

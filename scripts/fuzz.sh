@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes the registry loader (libyaml reader + validation + allocation + the
-# analysis) and the C entry points (names, instances, buffer capacities,
-# environment names; see Tests/fuzz/FuzzRegistry.swift for the input format)
-# with libFuzzer and AddressSanitizer. Inputs go up to 1 MiB.
+# analysis), the Docker client's JSON reader (JSONReader, on the same bytes) and
+# the C entry points (names, instances, buffer capacities, environment names;
+# see Tests/fuzz/FuzzRegistry.swift for the input format) with libFuzzer and
+# AddressSanitizer. Inputs go up to 1 MiB.
 #
 #   scripts/fuzz.sh [SECONDS]   a long run (default 60 s); the corpus grows in
 #                               build/fuzz/corpus, crashes land in build/fuzz/
@@ -22,13 +23,15 @@ esac
 out=build/fuzz
 mkdir -p "$out/corpus" "$out/modules"
 flags=(-O -parse-as-library -sanitize=fuzzer,address -use-ld=lld -package-name portmanager)
+# The C modules' folders (module maps and headers), for every swiftc below.
+cmodules=(-I Sources/CYaml -I Sources/CSQLite -I Sources/CPortManagerHeader -I Sources/CDockerHTTP/include)
 # Every Swift file of a target, its folders included, in a stable order.
 sources() { find "Sources/$1" -name '*.swift' | LC_ALL=C sort; }
 
 # Rebuild only when a source changed.
 binary="$out/fuzz-registry"
 # shellcheck disable=SC2046  # sources: word splitting intended (no spaces in paths)
-if [ ! -x "$binary" ] || [ -n "$(find Sources/PortManagerCore Sources/PortManagerAnalysis Sources/PortManager Sources/PortManagerC Tests/fuzz scripts/fuzz.sh -newer "$binary" -print -quit)" ]; then
+if [ ! -x "$binary" ] || [ -n "$(find Sources/PortManagerCore Sources/PortManagerAnalysis Sources/PortManager Sources/PortManagerC Sources/CDockerHTTP Tests/fuzz scripts/fuzz.sh -newer "$binary" -print -quit)" ]; then
   echo "fuzz: building $binary"
   swiftc "${flags[@]}" -emit-library -static -module-name PortManagerCore -I Sources/CPortManagerHeader \
     -emit-module-path "$out/modules/PortManagerCore.swiftmodule" \
@@ -36,15 +39,20 @@ if [ ! -x "$binary" ] || [ -n "$(find Sources/PortManagerCore Sources/PortManage
   swiftc "${flags[@]}" -emit-library -static -module-name PortManagerAnalysis -I "$out/modules" -I Sources/CPortManagerHeader \
     -emit-module-path "$out/modules/PortManagerAnalysis.swiftmodule" \
     $(sources PortManagerAnalysis) -o "$out/modules/libPortManagerAnalysis.a"
-  swiftc "${flags[@]}" -emit-library -static -module-name PortManager -I "$out/modules" -I Sources/CYaml -I Sources/CSQLite -I Sources/CPortManagerHeader \
+  # The Docker client's C target (libcurl through dlopen), with the same sanitizers.
+  clang -c -O1 -fPIC -fsanitize=fuzzer-no-link,address -I Sources/CDockerHTTP/include \
+    Sources/CDockerHTTP/docker_http.c -o "$out/modules/docker_http.o"
+  rm -f "$out/modules/libCDockerHTTP.a"
+  ar rcs "$out/modules/libCDockerHTTP.a" "$out/modules/docker_http.o"
+  swiftc "${flags[@]}" -emit-library -static -module-name PortManager -I "$out/modules" "${cmodules[@]}" \
     -emit-module-path "$out/modules/PortManager.swiftmodule" \
     $(sources PortManager) -o "$out/modules/libPortManager.a"
-  swiftc "${flags[@]}" -emit-library -static -module-name PortManagerC -I "$out/modules" -I Sources/CYaml -I Sources/CSQLite -I Sources/CPortManagerHeader \
+  swiftc "${flags[@]}" -emit-library -static -module-name PortManagerC -I "$out/modules" "${cmodules[@]}" \
     -emit-module-path "$out/modules/PortManagerC.swiftmodule" \
     $(sources PortManagerC) -o "$out/modules/libPortManagerC.a"
   # shellcheck disable=SC2046
-  swiftc "${flags[@]}" -I "$out/modules" -I Sources/CYaml -I Sources/CSQLite -I Sources/CPortManagerHeader Tests/fuzz/FuzzRegistry.swift \
-    -L "$out/modules" -lPortManagerC -lPortManager -lPortManagerAnalysis -lPortManagerCore $(pkg-config --libs yaml-0.1 sqlite3) -o "$binary"
+  swiftc "${flags[@]}" -I "$out/modules" "${cmodules[@]}" Tests/fuzz/FuzzRegistry.swift \
+    -L "$out/modules" -lPortManagerC -lPortManager -lCDockerHTTP -lPortManagerAnalysis -lPortManagerCore $(pkg-config --libs yaml-0.1 sqlite3) -o "$binary"
 fi
 options=(-max_len=1048576 -timeout=30 -rss_limit_mb=2048 -max_total_time="$seconds")
 if [ $smoke = 0 ]; then

@@ -65,6 +65,7 @@ Architecture: $arch
 Maintainer: portmanager maintainers <portmanager@users.noreply.github.com>
 Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
 Depends: $depends
+Recommends: libcurl4
 Section: devel
 Priority: optional
 Description: conflict-free host ports for side-by-side service instances

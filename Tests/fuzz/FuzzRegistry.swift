@@ -4,6 +4,8 @@
 // without bound. Built and run by scripts/fuzz.sh (long runs) and
 // scripts/fuzz.sh --smoke (a short, fixed-seed run in `make test`).
 //
+// The registry part is also read as JSON (JSONReader, the Docker client's).
+//
 // An input is a registry, optionally followed by a NUL and the arguments:
 //
 //     YAML \0 SERVICE \0 PORT \0 ENVIRONMENT \0 NUMBERS
@@ -70,6 +72,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     if let registry = try? Registry(yaml: yaml, source: "fuzz") {
         exerciseModel(registry)
     }
+    // The same bytes as a Docker engine's answer: JSON read through libyaml.
+    _ = try? JSONReader.parse(Array(yaml))
     exerciseC(yaml, fields, &numbers)
     return 0
 }
