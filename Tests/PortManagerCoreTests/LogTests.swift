@@ -159,7 +159,7 @@ struct LogTests {
         #expect(outcome.read().count == 3)
     }
 
-    @Test func registryCallsLogEveryAllocation() throws {
+    @Test func onlyAllocationForACallerIsLogged() throws {
         let collector = Collector(marker: "service=logged")
         let saved = Log.level
         defer { try? Log.setSink(nil); Log.level = saved }
@@ -172,10 +172,18 @@ struct LogTests {
                 PortDefinition(name: "controller_port", base: 19093, location: here),
             ], location: here),
         ])
-        _ = try registry.port("logged", instance: 1, name: "broker_port")
-        _ = try registry.ports("logged", instance: 2)
-        _ = registry.allAllocations()  // enumeration is not allocation
-        #expect(throws: PortManagerError.self) { try registry.port("logged", instance: 99, name: "broker_port") }
+        // Reading is not allocating: none of these logs.
+        _ = try registry.port("logged", instance: 3, name: "broker_port")
+        _ = try registry.ports("logged", instance: 3)
+        _ = try registry.allocation("logged", instance: 3, name: "broker_port")
+        _ = try registry.instance("logged", 3)
+        _ = try registry.containerName("logged", instance: 3)
+        _ = try registry.containerPort("logged", instance: 3, name: "broker_port")
+        _ = registry.allAllocations()
+        // Allocating for a caller logs each port.
+        _ = try registry.allocate("logged", instance: 1, name: "broker_port")
+        _ = try registry.allocateAll("logged", instance: 2)
+        #expect(throws: PortManagerError.self) { try registry.allocate("logged", instance: 99, name: "broker_port") }
         let messages = collector.lines.withLock { $0.map { $0.1 } }
         #expect(messages == [
             "port_manager_port_allocated service=logged instance=1 type=broker_port port=9192 base=9092 increment=100",

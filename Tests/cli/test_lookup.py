@@ -66,6 +66,23 @@ def test_portmanager_log_environment_variable_also_logs(run):
     assert "port_manager_port_allocated service=kafka instance=0" in result.stderr
 
 
+def test_only_get_logs_allocations_reading_commands_do_not(run, tmp_path):
+    """Allocation is logged where a caller allocates (get); reading an instance is not allocating."""
+    info = {"PORTMANAGER_LOG": "info"}
+    result = run("get", "kafka", "--instance", "2", env=info)
+    assert result.returncode == OK, result.stderr
+    logged = [line[line.index("port_manager"):] for line in result.stderr.splitlines() if "port_manager" in line]
+    assert logged == [
+        "port_manager_port_allocated service=kafka instance=2 type=broker_port port=9292 base=9092 increment=100",
+        "port_manager_port_allocated service=kafka instance=2 type=controller_port port=19293 base=19093 increment=100",
+    ]
+    for args in (["env", "kafka", "-i", "2"], ["names", "kafka", "-i", "2"], ["compose", "kafka", "-i", "2"],
+                 ["summary"], ["list"], ["status", "--all", "--state-dir", str(tmp_path / "state")]):
+        result = run(*args, env=info)
+        assert result.returncode == OK, (args, result.stderr)
+        assert "port_manager_port_allocated" not in result.stderr, args
+
+
 def test_get_unknown_port_names_the_ports_it_has(run):
     result = run("get", "kafka", "--port", "brokerport")
     assert result.returncode == USAGE
