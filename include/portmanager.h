@@ -254,8 +254,10 @@ PM_API pm_status pm_port_name(const pm_registry *registry, const char *service, 
  * out-param may be NULL when not wanted.
  * out_base:      the first host port;
  * out_count:     1 for a single port, the width of a range otherwise;
- * out_container: the first container port, or 0 when the container port is
- *                "the same as the host port".
+ * out_container: the first port inside the container, the same for every
+ *                instance (the base port unless the registry fixes another),
+ *                or 0 when it follows the host port (`container: host`);
+ *                docs/registry.md, "Container ports".
  */
 PM_API pm_status pm_port_definition(const pm_registry *registry, const char *service, const char *port_name,
                                     uint16_t *out_base, uint16_t *out_count, uint16_t *out_container);
@@ -281,9 +283,10 @@ PM_API pm_status pm_get_port_range(const pm_registry *registry, const char *serv
                                    const char *port_name, uint16_t *out_first, uint16_t *out_last);
 
 /**
- * The container-side port of one named port of one instance: the fixed
- * container port if the registry gives one, else the same as the host port.
- * For a range, its first port. Not logged: no host port is allocated.
+ * The container-side port of one named port of one instance: the base port
+ * by default, the registry's fixed `container:` port, or the instance's host
+ * port for `container: host` (docs/registry.md, "Container ports"). For a
+ * range, its first port. Not logged: no host port is allocated.
  */
 PM_API pm_status pm_get_container_port(const pm_registry *registry, const char *service, int32_t instance_id,
                                        const char *port_name, uint16_t *out_port);

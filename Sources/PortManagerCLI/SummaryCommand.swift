@@ -96,8 +96,9 @@ struct Summary: ParsableCommand {
 }
 
 extension Allocation {
-    /// `9192`, `31101-31103`, or `8090->8080` when the container port differs.
+    /// `9192`, `31101-31103`, or `8090->8080` when the container port is
+    /// neither the host port nor the base port (``Allocation/containerIsNotable``).
     var displayText: String {
-        containerPort == hostPort ? hostText : "\(hostText)->\(containerText)"
+        containerIsNotable ? "\(hostText)->\(containerText)" : hostText
     }
 }

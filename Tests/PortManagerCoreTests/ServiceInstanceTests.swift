@@ -12,7 +12,7 @@ private func makeRegistry() -> Registry {
         ], containerStem: "kafka-development", volumeStem: "kafka-data", location: here),
         ServiceDefinition(name: "traefik", ports: [
             PortDefinition(name: "entrypoint_port", base: 31001, count: 3, location: here),
-            PortDefinition(name: "admin_port", base: 8088, containerPort: 8080, location: here),
+            PortDefinition(name: "admin_port", base: 8088, container: .fixed(8080), location: here),
             PortDefinition(name: "agent_port", base: 6831, location: here, protocols: .udp,
                            hostIP: IPAddress("127.0.0.1")),
         ], maxInstances: 3, location: here),

@@ -49,7 +49,7 @@ def test_offset_moves_host_ports_not_container_ports_or_names(run, offsets):
     out = run("env", "web", "-i", "1", "--registry", str(offsets), "--env", "ci").stdout.splitlines()
     assert out == ["WEB_PORT=28190", "WEB_PORT_CONTAINER=8080", "WEB_CONTAINER_NAME=web-1", "WEB_VOLUME_NAME=web-data-1"]
     assert run("compose", "kafka", "-i", "1", "--registry", str(offsets), "--env", "ci").stdout.splitlines() == [
-        '- "29192:29192"', '- "39193:39193"',
+        '- "29192:9092"', '- "39193:19093"',
     ]
 
 
