@@ -302,14 +302,16 @@ PM_API pm_status pm_get_ports(const pm_registry *registry, const char *service, 
 /* ------------------------------------------------------------------- names */
 
 /**
- * The container name of an instance: the service's container stem for
- * instance 0 ("kafka-development"), "STEM-N" for instance N
- * ("kafka-development-1"). Output protocol above.
+ * The container name of an instance: "STEM[-ENVIRONMENT][-N]", the service's
+ * container stem, then the name of the registry handle's environment when one
+ * is selected, then "-N" for instance N > 0: "kafka-development",
+ * "kafka-development-1", and in environment "ci" "kafka-development-ci",
+ * "kafka-development-ci-1" (docs/registry.md, "Names"). Output protocol above.
  */
 PM_API pm_status pm_container_name(const pm_registry *registry, const char *service, int32_t instance_id,
                                    char *buffer, size_t capacity, size_t *needed);
 
-/** The volume name of an instance: "kafka-data", "kafka-data-1", ... Output protocol above. */
+/** The volume name of an instance, as pm_container_name() from the volume stem: "kafka-data", "kafka-data-1", "kafka-data-ci-1". Output protocol above. */
 PM_API pm_status pm_volume_name(const pm_registry *registry, const char *service, int32_t instance_id,
                                 char *buffer, size_t capacity, size_t *needed);
 
@@ -520,7 +522,10 @@ PM_API pm_status pm_allocation_line(const pm_registry *registry, const char *ser
  *   environment    (error)   an environment offset moves a port outside 1..65535;
  *   privileged     (warning) a port below 1024 (binding needs root or a capability);
  *   ephemeral      (warning) a port inside the ephemeral range and not reserved,
- *                            which the kernel may give to an outgoing connection.
+ *                            which the kernel may give to an outgoing connection;
+ *   name           (error)   two instances (across services, instances and
+ *                            environments) that get one container or volume
+ *                            name (see pm_container_name()).
  */
 
 /** An analysis result. Opaque; immutable; safe to share between threads. */

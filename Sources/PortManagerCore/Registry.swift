@@ -209,13 +209,12 @@ public struct Registry: Sendable {
     /// Every allocation of every instance of every service, in source order:
     /// the data behind a summary. Enumerating is not allocating, so nothing is logged.
     public func allAllocations() -> [Allocation] {
-        var result: [Allocation] = []
-        for service in services {
-            for instance in 0..<service.maxInstances {
-                result += ServiceInstance(definition: service, instance: instance, environment: environment).ports
-            }
-        }
-        return result
+        services.flatMap { instances(of: $0).flatMap(\.ports) }
+    }
+
+    /// Every instance of `service` (a definition of this registry), in order. Not logged.
+    public func instances(of service: ServiceDefinition) -> [ServiceInstance] {
+        (0..<service.maxInstances).map { ServiceInstance(definition: service, instance: $0, environment: environment) }
     }
 
     /// The container name of an instance (``Naming``).
@@ -239,11 +238,18 @@ public struct Registry: Sendable {
 }
 
 /// Container and volume naming, as in the original spec: `kafka-development`,
-/// `kafka-development-1`, `kafka-data-2`.
+/// `kafka-development-1`, `kafka-data-2`; with an environment selected, its
+/// name follows the stem (`kafka-development-ci`, `kafka-data-ci-2`), so two
+/// environments on one host never share a container or a volume.
 public enum Naming {
-    /// `stem` for instance 0, `stem-N` for instance N.
-    public static func instanceName(_ stem: String, instance: Int) -> String {
-        instance == 0 ? stem : "\(stem)-\(instance)"
+    /// `STEM[-ENVIRONMENT][-N]`: the stem, then the environment's name when one
+    /// is selected, then `-N` for instance N > 0. Instance 0 with no environment
+    /// is the stem itself, the original spec's name.
+    public static func instanceName(_ stem: String, environment: String? = nil, instance: Int) -> String {
+        var name = stem
+        if let environment { name += "-" + environment }
+        if instance != 0 { name += "-" + String(instance) }
+        return name
     }
 
     /// True when `name` is a valid Docker container or volume name:

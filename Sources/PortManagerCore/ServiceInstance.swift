@@ -31,8 +31,10 @@ public struct ServiceInstance: Sendable, Hashable {
         self.environment = environment
         let offset = environment?.offset ?? 0
         self.ports = definition.ports.map { definition.allocation($0, instance: instance, offset: offset) }
-        self.containerName = Naming.instanceName(definition.containerStem, instance: instance)
-        self.volumeName = Naming.instanceName(definition.volumeStem, instance: instance)
+        self.containerName = Naming.instanceName(definition.containerStem, environment: environment?.name,
+                                                 instance: instance)
+        self.volumeName = Naming.instanceName(definition.volumeStem, environment: environment?.name,
+                                              instance: instance)
     }
 
     /// The service name.

@@ -59,10 +59,17 @@ struct ServiceInstanceTests {
         }
     }
 
-    @Test func environmentOffsetMovesHostPorts() throws {
+    @Test func environmentOffsetMovesHostPortsAndNamesTheEnvironment() throws {
         let ci = try registry.selecting(environment: "ci").instance("kafka", 1)
         #expect(ci.ports.map(\.hostPort) == [29192, 39193])
         #expect(ci.environmentName == "ci")
+        #expect(ci.containerName == "kafka-development-ci-1" && ci.volumeName == "kafka-data-ci-1")
+        #expect(ci.labels.map(\.value) == ["kafka", "1", "ci"])
+        let zero = try registry.selecting(environment: "ci").instance("kafka", 0)
+        #expect(zero.containerName == "kafka-development-ci" && zero.volumeName == "kafka-data-ci")
+        // No environment: the original spec's names.
+        #expect(try registry.instance("kafka", 0).containerName == "kafka-development")
+        #expect(try registry.instance("kafka", 0).volumeName == "kafka-data")
     }
 
     @Test func badQueriesNameTheCulprit() throws {
@@ -76,5 +83,48 @@ struct ServiceInstanceTests {
                                                      available: ["broker_port", "controller_port"])) {
             try registry.instance("kafka", 0).port(named: "port")
         }
+    }
+}
+
+@Suite("Name collisions across services, instances and environments")
+struct NameCollisionTests {
+    private func registry(_ yaml: [(String, String?, Int)], environments: [String] = []) -> Registry {
+        let here = SourceLocation(file: "<test>", line: 1, column: 1)
+        let services = yaml.enumerated().map { index, entry in
+            ServiceDefinition(name: entry.0, ports: [PortDefinition(name: "port", base: 1000 + index * 10, location: here)],
+                              increment: 1, maxInstances: entry.2, containerStem: entry.1, location: here)
+        }
+        return Registry(source: "<test>", services: services,
+                        environments: environments.map { EnvironmentDefinition(name: $0, offset: 0, location: here) })
+    }
+
+    @Test func webInstanceOneAndWebUnderscoreOneInstanceZero() {
+        let found = NameCollision.find(in: registry([("web", nil, 3), ("web_1", nil, 3)]))
+        #expect(found == [NameCollision(kind: .container, name: "web-1",
+                                        first: .init(service: 0, instance: 1, environment: nil),
+                                        second: .init(service: 1, instance: 0, environment: nil))])
+    }
+
+    @Test func environmentsAndInstancesThatSpellTheSameSuffix() {
+        // Environment "1" instance 0 is web-1, as instance 1 with none is.
+        let found = NameCollision.find(in: registry([("web", nil, 2)], environments: ["1"]))
+        #expect(found.map(\.name) == ["web-1", "web-data-1"])
+        #expect(found.map(\.second) == [.init(service: 0, instance: 0, environment: 0),
+                                         .init(service: 0, instance: 0, environment: 0)])
+        // Environments "a" and "a-1": web-a-1 twice.
+        #expect(NameCollision.find(in: registry([("web", nil, 2)], environments: ["a", "a-1"])).map(\.name)
+                == ["web-a-1", "web-data-a-1"])
+    }
+
+    @Test func sharedStemsCollideInEveryInstanceAndEnvironment() {
+        let found = NameCollision.find(in: registry([("a", "same", 2), ("b", "same", 2)], environments: ["ci"]))
+        #expect(found.filter { $0.kind == .container }.map(\.name) == ["same", "same-1", "same-ci", "same-ci-1"])
+        #expect(found.filter { $0.kind == .volume }.isEmpty)  // a-data, b-data
+    }
+
+    @Test func unrelatedStemsAndTheShippedNamesDoNotCollide() {
+        #expect(NameCollision.find(in: registry([("kafka", "kafka-development", 10), ("kafka_dev", nil, 10),
+                                                 ("redis", nil, 10)], environments: ["ci", "dev"])).isEmpty)
+        #expect(NameCollision.related(["web", "web-1", "webx", "w", "web-a-b"]) == [0, 1, 4])
     }
 }
