@@ -255,8 +255,10 @@ PM_API pm_status pm_port_name(const pm_registry *registry, const char *service, 
  * out-param may be NULL when not wanted.
  * out_base:      the first host port;
  * out_count:     1 for a single port, the width of a range otherwise;
- * out_container: the first container port, or 0 when the container port is
- *                "the same as the host port".
+ * out_container: the first port inside the container, the same for every
+ *                instance (the base port unless the registry fixes another),
+ *                or 0 when it follows the host port (`container: host`);
+ *                docs/registry.md, "Container ports".
  */
 PM_API pm_status pm_port_definition(const pm_registry *registry, const char *service, const char *port_name,
                                     uint16_t *out_base, uint16_t *out_count, uint16_t *out_container);
@@ -282,9 +284,10 @@ PM_API pm_status pm_get_port_range(const pm_registry *registry, const char *serv
                                    const char *port_name, uint16_t *out_first, uint16_t *out_last);
 
 /**
- * The container-side port of one named port of one instance: the fixed
- * container port if the registry gives one, else the same as the host port.
- * For a range, its first port. Not logged: no host port is allocated.
+ * The container-side port of one named port of one instance: the base port
+ * by default, the registry's fixed `container:` port, or the instance's host
+ * port for `container: host` (docs/registry.md, "Container ports"). For a
+ * range, its first port. Not logged: no host port is allocated.
  */
 PM_API pm_status pm_get_container_port(const pm_registry *registry, const char *service, int32_t instance_id,
                                        const char *port_name, uint16_t *out_port);
@@ -300,14 +303,16 @@ PM_API pm_status pm_get_ports(const pm_registry *registry, const char *service, 
 /* ------------------------------------------------------------------- names */
 
 /**
- * The container name of an instance: the service's container stem for
- * instance 0 ("kafka-development"), "STEM-N" for instance N
- * ("kafka-development-1"). Output protocol above.
+ * The container name of an instance: "STEM[-ENVIRONMENT][-N]", the service's
+ * container stem, then the name of the registry handle's environment when one
+ * is selected, then "-N" for instance N > 0: "kafka-development",
+ * "kafka-development-1", and in environment "ci" "kafka-development-ci",
+ * "kafka-development-ci-1" (docs/registry.md, "Names"). Output protocol above.
  */
 PM_API pm_status pm_container_name(const pm_registry *registry, const char *service, int32_t instance_id,
                                    char *buffer, size_t capacity, size_t *needed);
 
-/** The volume name of an instance: "kafka-data", "kafka-data-1", ... Output protocol above. */
+/** The volume name of an instance, as pm_container_name() from the volume stem: "kafka-data", "kafka-data-1", "kafka-data-ci-1". Output protocol above. */
 PM_API pm_status pm_volume_name(const pm_registry *registry, const char *service, int32_t instance_id,
                                 char *buffer, size_t capacity, size_t *needed);
 
@@ -518,7 +523,10 @@ PM_API pm_status pm_allocation_line(const pm_registry *registry, const char *ser
  *   environment    (error)   an environment offset moves a port outside 1..65535;
  *   privileged     (warning) a port below 1024 (binding needs root or a capability);
  *   ephemeral      (warning) a port inside the ephemeral range and not reserved,
- *                            which the kernel may give to an outgoing connection.
+ *                            which the kernel may give to an outgoing connection;
+ *   name           (error)   two instances (across services, instances and
+ *                            environments) that get one container or volume
+ *                            name (see pm_container_name()).
  */
 
 /** An analysis result. Opaque; immutable; safe to share between threads. */

@@ -135,6 +135,8 @@ public enum FindingKind: String, Sendable, Hashable, CaseIterable {
     case privileged
     /// A port inside the kernel's ephemeral range and not reserved (warning).
     case ephemeral
+    /// Instances that get the same container or volume name (error; ``NameCollision``).
+    case name
 }
 
 /// One finding of an ``Analysis``: a collision pattern or a flagged port,
@@ -152,6 +154,9 @@ public struct Finding: Sendable {
     /// For a dense chain of overlapping ranges, too many pairs to list: the
     /// summary (ports, counts, host port ranges). Nil for every other finding.
     public let chain: CollisionChain?
+    /// For a `name` finding, its collisions: one kind of name, one pair of
+    /// (service, environment)s, each pair of instances (in order). Empty otherwise.
+    public let names: [NameCollision]
     let context: AnalysisContext
     /// This finding's place in the analysis, for its fix.
     let index: Int
@@ -275,6 +280,7 @@ public struct Analysis: Sendable {
             Analysis.collisions(lattice, context, protocol: PortProtocols.udp.rawValue, into: &parts)
         }
         Analysis.flags(lattice, context, into: &parts)
+        Analysis.names(registry, into: &parts)
         // Sorted through an index (stable, as a sort of the findings themselves
         // would be); each finding is then built once, in order, with its fix.
         let keys = parts.all.map(\.key)
@@ -289,7 +295,8 @@ public struct Analysis: Sendable {
         findings.reserveCapacity(ordered.count)
         for (position, part) in ordered.enumerated() {
             findings.append(Finding(kind: part.kind, severity: part.severity, location: part.location,
-                                    occurrences: part.occurrences, chain: part.chain, context: context,
+                                    occurrences: part.occurrences, chain: part.chain, names: part.names,
+                                    context: context,
                                     index: position, fixes: fixes))
         }
         self.findings = findings
@@ -316,6 +323,8 @@ struct FindingPart {
     let occurrences: [Occurrence]
     /// The summary when the finding is a dense chain; nil for the others.
     let chain: CollisionChain?
+    /// The collisions of a `name` finding; empty for the others.
+    var names: [NameCollision] = []
 
     /// Its place in the order of findings.
     var key: SortKey {
@@ -329,8 +338,9 @@ struct FindingParts {
     var all: [FindingPart] = []
 
     mutating func append(kind: FindingKind, severity: Severity, location: SourceLocation, occurrences: [Occurrence],
-                         chain: CollisionChain? = nil) {
-        all.append(FindingPart(kind: kind, severity: severity, location: location, occurrences: occurrences, chain: chain))
+                         chain: CollisionChain? = nil, names: [NameCollision] = []) {
+        all.append(FindingPart(kind: kind, severity: severity, location: location, occurrences: occurrences, chain: chain,
+                               names: names))
     }
 }
 
@@ -361,6 +371,7 @@ extension FindingKind {
         case .environment: return 1
         case .privileged: return 2
         case .ephemeral: return 3
+        case .name: return 4
         }
     }
 }

@@ -104,6 +104,7 @@ extension Finding {
         }
         out += "]"
         if let chain { chain.appendJSON(to: &out, registry) }
+        appendNamesJSON(to: &out, registry)
         out += "}"
     }
 }

@@ -37,6 +37,8 @@ extension AnalysisContext {
         case .ephemeral:
             let range = options.ephemeralRange.map { "\($0.lowerBound)-\($0.upperBound)" } ?? "?"
             return "\(flagSubject(finding)) \(portsText(finding.occurrences)), inside the ephemeral range \(range), where the kernel may give them to outgoing connections"
+        case .name:
+            return namesMessage(finding)
         }
     }
 
@@ -131,6 +133,8 @@ extension AnalysisContext {
                 text += ", or move the base of \(slotName(move.slot)) to \(move.base), free and outside the range in every environment"
             }
             return text
+        case .name:
+            return namesSuggestion(finding)
         }
     }
 

@@ -88,7 +88,7 @@ extension AnalysisContext {
                 taken.moved[s] = base
                 fix.moves = [(s, base)]
             }
-        case .environment:
+        case .environment, .name:
             break
         }
         return fix

@@ -34,7 +34,7 @@ public func pm_get_port_range(_ registry: OpaquePointer?, _ service: CString?, _
     guard let first else { return missing("pm_get_port_range", "out_first") }
     guard let last else { return missing("pm_get_port_range", "out_last") }
     return guarded {
-        let a = try r.registry.allocation(text(service), instance: instance(instanceID), name: text(portName))
+        let a = try r.registry.allocate(text(service), instance: instance(instanceID), name: text(portName))
         first.pointee = port16(a.hostPort)
         last.pointee = port16(a.hostPortLast)
     }
@@ -63,7 +63,7 @@ public func pm_get_ports(_ registry: OpaquePointer?, _ service: CString?, _ inst
     return guarded {
         let name = text(service), id = instance(instanceID)
         try output(count: try r.registry.portCount(name, instance: id), ports, capacity, needed) {
-            try r.registry.ports(name, instance: id).map { port16($0.hostPort) }
+            try r.registry.allocateAll(name, instance: id).map { port16($0.hostPort) }
         }
     }
 }

@@ -52,7 +52,7 @@ public func pm_allocation_line(_ registry: OpaquePointer?, _ service: CString?, 
         return fail(.invalidArgument("instance_id \(instanceID) does not fit this platform's Int"))
     }
     return guarded {
-        let allocation = try r.registry.allocation(text(service), instance: id, name: text(portName), logged: false)
+        let allocation = try r.registry.allocation(text(service), instance: id, name: text(portName))
         try output(Log.allocationMessage(allocation), buffer, capacity, needed)
     }
 }

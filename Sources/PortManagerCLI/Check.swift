@@ -13,7 +13,8 @@ import PortManager
 ///    keys, duplicates, collisions within one service).
 /// 2. Whole-lattice analysis (``Analysis``, docs/analysis.md): collisions across
 ///    and within services and environments, environment offsets that leave
-///    1..65535 (errors); privileged and ephemeral ports (warnings). `--strict`
+///    1..65535, instances that share a container or volume name (errors);
+///    privileged and ephemeral ports (warnings). `--strict`
 ///    makes warnings fail too; `--json` prints the analysis as JSON.
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,9 +26,10 @@ struct Check: ParsableCommand {
           FILE:LINE:COLUMN: error: message
 
         Then it analyzes the whole lattice: every port of every instance of every \
-        service, with no environment and with each one. Collisions and environment \
-        offsets that push a port outside 1..65535 are errors, each with a suggested \
-        fix; ports below 1024 and ports inside the kernel's ephemeral range (less \
+        service, with no environment and with each one. Collisions, environment \
+        offsets that push a port outside 1..65535, and two instances that get one \
+        container or volume name are errors, each with a suggested fix; ports \
+        below 1024 and ports inside the kernel's ephemeral range (less \
         ip_local_reserved_ports) are warnings.
 
         Exit status: 0 when the registry is valid (one OK line is printed); 1 when \

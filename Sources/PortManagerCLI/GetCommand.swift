@@ -44,7 +44,7 @@ struct Get: ParsableCommand {
         let registry = try options.open()
         let instance = instanceOption.instance
         if let port {
-            let allocation = try registry.allocation(service, instance: instance, name: port)
+            let allocation = try registry.allocate(service, instance: instance, name: port)
             if output.json {
                 Output.line(JSON.object(header(registry, allocation.service, instance) + [("port", allocation.json)]).rendered())
             } else {
@@ -52,7 +52,7 @@ struct Get: ParsableCommand {
             }
             return
         }
-        let allocations = try registry.ports(service, instance: instance)
+        let allocations = try registry.allocateAll(service, instance: instance)
         let name = try registry.service(named: service).name
         if output.json {
             Output.line(JSON.object(header(registry, name, instance) + [("ports", .array(allocations.map(\.json)))]).rendered())

@@ -12,7 +12,7 @@ struct InstanceVariables {
     /// The assignments, in order: ports in source order, then the names.
     let assignments: [(key: String, value: String)]
 
-    /// Collects the variables of `instance` of `service`; each port allocation is logged.
+    /// Collects the variables of `instance` of `service`. Not logged: reading is not allocating.
     ///
     /// - Throws: the registry's lookup errors, or ``PortManagerError/invalidArgument(_:)``
     ///   when two ports would give the same variable name.

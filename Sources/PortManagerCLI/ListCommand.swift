@@ -31,9 +31,7 @@ struct List: ParsableCommand {
         }
         var table = Table(header: ["SERVICE", "INCREMENT", "MAX", "CONTAINER", "VOLUME", "BASE PORTS"])
         for service in registry.services {
-            let ports = service.ports.map { port in
-                "\(port.name)=\(port.baseText)" + (port.containerPort.map { "->\(containerText(port, $0))" } ?? "")
-            }
+            let ports = service.ports.map { port in "\(port.name)=\(port.baseText)" + containerText(port) }
             table.add([service.name, String(service.increment), String(service.maxInstances),
                        service.containerStem, service.volumeStem, ports.joined(separator: " ")])
         }
@@ -50,8 +48,15 @@ struct List: ParsableCommand {
         Output.lines(lines)
     }
 
-    private func containerText(_ port: PortDefinition, _ first: Int) -> String {
-        port.isRange ? "\(first)-\(first + port.count - 1)" : String(first)
+    /// `->8080` (or a range) for a fixed container port other than the base,
+    /// `->host` for one that follows the host port, nothing for the base (the default).
+    private func containerText(_ port: PortDefinition) -> String {
+        switch port.container {
+        case .base: return ""
+        case .fixed(let first) where first == port.base: return ""
+        case .fixed(let first): return "->" + (port.isRange ? "\(first)-\(first + port.count - 1)" : String(first))
+        case .host: return "->" + ContainerPort.hostSpelling
+        }
     }
 
     private func json(_ registry: Registry) -> JSON {

@@ -7,7 +7,9 @@ struct Names: ParsableCommand {
         abstract: "Print the container name and volume name of one instance.",
         discussion: """
         Instance 0 uses the service's stems as they are (kafka-development, \
-        kafka-data); instance N appends -N (kafka-development-1, kafka-data-1).
+        kafka-data); instance N appends -N (kafka-development-1, kafka-data-1). \
+        With an environment, its name follows the stem (--env ci: \
+        kafka-development-ci-1, kafka-data-ci-1).
 
         Examples:
           portmanager names kafka --instance 1
@@ -33,8 +35,8 @@ struct Names: ParsableCommand {
     func run() throws {
         let registry = try options.open()
         let instance = instanceOption.instance
-        let container = try registry.containerName(service, instance: instance)
-        let volume = try registry.volumeName(service, instance: instance)
+        let resolved = try registry.instance(service, instance)
+        let (container, volume) = (resolved.containerName, resolved.volumeName)
         if output.json {
             Output.line(JSON.object([
                 ("service", .string(service)), ("instance", .int(instance)),

@@ -30,29 +30,21 @@ struct Summary: ParsableCommand {
     func run() throws {
         let registry = try options.open()
         let selected = try services.isEmpty ? registry.services : services.map { try registry.service(named: $0) }
-        var all: [String: [Allocation]] = [:]
-        for allocation in registry.allAllocations() { all[allocation.service, default: []].append(allocation) }
         if output.json {
-            Output.line(json(registry, selected, all).rendered())
+            Output.line(json(registry, selected).rendered())
         } else {
-            Output.lines(text(registry, selected, all))
+            Output.lines(text(registry, selected))
         }
     }
 
-    /// One row per instance: ID, container name, volume name and allocations.
-    /// Built from ``Registry/allAllocations()``: enumerating is not allocating,
-    /// so the summary logs nothing, even with --verbose.
-    private func instances(_ service: ServiceDefinition, _ all: [String: [Allocation]]) -> [(Int, String, String, [Allocation])] {
-        let allocations = all[service.name] ?? []
-        return (0..<service.maxInstances).map { instance in
-            (instance,
-             Naming.instanceName(service.containerStem, instance: instance),
-             Naming.instanceName(service.volumeStem, instance: instance),
-             allocations.filter { $0.instance == instance })
-        }
+    /// One row per instance: ID, container name, volume name and allocations,
+    /// from ``Registry/instances(of:)``: enumerating is not allocating, so the
+    /// summary logs nothing, even with --verbose.
+    private func instances(_ registry: Registry, _ service: ServiceDefinition) -> [(Int, String, String, [Allocation])] {
+        registry.instances(of: service).map { ($0.instance, $0.containerName, $0.volumeName, $0.ports) }
     }
 
-    private func text(_ registry: Registry, _ services: [ServiceDefinition], _ all: [String: [Allocation]]) -> [String] {
+    private func text(_ registry: Registry, _ services: [ServiceDefinition]) -> [String] {
         var lines = ["Port registry: \(PathText.shown(registry.source))"]
         if let environment = registry.environment {
             lines.append("Environment: \(environment.name) (offset \(environment.offset >= 0 ? "+" : "")\(environment.offset) on every host port)")
@@ -64,7 +56,7 @@ struct Summary: ParsableCommand {
             lines.append("")
             lines.append("\(service.name)  (instance_increment \(service.increment), max_instances \(service.maxInstances))")
             var table = Table(header: ["INSTANCE", "CONTAINER", "VOLUME"] + service.portNames)
-            for (instance, container, volume, allocations) in instances(service, all) {
+            for (instance, container, volume, allocations) in instances(registry, service) {
                 table.add([String(instance), container, volume] + allocations.map(\.displayText))
             }
             lines += table.render(indent: "  ")
@@ -72,7 +64,7 @@ struct Summary: ParsableCommand {
         return lines
     }
 
-    private func json(_ registry: Registry, _ services: [ServiceDefinition], _ all: [String: [Allocation]]) -> JSON {
+    private func json(_ registry: Registry, _ services: [ServiceDefinition]) -> JSON {
         .object([
             ("registry", .string(registry.source)),
             ("environment", registry.environmentJSON),
@@ -81,7 +73,7 @@ struct Summary: ParsableCommand {
                     ("name", .string(service.name)),
                     ("instance_increment", .int(service.increment)),
                     ("max_instances", .int(service.maxInstances)),
-                    ("instances", .array(instances(service, all).map { instance, container, volume, allocations in
+                    ("instances", .array(instances(registry, service).map { instance, container, volume, allocations in
                         .object([
                             ("instance", .int(instance)),
                             ("container_name", .string(container)),
@@ -96,8 +88,9 @@ struct Summary: ParsableCommand {
 }
 
 extension Allocation {
-    /// `9192`, `31101-31103`, or `8090->8080` when the container port differs.
+    /// `9192`, `31101-31103`, or `8090->8080` when the container port is
+    /// neither the host port nor the base port (``Allocation/containerIsNotable``).
     var displayText: String {
-        containerPort == hostPort ? hostText : "\(hostText)->\(containerText)"
+        containerIsNotable ? "\(hostText)->\(containerText)" : hostText
     }
 }

@@ -169,8 +169,9 @@ public enum Log {
     public static let allocationEvent: StaticString = "port_manager_port_allocated"
 
     /// The original spec's line: `port_manager_port_allocated service=kafka instance=1 type=broker_port port=9192 base=9092 increment=100`.
-    /// A range adds `last=`, a fixed container port adds `container=`, an
-    /// environment `offset=`; every value is escaped (``escape(_:)``).
+    /// A range adds `last=`; a port inside the container that is neither the
+    /// host port nor the base port (a fixed `container:`) adds `container=`; an
+    /// environment `offset=`. Every value is escaped (``escape(_:)``).
     ///
     /// Written into one buffer sized before the first byte: every allocation
     /// is logged at INFO, so this is the logged path's main cost.
@@ -191,7 +192,9 @@ public enum Log {
             line.append(" base="); line.append(a.base)
             line.append(" increment="); line.append(a.increment)
             if a.hostPortLast != a.hostPort { line.append(" last="); line.append(a.hostPortLast) }
-            if a.containerPort != a.hostPort { line.append(" container="); line.append(a.containerPort) }
+            if a.containerIsNotable {
+                line.append(" container="); line.append(a.containerPort)
+            }
             if offset != 0 { line.append(" offset="); line.append(offset) }
             return line.count
         }

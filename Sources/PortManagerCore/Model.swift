@@ -43,6 +43,23 @@ public struct PortProtocols: OptionSet, Sendable, Hashable, CustomStringConverti
     public var members: [PortProtocols] { [PortProtocols.tcp, .udp].filter { contains($0) } }
 }
 
+/// Where a port listens inside its container (docs/registry.md, "Container
+/// ports"), written as the `container` key of a port mapping.
+public enum ContainerPort: Sendable, Hashable {
+    /// The base port, the same for every instance: what the stock image
+    /// listens on (`redis` instance 1: `6479:6379`). The default.
+    case base
+    /// A fixed port, the first of a range (`container: 8080`).
+    case fixed(Int)
+    /// The host port of each instance (`container: host`), for an image whose
+    /// listener follows the port it is published on, as the original spec's
+    /// Kafka does (`9192:9192`).
+    case host
+
+    /// The spelling of ``host`` in the registry.
+    public static let hostSpelling = "host"
+}
+
 /// One named port of a service: a single port, or a contiguous range that moves
 /// with the instance as one block.
 public struct PortDefinition: Sendable, Hashable {
@@ -52,9 +69,8 @@ public struct PortDefinition: Sendable, Hashable {
     public let base: Int
     /// How many consecutive ports: 1 for a single port, more for a range.
     public let count: Int
-    /// The first port inside the container, when the registry fixes it.
-    /// `nil` means "the same number as the host port", as in the original spec's `9192:9192`.
-    public let containerPort: Int?
+    /// Where it listens inside the container: the base port unless the registry says otherwise.
+    public let container: ContainerPort
     /// Where the port is defined.
     public let location: SourceLocation
     /// The protocols it is published for (`protocol:`); TCP by default.
@@ -64,12 +80,12 @@ public struct PortDefinition: Sendable, Hashable {
     public let hostIP: IPAddress?
 
     /// Creates a port definition. The registry builder validates the numbers.
-    public init(name: String, base: Int, count: Int = 1, containerPort: Int? = nil, location: SourceLocation,
+    public init(name: String, base: Int, count: Int = 1, container: ContainerPort = .base, location: SourceLocation,
                 protocols: PortProtocols = .tcp, hostIP: IPAddress? = nil) {
         self.name = name
         self.base = base
         self.count = count
-        self.containerPort = containerPort
+        self.container = container
         self.location = location
         self.protocols = protocols
         self.hostIP = hostIP
@@ -77,8 +93,19 @@ public struct PortDefinition: Sendable, Hashable {
 
     /// The same port published on `hostIP`.
     public func with(hostIP: IPAddress?) -> PortDefinition {
-        PortDefinition(name: name, base: base, count: count, containerPort: containerPort, location: location,
+        PortDefinition(name: name, base: base, count: count, container: container, location: location,
                        protocols: protocols, hostIP: hostIP)
+    }
+
+    /// The first port inside the container when it is the same for every
+    /// instance (the base port, or a fixed one); nil when it follows the host
+    /// port (``ContainerPort/host``). `pm_port_definition`'s `out_container`.
+    public var containerPort: Int? {
+        switch container {
+        case .base: return base
+        case .fixed(let port): return port
+        case .host: return nil
+        }
     }
 
     /// True when the port is a range of more than one port.
@@ -199,6 +226,11 @@ public struct Allocation: Sendable, Hashable {
     public var containerText: String {
         containerPort == containerPortLast ? String(containerPort) : "\(containerPort)-\(containerPortLast)"
     }
+    /// True when the port inside the container is neither the host port nor
+    /// the base port, so a line that shows both (the log line, the summary)
+    /// must show it too: a fixed `container:` such as ArgoCD's 8080.
+    public var containerIsNotable: Bool { containerPort != hostPort && containerPort != base }
+
     /// The docker/compose mapping, host then container: `9192:9092`.
     public var mapping: String { "\(hostText):\(containerText)" }
 

@@ -117,7 +117,8 @@ public struct Registry: Sendable {
             if hit.status == .ok {
                 if Log.isEnabled(.info) {
                     let definition = services[Int(hit.service)]
-                    Log.allocated(allocation(definition, definition.ports[Int(hit.portIndex)], instance))
+                    Log.allocated(definition.allocation(definition.ports[Int(hit.portIndex)], instance: instance,
+                                                        offset: offset))
                 }
                 return Int(hit.port)
             }
@@ -140,17 +141,25 @@ public struct Registry: Sendable {
         return .instanceOutOfRange(service: definition.name, instance: instance, maxInstances: definition.maxInstances)
     }
 
-    /// The host port of `portName` for `instance` of `service`; a range gives its first port.
-    /// This is the original spec's `get_port(service, instance_id, port_type)`.
+    /// One instance of `service`, resolved: its ports, names and labels. Not logged.
     ///
-    /// The allocation is logged at ``LogLevel/info``.
+    /// - Throws: ``PortManagerError/unknownService(_:suggestion:)`` or
+    ///   ``PortManagerError/instanceOutOfRange(service:instance:maxInstances:)``.
+    public func instance(_ service: String, _ instance: Int) throws -> ServiceInstance {
+        let definition = try self.service(named: service)
+        try checkInstance(definition, instance)
+        return ServiceInstance(definition: definition, instance: instance, environment: environment)
+    }
+
+    /// The host port of `portName` for `instance` of `service`; a range gives
+    /// its first port. Not logged: ``allocate(_:instance:name:)`` is the call
+    /// that allocates for a caller and logs.
+    ///
     /// - Throws: ``PortManagerError/unknownService(_:suggestion:)``,
     ///   ``PortManagerError/unknownPort(service:port:available:)`` or
     ///   ``PortManagerError/instanceOutOfRange(service:instance:maxInstances:)``.
     public func port(_ service: String, instance: Int = 0, name portName: String = "port") throws -> Int {
-        try service.withUTF8Bytes { s in
-            try portName.withUTF8Bytes { p in try hostPort(service: s, instance: instance, port: p) }
-        }
+        try allocation(service, instance: instance, name: portName).hostPort
     }
 
     /// How many ports ``ports(_:instance:)`` gives, after the same checks; it
@@ -161,51 +170,61 @@ public struct Registry: Sendable {
         return definition.ports.count
     }
 
-    /// Every port of one instance, in source order. Each allocation is logged.
+    /// Every port of one instance, in source order. Not logged.
     public func ports(_ service: String, instance: Int = 0) throws -> [Allocation] {
-        let definition = try self.service(named: service)
-        try checkInstance(definition, instance)
-        let result = definition.ports.map { allocation(definition, $0, instance) }
-        if Log.isEnabled(.info) { result.forEach(Log.allocated) }
-        return result
+        try self.instance(service, instance).ports
     }
 
-    /// One port of one instance, with its range and container side. The allocation is logged unless `logged` is false.
-    public func allocation(_ service: String, instance: Int = 0, name portName: String = "port", logged: Bool = true) throws -> Allocation {
+    /// One port of one instance, with its range and container side. Not logged.
+    ///
+    /// The service is looked up first, then the port, then the instance is
+    /// checked: the order of `pm_get_port`'s errors.
+    public func allocation(_ service: String, instance: Int = 0, name portName: String = "port") throws -> Allocation {
         let definition = try self.service(named: service)
         guard let port = definition.port(named: portName) else {
             throw PortManagerError.unknownPort(service: service, port: portName, available: definition.portNames)
         }
         try checkInstance(definition, instance)
-        let result = allocation(definition, port, instance)
-        if logged && Log.isEnabled(.info) { Log.allocated(result) }
+        return definition.allocation(port, instance: instance, offset: offset)
+    }
+
+    /// One port of one instance, allocated for a caller: as
+    /// ``allocation(_:instance:name:)``, and logged at ``LogLevel/info`` in the
+    /// original spec's form (``Log/allocationMessage(_:)``). The original
+    /// spec's `get_port(service, instance_id, port_type)`.
+    public func allocate(_ service: String, instance: Int = 0, name portName: String = "port") throws -> Allocation {
+        let result = try allocation(service, instance: instance, name: portName)
+        if Log.isEnabled(.info) { Log.allocated(result) }
+        return result
+    }
+
+    /// Every port of one instance, allocated for a caller: as
+    /// ``ports(_:instance:)``, each logged as ``allocate(_:instance:name:)`` logs.
+    public func allocateAll(_ service: String, instance: Int = 0) throws -> [Allocation] {
+        let result = try ports(service, instance: instance)
+        if Log.isEnabled(.info) { result.forEach(Log.allocated) }
         return result
     }
 
     /// Every allocation of every instance of every service, in source order:
     /// the data behind a summary. Enumerating is not allocating, so nothing is logged.
     public func allAllocations() -> [Allocation] {
-        var result: [Allocation] = []
-        for service in services {
-            for instance in 0..<service.maxInstances {
-                for port in service.ports { result.append(allocation(service, port, instance)) }
-            }
-        }
-        return result
+        services.flatMap { instances(of: $0).flatMap(\.ports) }
     }
 
-    /// The container name of an instance: the stem for instance 0, `stem-N` after.
+    /// Every instance of `service` (a definition of this registry), in order. Not logged.
+    public func instances(of service: ServiceDefinition) -> [ServiceInstance] {
+        (0..<service.maxInstances).map { ServiceInstance(definition: service, instance: $0, environment: environment) }
+    }
+
+    /// The container name of an instance (``Naming``).
     public func containerName(_ service: String, instance: Int = 0) throws -> String {
-        let definition = try self.service(named: service)
-        try checkInstance(definition, instance)
-        return Naming.instanceName(definition.containerStem, instance: instance)
+        try self.instance(service, instance).containerName
     }
 
-    /// The volume name of an instance: the stem for instance 0, `stem-N` after.
+    /// The volume name of an instance (``Naming``).
     public func volumeName(_ service: String, instance: Int = 0) throws -> String {
-        let definition = try self.service(named: service)
-        try checkInstance(definition, instance)
-        return Naming.instanceName(definition.volumeStem, instance: instance)
+        try self.instance(service, instance).volumeName
     }
 
     /// Throws ``PortManagerError/instanceOutOfRange(service:instance:maxInstances:)``
@@ -216,26 +235,21 @@ public struct Registry: Sendable {
                                                       maxInstances: definition.maxInstances)
         }
     }
-
-    private func allocation(_ service: ServiceDefinition, _ port: PortDefinition, _ instance: Int) -> Allocation {
-        let host = port.base + instance * service.increment + offset
-        let container = port.containerPort ?? host
-        var result = Allocation(service: service.name, instance: instance, portName: port.name,
-                                hostPort: host, hostPortLast: host + port.count - 1,
-                                containerPort: container, containerPortLast: container + port.count - 1,
-                                base: port.base, increment: service.increment)
-        result.protocols = port.protocols
-        result.hostIP = port.hostIP
-        return result
-    }
 }
 
 /// Container and volume naming, as in the original spec: `kafka-development`,
-/// `kafka-development-1`, `kafka-data-2`.
+/// `kafka-development-1`, `kafka-data-2`; with an environment selected, its
+/// name follows the stem (`kafka-development-ci`, `kafka-data-ci-2`), so two
+/// environments on one host never share a container or a volume.
 public enum Naming {
-    /// `stem` for instance 0, `stem-N` for instance N.
-    public static func instanceName(_ stem: String, instance: Int) -> String {
-        instance == 0 ? stem : "\(stem)-\(instance)"
+    /// `STEM[-ENVIRONMENT][-N]`: the stem, then the environment's name when one
+    /// is selected, then `-N` for instance N > 0. Instance 0 with no environment
+    /// is the stem itself, the original spec's name.
+    public static func instanceName(_ stem: String, environment: String? = nil, instance: Int) -> String {
+        var name = stem
+        if let environment { name += "-" + environment }
+        if instance != 0 { name += "-" + String(instance) }
+        return name
     }
 
     /// True when `name` is a valid Docker container or volume name:
@@ -265,14 +279,9 @@ public enum Naming {
 }
 
 extension Registry {
-    /// The container-side port of one port of one instance: the registry's fixed
-    /// container port, or the host port when it fixes none. Not logged.
+    /// The container-side port of one port of one instance (the first of a
+    /// range; docs/registry.md gives the rule). Not logged.
     public func containerPort(_ service: String, instance: Int = 0, name portName: String = "port") throws -> Int {
-        let definition = try self.service(named: service)
-        guard let port = definition.port(named: portName) else {
-            throw PortManagerError.unknownPort(service: service, port: portName, available: definition.portNames)
-        }
-        try checkInstance(definition, instance)
-        return port.containerPort ?? (port.base + instance * definition.increment + offset)
+        try allocation(service, instance: instance, name: portName).containerPort
     }
 }

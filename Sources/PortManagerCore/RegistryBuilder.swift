@@ -3,7 +3,7 @@
 ///
 /// The rules are those of README's "Registry format": a top-level mapping of
 /// service name to settings; `port` or `*_port` keys hold an integer 1..65535,
-/// a range `"FIRST-LAST"`, or a mapping `{host: ..., container: ...,
+/// a range `"FIRST-LAST"`, or a mapping `{host: ..., container: PORT|RANGE|host,
 /// protocol: tcp|udp|tcp+udp, host_ip: ADDRESS}`;
 /// `instance_increment` (default 100), `max_instances` (default 10),
 /// `container_name`, `volume_name`, `image` and `host_ip` (the default of its ports). A top-level `_environments` mapping names
@@ -217,6 +217,7 @@ public struct RegistryBuilder {
         if case .mapping(let entries, _, _) = node {
             var host: (Int, Int)?
             var container: (Int, Int)?
+            var followsHost = false
             var protocols = PortProtocols.tcp
             var address: IPAddress?
             var seen = SeenKeys()
@@ -232,15 +233,25 @@ public struct RegistryBuilder {
                 switch key {
                 case "host": host = portValue(v, what: "host side of \(what())")
                     if host == nil { ok = false }
-                case "container": container = portValue(v, what: "container side of \(what())")
-                    if container == nil { ok = false }
+                case "container":
+                    if case .scalar(ContainerPort.hostSpelling, _, _, _) = v, v.kind == .string {
+                        followsHost = true
+                    } else if let value = containerValue(v, what: "container side of \(what())") {
+                        container = value
+                    } else {
+                        ok = false
+                    }
                 case "protocol":
                     if let value = protocolValue(v, what: "protocol of \(what())") { protocols = value } else { ok = false }
                 case "host_ip":
                     address = hostIP(v, what: "host_ip of \(what())")
                     if address == nil { ok = false }
                 default:
-                    fail(k, "unknown key \(Self.quote(key)) in \(what()); a port mapping has 'host' and optionally 'container', 'protocol' and 'host_ip'" + hint(key, Self.portMappingKeys))
+                    // `container_port` and the like: the mapping's keys without `_port`.
+                    let near = hint(key, Self.portMappingKeys)
+                    let stem = key.hasSuffix("_port") && Self.portMappingKeys.contains(String(key.dropLast(5)))
+                        ? "; did you mean \(Self.quote(String(key.dropLast(5))))?" : ""
+                    fail(k, "unknown key \(Self.quote(key)) in \(what()); a port mapping has 'host' and optionally 'container', 'protocol' and 'host_ip'" + (near.isEmpty ? stem : near))
                     ok = false
                 }
             }
@@ -253,7 +264,8 @@ public struct RegistryBuilder {
                 fail(node, "\(what()): the container range has \(container.1 - container.0 + 1) ports but the host range has \(host.1 - host.0 + 1)")
                 return nil
             }
-            return PortDefinition(name: name, base: host.0, count: host.1 - host.0 + 1, containerPort: container?.0,
+            let side: ContainerPort = followsHost ? .host : container.map { .fixed($0.0) } ?? .base
+            return PortDefinition(name: name, base: host.0, count: host.1 - host.0 + 1, container: side,
                                   location: location(keyNode), protocols: protocols, hostIP: address)
         }
         guard let (first, last) = portValue(node, what: what()) else { return nil }

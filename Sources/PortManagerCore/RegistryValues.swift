@@ -32,6 +32,31 @@ extension RegistryBuilder {
         return nil
     }
 
+    /// The `container` side of a port mapping other than `host`: an integer
+    /// port or a `"FIRST-LAST"` range, each end in 1..65535.
+    mutating func containerValue(_ node: YAMLNode, what: @autoclosure () -> String) -> (Int, Int)? {
+        if case .scalar(let text, _, _, _) = node, node.kind == .string, Self.parseRange(text) == nil {
+            let lowered = text.lowercased()
+            let match = lowered == ContainerPort.hostSpelling
+                ? lowered : Suggest.closest(to: lowered, among: [ContainerPort.hostSpelling])
+            fail(node, "\(what()) is \(Self.quote(text)); it must be an integer 1..65535, a range \"FIRST-LAST\" or "
+                 + "\(ContainerPort.hostSpelling) (the host port of each instance)"
+                 + (match.map { "; did you mean \(Self.quote($0))?" } ?? ""))
+            return nil
+        }
+        if node.integer == nil, Self.parseRangeNode(node) == nil {
+            fail(node, "\(what()) must be an integer 1..65535, a range \"FIRST-LAST\" or \(ContainerPort.hostSpelling), not \(node.kind)")
+            return nil
+        }
+        return portValue(node, what: what())
+    }
+
+    /// True when `node` is a string holding a range.
+    private static func parseRangeNode(_ node: YAMLNode) -> (Int?, Int?)? {
+        guard case .scalar(let text, _, _, _) = node else { return nil }
+        return parseRange(text)
+    }
+
     /// `tcp`, `udp` or `tcp+udp`.
     mutating func protocolValue(_ node: YAMLNode, what: @autoclosure () -> String) -> PortProtocols? {
         guard case .scalar(let text, _, _, _) = node, node.kind == .string else {

@@ -14,7 +14,7 @@ private func seedRegistry() -> Registry {
         ServiceDefinition(name: "traefik", ports: [
             PortDefinition(name: "web_port", base: 80, location: here),
             PortDefinition(name: "entrypoint_port", base: 31001, count: 3, location: here),
-            PortDefinition(name: "admin_port", base: 8088, containerPort: 8080, location: here),
+            PortDefinition(name: "admin_port", base: 8088, container: .fixed(8080), location: here),
         ], maxInstances: 3, location: here),
     ], environments: [EnvironmentDefinition(name: "ci", offset: 20000, location: here)])
 }
@@ -72,14 +72,27 @@ struct AllocationTests {
     @Test func rangesMoveAsOneBlock() throws {
         let a = try registry.allocation("traefik", instance: 2, name: "entrypoint_port")
         #expect(a.hostPort == 31201 && a.hostPortLast == 31203)
-        #expect(a.mapping == "31201-31203:31201-31203")
+        #expect(a.mapping == "31201-31203:31001-31003")
     }
 
-    @Test func containerPortIsHostPortUnlessFixed() throws {
-        #expect(try registry.allocation("kafka", instance: 1, name: "broker_port").mapping == "9192:9192")
+    @Test func containerPortIsTheBaseUnlessFixedOrFollowingTheHost() throws {
+        #expect(try registry.allocation("kafka", instance: 1, name: "broker_port").mapping == "9192:9092")
         #expect(try registry.allocation("traefik", instance: 1, name: "admin_port").mapping == "8188:8080")
         #expect(try registry.containerPort("traefik", instance: 1, name: "admin_port") == 8080)
-        #expect(try registry.containerPort("kafka", instance: 1, name: "broker_port") == 9192)
+        #expect(try registry.containerPort("kafka", instance: 1, name: "broker_port") == 9092)
+        let here = SourceLocation(file: "<test>", line: 1, column: 1)
+        let follows = Registry(source: "<test>", services: [
+            ServiceDefinition(name: "kafka", ports: [
+                PortDefinition(name: "broker_port", base: 9092, container: .host, location: here),
+                PortDefinition(name: "range_port", base: 31001, count: 3, container: .host, location: here),
+            ], location: here),
+        ], environments: [EnvironmentDefinition(name: "ci", offset: 20000, location: here)])
+        #expect(try follows.allocation("kafka", instance: 1, name: "broker_port").mapping == "9192:9192")
+        #expect(try follows.allocation("kafka", instance: 2, name: "range_port").mapping == "31201-31203:31201-31203")
+        #expect(try follows.selecting(environment: "ci").containerPort("kafka", instance: 1, name: "broker_port") == 29192)
+        #expect(try registry.selecting(environment: "ci").containerPort("kafka", instance: 1, name: "broker_port") == 9092)
+        #expect(follows.services[0].ports[0].containerPort == nil)
+        #expect(registry.services[0].ports[0].containerPort == 9092)
     }
 
     @Test func allPortsOfAnInstanceInSourceOrder() throws {

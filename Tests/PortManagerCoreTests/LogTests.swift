@@ -28,9 +28,16 @@ struct LogTests {
 
     @Test func rangesContainersAndOffsetsAddFields() {
         let a = Allocation(service: "traefik", instance: 0, portName: "entrypoint_port", hostPort: 51001,
-                           hostPortLast: 51003, containerPort: 31001, containerPortLast: 31003, base: 31001, increment: 100)
+                           hostPortLast: 51003, containerPort: 8001, containerPortLast: 8003, base: 31001, increment: 100)
         #expect(Log.allocationMessage(a)
-            == "port_manager_port_allocated service=traefik instance=0 type=entrypoint_port port=51001 base=31001 increment=100 last=51003 container=31001 offset=20000")
+            == "port_manager_port_allocated service=traefik instance=0 type=entrypoint_port port=51001 base=31001 increment=100 last=51003 container=8001 offset=20000")
+        // The container port is the base (the default) or the host port (`container: host`): not written.
+        for inside in [31001, 51001] {
+            let b = Allocation(service: "traefik", instance: 0, portName: "entrypoint_port", hostPort: 51001,
+                               hostPortLast: 51003, containerPort: inside, containerPortLast: inside + 2, base: 31001,
+                               increment: 100)
+            #expect(!Log.allocationMessage(b).contains("container="))
+        }
     }
 
     /// The line as the original spec's field list reads, built the plain way: the one-buffer
@@ -41,7 +48,7 @@ struct LogTests {
             ("port", String(a.hostPort)), ("base", String(a.base)), ("increment", String(a.increment)),
         ]
         if a.hostPortLast != a.hostPort { fields.append(("last", String(a.hostPortLast))) }
-        if a.containerPort != a.hostPort { fields.append(("container", String(a.containerPort))) }
+        if a.containerPort != a.hostPort && a.containerPort != a.base { fields.append(("container", String(a.containerPort))) }
         let offset = a.hostPort - (a.base + a.instance * a.increment)
         if offset != 0 { fields.append(("offset", String(offset))) }
         return "port_manager_port_allocated" + fields.map { " \($0.0)=\(Log.escape($0.1))" }.joined()
@@ -159,7 +166,7 @@ struct LogTests {
         #expect(outcome.read().count == 3)
     }
 
-    @Test func registryCallsLogEveryAllocation() throws {
+    @Test func onlyAllocationForACallerIsLogged() throws {
         let collector = Collector(marker: "service=logged")
         let saved = Log.level
         defer { try? Log.setSink(nil); Log.level = saved }
@@ -172,10 +179,18 @@ struct LogTests {
                 PortDefinition(name: "controller_port", base: 19093, location: here),
             ], location: here),
         ])
-        _ = try registry.port("logged", instance: 1, name: "broker_port")
-        _ = try registry.ports("logged", instance: 2)
-        _ = registry.allAllocations()  // enumeration is not allocation
-        #expect(throws: PortManagerError.self) { try registry.port("logged", instance: 99, name: "broker_port") }
+        // Reading is not allocating: none of these logs.
+        _ = try registry.port("logged", instance: 3, name: "broker_port")
+        _ = try registry.ports("logged", instance: 3)
+        _ = try registry.allocation("logged", instance: 3, name: "broker_port")
+        _ = try registry.instance("logged", 3)
+        _ = try registry.containerName("logged", instance: 3)
+        _ = try registry.containerPort("logged", instance: 3, name: "broker_port")
+        _ = registry.allAllocations()
+        // Allocating for a caller logs each port.
+        _ = try registry.allocate("logged", instance: 1, name: "broker_port")
+        _ = try registry.allocateAll("logged", instance: 2)
+        #expect(throws: PortManagerError.self) { try registry.allocate("logged", instance: 99, name: "broker_port") }
         let messages = collector.lines.withLock { $0.map { $0.1 } }
         #expect(messages == [
             "port_manager_port_allocated service=logged instance=1 type=broker_port port=9192 base=9092 increment=100",

@@ -124,7 +124,7 @@ private func run(_ vector: ConformanceVector) -> Outcome {
         case ("volume_name", 4):
             return .answer(try registry.volumeName(w[2], instance: try instance(w[3])))
         case ("allocation_line", 5):
-            return .answer(Log.allocationMessage(try registry.allocation(w[2], instance: try instance(w[3]), name: w[4], logged: false)))
+            return .answer(Log.allocationMessage(try registry.allocation(w[2], instance: try instance(w[3]), name: w[4])))
         case ("reserve", let n) where n >= 5 && (n - 3) % 2 == 0:
             var template = Array("/tmp/pm-vector-XXXXXX".utf8CString)
             guard let made = mkdtemp(&template) else { return .failure(status: "MKDTEMP", message: "mkdtemp failed") }

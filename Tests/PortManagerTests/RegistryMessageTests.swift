@@ -58,7 +58,7 @@ private let values: [String] = [
     "", "~", "null", "Null", "NULL", "nul", "''", "\"\"",
     // strings and collections
     "tcp", "udp", "tcp+udp", "UDP", "both", "tpc", "127.0.0.1", "::1", "\"::1\"", "[::1]", "\"fe80::1%eth0\"",
-    "10.0.0.0/8", "kafka", "my-app_1.x", "-bad", "apache/kafka:3.7.0", "\"a b\"", "\"ctl\\x01x\"", String(repeating: "k", count: 70), "[1]", "[]", "{a: 1}", "{}",
+    "10.0.0.0/8", "host", "Host", "hots", "kafka", "my-app_1.x", "-bad", "apache/kafka:3.7.0", "\"a b\"", "\"ctl\\x01x\"", String(repeating: "k", count: 70), "[1]", "[]", "{a: 1}", "{}",
 ]
 
 /// What loading `yaml` gives: `ok: ...` or its diagnostics.
@@ -67,7 +67,7 @@ private func result(_ yaml: String) -> String {
         let registry = try Registry(yaml: yaml, source: "reg.yaml")
         let services = registry.services.map { s in
             let ports = s.ports.map { p in
-                "\(p.name)=\(p.base)+\(p.count)" + (p.containerPort.map { ">\($0)" } ?? "") + "/\(p.protocols)"
+                "\(p.name)=\(p.base)+\(p.count)" + container(p.container) + "/\(p.protocols)"
                     + (p.hostIP.map { "@\($0)" } ?? "")
             }
             return "\(s.name)[\(ports.joined(separator: ","))] inc \(s.increment) max \(s.maxInstances)"
@@ -81,6 +81,15 @@ private func result(_ yaml: String) -> String {
         return "parse \(d.location.line):\(d.location.column): \(d.message)"
     } catch {
         return "other: \(error)"
+    }
+}
+
+/// `>8080` for a fixed container port, `>host` for one that follows the host port, nothing for the base (the default).
+private func container(_ side: ContainerPort) -> String {
+    switch side {
+    case .base: return ""
+    case .fixed(let port): return ">\(port)"
+    case .host: return ">host"
     }
 }
 

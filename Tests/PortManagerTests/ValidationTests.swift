@@ -114,6 +114,19 @@ struct RefusedTests {
         expectProblem("svc:\n  r_port: {host: 80, contianer: 80}\n", line: 2, "unknown key 'contianer'", "did you mean 'container'?")
     }
 
+    @Test func containerPortsAreCheckedNamingFileLineServiceAndPort() {
+        expectProblem("svc:\n  port: 80\nkafka:\n  broker_port: {host: 9092, container: hots}\n", line: 4, column: 40,
+                      "container side of port 'broker_port' of service 'kafka' is 'hots'", "or host", "did you mean 'host'?")
+        expectProblem("kafka:\n  broker_port: {host: 9092, container_port: 9092}\n", line: 2,
+                      "unknown key 'container_port' in port 'broker_port' of service 'kafka'", "did you mean 'container'?")
+        expectProblem("kafka:\n  broker_port: {host: 9092, container: 70000}\n", line: 2,
+                      "container side of port 'broker_port' of service 'kafka' is 70000, outside 1..65535")
+        expectProblem("kafka:\n  broker_port: {host: 9092, container: [host]}\n", line: 2, "not a list")
+        let registry = try? Registry(yaml: "kafka:\n  broker_port: {host: 9092, container: host}\n  redis_port: 6379\n"
+                                     + "  r_port: {host: \"100-102\", container: host}\n", source: "reg.yaml")
+        #expect(registry?.services[0].ports.map(\.container) == [.host, .base, .host])
+    }
+
     @Test func lastInstancePastTheTop() {
         expectProblem("svc:\n  port: 65000\n  max_instances: 10\n", line: 2,
                       "instance 9 would use port 65900", "lower max_instances to at most 6")

@@ -552,7 +552,9 @@ static void test_get_port(void *r) {
     s = ff_get_port(r, "argocd", 2, "server_port", &port);
     CHECK(s == PM_OK && port == 8290, "pm_get_port(argocd, 2, server_port) = %u, expected 8290", port);
     s = ff_get_container_port(r, "kafka", 1, "broker_port", &port);
-    CHECK(s == PM_OK && port == 9192, "pm_get_container_port(kafka, 1) = %u, expected 9192 (same as host)", port);
+    CHECK(s == PM_OK && port == 9192, "pm_get_container_port(kafka, 1) = %u, expected 9192 (container: host)", port);
+    s = ff_get_container_port(r, "mongodb", 2, "port", &port);
+    CHECK(s == PM_OK && port == 27017, "pm_get_container_port(mongodb, 2) = %u, expected 27017 (the base port)", port);
     port = SENTINEL16;
     s = ff_get_container_port(r, "argocd", 3, "server_port", &port);
     CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE, "pm_get_container_port(argocd, 3): %s", ff_status_str(s));

@@ -151,3 +151,30 @@ def test_other_commands_refuse_an_invalid_registry_with_exit_2(run, registry_fil
     assert len(lines) == 2
     assert lines[0].startswith(f"portmanager: error: {path}:3:3: unknown key 'instance_incremnet'")
     assert lines[1].startswith(f"portmanager: error: {path}:5:9: ")
+
+
+def test_two_instances_with_one_container_name_are_an_error_naming_both(run, registry_file):
+    path = registry_file("web:\n  port: 5000\n  max_instances: 3\n  instance_increment: 10\n"
+                         "web_1:\n  port: 6000\n  max_instances: 3\n  instance_increment: 10\n")
+    result = run("check", "--registry", str(path), "--ephemeral-range", "none")
+    assert result.returncode == FINDINGS, result.stdout + result.stderr
+    assert findings(result.stdout) == [(
+        str(path), 5, 1, "error",
+        "web instance 1 and web_1 instance 0 both get the container name 'web-1' (container stem 'web' of web and "
+        "container stem 'web-1' of web_1); Docker refuses a second container of one name; "
+        "fix: give web_1 another container_name (a stem no other service's names begin with)",
+    )]
+    assert "1 problem found" in result.stderr
+
+
+def test_an_environment_named_like_an_instance_collides_with_it(run, registry_file):
+    path = registry_file("_environments:\n  '1': 1000\nweb:\n  port: 5000\n  max_instances: 2\n")
+    result = run("check", "--registry", str(path), "--ephemeral-range", "none", "--json")
+    assert result.returncode == FINDINGS
+    import json
+    data = json.loads(result.stdout)
+    names = [f for f in data["findings"] if f["kind"] == "name"]
+    assert [(f["line"], f["names"][0]["kind"], f["names"][0]["name"]) for f in names] == [
+        (2, "container", "web-1"), (2, "volume", "web-data-1")]
+    assert names[0]["names"][0]["members"] == [
+        {"service": "web", "instance": 1, "environment": None}, {"service": "web", "instance": 0, "environment": "1"}]

@@ -39,7 +39,7 @@ def test_image_option_overrides_and_is_required_without_the_key(run):
     assert result.returncode == OK, result.stderr
     assert '    image: "redis:7"\n' in result.stdout
     assert '      - "redis-data-2:/var/lib/redis"\n' in result.stdout
-    assert '      - "6579:6579"\n' in result.stdout
+    assert '      - "6579:6379"\n' in result.stdout  # redis listens on its base port inside
     result = run("compose", "kafka", "-i", "1", "--document", "--image", "apache/kafka:3.7.0")
     assert '    image: "apache/kafka:3.7.0"\n' in result.stdout
 

@@ -11,7 +11,7 @@ FIXTURE = REPO / "Tests" / "fixtures" / "protocols" / "udp_and_host_ip.yaml"
 def test_compose_writes_udp_and_host_ip(run: Run) -> None:
     result = run("compose", "jaeger", "-i", "1", "--registry", str(FIXTURE))
     assert result.returncode == OK, result.stderr
-    assert result.stdout.splitlines() == ['- "6841:6841/udp"', '- "16696:16696"']
+    assert result.stdout.splitlines() == ['- "6841:6831/udp"', '- "16696:16686"']
     result = run("compose", "coredns", "-i", "0", "--registry", str(FIXTURE), "--json")
     assert json.loads(result.stdout)["ports"] == ["127.0.0.1:1053:53", "127.0.0.1:1053:53/udp", "127.0.0.1:9153:9153"]
     result = run("compose", "kafka_local", "-i", "0", "--registry", str(FIXTURE))

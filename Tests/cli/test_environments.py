@@ -45,19 +45,20 @@ def test_portmanager_env_variable_selects_and_option_wins(run, offsets):
     assert by_option.stdout == "9092\n"
 
 
-def test_offset_moves_host_ports_not_container_ports_or_names(run, offsets):
+def test_offset_moves_host_ports_not_container_ports_and_names_take_the_environment(run, offsets):
     out = run("env", "web", "-i", "1", "--registry", str(offsets), "--env", "ci").stdout.splitlines()
-    assert out == ["WEB_PORT=28190", "WEB_PORT_CONTAINER=8080", "WEB_CONTAINER_NAME=web-1", "WEB_VOLUME_NAME=web-data-1"]
+    assert out == ["WEB_PORT=28190", "WEB_PORT_CONTAINER=8080", "WEB_CONTAINER_NAME=web-ci-1",
+                   "WEB_VOLUME_NAME=web-data-ci-1"]
     assert run("compose", "kafka", "-i", "1", "--registry", str(offsets), "--env", "ci").stdout.splitlines() == [
-        '- "29192:29192"', '- "39193:39193"',
+        '- "29192:9092"', '- "39193:19093"',
     ]
 
 
 def test_summary_names_the_environment(run, offsets):
     result = run("summary", "--registry", str(offsets), "--env", "ci")
     assert "Environment: ci (offset +20000" in result.stdout
-    kafka_row = next(line for line in result.stdout.splitlines() if "kafka-development-1" in line)
-    assert kafka_row.split() == ["1", "kafka-development-1", "kafka-data-1", "29192", "39193"]
+    kafka_row = next(line for line in result.stdout.splitlines() if "kafka-development-ci-1" in line)
+    assert kafka_row.split() == ["1", "kafka-development-ci-1", "kafka-data-ci-1", "29192", "39193"]
     data = json.loads(run("summary", "--registry", str(offsets), "--env", "ci", "--json").stdout)
     assert data["environment"] == {"name": "ci", "offset": 20000}
     assert data["services"][0]["instances"][0]["ports"][0]["host"] == 29092
@@ -94,3 +95,19 @@ def test_environment_pushing_ports_past_65535_is_refused_on_use(run, registry_fi
     result = run("get", "kafka", "--registry", str(path), "--env", "far")
     assert result.returncode == USAGE
     assert "environment 'far' (offset 60000) moves port 'broker_port'" in result.stderr
+
+
+def test_names_include_the_environment_and_two_environments_never_share_one(run, offsets):
+    """Instance 0 of no environment keeps the original spec's names; an environment's name follows the stem."""
+    def names(instance: int, *env: str) -> tuple[str, str]:
+        data = json.loads(run("names", "kafka", "-i", str(instance), "--json", "--registry", str(offsets), *env).stdout)
+        return data["container_name"], data["volume_name"]
+
+    assert names(0) == ("kafka-development", "kafka-data")
+    assert names(1) == ("kafka-development-1", "kafka-data-1")
+    assert names(0, "--env", "ci") == ("kafka-development-ci", "kafka-data-ci")
+    assert names(2, "--env", "ci") == ("kafka-development-ci-2", "kafka-data-ci-2")
+    assert names(2, "--env", "dev") == ("kafka-development-dev-2", "kafka-data-dev-2")
+    every = {names(i, *env) for i in range(3) for env in ((), ("--env", "ci"), ("--env", "dev"))}
+    assert len({c for c, _ in every}) == 9 and len({v for _, v in every}) == 9
+    assert run("check", "--registry", str(offsets), "--ephemeral-range", "none").returncode == OK

@@ -31,8 +31,8 @@ def test_summary_json(run):
     ]
     assert [i["ports"][0]["host"] for i in services["mongodb"]["instances"][:2]] == [27017, 27117]
     entry = services["traefik"]["instances"][1]["ports"][1]
-    assert entry == {"name": "entrypoint_port", "host": 31101, "host_last": 31103, "container": 31101,
-                     "container_last": 31103, "host_text": "31101-31103", "mapping": "31101-31103:31101-31103"}
+    assert entry == {"name": "entrypoint_port", "host": 31101, "host_last": 31103, "container": 31001,
+                     "container_last": 31003, "host_text": "31101-31103", "mapping": "31101-31103:31001-31003"}
     assert services["argocd"]["instances"][0]["ports"][0]["mapping"] == "8090:8080"
 
 
@@ -81,7 +81,7 @@ def test_env_json(run):
 
 def test_compose_json(run):
     data = parsed(run, "compose", "traefik", "--instance", "1")
-    assert data["ports"] == ["180:180", "31101-31103:31101-31103"]
+    assert data["ports"] == ["180:80", "31101-31103:31001-31003"]
     assert data["container_name"] == "traefik-1"
 
 

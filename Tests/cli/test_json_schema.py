@@ -97,6 +97,9 @@ def test_check(run, registry_file, tmp_path: Path) -> None:
     not_yaml = document(run, "check", "--registry", str(registry_file("svc: [\n", "broken.yaml")), *LINUX,
                         status=USAGE)
     assert not_yaml["findings"][0]["kind"] == "invalid"
+    names = document(run, "check", "--registry", str(registry_file("web:\n  port: 5000\nweb_1:\n  port: 6000\n",
+                                                                   "names.yaml")), *LINUX, status=FINDINGS)
+    assert [f["kind"] for f in names["findings"]] == ["name"] and names["findings"][0]["names"][0]["name"] == "web-1"
     # A dense chain of overlapping ranges: the finding carries "chain".
     chained = registry_file("".join(f"s{i:03d}:\n  r_port: \"{1024 + i}-{1033 + i}\"\n  instance_increment: 10\n"
                                     f"  max_instances: 50\n" for i in range(12)), "chained.yaml")

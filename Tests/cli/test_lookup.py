@@ -66,6 +66,23 @@ def test_portmanager_log_environment_variable_also_logs(run):
     assert "port_manager_port_allocated service=kafka instance=0" in result.stderr
 
 
+def test_only_get_logs_allocations_reading_commands_do_not(run, tmp_path):
+    """Allocation is logged where a caller allocates (get); reading an instance is not allocating."""
+    info = {"PORTMANAGER_LOG": "info"}
+    result = run("get", "kafka", "--instance", "2", env=info)
+    assert result.returncode == OK, result.stderr
+    logged = [line[line.index("port_manager"):] for line in result.stderr.splitlines() if "port_manager" in line]
+    assert logged == [
+        "port_manager_port_allocated service=kafka instance=2 type=broker_port port=9292 base=9092 increment=100",
+        "port_manager_port_allocated service=kafka instance=2 type=controller_port port=19293 base=19093 increment=100",
+    ]
+    for args in (["env", "kafka", "-i", "2"], ["names", "kafka", "-i", "2"], ["compose", "kafka", "-i", "2"],
+                 ["summary"], ["list"], ["status", "--all", "--state-dir", str(tmp_path / "state")]):
+        result = run(*args, env=info)
+        assert result.returncode == OK, (args, result.stderr)
+        assert "port_manager_port_allocated" not in result.stderr, args
+
+
 def test_get_unknown_port_names_the_ports_it_has(run):
     result = run("get", "kafka", "--port", "brokerport")
     assert result.returncode == USAGE
@@ -152,7 +169,7 @@ def test_env_requires_an_instance(run):
 def test_env_keys_turn_punctuation_into_underscores_and_read_back(run, registry_file):
     path = registry_file("web.app:\n  port: 8000\n  container_name: web.app\n")
     out = run("env", "web.app", "-i", "1", "--registry", str(path)).stdout
-    assert out.splitlines() == ["WEB_APP_PORT=8100", "WEB_APP_CONTAINER_NAME=web.app-1",
+    assert out.splitlines() == ["WEB_APP_PORT=8100", "WEB_APP_PORT_CONTAINER=8000", "WEB_APP_CONTAINER_NAME=web.app-1",
                                 "WEB_APP_VOLUME_NAME=web.app-data-1"]
     values = subprocess.run(["sh", "-c", out + 'printf %s "$WEB_APP_CONTAINER_NAME"'],
                             capture_output=True, text=True, check=True).stdout
@@ -175,14 +192,16 @@ def test_compose_prints_port_mappings(run):
 
 
 def test_compose_maps_ranges_and_fixed_container_ports(run):
+    # Inside the container: the base port (the default), a fixed one, or the host port (Kafka's `container: host`).
     assert run("compose", "traefik", "-i", "1").stdout.splitlines() == [
-        '- "180:180"', '- "31101-31103:31101-31103"',
+        '- "180:80"', '- "31101-31103:31001-31003"',
     ]
+    assert run("compose", "kafka", "-i", "2").stdout.splitlines() == ['- "9292:9292"', '- "19293:19293"']
     assert run("compose", "argocd", "-i", "2").stdout.splitlines() == ['- "8290:8080"', '- "8291:8081"']
 
 
 def test_compose_indent(run):
-    assert run("compose", "mongodb", "-i", "1", "--indent", "6").stdout == '      - "27117:27117"\n'
+    assert run("compose", "mongodb", "-i", "1", "--indent", "6").stdout == '      - "27117:27017"\n'
     result = run("compose", "mongodb", "-i", "1", "--indent", "100")
     assert result.returncode == USAGE
     assert "--indent 100 is outside 0-64" in result.stderr

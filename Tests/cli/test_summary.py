@@ -82,7 +82,7 @@ def test_list_shows_definitions(run):
     assert lines[0].split()[:5] == ["SERVICE", "INCREMENT", "MAX", "CONTAINER", "VOLUME"]
     kafka = next(line for line in lines if line.startswith("kafka "))
     assert kafka.split() == ["kafka", "100", "10", "kafka-development", "kafka-data",
-                             "broker_port=9092", "controller_port=19093"]
+                             "broker_port=9092->host", "controller_port=19093->host"]
     traefik = next(line for line in lines if line.startswith("traefik "))
     assert "entrypoint_port=31001-31003" in traefik.split()
     argocd = next(line for line in lines if line.startswith("argocd "))

@@ -8,12 +8,9 @@ extension Registry {
     ///
     /// - Throws: unknown service, or instance out of range.
     public func probeRequests(_ service: String, instance: Int) throws -> [PortProbe.Request] {
-        let definition = try self.service(named: service)
-        try checkInstance(definition, instance)
         var requests: [PortProbe.Request] = []
-        for port in definition.ports {
-            let first = port.base + instance * definition.increment + offset
-            for number in first..<(first + port.count) {
+        for port in try self.instance(service, instance).ports {
+            for number in port.hostPort...port.hostPortLast {
                 requests.append(PortProbe.Request(port: number, protocols: port.protocols, host: port.hostIP))
             }
         }

@@ -70,8 +70,10 @@ def test_service_info_and_definitions(pm: portmanager.PortManager) -> None:
     info = pm.service_info("traefik")
     assert info == portmanager.ServiceInfo("traefik", 100, 3, ("web_port", "entrypoint_port"))
     assert pm.port_definition("traefik", "entrypoint_port") == portmanager.PortDefinition(
-        "traefik", "entrypoint_port", 31001, 3, None)
+        "traefik", "entrypoint_port", 31001, 3, 31001)  # inside: the base port
     assert pm.port_definition("argocd", "server_port").container_port == 8080
+    assert pm.port_definition("kafka", "broker_port").container_port is None  # container: host
+    assert pm.container_port("traefik", 1, "entrypoint_port") == 31001
     assert pm.get_port_range("traefik", 1, "entrypoint_port") == (31101, 31103)
     assert pm.get_port_range("kafka", 1, "broker_port") == (9192, 9192)
     assert pm.container_port("argocd", 2, "server_port") == 8080

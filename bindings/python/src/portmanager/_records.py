@@ -21,7 +21,7 @@ class Allocation(namedtuple("Allocation", "service instance port_type host_port 
     - ``port_type`` (str)
     - ``host_port`` (int): The host port (the first of a range).
     - ``host_port_last`` (int): The last host port of a range; equal to ``host_port`` for a single port.
-    - ``container_port`` (int): The port inside the container: fixed by the registry, else the host port.
+    - ``container_port`` (int): The port inside the container (docs/registry.md, "Container ports").
     - ``container_port_last`` (int)
     - ``base`` (int): The registry's instance-0 port, before any environment offset.
     - ``increment`` (int)
@@ -53,7 +53,8 @@ class PortDefinition(namedtuple("PortDefinition", "service name base width conta
     - ``name`` (str)
     - ``base`` (int)
     - ``width`` (int): 1 for a single port, the width of a range otherwise (``pm_port_definition``'s count).
-    - ``container_port`` (Optional[int]): The fixed container port, or ``None`` when it equals the host port.
+    - ``container_port`` (Optional[int]): The port inside the container, the same for every instance (the
+      base port unless the registry fixes another), or ``None`` when it follows the host port (``container: host``).
     """
 
     __slots__ = ()

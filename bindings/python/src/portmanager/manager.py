@@ -386,7 +386,7 @@ class PortManager(Reserving, Analyzing):
         return result
 
     def container_port(self, service: str, instance_id: int = 0, port_type: str = "port") -> int:
-        """The port inside the container: the registry's fixed one, else the host port. Not logged."""
+        """The port inside the container (docs/registry.md, "Container ports"): the base port unless the registry says otherwise. Not logged."""
         name = _text(service, "service")
         port_name = _text(port_type, "port_type")
         instance = _integer(instance_id, "instance_id")
@@ -455,7 +455,7 @@ class PortManager(Reserving, Analyzing):
         return info
 
     def port_definition(self, service: str, port_type: str = "port") -> PortDefinition:
-        """A port's instance-0 definition: base, count (range width) and fixed container port."""
+        """A port's instance-0 definition: base, count (range width) and container port (``None``: the host port)."""
         name = _text(service, "service")
         port_name = _text(port_type, "port_type")
         key = ("definition", name, port_name)
