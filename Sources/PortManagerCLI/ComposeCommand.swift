@@ -31,8 +31,7 @@ struct Compose: ParsableCommand {
           docker compose --env-file kafka-1.env up -d
 
         Exit status: 0 success; 2 usage or input error (unknown service, instance \
-        out of range, bad registry, no image for --document, a value --env-file \
-        cannot write unquoted).
+        out of range, bad registry, no image for --document).
         """
     )
 
@@ -75,7 +74,7 @@ struct Compose: ParsableCommand {
         if let image, !Naming.isValidImageReference(image) {
             throw ValidationError("--image '\(image)' is not a container image reference ([a-zA-Z0-9][a-zA-Z0-9_.:/@+-]*, such as apache/kafka:3.7.0).")
         }
-        if let volumeTarget, !ComposeDocument.isPlainPath(volumeTarget) {
+        if let volumeTarget, !ServiceInstance.isVolumePath(volumeTarget) {
             throw ValidationError("--volume-target '\(volumeTarget)' is not an absolute path of letters, digits and '_.-/'.")
         }
     }
@@ -86,9 +85,6 @@ struct Compose: ParsableCommand {
         if envFile {
             let variables = try InstanceVariables(registry: registry, service: service, instance: instance,
                                                   prefix: prefixOption.prefix)
-            for (key, value) in variables.assignments where !InstanceVariables.isPlain(value) {
-                throw PortManagerError.invalidArgument("\(key)=\(value) cannot be written to an env file unquoted")
-            }
             Output.lines(variables.assignments.map { "\($0.key)=\($0.value)" })
             return
         }

@@ -57,13 +57,4 @@ enum ComposeDocument {
         ]
         return out
     }
-
-    /// True for an absolute path of `[A-Za-z0-9_.-/]` without `..` components: safe unquoted anywhere.
-    static func isPlainPath(_ path: String) -> Bool {
-        guard path.hasPrefix("/"), path.utf8.count <= 4096 else { return false }
-        let charactersOK = path.utf8.allSatisfy { b in
-            Naming.isAlnumOrUnderscore(b) || b == UInt8(ascii: ".") || b == UInt8(ascii: "-") || b == UInt8(ascii: "/")
-        }
-        return charactersOK && !path.split(separator: "/").contains("..")
-    }
 }
