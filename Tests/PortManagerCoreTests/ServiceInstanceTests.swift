@@ -125,6 +125,30 @@ struct ServiceInstanceTests {
         }
     }
 
+    @Test func composeDocumentAndProject() throws {
+        let kafka = try registry.selecting(environment: "ci").instance("kafka", 1)
+        #expect(kafka.projectName == "kafka-ci-1")
+        var composer = ComposeDocument()
+        #expect(throws: PortManagerError.self) { try composer.lines(for: kafka) }  // no image anywhere
+        composer.image = "apache/kafka"
+        composer.command = "run $HOME"
+        composer.environment = [ServiceInstance.Variable("A", "x$y")]
+        composer.format = .v2
+        let lines = try composer.lines(for: kafka)
+        #expect(lines.first == "name: \"kafka-ci-1\"")
+        #expect(lines.contains("    command: \"run $$HOME\"") && lines.contains("      \"A\": \"x$$y\""))
+        #expect(lines.contains("      \"io.portmanager.environment\": \"ci\""))
+        #expect(lines.contains("      - \"29192:9092\""))
+        #expect(lines.contains("      - \"kafka-data-ci-1:/data\""))
+        composer.format = .portable
+        #expect(try composer.lines(for: kafka) == Array(lines.dropFirst()))
+        composer.volumePath = "/a:b"
+        #expect(throws: PortManagerError.self) { try composer.lines(for: kafka) }
+        composer.volumePath = "/data"
+        composer.environment = [ServiceInstance.Variable("1A", "x")]
+        #expect(throws: PortManagerError.self) { try composer.lines(for: kafka) }
+    }
+
     @Test func badQueriesNameTheCulprit() throws {
         #expect(throws: PortManagerError.instanceOutOfRange(service: "kafka", instance: 10, maxInstances: 10)) {
             try registry.instance("kafka", 10)
@@ -161,18 +185,21 @@ struct NameCollisionTests {
     @Test func environmentsAndInstancesThatSpellTheSameSuffix() {
         // Environment "1" instance 0 is web-1, as instance 1 with none is.
         let found = NameCollision.find(in: registry([("web", nil, 2)], environments: ["1"]))
-        #expect(found.map(\.name) == ["web-1", "web-data-1"])
-        #expect(found.map(\.second) == [.init(service: 0, instance: 0, environment: 0),
-                                         .init(service: 0, instance: 0, environment: 0)])
+        #expect(found.map(\.name) == ["web-1", "web-data-1", "web-1"])
+        #expect(found.map(\.kind) == [.container, .volume, .project])
+        #expect(Set(found.map(\.second)) == [.init(service: 0, instance: 0, environment: 0)])
         // Environments "a" and "a-1": web-a-1 twice.
         #expect(NameCollision.find(in: registry([("web", nil, 2)], environments: ["a", "a-1"])).map(\.name)
-                == ["web-a-1", "web-data-a-1"])
+                == ["web-a-1", "web-data-a-1", "web-a-1"])
     }
 
     @Test func sharedStemsCollideInEveryInstanceAndEnvironment() {
         let found = NameCollision.find(in: registry([("a", "same", 2), ("b", "same", 2)], environments: ["ci"]))
         #expect(found.filter { $0.kind == .container }.map(\.name) == ["same", "same-1", "same-ci", "same-ci-1"])
         #expect(found.filter { $0.kind == .volume }.isEmpty)  // a-data, b-data
+        // Project names come from the service name, in lower case with '.' as '-'.
+        #expect(NameCollision.find(in: registry([("Web", nil, 1), ("web", "w2", 1)])).map(\.kind) == [.project])
+        #expect(NameCollision.find(in: registry([("web.1", nil, 1), ("web", "w2", 2)])).map(\.name) == ["web-1"])
     }
 
     @Test func unrelatedStemsAndTheShippedNamesDoNotCollide() {
