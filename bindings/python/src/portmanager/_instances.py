@@ -22,7 +22,7 @@ TYPE_CHECKING = False  # typing is not imported at run time (import cost)
 if TYPE_CHECKING:
     from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar, Union
 
-    from ._records import PortDefinition, ServiceInfo
+    from ._records import Environment, PortDefinition, ServiceInfo
 
     _T = TypeVar("_T")
     #: The Docker SDK's form of one published port: a host port, or (host_ip, host port).
@@ -69,6 +69,9 @@ class Instances:
 
         def port_definition(self, service: str, port_type: str = "port") -> PortDefinition: ...
 
+        @property
+        def environment(self) -> Environment: ...
+
     def _document(self, function: Callable[..., int], kind: str, service: Any, instance_id: Any, *rest: Any) -> str:
         """A string-returning ``pm_instance_*`` function's answer, remembered per (service, instance)."""
         name = _text(service, "service")
@@ -83,7 +86,7 @@ class Instances:
 
             self._allocating(read, name, instance)
             text = self._memo[key] = result[0]
-        return text  # type: ignore[no-any-return]
+        return text
 
     def _docker(self, service: str, instance_id: int) -> Dict[str, Any]:
         """``pm_instance_docker_json``, parsed (a fresh copy each call)."""
@@ -110,9 +113,8 @@ class Instances:
                 self.port_definition(service, binding["name"]).base, info.increment,
                 binding["protocol"], binding["host_ip"],
             ))
-        labels = document["labels"]
-        return Instance(info.name, instance, labels["io.portmanager.environment"] or None, document["name"],
-                        document["volume"], document["image"], labels, tuple(ports))
+        return Instance(info.name, instance, self.environment.name, document["name"], document["volume"],
+                        document["image"], document["labels"], tuple(ports))
 
     def docker_run_kwargs(
         self, service: str, instance_id: int = 0, *, image: Optional[str] = None, volume_path: Optional[str] = None
