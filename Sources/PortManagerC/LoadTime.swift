@@ -46,6 +46,8 @@ private func prepareAtLoad() {
     _ = pm_get_container_port(handle, staticCString("warm"), 1, staticCString("port"), &port)
     _ = pm_get_ports(handle, staticCString("warm"), 1, &ports, UInt(ports.count), &needed)
     _ = pm_container_name(handle, staticCString("warm"), 1, &name, UInt(name.count), &needed)
+    _ = pm_instance_docker_json(handle, staticCString("warm"), 1, &name, UInt(name.count), &needed)
+    _ = pm_instance_env(handle, staticCString("warm"), 1, nil, &name, UInt(name.count), &needed)
     _ = pm_get_port(handle, staticCString("warn"), 1, staticCString("port"), &port)  // unknown: the failure path
     _ = pm_last_error()
     _ = pm_set_log_callback(nil, nil)

@@ -34,6 +34,7 @@ struct PortManagerCommand: ParsableCommand {
           portmanager names kafka --instance 1         container and volume name
           portmanager env kafka --instance 1           KAFKA_BROKER_PORT=9192 ...
           portmanager compose kafka --instance 1       - "9192:9192" ...
+          portmanager docker-args kafka --instance 1   --name kafka-development-1 -p ...
           portmanager check                            validate the registry
           portmanager reserve kafka --json             reserve a free instance
           portmanager release kafka 1                  give it back
@@ -52,7 +53,7 @@ struct PortManagerCommand: ParsableCommand {
         """,
         version: LibraryVersion.string,
         subcommands: [
-            Summary.self, List.self, Get.self, Names.self, Env.self, Compose.self, Check.self,
+            Summary.self, List.self, Get.self, Names.self, Env.self, Compose.self, DockerArgs.self, Check.self,
             Reserve.self, Release.self, Renew.self, Bind.self, Status.self, Run.self, Probe.self,
         ]
     )

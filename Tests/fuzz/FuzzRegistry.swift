@@ -131,6 +131,9 @@ private func exerciseC(_ yaml: UnsafeRawBufferPointer, _ fields: [[UInt8]], _ nu
 
                 sized(&numbers) { pm_container_name(registry, s, instance, $0, $1, $2) }
                 sized(&numbers) { pm_volume_name(registry, s, instance, $0, $1, $2) }
+                sized(&numbers) { pm_instance_docker_json(registry, s, instance, $0, $1, $2) }
+                sized(&numbers) { pm_instance_env(registry, s, instance, nil, $0, $1, $2) }
+                sized(&numbers) { pm_instance_env(registry, s, instance, p, $0, $1, $2) }
                 let index = numbers.index()
                 sized(&numbers) { pm_port_name(registry, s, index, $0, $1, $2) }
                 sizedPorts(&numbers) { pm_get_ports(registry, s, instance, $0, $1, $2) }

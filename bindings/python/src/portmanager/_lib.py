@@ -145,6 +145,9 @@ SIGNATURES: Dict[str, Tuple[Any, Tuple[Any, ...]]] = {
     # names
     "pm_container_name": (STATUS, (pm_registry_p, c_char_p, c_int32, _CHARS, c_size_t, _SIZE)),
     "pm_volume_name": (STATUS, (pm_registry_p, c_char_p, c_int32, _CHARS, c_size_t, _SIZE)),
+    # instances
+    "pm_instance_docker_json": (STATUS, (pm_registry_p, c_char_p, c_int32, _CHARS, c_size_t, _SIZE)),
+    "pm_instance_env": (STATUS, (pm_registry_p, c_char_p, c_int32, c_char_p, _CHARS, c_size_t, _SIZE)),
     # probe
     "pm_port_probe": (STATUS, (c_char_p, c_int32, POINTER(c_int))),
     "pm_probe": (STATUS, (c_int32, c_int32, c_char_p, POINTER(pm_probe_result_p))),
