@@ -120,7 +120,7 @@ public struct DockerEngine: Sendable {
     }
 
     /// The answer's body as JSON.
-    private func json(_ answer: DockerAnswer, _ path: String) throws(DockerError) -> JSONValue {
+    private func json(_ answer: DockerAnswer, _ path: String) throws(DockerError) -> ParsedJSON {
         do throws(JSONError) {
             return try JSONReader.parse(answer.body)
         } catch {
