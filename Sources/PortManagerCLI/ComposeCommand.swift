@@ -26,7 +26,7 @@ struct Compose: ParsableCommand {
         named after its container, with image (the registry's `image:` key, or \\
         --image), container_name, the labels io.portmanager.service, \\
         io.portmanager.instance and io.portmanager.environment, ports, its volume \\
-        mounted at --volume-path (default /data), --command and each --variable, \\
+        mounted at --volume-path (default /data), --command and each --env KEY=VALUE, \\
         and the volume under the top-level volumes: with its exact name. A `$` in \\
         a command or value is written `$$`, so compose takes it literally. The \\
         default --format portable is read by docker-compose 1.27+ (Debian's 1.29) \\
@@ -72,10 +72,6 @@ struct Compose: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The container's command in --document, as one string.", valueName: "command"))
     var command: String?
 
-    @Option(name: [.customShort("e"), .long], help: ArgumentHelp(
-        "An environment variable of the container in --document (repeatable). Not --env, which selects the registry's environment.",
-        valueName: "key=value"))
-    var variable: [String] = []
 
     @Option(name: [.customLong("volume-path"), .customLong("volume-target")], help: ArgumentHelp(
         "Where the volume is mounted inside the container in --document (default: /data).", valueName: "path"))
@@ -99,9 +95,9 @@ struct Compose: ParsableCommand {
             throw ValidationError("--project cannot be used with --document, --env-file or --json.")
         }
         if document && (envFile || output.json) { throw ValidationError("--document cannot be used with --env-file or --json.") }
-        if !document && (image != nil || command != nil || !variable.isEmpty || volumePath != nil
+        if !document && (image != nil || command != nil || !options.variables.isEmpty || volumePath != nil
                          || format != ComposeDocument.Format.portable.rawValue) {
-            throw ValidationError("--image, --command, --variable, --volume-path and --format apply only with --document.")
+            throw ValidationError("--image, --command, --env KEY=VALUE, --volume-path and --format apply only with --document.")
         }
         if let image, !Naming.isValidImageReference(image) {
             throw ValidationError("--image '\(image)' is not a container image reference ([a-zA-Z0-9][a-zA-Z0-9_.:/@+-]*, such as apache/kafka:3.7.0).")
@@ -112,16 +108,16 @@ struct Compose: ParsableCommand {
         if ComposeDocument.Format(rawValue: format) == nil {
             throw ValidationError("--format '\(format)' is not one of: \(ComposeDocument.Format.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
-        for assignment in variable {
+        for assignment in options.variables {
             let key = assignment.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
             if !assignment.contains("=") || !EnvironmentKey.isIdentifier(key) {
-                throw ValidationError("--variable '\(assignment)' is not KEY=VALUE with KEY a shell variable name.")
+                throw ValidationError("--env '\(assignment)' is not KEY=VALUE with KEY a shell variable name.")
             }
         }
     }
 
     func run() throws {
-        let registry = try options.open()
+        let registry = try options.open(allowingVariables: document)
         let resolved = try registry.instance(service, instanceOption.instance)
         if project {
             Output.line(resolved.projectName)
@@ -135,7 +131,7 @@ struct Compose: ParsableCommand {
             var composer = ComposeDocument()
             composer.image = image
             composer.command = command
-            composer.environment = variable.map { assignment in
+            composer.environment = options.variables.map { assignment in
                 let parts = assignment.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 return ServiceInstance.Variable(String(parts[0]), String(parts[1]))
             }

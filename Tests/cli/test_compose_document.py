@@ -49,23 +49,33 @@ def test_image_option_overrides_and_is_required_without_the_key(run):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--image", "x"], "--image, --command, --variable, --volume-path and --format apply only with --document"),
+    (["--image", "x"], "--image, --command, --env KEY=VALUE, --volume-path and --format apply only with --document"),
     (["--command", "x"], "apply only with --document"),
-    (["-e", "A=1"], "apply only with --document"),
+    (["--env", "A=1"], "apply only with --document"),
     (["--format", "v2"], "apply only with --document"),
     (["--document", "--image", "bad image"], "--image 'bad image' is not a container image reference"),
     (["--document", "--volume-path", "relative"], "--volume-path 'relative' is not an absolute path"),
     (["--document", "--volume-target", "/a:b"], "--volume-path '/a:b' is not an absolute path"),
     (["--document", "--env-file"], "--document cannot be used with --env-file or --json"),
     (["--document", "--format", "v3"], "--format 'v3' is not one of: portable, v2"),
-    (["--document", "-e", "1A=x"], "--variable '1A=x' is not KEY=VALUE"),
-    (["--document", "-e", "A"], "--variable 'A' is not KEY=VALUE"),
+    (["--document", "--env", "1A=x"], "--env '1A=x' is not KEY=VALUE"),
+    (["--document", "--env", "=x"], "--env '=x' is not KEY=VALUE"),
+    (["--document", "--env", "a", "--env", "b"], "--env names one environment; got 'a', 'b'"),
     (["--project", "--document"], "--project cannot be used with --document, --env-file or --json"),
 ])
 def test_bad_document_options(run, args, message):
     result = run("compose", "kafka", "-i", "1", *args)
     assert result.returncode == USAGE
     assert message in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("command", [["get", "kafka", "-i", "1"], ["env", "kafka", "-i", "1"], ["summary"]])
+def test_env_variables_only_for_compose_documents(run, command):
+    """--env NAME selects an environment everywhere; --env KEY=VALUE is a container
+    variable, which only `compose --document` takes: elsewhere it is refused, named."""
+    result = run(*command, "--env", "TZ=UTC")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "--env 'TZ=UTC': KEY=VALUE sets a container variable, which only `compose --document` takes" in result.stderr
 
 
 def test_image_key_is_validated_like_other_keys(run, registry_file):
@@ -156,7 +166,7 @@ def test_project_names_one_project_per_instance(run, registry_file):
 
 def test_document_carries_command_variables_labels_and_container_ports(run, tmp_path):
     result = run("compose", "redis", "-i", "1", "--document", "--image", "redis:7", "--command",
-                 'redis-server --appendonly yes --dir "$HOME"', "-e", "TZ=UTC", "--variable", "GREETING=a b=c $x",
+                 'redis-server --appendonly yes --dir "$HOME"', "--env", "TZ=UTC", "--env", "GREETING=a b=c $x",
                  "--volume-path", "/var/lib/redis")
     assert result.returncode == OK, result.stderr
     assert '    command: "redis-server --appendonly yes --dir \\"$$HOME\\""\n' in result.stdout
