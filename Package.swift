@@ -6,8 +6,9 @@
 //   CSQLite         system library: SQLite (libsqlite3-dev), found through pkg-config;
 //                   the reservation store.
 //   CPortManagerHeader  include/portmanager.h for Swift (header only): its version
-//                   macros, read by PortManager, and its pm_status enum, read by
-//                   PortManagerCore's Status (the one place each is written).
+//                   macros, read by PortManager, its pm_status enum, read by
+//                   PortManagerCore's Status (the one place each is written), and
+//                   its function declarations, implemented by PortManagerC.
 //   PortManagerCore pure core: registry model, validation, allocation arithmetic,
 //                   naming, log formatting. No I/O, no libyaml, no Foundation.
 //   PortManagerAnalysis  the whole-lattice analysis (collisions, flags, fixes,
@@ -16,8 +17,9 @@
 //                   default registry resolution, the port probe, the reservation
 //                   store, the stderr log sink. Re-exports PortManagerCore and
 //                   PortManagerAnalysis.
-//   PortManagerC    the C ABI (`@_cdecl` shims that only marshal), built as
-//                   libportmanager.so. Its contract is include/portmanager.h.
+//   PortManagerC    the C ABI (shims that only marshal, each `@c @implementation`
+//                   of its declaration in include/portmanager.h, so the compiler
+//                   checks it against the header), built as libportmanager.so.
 //   PortManagerCLI  the `portmanager` command-line tool.
 //
 // The self-contained release library (static Swift stdlib, version script,
@@ -46,13 +48,13 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        // include/portmanager.h for Swift: version macros and pm_status (header only, nothing linked).
+        // include/portmanager.h for Swift: version macros, pm_status, the declarations (header only, nothing linked).
         .systemLibrary(name: "CPortManagerHeader"),
         .target(name: "PortManagerCore", dependencies: ["CPortManagerHeader"]),
         .target(name: "PortManagerAnalysis", dependencies: ["PortManagerCore"]),
         .target(name: "PortManager",
                 dependencies: ["PortManagerCore", "PortManagerAnalysis", "CYaml", "CSQLite", "CPortManagerHeader"]),
-        .target(name: "PortManagerC", dependencies: ["PortManager"]),
+        .target(name: "PortManagerC", dependencies: ["PortManager", "CPortManagerHeader"]),
         .executableTarget(
             name: "PortManagerCLI",
             dependencies: [
