@@ -30,9 +30,7 @@ struct Compose: ParsableCommand {
           portmanager compose kafka -i 1 --env-file > kafka-1.env
           docker compose --env-file kafka-1.env up -d
 
-        Exit status: 0 success; 2 usage or input error (unknown service, instance \
-        out of range, bad registry, no image for --document, a value --env-file \
-        cannot write unquoted).
+        \(ExitStatus.help(for: "compose"))
         """
     )
 
