@@ -5,6 +5,11 @@ import PortManager
 // and threshold. Marshalling only: the logging is PortManagerCore's `Log`.
 
 /// A C log callback and its context pointer.
+///
+/// `@unchecked Sendable`: a raw `void *` is not Sendable to the compiler. The
+/// header's contract for pm_set_log_callback has the caller accept calls from
+/// any thread with this context, so the library may carry it to any thread; it
+/// never reads or writes through it.
 private struct CallbackSink: @unchecked Sendable {
     let function: pm_log_fn
     let context: UnsafeMutableRawPointer?
