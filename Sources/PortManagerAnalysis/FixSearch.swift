@@ -4,8 +4,9 @@ import PortManagerCore
 /// that all of them can be applied at once (each avoids the ports the earlier
 /// ones take). Finding collisions proves a registry conflict-free or not;
 /// choosing fixes is extra work that only callers who read a suggestion pay
-/// for, once, on first use. Thread-safe: an analysis is shared across threads.
-final class FixTable: @unchecked Sendable {
+/// for, once, on first use. Thread-safe: an analysis is shared across threads
+/// (its fixes are made under a ``Locked``; the rest is immutable).
+final class FixTable: Sendable {
     private let context: AnalysisContext
     private let parts: [FindingPart]
     private let fixes = Locked<[Fix]?>(nil)

@@ -1,3 +1,4 @@
+import CPortManagerHeader
 import PortManager
 
 // The C ABI of include/portmanager.h, section "instances": one service
@@ -5,9 +6,9 @@ import PortManager
 // the documents are the core's (``ServiceInstance``).
 
 /// See portmanager.h.
-@_cdecl("pm_instance_docker_json")
+@c @implementation
 public func pm_instance_docker_json(_ registry: OpaquePointer?, _ service: CString?, _ instanceID: Int32,
-                                    _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSizePointer?) -> Int32 {
+                                    _ buffer: CBuffer?, _ capacity: Int, _ needed: CSizePointer?) -> pm_status {
     guard let r = handle(registry) else { return missing("pm_instance_docker_json", "registry") }
     guard let service else { return missing("pm_instance_docker_json", "service") }
     return guarded {
@@ -17,9 +18,9 @@ public func pm_instance_docker_json(_ registry: OpaquePointer?, _ service: CStri
 }
 
 /// See portmanager.h.
-@_cdecl("pm_instance_env")
+@c @implementation
 public func pm_instance_env(_ registry: OpaquePointer?, _ service: CString?, _ instanceID: Int32, _ prefix: CString?,
-                            _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSizePointer?) -> Int32 {
+                            _ buffer: CBuffer?, _ capacity: Int, _ needed: CSizePointer?) -> pm_status {
     guard let r = handle(registry) else { return missing("pm_instance_env", "registry") }
     guard let service else { return missing("pm_instance_env", "service") }
     return guarded {

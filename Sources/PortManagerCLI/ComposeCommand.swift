@@ -42,8 +42,7 @@ struct Compose: ParsableCommand {
           portmanager compose redis -i 2 --document --image redis:7 --command "redis-server --appendonly yes" -e TZ=UTC
           portmanager compose kafka -i 1 --env-file > kafka-1.env
 
-        Exit status: 0 success; 2 usage or input error (unknown service, instance \\
-        out of range, bad registry, no image for --document).
+        \(ExitStatus.help(for: "compose"))
         """
     )
 

@@ -26,8 +26,7 @@ struct DockerArgs: ParsableCommand {
           docker run -d $(portmanager docker-args kafka -i 1 --volume-path /var/lib/kafka/data) apache/kafka
           portmanager docker-args redis -i 2 --json
 
-        Exit status: 0 success; 2 usage or input error (unknown service, instance \
-        out of range, bad registry, a --volume-path that is not a plain absolute path).
+        \(ExitStatus.help(for: "docker-args"))
         """
     )
 

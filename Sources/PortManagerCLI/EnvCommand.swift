@@ -39,8 +39,7 @@ struct Env: ParsableCommand {
           portmanager env kafka -i 1 --export >> .envrc
           portmanager env kafka -i 1 --json
 
-        Exit status: 0 success; 2 usage or input error (unknown service, instance \
-        out of range, bad registry, two ports giving one variable name).
+        \(ExitStatus.help(for: "env"))
         """
     )
 

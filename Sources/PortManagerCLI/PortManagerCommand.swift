@@ -6,7 +6,7 @@ import PortManager
 
 /// The `portmanager` command: the root of every subcommand.
 ///
-/// Exit statuses: ``Failure`` lists them; each subcommand's `--help` says which it uses.
+/// Exit statuses: ``ExitStatus/table`` lists them; each subcommand's `--help` says which it uses.
 @main
 struct PortManagerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -41,15 +41,9 @@ struct PortManagerCommand: ParsableCommand {
           portmanager status                           what is reserved, held, in use
           portmanager probe 9092                       is the port free? who holds it?
 
-        Exit status: 0 success; 1 `check` found problems, `probe`: the port is in \
-        use; 2 usage or input error (bad flags, unreadable registry, unknown \
-        service, port or environment, instance out of range, a refused \
-        reservation store), `probe`: cannot tell; 3 `reserve`/`run`: the \
-        instance is taken, `release`/`renew`/`bind`: someone else owns it; `run`: \
-        otherwise the command's own status, 127 when it cannot be run. \
-        `portmanager help SUBCOMMAND` gives each command's own. Errors go to \
-        standard error, data to standard output; most commands take --json for \
-        machine-readable output (PREFIX/share/doc/portmanager/json.md).
+        """ + "\n" + ExitStatus.rootHelp + "\n\n" + """
+        Errors go to standard error, data to standard output; most commands take \
+        --json for machine-readable output (PREFIX/share/doc/portmanager/json.md).
         """,
         version: LibraryVersion.string,
         subcommands: [

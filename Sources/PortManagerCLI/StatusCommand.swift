@@ -20,8 +20,7 @@ struct Status: ParsableCommand {
         and, when a reservation of another service instance holds the ports, \
         "reserved_as" (PREFIX/share/doc/portmanager/json.md).
 
-        Exit status: 0 success; 2 usage or input error (unknown service, bad \
-        registry, a refused reservation store).
+        \(ExitStatus.help(for: "status"))
         """
     )
 

@@ -4,6 +4,10 @@
 /// table, so a lookup straight from a `const char *` builds no Swift `String`,
 /// touches no reference counts and allocates nothing. Built once per registry;
 /// immutable afterwards, so any number of threads may read it.
+///
+/// `@unchecked Sendable`: its storage is raw buffers (`UnsafeMutableBufferPointer`),
+/// which the compiler cannot prove safe to share; they are written only by
+/// `init` and freed only by `deinit`, and every other member reads.
 package final class LookupTable: @unchecked Sendable {
     struct Service {
         var nameStart: Int32, nameLength: Int32

@@ -106,6 +106,12 @@ pm_log_fn = CFUNCTYPE(None, c_int32, c_char_p, c_void_p)
 #: so that a reload of ``_log`` cannot free it while it is installed).
 log_callback_in_force: Any = None
 
+#: Who ``_log`` tells when the log bridge changes (installed, uninstalled,
+#: ``logging`` imported): functions given the new ``info_enabled_check()``,
+#: registered with ``_log.on_bridge_change`` (the manager's fast path). Kept
+#: here, where a reload of ``_log`` does not reset it.
+bridge_listeners: List[Callable[[Callable[[int], bool]], None]] = []
+
 _CHARS = POINTER(c_char)
 _SIZE = POINTER(c_size_t)
 _U16 = POINTER(c_uint16)

@@ -62,7 +62,7 @@ class Container:
         raise AttributeError("portmanager.Container is immutable")
 
     def __eq__(self, other: object) -> bool:
-        return other.__class__ is Container and other.name == self.name  # type: ignore[attr-defined]
+        return other.__class__ is Container and other.name == self.name
 
     def __hash__(self) -> int:
         return hash((Container, self.name))
@@ -288,7 +288,8 @@ class Reserving:
             self._in_store(
                 _lib.lib.pm_reserve_instance, folder, name, instance, owner_bytes, seconds, flags, byref(out), byref(fresh)
             )
-            return Reservation(self, service, out.value, owner, state_dir, fresh=fresh.value == 1)
+            manager: PortManager = self  # type: ignore[assignment]  # the mixin's only class
+            return Reservation(manager, service, out.value, owner, state_dir, fresh=fresh.value == 1)
         except BaseException:
             # pm_reserve_instance writes its out-parameters only when it committed.
             if fresh.value == 1:

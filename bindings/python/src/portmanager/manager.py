@@ -93,6 +93,9 @@ def _bridge_changed(check: Callable[[int], bool]) -> None:
     _info_enabled = check
 
 
+_log.on_bridge_change(_bridge_changed)
+
+
 _pm_get_port = _lib.lib.pm_get_port
 #: The failures of get_port that depend only on the (immutable) registry, and so
 #: may be remembered like its answers.
