@@ -39,7 +39,7 @@ struct Compose: ParsableCommand {
           portmanager compose kafka -i 1 --project                prints kafka-1
           portmanager compose kafka -i 1 --document > kafka-1.yaml
           docker-compose -p "$(portmanager compose kafka -i 1 --project)" -f kafka-1.yaml up -d
-          portmanager compose redis -i 2 --document --image redis:7 --command "redis-server --appendonly yes" -e TZ=UTC
+          portmanager compose redis -i 2 --document --image redis:7 --command "redis-server --appendonly yes" --env TZ=UTC
           portmanager compose kafka -i 1 --env-file > kafka-1.env
 
         \(ExitStatus.help(for: "compose"))

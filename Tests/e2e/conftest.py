@@ -14,6 +14,10 @@ the suite made (Tests/e2e/engine.py holds the code; docs/development.md the fact
 * ``temporal_server`` (session): :class:`engine.TemporalServer`, started once and
   always stopped.
 * ``state_dir``: a private reservation store for one test.
+* ``fleet``: the example orchestrator's setting for one test (:class:`orchestration.Fleet`):
+  the engine, the server, ``state_dir`` and the shipped registry; every container and
+  volume of Kafka and Redis instances is claimed, and all of the session's is removed
+  when the test ends, so the next one starts on a clean engine.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ if os.environ.get("PORTMANAGER_TEST_INSTALLED") != "1":
     sys.path.insert(0, str(REPO / "bindings" / "python" / "src"))
 
 import engine  # noqa: E402
+import portmanager  # noqa: E402
+from orchestration import Fleet  # noqa: E402
 
 #: CI runs .ci/run with CI=true: there a missing engine is a failure, not a skip.
 IN_CI = os.environ.get("CI") == "true"
@@ -137,3 +143,13 @@ def temporal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[engine
 def state_dir(tmp_path: Path) -> Path:
     """A private reservation store (pass as ``state_dir=``, or $PORTMANAGER_STATE_DIR)."""
     return tmp_path / "state"
+
+
+@pytest.fixture()
+def fleet(docker_engine: DockerEngine, temporal_server: engine.TemporalServer, state_dir: Path) -> Iterator[Fleet]:
+    with portmanager.PortManager(REGISTRY) as manager:
+        try:
+            yield Fleet(docker_engine.client, docker_engine.image, docker_engine.labelled, temporal_server,
+                        state_dir, manager)
+        finally:
+            docker_engine.labelled.sweep(docker_engine.client)

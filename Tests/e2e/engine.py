@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import http.client
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Set
@@ -248,6 +250,20 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def answer(port: int, seconds: float = 10.0) -> str:
+    """The body of http://127.0.0.1:PORT/ (the image's ``serve`` answers "CONTAINER_ID PORT"),
+    retried until the container's server is up."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                return response.read().decode()  # type: ignore[no-any-return]
+        except (OSError, http.client.HTTPException):  # not listening yet: docker-proxy may accept, then close
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def _die_with_parent() -> None:

@@ -6,9 +6,6 @@ ID; a refused reservation fails the workflow at once instead of retrying for eve
 from __future__ import annotations
 
 import asyncio
-import http.client
-import time
-import urllib.request
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -27,19 +24,6 @@ from e2e_workflows import ReserveWorkflow
 from portmanager.temporal import non_retryable_errors, owner_from_activity
 
 
-def answer(port: int, seconds: float = 10.0) -> str:
-    """The body of http://127.0.0.1:PORT/, retried until the container's server is up."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
-                return response.read().decode()
-        except (OSError, http.client.HTTPException):  # not listening yet: docker-proxy may accept, then close
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
 def test_a_published_port_answers_on_the_host(docker_engine: DockerEngine) -> None:
     host_port = engine.free_port()
     container = docker_engine.client.containers.run(
@@ -47,7 +31,7 @@ def test_a_published_port_answers_on_the_host(docker_engine: DockerEngine) -> No
         labels=docker_engine.labelled.labels, ports={"8080/tcp": ("127.0.0.1", host_port)}, detach=True,
     )
     # The host port reaches container port 8080 of this container (its hostname is its short ID).
-    assert answer(host_port) == f"{container.id[:12]} 8080\n"
+    assert engine.answer(host_port) == f"{container.id[:12]} 8080\n"
     container.stop(timeout=5)
     container.reload()
     assert container.status == "exited" and container.attrs["State"]["ExitCode"] == 0
