@@ -193,7 +193,7 @@ extension AnalysisContext {
         occupancy.withUnsafeMutableBufferPointer { occupied in
             for offset in lattice.offsets {
                 for instance in 0..<count {
-                    let start = base + instance * increment + offset + Lattice.shift
+                    let start = instancePort(base: base, instance: instance, increment: increment, offset: offset) + Lattice.shift
                     for port in start..<(start + width) { occupied[port] += delta }
                 }
             }
@@ -212,7 +212,9 @@ extension AnalysisContext {
             starts.removeAll(keepingCapacity: true)
             let increment = lattice.slots[s].increment, count = lattice.slots[s].maxInstances
             for offset in lattice.offsets {
-                for instance in 0..<count { starts.append(lattice.slots[s].base + instance * increment + offset) }
+                for instance in 0..<count {
+                    starts.append(instancePort(base: lattice.slots[s].base, instance: instance, increment: increment, offset: offset))
+                }
             }
             starts.sort()
             let width = lattice.slots[s].width
@@ -242,7 +244,7 @@ extension AnalysisContext {
         func fits(_ base: Int, _ occupied: UnsafeBufferPointer<Int32>) -> Bool {
             for offset in offsets {
                 for instance in 0..<count {
-                    let start = base + instance * increment + offset
+                    let start = instancePort(base: base, instance: instance, increment: increment, offset: offset)
                     let end = start + width - 1
                     if start < 1024 || end > 65535 { return false }
                     for port in start...end {

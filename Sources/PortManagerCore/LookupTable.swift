@@ -127,6 +127,9 @@ package final class LookupTable: @unchecked Sendable {
                 guard instance >= 0 && instance < row.maxInstances else {
                     return Hit(status: .instanceOutOfRange, port: 0, service: Int32(s), portIndex: Int32(p) - row.firstPort)
                 }
+                // instancePort(base:instance:increment:offset:) with wrapping
+                // arithmetic: the table's numbers were checked at build, and the
+                // hot path keeps no overflow trap.
                 return Hit(status: .ok, port: port.base &+ instance &* row.increment &+ offset,
                            service: Int32(s), portIndex: Int32(p) - row.firstPort)
             }
