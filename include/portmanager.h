@@ -621,8 +621,11 @@ PM_API pm_status pm_analysis_json(const pm_analysis *analysis, char *buffer, siz
  *  - a container, by its Docker name ([a-zA-Z0-9][a-zA-Z0-9_.-]+, a leading
  *    '/' dropped): it lasts while a container of that name exists on the
  *    Docker engine (running or stopped), until released, or until its TTL (if
- *    any) runs out. It is removed only when the engine answers that no such
- *    container exists (404); while the engine cannot be asked, never. A
+ *    any) runs out. It is removed only when the engine's container list
+ *    (asked at most once per call: $DOCKER_HOST when unix://PATH, else
+ *    /var/run/docker.sock) does not hold that name; while the engine cannot be
+ *    asked, never; and, while the engine has never listed the container, not
+ *    before 300 s after it was made (the container is being created). A
  *    requester's reservation is handed to its container once the container is
  *    started with pm_reservation_bind_container().
  * Expired reservations and those of ended owners are removed by every

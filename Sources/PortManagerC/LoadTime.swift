@@ -84,7 +84,8 @@ enum FirstUse {
     /// pm_registry_open of a file, its environment and a missing file: at the first pm_registry_open*.
     static let registryFile = Group { inScratchDirectory(registryFilePaths) }
     /// Reserve (fresh and not), renew, bind, list, release and their refusals: at the first reservation call.
-    static let store = Group { inScratchDirectory(storePaths) }
+    /// Its reservations ask no Docker engine (``ContainerLookup/unasked(_:)``).
+    static let store = Group { ContainerLookup.unasked { inScratchDirectory(storePaths) } }
 
     private static let registryFileRan: Void = registryFile.run()
     private static let storeRan: Void = store.run()

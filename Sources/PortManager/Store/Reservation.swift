@@ -72,6 +72,12 @@ public struct Reservation: Sendable, Hashable {
             }
         }
 
+        /// The container's name of a container owner, else nil.
+        public var container: OwnerName? {
+            if case .container(let name) = self { return name }
+            return nil
+        }
+
         /// The owner for messages without its command: `'wf-1'`, `container 'kafka-1'`
         /// or `process 1234` (names escaped and cut at 64 characters).
         var shortDescription: String {

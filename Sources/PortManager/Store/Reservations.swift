@@ -108,9 +108,10 @@ extension Registry {
             throw PortManagerError.reserved(service: definition.name, instance: nil,
                                             reason: "all \(definition.maxInstances) instances are taken (\(shown))")
         }
+        containers.prefetch()
         return try ReservationStore.with(stateDirectory) { store in
             var lives = store.probe(containers)
-            return try store.transaction {
+            return try store.transaction(&lives) { lives in
                 let now = Int64(time(nil))
                 try store.reapAllIfDue(now: now, &lives)
                 return try scan(store, now: now, &lives)
@@ -134,7 +135,7 @@ extension Registry {
         let environment = self.environment?.name ?? ""
         return try ReservationStore.with(stateDirectory) { store in
             var lives = store.probe(containers)
-            return try store.transaction {
+            return try store.transaction(&lives) { lives in
                 let now = Int64(time(nil))
                 try store.reapAllIfDue(now: now, &lives)
                 guard let id = try store.heldInstance(service: definition.name, environment: environment, instance: instance,
@@ -164,7 +165,7 @@ extension Registry {
     public func renew(_ service: String, instance: Int, ttl: Int, owner: ReservationOwner = .thisProcess,
                       stateDirectory: [UInt8]?, containers: ContainerLookup = .standard) throws -> Reservation {
         try Self.checkTTL(ttl)
-        return try changing(service, instance, owner, stateDirectory, containers) { store, id, held, now in
+        return try changing(service, instance, owner, stateDirectory, containers) { store, id, held, now, _ in
             var renewed = held
             renewed.expires = now + Int64(ttl)
             try store.setExpiry(id, renewed.expires)
@@ -190,13 +191,14 @@ extension Registry {
     public func bind(_ service: String, instance: Int, container: OwnerName? = nil, owner: ReservationOwner = .thisProcess,
                      stateDirectory: [UInt8]?, containers: ContainerLookup = .standard) throws -> Reservation {
         let target = try ReservationOwner.containerOwner(OwnerName(bytes: container?.bytes ?? Array(try containerName(service, instance: instance).utf8)))
-        return try changing(service, instance, owner, stateDirectory, containers, alreadyOwned: target) { store, id, held, _ in
+        return try changing(service, instance, owner, stateDirectory, containers, alreadyOwned: target) { store, id, held, _, lives in
             var bound = held
             bound.owner = target
             bound.command = nil
             bound.liveness = nil
             bound.expires = nil
-            try store.setOwner(id, target, expires: nil)
+            // Bound once started: its container is seen now (its absence then reaps it at once).
+            try store.setOwner(id, target, expires: nil, containerSeen: target.container.map { lives.containerExists($0.bytes) == true } ?? false)
             Log.emit(.info, Log.event("port_manager_bound", [
                 ("service", held.service), ("instance", String(instance)),
                 ("owner", RegistryBuilder.truncated(held.ownerText)), ("container", RegistryBuilder.truncated(target.text)),
@@ -219,7 +221,7 @@ extension Registry {
             if let shown = try store.reading({ try store.anyEnded(now: now, &lives) ? nil : store.all(service: name, &lives) }) {
                 return shown
             }
-            return try store.transaction {
+            return try store.transaction(&lives) { lives in
                 try store.reapAll(now: Int64(time(nil)), &lives)
                 return try store.all(service: name, &lives)
             }
@@ -238,12 +240,12 @@ extension Registry {
     /// in one transaction; when `alreadyOwned` holds it, returns it unchanged.
     private func changing(_ service: String, _ instance: Int, _ owner: ReservationOwner, _ stateDirectory: [UInt8]?,
                           _ containers: ContainerLookup, alreadyOwned: Reservation.Owner? = nil,
-                          _ change: (ReservationStore, Int64, Reservation, Int64) throws -> Reservation) throws -> Reservation {
+                          _ change: (ReservationStore, Int64, Reservation, Int64, inout OwnerProbe) throws -> Reservation) throws -> Reservation {
         let (definition, asker) = try asking(service, instance, owner)
         let environment = self.environment?.name ?? ""
         return try ReservationStore.with(stateDirectory) { store in
             var lives = store.probe(containers)
-            return try store.transaction {
+            return try store.transaction(&lives) { lives in
                 let now = Int64(time(nil))
                 try store.reapAllIfDue(now: now, &lives)
                 guard let id = try store.heldInstance(service: definition.name, environment: environment, instance: instance,
@@ -257,7 +259,7 @@ extension Registry {
                     throw PortManagerError.notOwner(service: definition.name, instance: instance,
                                                     reason: "reserved by \(held.ownerDescription), not by \(asker.shortDescription)")
                 }
-                return try change(store, id, held, now)
+                return try change(store, id, held, now, &lives)
             }
         }
     }

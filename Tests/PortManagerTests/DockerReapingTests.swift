@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import PortManager
+@testable import PortManagerCore
+
+// Container reservations reaped through the Docker engine (ContainerLookup.engine)
+// against a fake engine: one list per call, the start grace, and never a reap
+// when the engine cannot be reached, answers 500, garbage, or stalls.
+
+/// A container as one entry of `GET /containers/json?all=1`.
+struct ListedContainer {
+    var name: String
+    var state = "running"
+    var labels: [String: String] = [:]
+    /// (host IP, host port, container port, protocol)
+    var ports: [(String, Int, Int, String)] = []
+
+    var json: String {
+        let labelText = labels.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\"\($0.value)\"" }.joined(separator: ",")
+        let portText = ports.map { "{\"IP\":\"\($0.0)\",\"PrivatePort\":\($0.2),\"PublicPort\":\($0.1),\"Type\":\"\($0.3)\"}" }
+            .joined(separator: ",")
+        return "{\"Id\":\"id-\(name)\",\"Names\":[\"/\(name)\"],\"State\":\"\(state)\",\"Labels\":{\(labelText)},\"Ports\":[\(portText)]}"
+    }
+
+    /// The labels of `instance` of `service` in `environment`.
+    static func labels(_ service: String, _ instance: Int, _ environment: String = "") -> [String: String] {
+        [InstanceLabel.serviceKey: service, InstanceLabel.instanceKey: String(instance), InstanceLabel.environmentKey: environment]
+    }
+}
+
+/// A fake engine's reply: `list` for the container list, 404 otherwise.
+func listing(_ list: @escaping @Sendable () -> [ListedContainer]) -> @Sendable (String) -> FakeReply {
+    { line in
+        line.hasPrefix("GET /containers/json")
+            ? .http(200, "OK", "[" + list().map(\.json).joined(separator: ",") + "]")
+            : .http(404, "Not Found", "{\"message\":\"no such container\"}")
+    }
+}
+
+/// A registry whose ports nothing else on the host uses, and a private state directory (removed by `cleanup`).
+func dockerFixture(_ yaml: String = "svc:\n  a_port: 41700\n  max_instances: 3\n") throws -> (Registry, String) {
+    var template = Array("/tmp/portmanager-docker-store-XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else { throw PortManagerError.invalidArgument("mkdtemp failed") }
+    return (try Registry(yaml: yaml), String(cString: made) + "/state")
+}
+
+func cleanup(_ dir: String) { removeTree(String(dir.dropLast(6))) }
+
+@Suite("Container reservations reaped through the Docker engine")
+struct DockerReapingTests {
+    @Test func oneListPerCallAndOnlyAbsentContainersAreReaped() throws {
+        let (registry, dir) = try dockerFixture()
+        defer { cleanup(dir) }
+        try withFakeEngine(listing { [ListedContainer(name: "here-1")] }) { fake, engine in
+            let lookup = { ContainerLookup.engine(engine, startGrace: 0) }
+            _ = try registry.reserve("svc", instance: 0, owner: .container("gone-0"), probe: false, stateDirectory: dir, containers: .unknown)
+            _ = try registry.reserve("svc", instance: 1, owner: .container("here-1"), probe: false, stateDirectory: dir, containers: .unknown)
+            _ = try registry.reserve("svc", instance: 2, owner: .name("wf"), probe: false, stateDirectory: dir, containers: .unknown)
+            let before = fake.requests.count
+            #expect(try registry.reservations(stateDirectory: dir, containers: lookup()).map(\.instance) == [1, 2])
+            #expect(fake.requests.count == before + 1)  // two container rows, one list
+            #expect(fake.requests.last == "GET /containers/json?all=1 HTTP/1.1")
+            let again = fake.requests.count
+            _ = try registry.renew("svc", instance: 2, ttl: 60, owner: .name("wf"), stateDirectory: dir, containers: lookup())
+            #expect(fake.requests.count <= again + 1)
+        }
+    }
+
+    @Test func aReservationWhoseContainerWasNeverSeenIsKeptForTheStartGrace() throws {
+        let (registry, dir) = try dockerFixture()
+        defer { cleanup(dir) }
+        let running = Locked(false)
+        try withFakeEngine(listing { running.read() ? [ListedContainer(name: "svc-1")] : [] }) { _, engine in
+            // Reserved for its container before `docker run` made it: kept.
+            let made = try registry.reserve("svc", instance: 1, owner: .containerName, probe: false, stateDirectory: dir,
+                                            containers: .engine(engine))
+            #expect(made.owner == .container("svc-1"))
+            #expect(try registry.reservations(stateDirectory: dir, containers: .engine(engine)).count == 1)
+            #expect(throws: PortManagerError.self) {
+                try registry.reserve("svc", instance: 1, owner: .name("other"), probe: false, stateDirectory: dir, containers: .engine(engine))
+            }
+            // The container runs: the listing sees it and records it.
+            running.withLock { $0 = true }
+            #expect(try registry.reservations(stateDirectory: dir, containers: .engine(engine)).count == 1)
+            // Removed: reaped at once, grace or not.
+            running.withLock { $0 = false }
+            #expect(try registry.reservations(stateDirectory: dir, containers: .engine(engine)).isEmpty)
+        }
+    }
+
+    @Test(arguments: [FakeReply.http(500, "Internal Server Error", "{\"message\":\"boom\"}"),
+                      .http(200, "OK", "not json"), .http(200, "OK", "{\"not\":\"a list\"}"), .stall])
+    func nothingIsReapedWhenTheEngineDoesNotAnswer(_ reply: FakeReply) throws {
+        let (registry, dir) = try dockerFixture()
+        defer { cleanup(dir) }
+        _ = try registry.reserve("svc", instance: 0, owner: .container("gone-0"), probe: false, stateDirectory: dir, containers: .unknown)
+        let fake = try FakeDockerEngine { _ in reply }
+        defer { fake.stop() }
+        let engine = DockerEngine(socketPath: fake.socketPath, timeoutMilliseconds: 300)
+        let lookup = ContainerLookup.engine(engine, startGrace: 0)
+        #expect(try registry.reservations(stateDirectory: dir, containers: lookup).map(\.instance) == [0])
+        #expect(lookup.unavailableReason != nil)
+        // A take of the instance is refused: its reservation holds.
+        #expect(throws: PortManagerError.self) {
+            try registry.reserve("svc", instance: 0, owner: .name("other"), probe: false, stateDirectory: dir,
+                                 containers: .engine(engine, startGrace: 0))
+        }
+    }
+
+    @Test func nothingIsReapedWithoutAnEngine() throws {
+        let (registry, dir) = try dockerFixture()
+        defer { cleanup(dir) }
+        _ = try registry.reserve("svc", instance: 0, owner: .container("gone-0"), probe: false, stateDirectory: dir, containers: .unknown)
+        let lookup = ContainerLookup.engine(DockerEngine(socketPath: dir + "-no-such.sock"), startGrace: 0)
+        #expect(try registry.reservations(stateDirectory: dir, containers: lookup).count == 1)
+        #expect(lookup.unavailableReason?.hasPrefix(DockerError.unavailablePrefix + "no socket at ") == true)
+    }
+}
