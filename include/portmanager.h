@@ -672,7 +672,11 @@ typedef enum pm_reserve_flags {
     /** pm_reserve, pm_reserve_instance, pm_release, pm_renew, pm_reservation_bind_container:
         the owner is a container, named by owner, or for owner NULL the instance's
         container name ("kafka-development-1"). */
-    PM_RESERVE_CONTAINER_OWNER = 4
+    PM_RESERVE_CONTAINER_OWNER = 4,
+    /** pm_reserve, pm_reserve_instance (with an instance_id, not -1): when the
+        instance's container exists without a reservation, reserve the instance
+        for that container (owner kind container) instead of refusing it. */
+    PM_RESERVE_ADOPT = 8
 } pm_reserve_flags;
 
 /**
@@ -681,13 +685,25 @@ typedef enum pm_reserve_flags {
  * registry, service: required.
  * state_dir:    the store's directory, or NULL for the default above.
  * instance_id:  the instance, or -1 for the lowest one that is neither
- *               reserved (nor any of its ports) nor, without
- *               PM_RESERVE_NO_PROBE, in use now (always a new reservation:
- *               an owner may hold several instances).
+ *               reserved (nor any of its ports) nor taken by a container nor,
+ *               without PM_RESERVE_NO_PROBE, in use now (always a new
+ *               reservation: an owner may hold several instances).
  * owner:        see above. The same owner reserving the same instance again
  *               succeeds, sets the new TTL, and is not fresh.
  * ttl_seconds:  0 for none, else seconds (1 or more) until it expires.
- * flags:        PM_RESERVE_NO_PROBE, PM_RESERVE_CONTAINER_OWNER; other bits are PM_ERR_INVALID_ARGUMENT.
+ * flags:        PM_RESERVE_NO_PROBE, PM_RESERVE_CONTAINER_OWNER,
+ *               PM_RESERVE_ADOPT (needs an instance_id); other bits are
+ *               PM_ERR_INVALID_ARGUMENT.
+ *
+ * Containers: the Docker engine is asked for its container list (see above).
+ * An instance whose container exists (one labelled io.portmanager.service,
+ * io.portmanager.instance and io.portmanager.environment for it, else one with
+ * its container name, pm_container_name()), running or stopped, counts as taken
+ * even without a reservation, and so does one whose host port a container
+ * publishes: refused with PM_ERR_RESERVED naming the container (with -1,
+ * skipped), unless PM_RESERVE_ADOPT: the instance is then reserved for its
+ * container (owner kind container, its name), fresh. When the engine cannot
+ * be reached, neither is checked and the reservation is made as without Docker.
  * out_instance: receives the instance reserved; may be NULL.
  * out_fresh:    receives 1 when this call created the reservation, 0 when the
  *               owner held it already; may be NULL.
@@ -698,8 +714,8 @@ typedef enum pm_reserve_flags {
  * PM_ERR_UNKNOWN_SERVICE, PM_ERR_INSTANCE_OUT_OF_RANGE (instance_id below -1
  * or past max_instances), PM_ERR_INVALID_ARGUMENT (registry or service NULL,
  * an empty or too long owner, a container name Docker refuses, a negative
- * ttl_seconds, unknown flags) or PM_ERR_STATE (the message names the
- * directory or file).
+ * ttl_seconds, unknown flags, PM_RESERVE_ADOPT with instance_id -1) or
+ * PM_ERR_STATE (the message names the directory or file).
  */
 PM_API pm_status pm_reserve_instance(const pm_registry *registry, const char *state_dir, const char *service,
                                      int32_t instance_id, const char *owner, int64_t ttl_seconds, int32_t flags,

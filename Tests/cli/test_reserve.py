@@ -161,7 +161,7 @@ def test_the_state_directory_comes_from_the_environment(run, registry_file, tmp_
 def test_the_schema_version_is_kept(cli):
     cli("reserve", "svc", "--no-probe")
     with sqlite3.connect(cli.state / "reservations.db") as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (3,)
+        assert db.execute("PRAGMA user_version").fetchone() == (4,)
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 

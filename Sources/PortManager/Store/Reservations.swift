@@ -30,20 +30,32 @@ extension Registry {
     ///   - ttl: seconds until it expires (1 or more); nil for never.
     ///   - probe: skip (or, for an explicit instance, refuse) instances whose ports
     ///     a process without a reservation uses (``ReservationProbe``).
+    ///   - adopt: when the instance (given) has a container and no reservation,
+    ///     reserve it for that container (owner kind container) instead of
+    ///     refusing it; the owner asked for is then not the owner.
     ///   - stateDirectory: the store's directory, as bytes (any but NUL, used as
     ///     given); nil for ``StateDirectory/resolve(bytes:)``.
-    ///   - containers: whether containers of container owners exist (``ContainerLookup``).
+    ///   - containers: which containers exist (``ContainerLookup``). When it
+    ///     lists them, an instance whose container exists (by its labels, else
+    ///     by its container name) counts as taken without a reservation, and so
+    ///     does one whose host port a container publishes: refused (or, without
+    ///     an instance, skipped), unless `adopt`. When the engine cannot be
+    ///     reached, neither is checked.
     /// - Returns: the reservation, ``Reservation/fresh`` when this call created it.
     /// - Throws: ``PortManagerError/reserved(service:instance:reason:)`` (taken, the
-    ///   owner named), ``PortManagerError/state(path:reason:)``, unknown service,
-    ///   instance out of range or ``PortManagerError/invalidArgument(_:)``.
+    ///   owner or the container named), ``PortManagerError/state(path:reason:)``, unknown service,
+    ///   instance out of range or ``PortManagerError/invalidArgument(_:)`` (also
+    ///   `adopt` without an instance).
     public func reserve(_ service: String, instance: Int? = nil, owner: ReservationOwner = .thisProcess,
-                        ttl: Int? = nil, probe: Bool = true, stateDirectory: [UInt8]?,
+                        ttl: Int? = nil, probe: Bool = true, adopt: Bool = false, stateDirectory: [UInt8]?,
                         containers: ContainerLookup = .standard) throws -> Reservation {
         let definition = try self.service(named: service)
         if let instance { try checkInstance(definition, instance) }
         try owner.check()
         if let ttl { try Self.checkTTL(ttl) }
+        if adopt && instance == nil {
+            throw PortManagerError.invalidArgument("adopting a container needs an instance: without one, instances whose container exists are skipped")
+        }
         // Every owner but the instance's container name is known before the instance.
         let known: Reservation.Owner? = owner == .containerName ? nil : try owner.resolved { "" }
         let command = known.flatMap(ReservationOwner.command(of:))
@@ -82,6 +94,26 @@ extension Registry {
                     }
                     continue
                 }
+                switch try containerInTheWay(definition.name, candidate, ports, lives.containers.index) {
+                case .own(let found, _)? where adopt:
+                    var adopted = Reservation(
+                        service: definition.name, environment: environment, instance: candidate,
+                        owner: try ReservationOwner.containerOwner(OwnerName(found.name)), command: nil, since: now,
+                        expires: ttl.map { now + Int64($0) }, ports: ports)
+                    try store.insert(adopted, containerSeen: true)
+                    adopted.fresh = true
+                    Log.emit(.info, Log.event("port_manager_adopted", [
+                        ("service", adopted.service), ("instance", String(candidate)),
+                        ("container", RegistryBuilder.truncated(found.name)), ("ports", adopted.ports.map { String($0.port) }.joined(separator: ",")),
+                    ]))
+                    return adopted
+                case let obstacle?:
+                    refused += 1
+                    if reasons.count < 3 { reasons.append(obstacle.reason(candidate)) }
+                    continue
+                case nil:
+                    break
+                }
                 if probe, let busy = try ReservationProbe.inUse(self, definition.name, instance: candidate) {
                     let held = busy.holders.isEmpty ? "" : " (" + busy.holders.map(\.description).joined(separator: ", ") + ")"
                     refused += 1
@@ -93,7 +125,7 @@ extension Registry {
                 var reservation = Reservation(
                     service: definition.name, environment: environment, instance: candidate, owner: wanted,
                     command: command, since: now, expires: ttl.map { now + Int64($0) }, ports: ports)
-                try store.insert(reservation)
+                try store.insert(reservation, containerSeen: wanted.container.map { lives.containerExists($0.bytes) == true } ?? false)
                 reservation.fresh = true
                 Log.emit(.info, Log.event("port_manager_reserved", [
                     ("service", reservation.service), ("instance", String(candidate)),
@@ -283,11 +315,11 @@ extension Registry {
         }
     }
 
-    /// ``reserve(_:instance:owner:ttl:probe:stateDirectory:containers:)-([UInt8]?)`` with the directory as text (its UTF-8 bytes).
+    /// ``reserve(_:instance:owner:ttl:probe:adopt:stateDirectory:containers:)-([UInt8]?)`` with the directory as text (its UTF-8 bytes).
     public func reserve(_ service: String, instance: Int? = nil, owner: ReservationOwner = .thisProcess,
-                        ttl: Int? = nil, probe: Bool = true, stateDirectory: String? = nil,
+                        ttl: Int? = nil, probe: Bool = true, adopt: Bool = false, stateDirectory: String? = nil,
                         containers: ContainerLookup = .standard) throws -> Reservation {
-        try reserve(service, instance: instance, owner: owner, ttl: ttl, probe: probe,
+        try reserve(service, instance: instance, owner: owner, ttl: ttl, probe: probe, adopt: adopt,
                     stateDirectory: stateDirectory.map { Array($0.utf8) }, containers: containers)
     }
 

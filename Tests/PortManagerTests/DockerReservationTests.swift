@@ -118,3 +118,71 @@ struct DockerReapingTests {
         #expect(lookup.unavailableReason?.hasPrefix(DockerError.unavailablePrefix + "no socket at ") == true)
     }
 }
+
+@Suite("Instances whose container runs without a reservation: refused, skipped, adopted")
+struct DockerAdoptionTests {
+    @Test func anInstanceWhoseContainerExistsIsRefusedNamingItAndAdoptedWhenAsked() throws {
+        let (registry, dir) = try dockerFixture()
+        defer { cleanup(dir) }
+        // Instance 1 by its labels (named apart), instance 2 by its registry name, stopped.
+        let containers = [ListedContainer(name: "custom_1", labels: ListedContainer.labels("svc", 1)),
+                          ListedContainer(name: "svc-2", state: "exited")]
+        try withFakeEngine(listing { containers }) { _, engine in
+            do {
+                _ = try registry.reserve("svc", instance: 1, owner: .name("wf"), probe: false, stateDirectory: dir,
+                                         containers: .engine(engine))
+                Issue.record("an instance whose container runs was reserved")
+            } catch let PortManagerError.reserved(service, instance, reason) {
+                #expect(service == "svc" && instance == 1)
+                #expect(reason.hasPrefix("instance 1 has container 'custom_1' (running, found by its labels) without a reservation; adopt it"))
+            }
+            #expect(throws: PortManagerError.self) {
+                try registry.reserve("svc", instance: 2, owner: .name("wf"), probe: false, stateDirectory: dir, containers: .engine(engine))
+            }
+            // Without an instance: both are skipped.
+            let picked = try registry.reserve("svc", owner: .name("wf"), probe: false, stateDirectory: dir, containers: .engine(engine))
+            #expect(picked.instance == 0 && picked.fresh)
+            // Adopted: the container owns it, whoever asked.
+            let adopted = try registry.reserve("svc", instance: 1, owner: .name("wf"), probe: false, adopt: true, stateDirectory: dir,
+                                               containers: .engine(engine))
+            #expect(adopted.owner == .container("custom_1") && adopted.fresh && adopted.instance == 1)
+            let byName = try registry.reserve("svc", instance: 2, owner: .thisProcess, probe: false, adopt: true, stateDirectory: dir,
+                                              containers: .engine(engine))
+            #expect(byName.owner == .container("svc-2"))
+            // Adopted again by the same container: a retry, not fresh.
+            let again = try registry.reserve("svc", instance: 2, owner: .container("svc-2"), probe: false, adopt: true,
+                                             stateDirectory: dir, containers: .engine(engine))
+            #expect(!again.fresh)
+            #expect(try registry.reservations(stateDirectory: dir, containers: .engine(engine)).map(\.ownerText) == ["wf", "custom_1", "svc-2"])
+        }
+        #expect(throws: PortManagerError.invalidArgument("adopting a container needs an instance: without one, instances whose container exists are skipped")) {
+            try registry.reserve("svc", adopt: true, stateDirectory: dir, containers: .unknown)
+        }
+    }
+
+    @Test func aPortAnotherContainerPublishesTakesTheInstance() throws {
+        let (registry, dir) = try dockerFixture()
+        defer { cleanup(dir) }
+        let containers = [ListedContainer(name: "squatter", ports: [("0.0.0.0", 41700, 80, "tcp")])]
+        try withFakeEngine(listing { containers }) { _, engine in
+            do {
+                _ = try registry.reserve("svc", instance: 0, owner: .name("wf"), probe: false, stateDirectory: dir,
+                                         containers: .engine(engine))
+                Issue.record("an instance whose port a container publishes was reserved")
+            } catch let PortManagerError.reserved(_, _, reason) {
+                #expect(reason == "port 41700 of instance 0 is published by container 'squatter' (running)")
+            }
+            #expect(try registry.reserve("svc", owner: .name("wf"), probe: false, stateDirectory: dir, containers: .engine(engine)).instance == 1)
+        }
+    }
+
+    @Test func withoutAnEngineReserveGoesOnAsBefore() throws {
+        let (registry, dir) = try dockerFixture()
+        defer { cleanup(dir) }
+        let fake = try FakeDockerEngine { _ in .http(500, "Internal Server Error", "{\"message\":\"boom\"}") }
+        defer { fake.stop() }
+        let made = try registry.reserve("svc", instance: 1, owner: .name("wf"), probe: false, adopt: true, stateDirectory: dir,
+                                        containers: .engine(DockerEngine(socketPath: fake.socketPath)))
+        #expect(made.owner == .name("wf") && made.fresh)
+    }
+}
