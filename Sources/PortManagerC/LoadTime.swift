@@ -162,6 +162,9 @@ enum FirstUse {
         _ = pm_reservation_bind_container(handle, directory, service, 1, "prepare", nil, 0)  // to its container
         _ = pm_reservations_json(handle, directory, nil, nil, 0, &needed)
         _ = pm_reservations_json(handle, directory, nil, &buffer, UInt(buffer.count), &needed)
+        _ = pm_reconcile(handle, directory, ReconcileFlag.dryRun, &buffer, UInt(buffer.count), &needed)  // no engine asked: refused
+        _ = pm_instance_states_json(handle, directory, nil, StatesFlag.all, &buffer, UInt(buffer.count), &needed)
+        _ = pm_last_error()
         _ = pm_release(handle, directory, service, 0, "other", 0, &released)  // not the owner: refused
         _ = pm_last_error()
         _ = pm_release(handle, directory, service, 0, nil, 0, &released)

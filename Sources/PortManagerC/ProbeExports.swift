@@ -30,7 +30,7 @@ public func pm_probe(_ port: Int32, _ protocols: Int32, _ host: CString?,
     guard let out else { return missing("pm_probe", "out") }
     return guarded {
         let answer = try PortProbe.probe(port: Int(port), protocols: PortProtocols(rawValue: protocols),
-                                         host: host.map(text))
+                                         host: host.map(text), naming: .standard, everyPublishedPort: false)
         out.pointee = OpaquePointer(Unmanaged.passRetained(ProbeHandle(answer)).toOpaque())
     }
 }

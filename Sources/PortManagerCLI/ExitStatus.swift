@@ -9,7 +9,7 @@ import PortManager
 /// - 2 (``inputError``): usage or input errors: bad flags, a registry that cannot
 ///   be found, read or parsed, an unknown service, port or environment, an
 ///   instance out of range, a refused reservation store, standard output that
-///   cannot be written; `probe`: cannot tell;
+///   cannot be written; `reconcile`: the Docker engine cannot be reached; `probe`: cannot tell;
 /// - 3 (``unavailable``): `reserve`, `run`: the instance is taken; `release`,
 ///   `renew`, `bind`: the reservation is someone else's (`renew`, `bind`: or there is none);
 /// - 127 (``cannotRun``): `run`: the command cannot be run. Otherwise `run`

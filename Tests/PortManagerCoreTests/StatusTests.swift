@@ -55,6 +55,7 @@ private let errorSamples: [(PortManagerError, String)] = {
         (.reserved(service: "s", instance: 0, reason: "r"), "PM_ERR_RESERVED"),
         (.notOwner(service: "s", instance: 0, reason: "r"), "PM_ERR_NOT_OWNER"),
         (.state(path: "p", reason: "r"), "PM_ERR_STATE"),
+        (.docker("Docker not available: x"), "PM_ERR_DOCKER"),
     ]
 }()
 

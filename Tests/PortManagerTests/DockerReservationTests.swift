@@ -186,3 +186,73 @@ struct DockerAdoptionTests {
         #expect(made.owner == .name("wf") && made.fresh)
     }
 }
+
+@Suite("reconcile: reap the reservations of gone containers, adopt the containers without one")
+struct DockerReconcileTests {
+    @Test func reapsAdoptsAndSkipsAndADryRunChangesNothing() throws {
+        let (registry, dir) = try dockerFixture("svc:\n  a_port: 41800\n  instance_increment: 1\n  max_instances: 3\nother:\n  b_port: 41802\nthird:\n  c_port: 41810\n")
+        defer { cleanup(dir) }
+        let containers = [ListedContainer(name: "svc-1", state: "exited"),
+                          ListedContainer(name: "labelled", labels: ListedContainer.labels("svc", 2)),
+                          ListedContainer(name: "elsewhere", labels: ListedContainer.labels("svc", 0, "ci")),
+                          ListedContainer(name: "kept-0")]
+        try withFakeEngine(listing { containers }) { _, engine in
+            let lookup = { ContainerLookup.engine(engine, startGrace: 0) }
+            _ = try registry.reserve("svc", instance: 0, owner: .container("kept-0"), probe: false, stateDirectory: dir, containers: .unknown)
+            _ = try registry.reserve("svc", instance: 1, owner: .name("wf"), probe: false, stateDirectory: dir, containers: .unknown)
+            _ = try registry.reserve("other", instance: 0, owner: .name("holder"), probe: false, stateDirectory: dir, containers: .unknown)
+            _ = try registry.reserve("third", instance: 0, owner: .container("gone"), probe: false, stateDirectory: dir, containers: .unknown)
+            let expected = [
+                ReconcileAction(kind: .reap, service: "third", environment: "", instance: 0, container: "gone",
+                                containerState: nil, reason: "the container is gone"),
+                ReconcileAction(kind: .skip, service: "svc", environment: "", instance: 2, container: "labelled",
+                                containerState: "running",
+                                reason: "port 41802 is reserved by 'holder' for instance 0 of service 'other'"),
+            ]
+            // Instance 1 is reserved (by a name), so its container is left alone; 'elsewhere' is another environment's.
+            let dry = try registry.reconcile(dryRun: true, stateDirectory: dir, containers: lookup())
+            #expect(dry == expected)
+            #expect(try registry.reservations(stateDirectory: dir, containers: .unknown).count == 4)
+            #expect(try registry.reconcile(stateDirectory: dir, containers: lookup()) == expected)
+            #expect(try registry.reservations(stateDirectory: dir, containers: .unknown).count == 3)
+            // The port is given back: instance 2 is adopted on the next run.
+            #expect(try registry.release("other", instance: 0, owner: .name("holder"), stateDirectory: dir, containers: .unknown))
+            let next = try registry.reconcile(stateDirectory: dir, containers: lookup())
+            #expect(next == [ReconcileAction(kind: .adopt, service: "svc", environment: "", instance: 2, container: "labelled",
+                                             containerState: "running", reason: "found by its labels")])
+            #expect(next.first?.json == #"{"action":"adopt","service":"svc","environment":"","instance":2,"container":"labelled","container_state":"running","reason":"found by its labels"}"#)
+            let rows = try registry.reservations(stateDirectory: dir, containers: .unknown)
+            #expect(rows.map(\.ownerText) == ["kept-0", "wf", "labelled"] && rows.last?.owner == .container("labelled"))
+            #expect(try registry.reconcile(stateDirectory: dir, containers: lookup()).isEmpty)
+        }
+    }
+
+    @Test(arguments: [FakeReply.http(500, "Internal Server Error", "{\"message\":\"boom\"}"), .http(200, "OK", "[{]"), .stall])
+    func anEngineThatDoesNotAnswerChangesNothing(_ reply: FakeReply) throws {
+        let (registry, dir) = try dockerFixture()
+        defer { cleanup(dir) }
+        _ = try registry.reserve("svc", instance: 0, owner: .container("gone-0"), probe: false, stateDirectory: dir, containers: .unknown)
+        let fake = try FakeDockerEngine { _ in reply }
+        defer { fake.stop() }
+        let engine = DockerEngine(socketPath: fake.socketPath, timeoutMilliseconds: 300)
+        do {
+            _ = try registry.reconcile(stateDirectory: dir, containers: .engine(engine, startGrace: 0))
+            Issue.record("reconcile went on without the engine")
+        } catch let PortManagerError.docker(message) {
+            #expect(message.hasPrefix("cannot reconcile: "))
+            #expect(message.contains(fake.socketPath) || message.contains("GET /containers/json"))
+        }
+        #expect(try registry.reservations(stateDirectory: dir, containers: .unknown).count == 1)
+    }
+
+    @Test func withoutAnEngineReconcileNamesTheSocket() throws {
+        let (registry, dir) = try dockerFixture()
+        defer { cleanup(dir) }
+        #expect(throws: PortManagerError.docker("cannot reconcile: Docker not available: no socket at \(dir)-none.sock (is the engine running?)")) {
+            try registry.reconcile(stateDirectory: dir, containers: .engine(DockerEngine(socketPath: dir + "-none.sock")))
+        }
+        #expect(throws: PortManagerError.docker("cannot reconcile: the Docker engine was not asked")) {
+            try registry.reconcile(stateDirectory: dir, containers: .unknown)
+        }
+    }
+}

@@ -97,9 +97,10 @@ static void test_status_strings(void) {
         {PM_ERR_RESERVED, "PM_ERR_RESERVED"},
         {PM_ERR_NOT_OWNER, "PM_ERR_NOT_OWNER"},
         {PM_ERR_STATE, "PM_ERR_STATE"},
+        {PM_ERR_DOCKER, "PM_ERR_DOCKER"},
     };
     /* The pinned value of each, in the order above. */
-    static const int pinned[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    static const int pinned[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17};
     int n = (int)(sizeof known / sizeof known[0]);
     CHECK(n == (int)(sizeof pinned / sizeof pinned[0]), "the pinned table has %d rows for %d statuses",
           (int)(sizeof pinned / sizeof pinned[0]), n);

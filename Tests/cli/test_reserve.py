@@ -86,8 +86,8 @@ def test_renew(cli):
     renewed = cli("renew", "svc", "0", "--ttl", "3600")
     assert renewed.returncode == 0 and renewed.stdout.startswith("renewed svc instance 0, expires ")
     row = {r["instance"]: r for r in json.loads(cli("status", "svc", "--json").stdout)}[0]
-    # Held by this test's process, which ran both commands (their default owner).
-    assert row["state"] == "held" and row["pid"] == os.getpid() and row["expires"] - row["since"] >= 3600 - 5
+    # Reserved by this test's process, which ran both commands (their default owner).
+    assert row["state"] == "reserved" and row["pid"] == os.getpid() and row["expires"] - row["since"] >= 3600 - 5
     assert cli("renew", "svc", "1", "--ttl", "10").returncode == UNAVAILABLE
     assert cli("renew", "svc", "0", "--ttl", "10", "--owner", "x").returncode == UNAVAILABLE
     missing = cli("renew", "svc", "0")

@@ -140,6 +140,32 @@ extension ReservationStore {
         return !probe.sighted.isEmpty
     }
 
+    /// A container reservation, as ``containerRows()`` lists it.
+    struct ContainerRow {
+        var id: Int64
+        var service: String
+        var environment: String
+        var instance: Int
+        var container: [UInt8]
+        var since: Int64
+        var seen: Bool
+    }
+
+    /// Every container reservation, ordered by service, environment and instance.
+    func containerRows() throws -> [ContainerRow] {
+        let s = try statement("""
+            SELECT id, service, environment, instance, owner, since, container_seen FROM reservation
+            WHERE owner_kind = 'container' ORDER BY service, environment, instance
+            """)
+        var rows: [ContainerRow] = []
+        while try step(s) {
+            rows.append(ContainerRow(id: sqlite3_column_int64(s, 0), service: text(s, 1) ?? "", environment: text(s, 2) ?? "",
+                                     instance: Int(sqlite3_column_int64(s, 3)), container: bytes(s, 4),
+                                     since: sqlite3_column_int64(s, 5), seen: sqlite3_column_int64(s, 6) != 0))
+        }
+        return rows
+    }
+
     /// The process identity in columns `pid`, `pid + 1` (start time), `pid + 2` (boot id) and `pid + 3` (PID namespace).
     private func identity(_ s: OpaquePointer, pid column: Int32) -> ProcessIdentity {
         ProcessIdentity(pid: Int(int(s, column) ?? 0), startTime: UInt64(bitPattern: int(s, column + 1) ?? 0),

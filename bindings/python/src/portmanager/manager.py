@@ -47,6 +47,7 @@ from ._reservations import (
     ReservationInfo,
     Reserving,
 )
+from ._states import InstanceState, InstanceStates, ReconcileAction, Watching
 from .errors import InstanceOutOfRangeError, InvalidArgumentError, UnknownPortError, UnknownServiceError
 
 # typing is not imported at run time: `import portmanager` stays cheaper than
@@ -72,6 +73,9 @@ __all__ = [
     "SEVERITIES",
     "Reservation",
     "ReservationInfo",
+    "InstanceState",
+    "InstanceStates",
+    "ReconcileAction",
     "Container",
     "CONTAINER_NAME",
     "RESERVE_NO_PROBE",
@@ -102,7 +106,7 @@ _MISSES_KEPT = 256
 # --------------------------------------------------------------- manager
 
 
-class PortManager(Reserving, Analyzing):
+class PortManager(Reserving, Watching, Analyzing):
     """An opened port registry: the original spec's ``PortManager``, computed by libportmanager.
 
     ``PortManager()`` resolves the registry the way the library does:
