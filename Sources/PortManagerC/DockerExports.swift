@@ -22,6 +22,11 @@ private func checkFlags(_ function: StaticString, _ flags: Int32, _ allowed: Int
     }
 }
 
+/// Refuses a NULL buffer with a capacity before any work is done (``output(_:_:_:_:)`` says the same later).
+private func checkBufferArguments(_ buffer: CBuffer?, _ capacity: UInt) throws {
+    if buffer == nil && capacity != 0 { throw PortManagerError.invalidArgument("buffer is NULL but capacity is \(capacity)") }
+}
+
 /// See portmanager.h.
 @_cdecl("pm_instance_states_json")
 public func pm_instance_states_json(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ service: CString?, _ flags: Int32,
@@ -30,6 +35,7 @@ public func pm_instance_states_json(_ registry: OpaquePointer?, _ stateDirectory
     FirstUse.prepare(FirstUse.store)
     return guarded {
         try checkFlags("pm_instance_states_json", flags, StatesFlag.all)
+        try checkBufferArguments(buffer, capacity)
         let states = try r.registry.instanceStates(service.map(text), all: flags & StatesFlag.all != 0,
                                                    stateDirectory: stateDirectory.map(pathBytes))
         try output(states.json, buffer, capacity, needed)
@@ -44,6 +50,7 @@ public func pm_reconcile(_ registry: OpaquePointer?, _ stateDirectory: CString?,
     FirstUse.prepare(FirstUse.store)
     return guarded {
         try checkFlags("pm_reconcile", flags, ReconcileFlag.dryRun)
+        try checkBufferArguments(buffer, capacity)
         // Written before the transaction commits: an array that does not fit changes nothing.
         _ = try r.registry.reconcile(dryRun: flags & ReconcileFlag.dryRun != 0, stateDirectory: stateDirectory.map(pathBytes),
                                      containers: .standard) { actions in

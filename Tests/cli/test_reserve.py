@@ -110,10 +110,12 @@ def test_status_states(cli):
     assert result.returncode == 0, result.stderr
     rows = {(r["service"], r["instance"]): r for r in json.loads(result.stdout)}
     assert rows[("svc", 0)]["state"] == "reserved" and rows[("svc", 0)]["owner"] == "wf\n1"
-    assert rows[("svc", 1)] == {"service": "svc", "instance": 1, "state": "free", "owner": None,
-                                "ports": {"a_port": 42300, "r_port": 42350}}
+    unset = ("container", "container_state", "owner", "owner_kind", "pid", "pid_namespace", "liveness", "command",
+             "since", "expires", "reserved_as", "port_in_use", "probe")
+    assert rows[("svc", 1)] == {"service": "svc", "environment": "", "instance": 1, "state": "free",
+                                **{key: None for key in unset}, "ports": {"a_port": 42300, "r_port": 42350}}
     assert rows[("other", 0)]["state"] == "in_use" and rows[("other", 0)]["port_in_use"] == 42210
-    assert "owner 'wf\\n1'" in text.stdout and "wf\n1" not in text.stdout
+    assert "reserved by 'wf\\n1'" in text.stdout and "wf\n1" not in text.stdout
     assert len(text.stdout.splitlines()) == 1 + 2 + 10
     one = json.loads(cli("status", "svc", "--all", "--json").stdout)
     assert [r["instance"] for r in one] == [0, 1]

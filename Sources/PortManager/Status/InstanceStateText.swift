@@ -62,8 +62,10 @@ extension InstanceState {
         if let container, state != .inUse { parts.append("container \(RegistryBuilder.quote(container.name)) \(container.state)") }
         if state == .reserved && !containerUnknown { parts.append("no container yet") }
         if let answer = portInUse {
-            let whom = answer.holders.isEmpty ? "" : " by " + answer.holders.map(\.who).joined(separator: ", ")
-            parts.append("port \(answer.port)/\(answer.request.protocols.name) is held\(whom)")
+            let whom = answer.holders.map(\.description).joined(separator: ", ")
+            parts.append(state == .inUse
+                ? "port \(answer.port) is in use without a reservation" + (whom.isEmpty ? "" : ": " + whom)
+                : "port \(answer.port) is also held" + (whom.isEmpty ? "" : " by " + whom))
         }
         return parts.joined(separator: "; ")
     }

@@ -72,10 +72,10 @@ public struct ContainerLookup: Sendable {
     }
 
     /// What every reservation call uses unless given another: the engine
-    /// `$DOCKER_HOST` names, else `/var/run/docker.sock` (``engine(_:)``), asked
-    /// once per call. (``unknown`` inside ``unasked(_:)``.)
+    /// `$DOCKER_HOST` names, else `/var/run/docker.sock` (``engine(_:startGrace:)``),
+    /// asked once per call. (Another inside ``substituted(by:_:)``.)
     public static var standard: ContainerLookup {
-        if Unasked.threads.read().contains(Unasked.me) { return .unknown }
+        if let make = Substitute.lookups.read()[Substitute.me] { return make() }
         return .engine(.fromEnvironment())
     }
 
@@ -87,17 +87,18 @@ public struct ContainerLookup: Sendable {
     /// engine has listed the container, its absence reaps the reservation at once.
     public static let startGraceSeconds: Int64 = 300
 
-    /// Runs `body` with ``standard`` answering like ``unknown`` on this thread:
-    /// the library's warm-up of the store (which must not ask the engine).
-    package static func unasked<R>(_ body: () throws -> R) rethrows -> R {
-        let me = Unasked.me
-        Unasked.threads.withLock { _ = $0.insert(me) }
-        defer { Unasked.threads.withLock { _ = $0.remove(me) } }
+    /// Runs `body` with ``standard`` made by `make` on this thread: the
+    /// library's warm-up of the store, which runs the Docker paths on a canned
+    /// container list and must not ask the engine.
+    package static func substituted<R>(by make: @escaping @Sendable () -> ContainerLookup, _ body: () throws -> R) rethrows -> R {
+        let me = Substitute.me
+        Substitute.lookups.withLock { $0[me] = make }
+        defer { Substitute.lookups.withLock { _ = $0.removeValue(forKey: me) } }
         return try body()
     }
 
-    private enum Unasked {
-        static let threads = Locked<Set<UInt>>([])
+    private enum Substitute {
+        static let lookups = Locked<[UInt: @Sendable () -> ContainerLookup]>([:])
         static var me: UInt { UInt(pthread_self()) }
     }
 
