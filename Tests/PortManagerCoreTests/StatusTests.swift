@@ -84,7 +84,7 @@ struct StatusTests {
     func swiftNamesCoverTheHeader() {
         let named: [Status] = [.ok, .invalidArgument, .notFound, .io, .parse, .invalidRegistry, .unknownService,
                                .unknownPort, .instanceOutOfRange, .bufferTooSmall, .probeFailed, .unknownEnvironment,
-                               .leased, .tooLarge, .reserved, .notOwner, .state]
+                               .leased, .tooLarge, .reserved, .notOwner, .state, .docker]
         #expect(named == Status.all)
         #expect(Status.ok.name == "PM_OK" && Status.unknownService.description == "PM_ERR_UNKNOWN_SERVICE")
     }
