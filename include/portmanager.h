@@ -115,7 +115,8 @@ typedef enum pm_status {
     PM_ERR_TOO_LARGE = 13,            /**< The work is past a documented limit (pm_analyze: a lattice past the analysis limit). */
     PM_ERR_RESERVED = 14,             /**< The instance (or with "any", every instance) is reserved by another owner or in use; the message names the owner. */
     PM_ERR_NOT_OWNER = 15,            /**< A release or renewal by someone other than the owner (the message names it), or a renewal of an instance nobody reserved. */
-    PM_ERR_STATE = 16                 /**< The reservation store cannot be used safely: a refused directory or file, a corrupt database, a newer schema; the message names the file. */
+    PM_ERR_STATE = 16,                /**< The reservation store cannot be used safely: a refused directory or file, a corrupt database, a newer schema; the message names the file. */
+    PM_ERR_DOCKER = 17                /**< The Docker engine cannot be reached or gave no usable answer (pm_reconcile); the message names the engine's socket and why. */
 } pm_status;
 
 /**
@@ -680,8 +681,11 @@ PM_API pm_status pm_analysis_json(const pm_analysis *analysis, char *buffer, siz
  *  - a container, by its Docker name ([a-zA-Z0-9][a-zA-Z0-9_.-]+, a leading
  *    '/' dropped): it lasts while a container of that name exists on the
  *    Docker engine (running or stopped), until released, or until its TTL (if
- *    any) runs out. It is removed only when the engine answers that no such
- *    container exists (404); while the engine cannot be asked, never. A
+ *    any) runs out. It is removed only when the engine's container list
+ *    (asked at most once per call: $DOCKER_HOST when unix://PATH, else
+ *    /var/run/docker.sock) does not hold that name; while the engine cannot be
+ *    asked, never; and, while the engine has never listed the container, not
+ *    before 300 s after it was made (the container is being created). A
  *    requester's reservation is handed to its container once the container is
  *    started with pm_reservation_bind_container().
  * Expired reservations and those of ended owners are removed by every
@@ -728,7 +732,11 @@ typedef enum pm_reserve_flags {
     /** pm_reserve, pm_reserve_instance, pm_release, pm_renew, pm_reservation_bind_container:
         the owner is a container, named by owner, or for owner NULL the instance's
         container name ("kafka-development-1"). */
-    PM_RESERVE_CONTAINER_OWNER = 4
+    PM_RESERVE_CONTAINER_OWNER = 4,
+    /** pm_reserve, pm_reserve_instance (with an instance_id, not -1): when the
+        instance's container exists without a reservation, reserve the instance
+        for that container (owner kind container) instead of refusing it. */
+    PM_RESERVE_ADOPT = 8
 } pm_reserve_flags;
 
 /**
@@ -737,13 +745,25 @@ typedef enum pm_reserve_flags {
  * registry, service: required.
  * state_dir:    the store's directory, or NULL for the default above.
  * instance_id:  the instance, or -1 for the lowest one that is neither
- *               reserved (nor any of its ports) nor, without
- *               PM_RESERVE_NO_PROBE, in use now (always a new reservation:
- *               an owner may hold several instances).
+ *               reserved (nor any of its ports) nor taken by a container nor,
+ *               without PM_RESERVE_NO_PROBE, in use now (always a new
+ *               reservation: an owner may hold several instances).
  * owner:        see above. The same owner reserving the same instance again
  *               succeeds, sets the new TTL, and is not fresh.
  * ttl_seconds:  0 for none, else seconds (1 or more) until it expires.
- * flags:        PM_RESERVE_NO_PROBE, PM_RESERVE_CONTAINER_OWNER; other bits are PM_ERR_INVALID_ARGUMENT.
+ * flags:        PM_RESERVE_NO_PROBE, PM_RESERVE_CONTAINER_OWNER,
+ *               PM_RESERVE_ADOPT (needs an instance_id); other bits are
+ *               PM_ERR_INVALID_ARGUMENT.
+ *
+ * Containers: the Docker engine is asked for its container list (see above).
+ * An instance whose container exists (one labelled io.portmanager.service,
+ * io.portmanager.instance and io.portmanager.environment for it, else one with
+ * its container name, pm_container_name()), running or stopped, counts as taken
+ * even without a reservation, and so does one whose host port a container
+ * publishes: refused with PM_ERR_RESERVED naming the container (with -1,
+ * skipped), unless PM_RESERVE_ADOPT: the instance is then reserved for its
+ * container (owner kind container, its name), fresh. When the engine cannot
+ * be reached, neither is checked and the reservation is made as without Docker.
  * out_instance: receives the instance reserved; may be NULL.
  * out_fresh:    receives 1 when this call created the reservation, 0 when the
  *               owner held it already; may be NULL.
@@ -754,8 +774,8 @@ typedef enum pm_reserve_flags {
  * PM_ERR_UNKNOWN_SERVICE, PM_ERR_INSTANCE_OUT_OF_RANGE (instance_id below -1
  * or past max_instances), PM_ERR_INVALID_ARGUMENT (registry or service NULL,
  * an empty or too long owner, a container name Docker refuses, a negative
- * ttl_seconds, unknown flags) or PM_ERR_STATE (the message names the
- * directory or file).
+ * ttl_seconds, unknown flags, PM_RESERVE_ADOPT with instance_id -1) or
+ * PM_ERR_STATE (the message names the directory or file).
  */
 PM_API pm_status pm_reserve_instance(const pm_registry *registry, const char *state_dir, const char *service,
                                      int32_t instance_id, const char *owner, int64_t ttl_seconds, int32_t flags,
@@ -842,6 +862,94 @@ PM_API pm_status pm_reservation_bind_container(const pm_registry *registry, cons
  */
 PM_API pm_status pm_reservations_json(const pm_registry *registry, const char *state_dir, const char *service,
                                       char *buffer, size_t capacity, size_t *needed);
+
+/** Flags for pm_reconcile(). */
+typedef enum pm_reconcile_flags {
+    PM_RECONCILE_DEFAULT = 0,
+    /** Change nothing: the actions that would be taken. */
+    PM_RECONCILE_DRY_RUN = 1
+} pm_reconcile_flags;
+
+/**
+ * Brings the store and the Docker engine into line, in one transaction:
+ *  1. every container reservation whose container the engine does not list
+ *     (past its start grace, see above) is removed ("reap"), in the whole
+ *     store;
+ *  2. every instance of this registry, in its environment, whose container
+ *     exists (labelled io.portmanager.service, io.portmanager.instance and
+ *     io.portmanager.environment for it, else named pm_container_name()) and
+ *     that has no reservation is reserved for that container (owner kind
+ *     container, "adopt"), unless another reservation holds one of its ports
+ *     ("skip", the holder named).
+ * Each action is logged at INFO (port_manager_reaped, port_manager_adopted).
+ *
+ * registry: required. state_dir: the store's directory, or NULL (see above).
+ * flags:    PM_RECONCILE_DRY_RUN or 0; other bits are PM_ERR_INVALID_ARGUMENT.
+ * The actions, as a JSON array through the output protocol, in order (reaps
+ * first): each element
+ *   {"action": "reap" | "adopt" | "skip", "service": "kafka", "environment": "",
+ *    "instance": 1, "container": "kafka-development-1",
+ *    "container_state": "running" | "exited" | ... | null (reap: it is gone),
+ *    "reason": "the container is gone" | "found by its labels" | "found by its name" | why skipped}
+ * When the array does not fit, nothing is changed: PM_ERR_BUFFER_TOO_SMALL
+ * with *needed (call again; the store may have changed meanwhile).
+ *
+ * Returns PM_OK, PM_ERR_BUFFER_TOO_SMALL, PM_ERR_DOCKER (the engine cannot be
+ * reached or gave no usable answer: nothing changed; the message names its
+ * socket and why), PM_ERR_INVALID_ARGUMENT or PM_ERR_STATE.
+ */
+PM_API pm_status pm_reconcile(const pm_registry *registry, const char *state_dir, int32_t flags,
+                              char *buffer, size_t capacity, size_t *needed);
+
+/** Flags for pm_instance_states_json(). */
+typedef enum pm_states_flags {
+    PM_STATES_DEFAULT = 0,
+    /** Also list the free instances. */
+    PM_STATES_ALL = 1
+} pm_states_flags;
+
+/**
+ * The state of every instance of every service (service NULL) or of one
+ * service, in the registry's environment, from the store (expired reservations
+ * and those of ended owners and gone containers removed first), a probe of
+ * every host port (pm_probe(), each port's protocols and host IP) and the
+ * Docker engine's container list (asked once), as one JSON object through the
+ * output protocol:
+ *   {"docker": {"reachable": true | false, "error": null | "why not"},
+ *    "instances": [ROW, ...]}
+ * with one ROW per instance that is not free (with PM_STATES_ALL, per instance),
+ * by service (registry order) and instance, every key always present:
+ *   {"service": "kafka", "environment": "", "instance": 1,
+ *    "state": "running" | "stopped" | "reserved" | "in_use" | "conflict" | "free",
+ *    "container": "kafka-development-1" | null,
+ *    "container_state": "running" | "exited" | ... (Docker's word) | "unknown" (the engine
+ *                       could not be asked) | null (no container),
+ *    "owner", "owner_kind", "pid", "pid_namespace", "liveness", "command",
+ *    "since", "expires": as pm_reservations_json(), null when not reserved,
+ *    "reserved_as": {"service", "environment", "instance"} when the reservation
+ *                   holding its ports is another instance's, else null,
+ *    "port_in_use": 9192 | null, "probe": the pm_probe_result_json() document of
+ *                   that port (its holders naming their "container") | null,
+ *    "ports": {"broker_port": 9192, ...}}
+ * States: reserved and another container (or a process that is not a process
+ * owner's or a descendant of it; for a container owner, any process but its
+ * docker-proxy) holds a port: "conflict"; else its container (a container
+ * owner's, else labelled io.portmanager.service/instance/environment for it,
+ * else named pm_container_name()) runs: "running", exists: "stopped"; else
+ * reserved: "reserved"; not reserved and a port is held: "in_use"
+ * ("container" names the container publishing it, if one does); else "free".
+ * When the engine cannot be reached, "docker" says why, no container is known,
+ * nothing is reaped, and a reserved instance is "reserved" (never "free").
+ *
+ * registry: required. state_dir: the store's directory, or NULL (see above).
+ * flags:    PM_STATES_ALL or 0; other bits are PM_ERR_INVALID_ARGUMENT.
+ *
+ * Returns PM_OK, PM_ERR_BUFFER_TOO_SMALL (call again: the states may have
+ * changed meanwhile), PM_ERR_UNKNOWN_SERVICE, PM_ERR_INVALID_ARGUMENT,
+ * PM_ERR_IO (a /proc/net table cannot be read) or PM_ERR_STATE.
+ */
+PM_API pm_status pm_instance_states_json(const pm_registry *registry, const char *state_dir, const char *service,
+                                         int32_t flags, char *buffer, size_t capacity, size_t *needed);
 
 #ifdef __cplusplus
 }

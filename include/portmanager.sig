@@ -87,3 +87,5 @@ pm_release status ptr str str i32 str i32 ptr
 pm_renew status ptr str str i32 str i64 i32
 pm_reservation_bind_container status ptr str str i32 str str i32
 pm_reservations_json status ptr str str ptr size ptr
+pm_reconcile status ptr str i32 ptr size ptr
+pm_instance_states_json status ptr str str i32 ptr size ptr

@@ -28,6 +28,7 @@ cd "$(dirname "$0")/.."
 root="$PWD"
 . scripts/swift-env.sh
 . scripts/venv.sh   # the Python of the ABI check and the loadable step, in .build/venv
+. scripts/no-engine.sh   # not the machine's Docker engine
 
 lib="$root/build/lib/libportmanager.so"
 out="$root/build/test-c"

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/swift-env.sh
 . scripts/venv.sh   # pytest from Tests/requirements.txt, in .build/venv
+. scripts/no-engine.sh   # not the machine's Docker engine
 if [ -z "${PORTMANAGER_CLI:-}" ] && [ ! -x build/bin/portmanager ]; then
   scripts/build.sh cli
 fi

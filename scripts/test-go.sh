@@ -6,5 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/go-env.sh
+. scripts/no-engine.sh   # not the machine's Docker engine
 cd bindings/go
 exec go test -race -count=1 -v "$@" ./...

@@ -9,4 +9,5 @@ if [ ! -e build/lib/libportmanager.so ]; then
   exit 2
 fi
 . scripts/venv.sh   # pytest from Tests/requirements.txt, in .build/venv
+. scripts/no-engine.sh   # not the machine's Docker engine
 exec python3 -m pytest -q bindings/python/tests "$@"

@@ -46,6 +46,15 @@ static void register_fork_handlers(void) {
     pthread_atfork(lock_before_fork, unlock_after_fork, unlock_after_fork);
 }
 
+/* Registered when the library is loaded, before any thread can load libcurl.
+ * Registered at the first load instead, they could be registered while another
+ * thread forks: glibc then runs neither their prepare handler nor their child
+ * handler for that fork, and the child inherits the lock taken for the load
+ * (test_fork_store's first-calls found such children hung). */
+__attribute__((constructor)) static void register_fork_handlers_at_load(void) {
+    pthread_once(&atfork_once, register_fork_handlers);
+}
+
 __attribute__((format(printf, 2, 3)))
 static void say(docker_http_response *out, const char *format, ...) {
     va_list arguments;

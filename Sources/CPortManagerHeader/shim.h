@@ -35,6 +35,7 @@ static inline const char *portmanager_header_status_name(int32_t value) {
     PORTMANAGER_STATUS_NAME(PM_ERR_RESERVED)
     PORTMANAGER_STATUS_NAME(PM_ERR_NOT_OWNER)
     PORTMANAGER_STATUS_NAME(PM_ERR_STATE)
+    PORTMANAGER_STATUS_NAME(PM_ERR_DOCKER)
     default: return (const char *)0;
     }
 }

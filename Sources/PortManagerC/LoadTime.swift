@@ -87,15 +87,24 @@ enum FirstUse {
     /// pm_registry_open of a file, its environment and a missing file: at the first pm_registry_open*.
     static let registryFile = Group { inScratchDirectory(registryFilePaths) }
     /// Reserve (fresh and not), renew, bind, list, release and their refusals: at the first reservation call.
-    static let store = Group { inScratchDirectory(storePaths) }
+    /// Its reservations ask no Docker engine: they read a canned container list
+    /// (``ForkPreparation/cannedContainers()``, ``ContainerLookup/substituted(by:_:)``).
+    static let store = Group {
+        ContainerLookup.substituted(by: ForkPreparation.cannedContainers) { inScratchDirectory(storePaths) }
+    }
+    /// The Docker side (a canned list read and indexed, a probe answer named, an
+    /// engine without a socket asked): at the first pm_probe (and within `store`).
+    static let docker = Group { inScratchDirectory { ForkPreparation.runDocker(in: $0) } }
 
     private static let registryFileRan: Void = registryFile.run()
     private static let storeRan: Void = store.run()
+    private static let dockerRan: Void = docker.run()
 
     /// Creates the groups (the constructor calls it: the first call must not initialise them).
     static func touch() {
         _ = registryFile.done.load(ordering: .acquiring)
         _ = store.done.load(ordering: .acquiring)
+        _ = docker.done.load(ordering: .acquiring)
     }
 
     /// Runs `group`'s paths once, inside a fork-gate section; later calls cost one atomic load.
@@ -104,7 +113,7 @@ enum FirstUse {
         if group.done.load(ordering: .acquiring) { return }
         if group.runner.load(ordering: .sequentiallyConsistent) == UInt(pthread_self()) { return }
         ForkGate.enter()
-        if group === registryFile { _ = registryFileRan } else { _ = storeRan }
+        if group === registryFile { _ = registryFileRan } else if group === docker { _ = dockerRan } else { _ = storeRan }
         group.done.store(true, ordering: .releasing)
         ForkGate.leave()
     }
@@ -148,6 +157,7 @@ enum FirstUse {
     }
 
     private static func storePaths(_ directory: String) {
+        ForkPreparation.runDocker(in: directory)
         var handle: OpaquePointer?
         let opened = yaml.withCString { pm_registry_open_string($0, strlen($0), "<prepare>", &handle) }
         guard Status(opened) == .ok, let handle else { return }
@@ -164,6 +174,14 @@ enum FirstUse {
         _ = pm_reservation_bind_container(handle, directory, service, 1, "prepare", nil, 0)  // to its container
         _ = pm_reservations_json(handle, directory, nil, nil, 0, &needed)
         _ = pm_reservations_json(handle, directory, nil, &buffer, buffer.count, &needed)
+        _ = pm_reserve_instance(handle, directory, service, 2, "prepare", 0, ReserveFlag.noProbe, &instance, &fresh)  // its container: refused
+        _ = pm_last_error()
+        _ = pm_reserve_instance(handle, directory, service, 2, nil, 0, ReserveFlag.noProbe | ReserveFlag.adopt, &instance, &fresh)
+        _ = pm_reconcile(handle, directory, ReconcileFlag.dryRun, &buffer, buffer.count, &needed)
+        _ = pm_reconcile(handle, directory, 0, nil, 0, &needed)  // too small: rolled back
+        _ = pm_instance_states_json(handle, directory, nil, StatesFlag.all, &buffer, buffer.count, &needed)
+        _ = pm_release(handle, directory, service, 2, nil, ReserveFlag.force, &released)
+        _ = pm_last_error()
         _ = pm_release(handle, directory, service, 0, "other", 0, &released)  // not the owner: refused
         _ = pm_last_error()
         _ = pm_release(handle, directory, service, 0, nil, 0, &released)

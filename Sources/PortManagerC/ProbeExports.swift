@@ -28,9 +28,10 @@ private func probeHandle(_ pointer: OpaquePointer?) -> ProbeHandle? {
 public func pm_probe(_ port: Int32, _ protocols: Int32, _ host: CString?,
                      _ out: UnsafeMutablePointer<OpaquePointer?>?) -> pm_status {
     guard let out else { return missing("pm_probe", "out") }
+    FirstUse.prepare(FirstUse.docker)
     return guarded {
         let answer = try PortProbe.probe(port: Int(port), protocols: PortProtocols(rawValue: protocols),
-                                         host: host.map(text))
+                                         host: host.map(text), naming: .standard, everyPublishedPort: false)
         out.pointee = OpaquePointer(Unmanaged.passRetained(ProbeHandle(answer)).toOpaque())
     }
 }

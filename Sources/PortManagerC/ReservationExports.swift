@@ -8,6 +8,7 @@ enum ReserveFlag {
     static let noProbe = Int32(truncatingIfNeeded: PM_RESERVE_NO_PROBE.rawValue)
     static let force = Int32(truncatingIfNeeded: PM_RESERVE_FORCE.rawValue)
     static let containerOwner = Int32(truncatingIfNeeded: PM_RESERVE_CONTAINER_OWNER.rawValue)
+    static let adopt = Int32(truncatingIfNeeded: PM_RESERVE_ADOPT.rawValue)
 }
 
 /// Refuses flag bits outside `allowed`.
@@ -57,11 +58,12 @@ private func reserve(_ function: StaticString, _ registry: OpaquePointer?, _ sta
     FirstUse.prepare(FirstUse.store)
     guard let service else { return missing(function, "service") }
     return guarded {
-        try checkFlags(function, flags, ReserveFlag.noProbe | ReserveFlag.containerOwner)
+        try checkFlags(function, flags, ReserveFlag.noProbe | ReserveFlag.containerOwner | ReserveFlag.adopt)
         let reservation = try r.registry.reserve(
             text(service), instance: instanceID == -1 ? nil : instance(instanceID),
             owner: owner(ownerName, flags), ttl: try ttl(function, ttlSeconds, required: false),
-            probe: flags & ReserveFlag.noProbe == 0, stateDirectory: stateDirectory.map(pathBytes))
+            probe: flags & ReserveFlag.noProbe == 0, adopt: flags & ReserveFlag.adopt != 0,
+            stateDirectory: stateDirectory.map(pathBytes))
         out?.pointee = Int32(clamping: reservation.instance)
         outFresh?.pointee = reservation.fresh ? 1 : 0
     }

@@ -35,7 +35,8 @@ struct ExitStatus: Sendable {
         code: 2,
         meaning: "usage or input error: bad flags, a registry that cannot be found, read or parsed, an unknown "
             + "service, port or environment, an instance out of range, a refused reservation store, standard "
-            + "output that cannot be written (`> /dev/full`; the message goes to standard error); `probe`: cannot tell",
+            + "output that cannot be written (`> /dev/full`; the message goes to standard error); `reconcile`: the "
+            + "Docker engine cannot be reached; `probe`: cannot tell",
         everyCommand: true,
         uses: [("summary", "usage or input error (unknown service, bad registry)"),
                ("list", "usage or input error (bad registry)"),
@@ -51,6 +52,8 @@ struct ExitStatus: Sendable {
                     + "registry does not define, or the kernel's port range cannot be read"),
                ("bind", "usage or input errors (a name Docker refuses)"),
                ("status", "usage or input error (unknown service, bad registry, a refused reservation store)"),
+               ("reconcile", "usage or input error (bad registry, a refused reservation store), or the Docker "
+                    + "engine cannot be reached (nothing is changed)"),
                ("probe", "cannot tell (for example a privileged port without root that no socket holds) or bad input")],
         wording: "usage or input errors")
     static let unavailable = ExitStatus(

@@ -48,7 +48,7 @@ struct PortManagerCommand: ParsableCommand {
         version: LibraryVersion.string,
         subcommands: [
             Summary.self, List.self, Get.self, Names.self, Env.self, Compose.self, DockerArgs.self, Check.self,
-            Reserve.self, Release.self, Renew.self, Bind.self, Status.self, Run.self, Probe.self,
+            Reserve.self, Release.self, Renew.self, Bind.self, Status.self, Reconcile.self, Run.self, Probe.self,
         ]
     )
 

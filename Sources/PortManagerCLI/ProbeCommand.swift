@@ -12,7 +12,11 @@ struct Probe: ParsableCommand {
         binds: a TCP connection (TIME_WAIT included) counts when the bind fails \
         on it, as on the local port of an outgoing connection. A port in use is listed with each socket holding it: protocol, \
         address, and the process (pid and command) when this user may see it, \
-        as `ss -p` shows it.
+        as `ss -p` shows it. The Docker engine's port map names the container \
+        behind a docker-proxy holder, and a port a container publishes with \
+        no local socket (Docker's iptables-only publishing) is in use by that \
+        container; when the engine cannot be reached, the kernel's answer \
+        stands alone.
 
         Examples:
           portmanager probe 9092
@@ -66,7 +70,8 @@ struct Probe: ParsableCommand {
 
     func run() throws {
         LogSetup.ensure()
-        let answer = try PortProbe.probe(port: port, protocols: transport.protocols, host: host)
+        let answer = try PortProbe.probe(port: port, protocols: transport.protocols, host: host,
+                                         naming: .standard, everyPublishedPort: true)
         if output.json {
             Output.line(answer.json())
         } else {

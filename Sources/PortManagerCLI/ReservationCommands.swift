@@ -16,10 +16,18 @@ struct Reserve: ParsableCommand {
         sooner unless `portmanager renew` extends it. Reserving an instance you \
         already own succeeds again, and says so ("fresh": false).
 
+        An instance whose container exists on the Docker engine without a \
+        reservation (by its io.portmanager.* labels, else by its container \
+        name), or whose host port a container publishes, is taken too: refused \
+        (the container named), or skipped without --instance. --adopt reserves \
+        it for its container instead. When the engine cannot be reached, \
+        neither is checked.
+
         Examples:
           portmanager reserve kafka --json
           portmanager reserve kafka --instance 2 --owner wf-8841 --ttl 3600
           portmanager reserve kafka --instance 1 --container kafka-development-1
+          portmanager reserve kafka --instance 1 --adopt
 
         \(ExitStatus.help(for: "reserve"))
         """
@@ -41,6 +49,9 @@ struct Reserve: ParsableCommand {
     @Flag(name: .customLong("no-probe"), help: "Do not skip instances whose ports are in use by processes without a reservation.")
     var noProbe = false
 
+    @Flag(name: .customLong("adopt"), help: "When the instance's container exists without a reservation, reserve it for that container (needs --instance).")
+    var adopt = false
+
     @OptionGroup var output: JSONOption
     @OptionGroup var state: StateOption
     @OptionGroup var options: RegistryOptions
@@ -48,13 +59,15 @@ struct Reserve: ParsableCommand {
     mutating func validate() throws {
         if service.isEmpty { throw ValidationError("the service name is empty.") }
         if let ttl { try checkTTL(ttl) }
+        if adopt && instance == nil { throw ValidationError("--adopt needs --instance: without one, instances whose container exists are skipped.") }
     }
 
     func run() throws {
         let registry = try options.open()
         let asker = try owner.resolve()
         let reservation = try Failure.exitingUnavailable {
-            try registry.reserve(service, instance: instance, owner: asker, ttl: ttl, probe: !noProbe, stateDirectory: state.path)
+            try registry.reserve(service, instance: instance, owner: asker, ttl: ttl, probe: !noProbe, adopt: adopt,
+                                 stateDirectory: state.path)
         }
         let container = try registry.containerName(reservation.service, instance: reservation.instance)
         let volume = try registry.volumeName(reservation.service, instance: reservation.instance)
@@ -63,7 +76,8 @@ struct Reserve: ParsableCommand {
                                              ("container_name", .string(container)), ("volume_name", .string(volume))]).rendered())
             return
         }
-        let verb = reservation.fresh ? "reserved" : "already reserved (not fresh):"
+        let adopted = adopt && reservation.fresh && reservation.owner.container != nil && owner.container == nil
+        let verb = adopted ? "adopted:" : reservation.fresh ? "reserved" : "already reserved (not fresh):"
         Output.line("\(verb) \(reservation.service) instance \(reservation.instance) for \(reservation.ownerDescription), expires \(reservation.expiresText)")
         var table = Table()
         for (name, port) in reservation.portsByName { table.add([name, String(port)]) }

@@ -116,6 +116,10 @@ public enum PortManagerError: Error, Sendable, Hashable, CustomStringConvertible
     /// ``PathText/text(_:)`` gives it; messages cut it as ``PathText/shown(_:)``
     /// does). The C status is ``Status/state`` (`PM_ERR_STATE`).
     case state(path: String, reason: String)
+    /// The Docker engine cannot be reached, or gave no usable answer, where an
+    /// answer is needed (`reconcile`). The message is the Docker client's, which
+    /// names the engine's socket and why. The C status is ``Status/docker`` (`PM_ERR_DOCKER`).
+    case docker(String)
 
     /// The `pm_status` this error maps to.
     public var status: Status {
@@ -135,6 +139,7 @@ public enum PortManagerError: Error, Sendable, Hashable, CustomStringConvertible
         case .reserved: return .reserved
         case .notOwner: return .notOwner
         case .state: return .state
+        case .docker: return .docker
         }
     }
 
@@ -143,7 +148,7 @@ public enum PortManagerError: Error, Sendable, Hashable, CustomStringConvertible
     /// no argument can forge a line or flood a log.
     public var description: String {
         switch self {
-        case .invalidArgument(let message), .tooLarge(let message):
+        case .invalidArgument(let message), .tooLarge(let message), .docker(let message):
             return message
         case .registryNotFound(let searched):
             return "no port registry found; looked in: " + searched.joined(separator: ", ")

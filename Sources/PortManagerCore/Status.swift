@@ -63,6 +63,8 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
     @inlinable public static var notOwner: Status { Status(PM_ERR_NOT_OWNER) }
     /// `PM_ERR_STATE`: the reservation store cannot be used safely.
     @inlinable public static var state: Status { Status(PM_ERR_STATE) }
+    /// `PM_ERR_DOCKER`: the Docker engine cannot be reached or gave no usable answer.
+    @inlinable public static var docker: Status { Status(PM_ERR_DOCKER) }
 
     /// Every status the header defines, in order of value (``ok`` first).
     public static let all: [Status] = {

@@ -55,6 +55,7 @@ private let errorSamples: [(PortManagerError, String)] = {
         (.reserved(service: "s", instance: 0, reason: "r"), "PM_ERR_RESERVED"),
         (.notOwner(service: "s", instance: 0, reason: "r"), "PM_ERR_NOT_OWNER"),
         (.state(path: "p", reason: "r"), "PM_ERR_STATE"),
+        (.docker("Docker not available: x"), "PM_ERR_DOCKER"),
     ]
 }()
 
@@ -83,7 +84,7 @@ struct StatusTests {
     func swiftNamesCoverTheHeader() {
         let named: [Status] = [.ok, .invalidArgument, .notFound, .io, .parse, .invalidRegistry, .unknownService,
                                .unknownPort, .instanceOutOfRange, .bufferTooSmall, .probeFailed, .unknownEnvironment,
-                               .leased, .tooLarge, .reserved, .notOwner, .state]
+                               .leased, .tooLarge, .reserved, .notOwner, .state, .docker]
         #expect(named == Status.all)
         #expect(Status.ok.name == "PM_OK" && Status.unknownService.description == "PM_ERR_UNKNOWN_SERVICE")
     }

@@ -5,7 +5,7 @@ import CSQLite
 import Testing
 @testable import PortManager
 
-@Suite("Exclusive reservations: fresh, container owners, bind, schema 3")
+@Suite("Exclusive reservations: fresh, container owners, bind, schema 4")
 struct ExclusiveReservationTests {
     /// A registry whose ports nothing else on the host uses, and a private state directory.
     private func fixture() throws -> (Registry, String) {
@@ -101,7 +101,7 @@ struct ExclusiveReservationTests {
         #expect(try registry.reservations(stateDirectory: dir, containers: .unknown).count == 2)
         #expect(Set(asked.read()) == ["gone-0", "here-1"])
         // The engine answers: one exists, the other does not (404).
-        let engine = ContainerLookup { $0 == "here-1" }
+        let engine = ContainerLookup(startGrace: 0) { $0 == "here-1" }  // no grace: made a moment ago
         #expect(try registry.reservations(stateDirectory: dir, containers: engine).map(\.instance) == [1])
         // An instance in the way of a take is judged too.
         _ = try registry.reserve("svc", instance: 2, owner: .container("gone-2"), probe: false, stateDirectory: dir)
@@ -133,7 +133,7 @@ struct ExclusiveReservationTests {
             """)
         let rows = try registry.reservations(stateDirectory: dir)
         #expect(rows.map(\.owner) == [.name("wf-old")] && rows.first?.ports.map(\.port) == [41600])
-        #expect(try scalar(dir, "PRAGMA user_version") == Int64(ReservationStore.schemaVersion) && ReservationStore.schemaVersion == 3)
+        #expect(try scalar(dir, "PRAGMA user_version") == Int64(ReservationStore.schemaVersion) && ReservationStore.schemaVersion == 4)
         #expect(try scalar(dir, "SELECT count(*) FROM port WHERE reservation = 7") == 1)
         #expect(throws: PortManagerError.self) {
             try registry.reserve("svc", instance: 0, owner: .container("svc"), probe: false, stateDirectory: dir)
@@ -145,9 +145,9 @@ struct ExclusiveReservationTests {
         let (_, newer) = try fixture()
         defer { removeTree(String(newer.dropLast(6))) }
         #expect(mkdir(newer, 0o700) == 0)
-        try sql(newer, "CREATE TABLE t(x); PRAGMA user_version = 4;")
+        try sql(newer, "CREATE TABLE t(x); PRAGMA user_version = 5;")
         #expect(throws: PortManagerError.state(path: newer + "/reservations.db",
-                                               reason: "the database has schema version 4, newer than this library's 3; use a newer portmanager")) {
+                                               reason: "the database has schema version 5, newer than this library's 4; use a newer portmanager")) {
             try registry.reservations(stateDirectory: newer)
         }
     }

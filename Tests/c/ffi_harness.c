@@ -280,6 +280,16 @@ int ff_reservations_json(const void *registry, const char *state_dir, const char
     return ff_status(CALL("pm_reservations_json", &registry, &state_dir, &service, &buffer, &capacity, &needed));
 }
 
+int ff_reconcile(const void *registry, const char *state_dir, int32_t flags, char *buffer, size_t capacity,
+                 size_t *needed) {
+    return ff_status(CALL("pm_reconcile", &registry, &state_dir, &flags, &buffer, &capacity, &needed));
+}
+int ff_instance_states_json(const void *registry, const char *state_dir, const char *service, int32_t flags,
+                            char *buffer, size_t capacity, size_t *needed) {
+    return ff_status(CALL("pm_instance_states_json", &registry, &state_dir, &service, &flags, &buffer, &capacity,
+                          &needed));
+}
+
 int ff_status_value(const char *name) {
     for (int v = 0; v < 64; v++)
         if (strcmp(ff_status_str(v), name) == 0) return v;

@@ -97,9 +97,10 @@ static void test_status_strings(void) {
         {PM_ERR_RESERVED, "PM_ERR_RESERVED"},
         {PM_ERR_NOT_OWNER, "PM_ERR_NOT_OWNER"},
         {PM_ERR_STATE, "PM_ERR_STATE"},
+        {PM_ERR_DOCKER, "PM_ERR_DOCKER"},
     };
     /* The pinned value of each, in the order above. */
-    static const int pinned[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    static const int pinned[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17};
     int n = (int)(sizeof known / sizeof known[0]);
     CHECK(n == (int)(sizeof pinned / sizeof pinned[0]), "the pinned table has %d rows for %d statuses",
           (int)(sizeof pinned / sizeof pinned[0]), n);
@@ -1301,8 +1302,8 @@ static void test_reservations(void) {
     CHECK(s == PM_ERR_INSTANCE_OUT_OF_RANGE && c == -7, "pm_reserve(instance -2): %s", ff_status_str(s));
     s = ff_reserve(r, dir, "sv", -1, NULL, 0, 0, &c);
     CHECK(s == PM_ERR_UNKNOWN_SERVICE && c == -7, "pm_reserve(sv): %s", ff_status_str(s));
-    s = ff_reserve(r, dir, "svc", -1, NULL, 0, 8, &c);
-    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "flags 0x8"), "pm_reserve(flags 8): %s '%s'",
+    s = ff_reserve(r, dir, "svc", -1, NULL, 0, 16, &c);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "flags 0x10"), "pm_reserve(flags 16): %s '%s'",
           ff_status_str(s), ff_last_error());
     s = ff_reserve(r, dir, "svc", -1, NULL, -5, 0, &c);
     CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "ttl_seconds -5"), "pm_reserve(ttl -5): %s '%s'",
@@ -1463,6 +1464,104 @@ static void test_exclusive_reservations(void) {
         unlink(path);
     }
     rmdir(dir);
+}
+
+/* What the Docker engine adds: pm_reconcile, pm_instance_states_json and PM_RESERVE_ADOPT, with every NULL and
+   out-of-range argument, and with no engine (DOCKER_HOST names no socket): pm_reconcile refuses with PM_ERR_DOCKER
+   changing nothing, the states say the engine is unreachable and keep a reserved instance reserved. (The engine's
+   answers are tested in Swift against a fake engine, in Tests/cli and on the real engine in Tests/e2e.) */
+static void test_docker_exports(void) {
+    static const char yaml[] = "dock:\n  port: 43600\n  max_instances: 3\n";
+    const char *had = getenv("DOCKER_HOST");
+    char *saved = had ? strdup(had) : NULL;
+    setenv("DOCKER_HOST", "unix:///nonexistent/portmanager-ffi/docker.sock", 1);
+    void *r = NULL;
+    int s = ff_registry_open_string(yaml, strlen(yaml), "docker.yaml", &r);
+    if (!CHECK(s == PM_OK, "open docker registry: %s %s", ff_status_str(s), ff_last_error())) goto restore;
+    char dir[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/docker", tmpdir);
+    int32_t instance = -7;
+    s = ff_reserve(r, dir, "dock", 1, "gone", 0, PM_RESERVE_NO_PROBE | PM_RESERVE_CONTAINER_OWNER, &instance);
+    CHECK(s == PM_OK && instance == 1, "reserve for a container without an engine: %s '%s'", ff_status_str(s), ff_last_error());
+
+    /* PM_RESERVE_ADOPT: needs an instance; without an engine, nothing to adopt. */
+    int32_t fresh = -7;
+    instance = -7;
+    s = ff_reserve_instance(r, dir, "dock", -1, "wf", 0, PM_RESERVE_ADOPT, &instance, &fresh);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && instance == -7 && contains(ff_last_error(), "adopting a container needs an instance"),
+          "PM_RESERVE_ADOPT without an instance: %s '%s'", ff_status_str(s), ff_last_error());
+    s = ff_reserve_instance(r, dir, "dock", 0, "wf", 0, 16, &instance, &fresh);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "unknown flags 0x10"), "flag 16: %s '%s'",
+          ff_status_str(s), ff_last_error());
+    s = ff_reserve_instance(r, dir, "dock", 0, "wf", 0, PM_RESERVE_ADOPT | PM_RESERVE_NO_PROBE, &instance, &fresh);
+    CHECK(s == PM_OK && instance == 0 && fresh == 1, "PM_RESERVE_ADOPT without an engine reserves as usual: %s '%s'",
+          ff_status_str(s), ff_last_error());
+
+    /* pm_reconcile */
+    char json[4096];
+    size_t needed = SENTINELZ;
+    struct { void *registry; int32_t flags; char *buffer; size_t capacity; int status; const char *says; } bad[] = {
+        {NULL, 0, json, sizeof json, PM_ERR_INVALID_ARGUMENT, "pm_reconcile: registry is NULL"},
+        {r, 2, json, sizeof json, PM_ERR_INVALID_ARGUMENT, "pm_reconcile: unknown flags 0x2"},
+        {r, INT32_MIN, json, sizeof json, PM_ERR_INVALID_ARGUMENT, "unknown flags 0x80000000"},
+        {r, 0, NULL, 5, PM_ERR_INVALID_ARGUMENT, "buffer is NULL but capacity is 5"},
+        {r, 0, json, sizeof json, PM_ERR_DOCKER, "cannot reconcile: Docker not available: no socket at /nonexistent/portmanager-ffi/docker.sock"},
+        {r, PM_RECONCILE_DRY_RUN, NULL, 0, PM_ERR_DOCKER, "cannot reconcile"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        needed = SENTINELZ;
+        strcpy(json, "untouched");
+        s = ff_reconcile(bad[i].registry, dir, bad[i].flags, bad[i].buffer, bad[i].capacity, &needed);
+        CHECK(s == bad[i].status && contains(ff_last_error(), bad[i].says) && needed == SENTINELZ
+                  && strcmp(json, "untouched") == 0,
+              "pm_reconcile bad case %zu: %s '%s' (needed %zu)", i, ff_status_str(s), ff_last_error(), needed);
+    }
+
+    /* pm_instance_states_json */
+    struct { void *registry; const char *service; int32_t flags; char *buffer; size_t capacity; int status; const char *says; } badstates[] = {
+        {NULL, NULL, 0, json, sizeof json, PM_ERR_INVALID_ARGUMENT, "pm_instance_states_json: registry is NULL"},
+        {r, NULL, 2, json, sizeof json, PM_ERR_INVALID_ARGUMENT, "pm_instance_states_json: unknown flags 0x2"},
+        {r, NULL, -1, json, sizeof json, PM_ERR_INVALID_ARGUMENT, "unknown flags 0xfffffffe"},
+        {r, "dokc", 0, json, sizeof json, PM_ERR_UNKNOWN_SERVICE, "did you mean 'dock'?"},
+        {r, NULL, 0, NULL, 7, PM_ERR_INVALID_ARGUMENT, "buffer is NULL but capacity is 7"},
+    };
+    for (size_t i = 0; i < sizeof badstates / sizeof badstates[0]; i++) {
+        needed = SENTINELZ;
+        s = ff_instance_states_json(badstates[i].registry, dir, badstates[i].service, badstates[i].flags,
+                                    badstates[i].buffer, badstates[i].capacity, &needed);
+        CHECK(s == badstates[i].status && contains(ff_last_error(), badstates[i].says) && needed == SENTINELZ,
+              "pm_instance_states_json bad case %zu: %s '%s'", i, ff_status_str(s), ff_last_error());
+    }
+    s = ff_instance_states_json(r, dir, NULL, 0, NULL, 0, &needed);
+    CHECK(s == PM_ERR_BUFFER_TOO_SMALL && needed > 2 && needed < sizeof json, "pm_instance_states_json size: %s %zu",
+          ff_status_str(s), needed);
+    s = ff_instance_states_json(r, dir, "dock", 0, json, needed, &needed);
+    CHECK(s == PM_OK && contains(json, "{\"docker\":{\"reachable\":false,\"error\":\"Docker not available: no socket at ")
+              && contains(json, "\"instance\":1,\"state\":\"reserved\",\"container\":null,\"container_state\":\"unknown\",\"owner\":\"gone\",\"owner_kind\":\"container\"")
+              && contains(json, "\"instance\":0,\"state\":\"reserved\"") && !contains(json, "\"instance\":2"),
+          "pm_instance_states_json without an engine: %s %s", ff_status_str(s), json);
+    s = ff_instance_states_json(r, dir, NULL, PM_STATES_ALL, json, sizeof json, &needed);
+    CHECK(s == PM_OK && (contains(json, "\"instance\":2,\"state\":\"free\"") || contains(json, "\"instance\":2,\"state\":\"in_use\"")),
+          "pm_instance_states_json(PM_STATES_ALL): %s %s", ff_status_str(s), json);
+    s = ff_instance_states_json(r, "", NULL, 0, json, sizeof json, &needed);
+    CHECK(s == PM_ERR_INVALID_ARGUMENT && contains(ff_last_error(), "state directory is empty"),
+          "pm_instance_states_json(state_dir \"\"): %s '%s'", ff_status_str(s), ff_last_error());
+    ff_registry_close(r);
+
+    const char *files[] = {"reservations.db", "reservations.db-wal", "reservations.db-shm"};
+    char path[PATH_MAX + 64];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+restore:
+    if (saved) {
+        setenv("DOCKER_HOST", saved, 1);
+        free(saved);
+    } else {
+        unsetenv("DOCKER_HOST");
+    }
 }
 
 static void test_threads(void *r) {
@@ -1775,6 +1874,7 @@ int main(int argc, char **argv) {
     test_allocation_line(r);
     test_analysis(r);
     test_reservations();
+    test_docker_exports();
     test_exclusive_reservations();
     test_threads(r);
     test_lazy_messages();

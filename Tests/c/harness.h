@@ -128,6 +128,10 @@ int ff_renew(const void *registry, const char *state_dir, const char *service, i
              int64_t ttl, int32_t flags);
 int ff_reservations_json(const void *registry, const char *state_dir, const char *service, char *buffer,
                          size_t capacity, size_t *needed);
+int ff_reconcile(const void *registry, const char *state_dir, int32_t flags, char *buffer, size_t capacity,
+                 size_t *needed);
+int ff_instance_states_json(const void *registry, const char *state_dir, const char *service, int32_t flags,
+                            char *buffer, size_t capacity, size_t *needed);
 
 /** Status name to value through pm_status_str (-1 when no value 0..63 has that name). */
 int ff_status_value(const char *name);

@@ -22,7 +22,8 @@ SEED_TABLE = REPO / "Tests" / "fixtures" / "seed_table.yaml"
 LINUX = ("--ephemeral-range", "32768-60999")
 
 # The commands whose --json this file runs, each validated against docs/schema/NAME.schema.json.
-COVERED = {"summary", "list", "get", "names", "env", "compose", "docker-args", "check", "reserve", "status", "probe"}
+COVERED = {"summary", "list", "get", "names", "env", "compose", "docker-args", "check", "reserve", "status",
+           "reconcile", "probe"}
 
 ENVIRONMENTS = """\
 _environments:
@@ -126,14 +127,14 @@ def test_reserve_and_every_status_state(run, binary: Path, registry_file, tmp_pa
         assert_matches_schema("status", rows)
         states = {(r["service"], r["instance"]): r["state"] for r in rows}
         assert states.pop(("busy", 1)) in ("free", "in_use")  # port + 1: another process may hold it
-        assert states == {("held", 0): "held", ("busy", 0): "in_use", ("named", 0): "reserved"}
+        assert states == {("held", 0): "reserved", ("busy", 0): "in_use", ("named", 0): "reserved"}
         # A reservation holding another instance's ports: reserved_as.
         overlap = str(registry_file(f"first:\n  port: {port + 300}\n  max_instances: 1\n"
                                     f"second:\n  port: {port + 300}\n  max_instances: 1\n", "overlap.yaml"))
         state = ["--state-dir", str(tmp_path / "state2")]
         document(run, "reserve", "first", "--no-probe", "--registry", overlap, *state)
         rows = document(run, "status", "--registry", overlap, *state)
-        assert any("reserved_as" in row for row in rows), rows
+        assert any(row["reserved_as"] for row in rows), rows
 
 
 def test_probe(run) -> None:
@@ -159,6 +160,9 @@ def test_a_schema_refuses_an_undocumented_key(command: str) -> None:
         bad: object = {"not a name": "1", "A_CONTAINER_NAME": "a"}
     elif command == "status":
         bad = [{"service": "s", "instance": 0, "state": "free", "owner": None, "ports": {}, "extra": 1}]
+    elif command == "reconcile":
+        bad = [{"action": "reap", "service": "s", "environment": "", "instance": 0, "container": "c",
+                "container_state": None, "reason": "r", "extra": 1}]
     else:
         bad = {"surprise": True}
     assert not validator.is_valid(bad)

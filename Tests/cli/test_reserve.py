@@ -86,8 +86,8 @@ def test_renew(cli):
     renewed = cli("renew", "svc", "0", "--ttl", "3600")
     assert renewed.returncode == 0 and renewed.stdout.startswith("renewed svc instance 0, expires ")
     row = {r["instance"]: r for r in json.loads(cli("status", "svc", "--json").stdout)}[0]
-    # Held by this test's process, which ran both commands (their default owner).
-    assert row["state"] == "held" and row["pid"] == os.getpid() and row["expires"] - row["since"] >= 3600 - 5
+    # Reserved by this test's process, which ran both commands (their default owner).
+    assert row["state"] == "reserved" and row["pid"] == os.getpid() and row["expires"] - row["since"] >= 3600 - 5
     assert cli("renew", "svc", "1", "--ttl", "10").returncode == UNAVAILABLE
     assert cli("renew", "svc", "0", "--ttl", "10", "--owner", "x").returncode == UNAVAILABLE
     missing = cli("renew", "svc", "0")
@@ -110,10 +110,12 @@ def test_status_states(cli):
     assert result.returncode == 0, result.stderr
     rows = {(r["service"], r["instance"]): r for r in json.loads(result.stdout)}
     assert rows[("svc", 0)]["state"] == "reserved" and rows[("svc", 0)]["owner"] == "wf\n1"
-    assert rows[("svc", 1)] == {"service": "svc", "instance": 1, "state": "free", "owner": None,
-                                "ports": {"a_port": 42300, "r_port": 42350}}
+    unset = ("container", "container_state", "owner", "owner_kind", "pid", "pid_namespace", "liveness", "command",
+             "since", "expires", "reserved_as", "port_in_use", "probe")
+    assert rows[("svc", 1)] == {"service": "svc", "environment": "", "instance": 1, "state": "free",
+                                **{key: None for key in unset}, "ports": {"a_port": 42300, "r_port": 42350}}
     assert rows[("other", 0)]["state"] == "in_use" and rows[("other", 0)]["port_in_use"] == 42210
-    assert "owner 'wf\\n1'" in text.stdout and "wf\n1" not in text.stdout
+    assert "reserved by 'wf\\n1'" in text.stdout and "wf\n1" not in text.stdout
     assert len(text.stdout.splitlines()) == 1 + 2 + 10
     one = json.loads(cli("status", "svc", "--all", "--json").stdout)
     assert [r["instance"] for r in one] == [0, 1]
@@ -161,7 +163,7 @@ def test_the_state_directory_comes_from_the_environment(run, registry_file, tmp_
 def test_the_schema_version_is_kept(cli):
     cli("reserve", "svc", "--no-probe")
     with sqlite3.connect(cli.state / "reservations.db") as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (3,)
+        assert db.execute("PRAGMA user_version").fetchone() == (4,)
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 

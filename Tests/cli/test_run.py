@@ -128,7 +128,7 @@ def test_the_command_holds_its_reservation_while_it_runs(binary, run, registry_f
         assert holder.stdout.readline().split()[0] == "0"
         row = status_of(run, registry, state)[("svc", 0)]
         # `run` exec'd the command: the owner is the same process, now running `sh`.
-        assert (row["state"], row["pid"], row["owner"]) == ("held", holder.pid, f"process {holder.pid}")
+        assert (row["state"], row["pid"], row["owner"]) == ("reserved", holder.pid, f"process {holder.pid}")
         assert row["command"] in ("sh", "cat")
     finally:
         holder.stdin.close()

@@ -109,7 +109,7 @@ def test_an_owner_in_a_new_pid_namespace_survives_a_reserve_from_outside(binary,
         assert taken.returncode == UNAVAILABLE, (taken.returncode, text(taken))
         assert "reserved by process 1" in text(taken) and "in another PID namespace (liveness unknown)" in text(taken)
         seen = row(binary, base, state)
-        assert (seen["state"], seen["pid"], seen["liveness"]) == ("held", 1, "unknown"), seen
+        assert (seen["state"], seen["pid"], seen["liveness"]) == ("reserved", 1, "unknown"), seen
         assert isinstance(seen["pid_namespace"], int) and seen["pid_namespace"] != os.stat("/proc/self/ns/pid").st_ino
         status = cli(binary, base, "status", "svc", "--state-dir", str(state))
         assert "in another PID namespace (liveness unknown)" in status.stdout.decode()

@@ -48,6 +48,6 @@ def test_status_without_anything_reserved_says_so(run: Run, tmp_path) -> None:
     states = [line.split()[2] for line in result.stdout.splitlines()[1:]] if result.stdout.startswith("SERVICE") else []
     assert "free" not in states
     if not states:
-        assert result.stdout == "No instance is reserved, held or in use (--all lists the free ones).\n"
+        assert result.stdout == "No instance is running, stopped, reserved or in use (--all lists the free ones).\n"
     everything = run("status", "kafka", "--all", "--state-dir", str(tmp_path / "state"))
     assert len(everything.stdout.splitlines()) == 1 + 10

@@ -37,7 +37,7 @@ def test_man_page_examples_are_literal_and_unhyphenated() -> None:
             literal = True
         elif line == ".Ed":
             literal = False
-        elif re.match(r"\s*portmanager (summary|list|get|names|env|compose|check|reserve|release|renew|bind|status|run|probe)\b", line):
+        elif re.match(r"\s*portmanager (summary|list|get|names|env|compose|check|reserve|release|renew|bind|status|reconcile|run|probe)\b", line):
             assert literal, f"example outside a literal display: {line!r}"
             examples += 1
     assert examples > 20

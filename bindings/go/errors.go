@@ -28,6 +28,7 @@ const (
 	ErrReserved           Status = C.PM_ERR_RESERVED              // Reserved by another owner or in use; the message names the owner.
 	ErrNotOwner           Status = C.PM_ERR_NOT_OWNER             // A release or renewal by someone other than the owner.
 	ErrState              Status = C.PM_ERR_STATE                 // The reservation store cannot be used safely; the message names the file.
+	ErrDocker             Status = C.PM_ERR_DOCKER                // The Docker engine cannot be reached or gave no usable answer.
 	statusOK              Status = C.PM_OK
 )
 
@@ -38,7 +39,7 @@ var knownStatuses = []Status{
 	ErrInvalidArgument, ErrNotFound, ErrIO, ErrParse, ErrInvalidRegistry,
 	ErrUnknownService, ErrUnknownPort, ErrInstanceOutOfRange, ErrBufferTooSmall,
 	ErrProbeFailed, ErrUnknownEnvironment, ErrLeased, ErrTooLarge, ErrReserved,
-	ErrNotOwner, ErrState,
+	ErrNotOwner, ErrState, ErrDocker,
 }
 
 // String is the header's name of the status, such as "PM_ERR_UNKNOWN_PORT"

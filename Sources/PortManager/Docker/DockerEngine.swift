@@ -85,7 +85,18 @@ public struct DockerEngine: Sendable {
         }
         let answer = try get(path)
         guard (200..<300).contains(answer.status) else { throw failure(answer, path) }
-        guard case .array(let entries) = try json(answer, path) else {
+        return try Self.containerList(answer.body, path: path)
+    }
+
+    /// The containers of a `GET /containers/json` answer's body (`path`, for messages).
+    static func containerList(_ body: [UInt8], path: String) throws(DockerError) -> [DockerContainer] {
+        let value: ParsedJSON
+        do throws(JSONError) {
+            value = try JSONReader.parse(body)
+        } catch {
+            throw .malformed("the Docker engine's answer to GET \(path) is \(error)")
+        }
+        guard case .array(let entries) = value else {
             throw .malformed("the Docker engine's answer to GET \(path) is not a JSON array")
         }
         var containers: [DockerContainer] = []

@@ -47,8 +47,15 @@ extension DockerEngine {
                 docker_http_get(library, socket, url, timeoutMilliseconds, maximumBody, &response)
             }
         }
-        let words = withUnsafeBytes(of: response.message) { raw in
-            PathText.shown(raw.prefix(while: { $0 != 0 }))
+        return try Self.interpret(outcome, response, path: path, shown: shown, timeout: timeoutMilliseconds, maximumBody: maximumBody)
+    }
+
+    /// What became of a request, as an answer or a ``DockerError``.
+    static func interpret(_ outcome: docker_http_outcome, _ response: docker_http_response, path: String, shown: String,
+                          timeout timeoutMilliseconds: Int, maximumBody: Int) throws(DockerError) -> DockerAnswer {
+        // libcurl's words, read only for a failure.
+        var words: String {
+            withUnsafeBytes(of: response.message) { raw in PathText.shown(raw.prefix(while: { $0 != 0 })) }
         }
         switch outcome {
         case DOCKER_HTTP_ANSWERED:
@@ -67,6 +74,20 @@ extension DockerEngine {
             throw .malformed("the Docker engine at \(shown) did not answer GET \(path) in HTTP: \(words)")
         default:
             throw .unavailable(because: "GET \(path) from \(shown) failed: \(words)")
+        }
+    }
+}
+
+extension DockerEngine {
+    /// Runs ``interpret(_:_:path:shown:timeout:maximumBody:)`` once for each
+    /// outcome (``ForkPreparation``): its lazy initialisations (the generic
+    /// reading of libcurl's words among them) are done before any fork.
+    static func prepareForFork() {
+        var response = docker_http_response()
+        response.message.0 = CChar(UInt8(ascii: "x"))
+        for outcome in [DOCKER_HTTP_ANSWERED, DOCKER_HTTP_UNLOADABLE, DOCKER_HTTP_UNREACHABLE, DOCKER_HTTP_TIMEOUT,
+                        DOCKER_HTTP_TOO_LARGE, DOCKER_HTTP_NOT_HTTP, DOCKER_HTTP_FAILED] {
+            _ = try? interpret(outcome, response, path: "/", shown: "-", timeout: 1, maximumBody: 1)
         }
     }
 }

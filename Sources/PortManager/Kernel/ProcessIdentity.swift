@@ -254,6 +254,40 @@ public struct ProcessIdentity: Sendable, Hashable {
         }
     }
 
+    /// The parent of process `pid` (field 4 of `/proc/PID/stat`), or nil when
+    /// it cannot be read (also when `/proc` numbers another PID namespace's processes).
+    static func parentPID(of pid: Int) -> Int? {
+        guard ownNamespace().procIsOwn, let pid32 = Int32(exactly: pid) else { return nil }
+        return withProcPath(pid32, "stat") { path in
+            withProcFile(path, capacity: 1024) { bytes -> Int? in
+                // After the command's last ')': " S PPID ...".
+                var index = bytes.count
+                repeat { index -= 1 } while index >= 0 && bytes[index] != UInt8(ascii: ")")
+                guard index >= 0, index + 4 < bytes.count else { return nil }
+                var value = 0, digits = 0
+                index += 4
+                while index < bytes.count, digits < 10, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+                    value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
+                    digits += 1
+                    index += 1
+                }
+                return digits > 0 ? value : nil
+            }
+        }
+    }
+
+    /// Whether process `pid` is `ancestor` or one of its descendants (its
+    /// parents followed at most 64 levels up).
+    static func isDescendant(_ pid: Int, of ancestor: Int) -> Bool {
+        var current = pid
+        for _ in 0..<64 {
+            if current == ancestor { return true }
+            guard current > 1, let parent = parentPID(of: current) else { return false }
+            current = parent
+        }
+        return false
+    }
+
     /// The command name of the calling process (`/proc/self/comm`), or nil.
     public static func currentCommand() -> String? { command(at: "/proc/self/comm") }
 

@@ -64,16 +64,29 @@ public enum PortProbe {
         public let protocols: PortProtocols
         /// The socket's local address and port: `0.0.0.0:9092`, `[::1]:6831`.
         public let address: String
+        /// The Docker container that publishes the port through this holder (a
+        /// `docker-proxy`), or through the engine's port map alone (no local
+        /// socket: `pid` nil, `uid` 0), as ``Answer/naming(_:)`` found it; nil otherwise.
+        public internal(set) var container: String? = nil
 
-        /// `pid 1234 (nc)`, or `a process of another user (uid 0)`.
+        /// `pid 1234 (nc)`, `pid 99 (docker-proxy) for container 'kafka-1'`,
+        /// `container 'kafka-1' (the Docker engine's port map, no local socket)`,
+        /// or `a process of another user (uid 0)`.
         public var who: String {
-            if let pid { return "pid \(pid) (\(command ?? "?"))" }
-            return uid == Int(geteuid()) ? "a process not visible here (uid \(uid))"
-                : "a process of another user (uid \(uid))"
+            let forContainer = container.map { " for container \(RegistryBuilder.quote($0))" } ?? ""
+            if let pid { return "pid \(pid) (\(command ?? "?"))" + forContainer }
+            if isPortMap, let container {
+                return "container \(RegistryBuilder.quote(container)) (the Docker engine's port map, no local socket)"
+            }
+            return (uid == Int(geteuid()) ? "a process not visible here (uid \(uid))"
+                : "a process of another user (uid \(uid))") + forContainer
         }
 
         /// `tcp 0.0.0.0:9092 pid 1234 (nc)`.
         public var description: String { "\(protocols.name) \(address) \(who)" }
+
+        /// True for a holder made from the engine's port map (no socket holds the port).
+        var isPortMap = false
     }
 
     /// What to probe: one port, its protocols, and its host IP (nil: both wildcards).

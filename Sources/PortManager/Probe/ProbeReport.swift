@@ -8,10 +8,12 @@ extension PortProbe.Answer {
     ///
     ///     {"port": 9092, "protocol": "tcp", "host": null, "available": false,
     ///      "verdict": "in use", "holders": [{"pid": 4242, "command": "nc", "uid": 1000,
-    ///      "protocol": "tcp", "address": "0.0.0.0:9092"}], "notes": []}
+    ///      "protocol": "tcp", "address": "0.0.0.0:9092", "container": null}], "notes": []}
     ///
     /// `available` is true, false or null (cannot tell); a holder's `pid` and
-    /// `command` are null when the process is not visible to this user.
+    /// `command` are null when the process is not visible to this user (or
+    /// the port is published by the Docker engine's port map alone); its
+    /// `container` names the Docker container behind it (``naming(_:)``), else null.
     public func json() -> String {
         var out = "{\"port\": \(port), \"protocol\": "
         JSONText.quote(request.protocols.name, into: &out)
@@ -29,6 +31,8 @@ extension PortProbe.Answer {
             JSONText.quote(holder.protocols.name, into: &out)
             out += ", \"address\": "
             JSONText.quote(holder.address, into: &out)
+            out += ", \"container\": "
+            if let container = holder.container { JSONText.quote(container, into: &out) } else { out += "null" }
             out += "}"
         }
         out += "], \"notes\": ["

@@ -72,6 +72,12 @@ public struct Reservation: Sendable, Hashable {
             }
         }
 
+        /// The container's name of a container owner, else nil.
+        public var container: OwnerName? {
+            if case .container(let name) = self { return name }
+            return nil
+        }
+
         /// The owner for messages without its command: `'wf-1'`, `container 'kafka-1'`
         /// or `process 1234` (names escaped and cut at 64 characters).
         var shortDescription: String {
@@ -104,7 +110,7 @@ public struct Reservation: Sendable, Hashable {
     /// that its liveness is unknown here; nil for a name, or a reservation just made.
     public var liveness: ProcessIdentity.Liveness? = nil
     /// True when the call that returned it created it; false when the same
-    /// owner already held it (a retry: ``Registry/reserve(_:instance:owner:ttl:probe:stateDirectory:containers:)-([UInt8]?)``
+    /// owner already held it (a retry: ``Registry/reserve(_:instance:owner:ttl:probe:adopt:stateDirectory:containers:)-([UInt8]?)``
     /// renewed it), and for a reservation read from the store. A failure path
     /// releases only a fresh reservation: one that is not fresh was the owner's before.
     public var fresh = false

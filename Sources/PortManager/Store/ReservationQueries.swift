@@ -29,13 +29,39 @@ extension ReservationStore {
             if probe.liveness(of: identity(owners, pid: 1)) == .ended { dead.append(sqlite3_column_int64(owners, 0)) }
         }
         if probe.containers.answers {
-            let containers = try statement("SELECT id, owner FROM reservation WHERE owner_kind = 'container'")
+            let containers = try statement("SELECT id, owner, since, container_seen FROM reservation WHERE owner_kind = 'container'")
             while try step(containers) {
-                if probe.containerGone(bytes(containers, 1)) { dead.append(sqlite3_column_int64(containers, 0)) }
+                let id = sqlite3_column_int64(containers, 0)
+                if probe.containerEnded(id: id, name: bytes(containers, 1), since: sqlite3_column_int64(containers, 2),
+                                        wasSeen: sqlite3_column_int64(containers, 3) != 0, now: now) {
+                    dead.append(id)
+                }
             }
         }
         for id in dead { try delete(id) }
         lastFullReap = monotonicNanoseconds()
+    }
+
+    /// Marks the container reservations whose container the probe saw for the
+    /// first time (``OwnerProbe/sighted``): from now on, their container's
+    /// absence reaps them at once (call in ``transaction(_:)``).
+    func recordSightings(_ probe: inout OwnerProbe) throws {
+        guard !probe.sighted.isEmpty else { return }
+        let s = try statement("UPDATE reservation SET container_seen = 1 WHERE id = ?")
+        for id in probe.sighted.sorted() {
+            bind(s, 1, id)
+            try step(s)
+        }
+        probe.clearSightings()
+    }
+
+    /// ``transaction(_:)`` that records the probe's sightings before it commits.
+    func transaction<R>(_ probe: inout OwnerProbe, _ body: (inout OwnerProbe) throws -> R) throws -> R {
+        try transaction {
+            let result = try body(&probe)
+            try recordSightings(&probe)
+            return result
+        }
     }
 
     /// ``reapAll(now:_:)`` when this store has not run it for ``fullReapInterval``:
@@ -47,7 +73,7 @@ extension ReservationStore {
     }
 
     /// The columns ``isHeld(_:now:_:)`` reads, from `reservation r`.
-    private static let holding = "r.id, r.owner_kind, r.expires, r.pid, r.start_time, r.boot_id, r.pid_ns, r.owner"
+    private static let holding = "r.id, r.owner_kind, r.expires, r.pid, r.start_time, r.boot_id, r.pid_ns, r.owner, r.since, r.container_seen"
 
     /// Whether the row at `s` (columns ``holding``) still holds: not expired,
     /// not owned by a process that has ended, nor by a container the engine
@@ -56,7 +82,9 @@ extension ReservationStore {
         if let expires = int(s, 2), expires <= now { return false }
         switch text(s, 1) {
         case "process": return probe.liveness(of: identity(s, pid: 3)) != .ended
-        case "container": return !probe.containerGone(bytes(s, 7))
+        case "container":
+            return !probe.containerEnded(id: sqlite3_column_int64(s, 0), name: bytes(s, 7), since: sqlite3_column_int64(s, 8),
+                                         wasSeen: sqlite3_column_int64(s, 9) != 0, now: now)
         default: return true
         }
     }
@@ -99,8 +127,9 @@ extension ReservationStore {
         return nil
     }
 
-    /// Whether any reservation has ended (expired, or its process owner has):
-    /// a listing that finds none shows the store as it is, without the write lock.
+    /// Whether any reservation has ended (expired, its process owner has, its
+    /// container is gone), or has a container seen for the first time: a
+    /// listing that finds none shows the store as it is, without the write lock.
     func anyEnded(now: Int64, _ probe: inout OwnerProbe) throws -> Bool {
         let containers = probe.containers.answers ? " OR r.owner_kind = 'container'" : ""
         let s = try statement("SELECT \(Self.holding) FROM reservation r WHERE r.owner_kind = 'process' OR r.expires IS NOT NULL" + containers)
@@ -108,7 +137,33 @@ extension ReservationStore {
         while try step(s) {
             if !isHeld(s, now: now, &probe) { return true }
         }
-        return false
+        return !probe.sighted.isEmpty
+    }
+
+    /// A container reservation, as ``containerRows()`` lists it.
+    struct ContainerRow {
+        var id: Int64
+        var service: String
+        var environment: String
+        var instance: Int
+        var container: [UInt8]
+        var since: Int64
+        var seen: Bool
+    }
+
+    /// Every container reservation, ordered by service, environment and instance.
+    func containerRows() throws -> [ContainerRow] {
+        let s = try statement("""
+            SELECT id, service, environment, instance, owner, since, container_seen FROM reservation
+            WHERE owner_kind = 'container' ORDER BY service, environment, instance
+            """)
+        var rows: [ContainerRow] = []
+        while try step(s) {
+            rows.append(ContainerRow(id: sqlite3_column_int64(s, 0), service: text(s, 1) ?? "", environment: text(s, 2) ?? "",
+                                     instance: Int(sqlite3_column_int64(s, 3)), container: bytes(s, 4),
+                                     since: sqlite3_column_int64(s, 5), seen: sqlite3_column_int64(s, 6) != 0))
+        }
+        return rows
     }
 
     /// The process identity in columns `pid`, `pid + 1` (start time), `pid + 2` (boot id) and `pid + 3` (PID namespace).
@@ -151,10 +206,12 @@ extension ReservationStore {
         return try rows(s, &probe).map(\.reservation)
     }
 
-    func insert(_ r: Reservation) throws {
+    /// Inserts `r`; `containerSeen`: its container owner's container exists now.
+    func insert(_ r: Reservation, containerSeen: Bool = false) throws {
         let s = try statement("""
-            INSERT INTO reservation(service, environment, instance, owner_kind, owner, pid, start_time, boot_id, pid_ns, command, since, expires)
-            VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO reservation(service, environment, instance, owner_kind, owner, pid, start_time, boot_id, pid_ns, command, since, expires,
+                                    container_seen)
+            VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         bind(s, 1, r.service)
         bind(s, 2, r.environment)
@@ -174,6 +231,7 @@ extension ReservationStore {
         bind(s, 10, r.command)
         bind(s, 11, r.since)
         bind(s, 12, r.expires)
+        bind(s, 13, Int64(containerSeen ? 1 : 0))
         try step(s)
         let id = sqlite3_last_insert_rowid(db)
         let p = try statement("INSERT INTO port(protocol, port, reservation, name) VALUES(?, ?, ?, ?)")
@@ -198,11 +256,11 @@ extension ReservationStore {
     }
 
     /// Makes row `id` the reservation of `owner` (a container, by ``Registry/bind(_:instance:container:owner:stateDirectory:containers:)-([UInt8]?)``)
-    /// with the expiry `expires`.
-    func setOwner(_ id: Int64, _ owner: Reservation.Owner, expires: Int64?) throws {
+    /// with the expiry `expires`; `containerSeen`: a container owner's container exists now.
+    func setOwner(_ id: Int64, _ owner: Reservation.Owner, expires: Int64?, containerSeen: Bool = false) throws {
         let s = try statement("""
             UPDATE reservation SET owner_kind = ?, owner = ?, pid = ?, start_time = ?, boot_id = ?, pid_ns = ?,
-                                   command = NULL, expires = ? WHERE id = ?
+                                   command = NULL, expires = ?, container_seen = ? WHERE id = ?
             """)
         bind(s, 1, owner.kind)
         switch owner {
@@ -217,7 +275,8 @@ extension ReservationStore {
             for column: Int32 in 3...6 { bind(s, column, nil as Int64?) }
         }
         bind(s, 7, expires)
-        bind(s, 8, id)
+        bind(s, 8, Int64(containerSeen ? 1 : 0))
+        bind(s, 9, id)
         try step(s)
     }
 

@@ -10,10 +10,11 @@ import Synchronization
 /// companions: ReservationQueries.swift (the queries), StoreLock.swift (the
 /// process lock and the busy handler) and HandleVFS.swift (opening by handle).
 ///
-/// Schema (version 3, kept in `PRAGMA user_version`):
+/// Schema (version 4, kept in `PRAGMA user_version`):
 ///
 ///     reservation(id, service, environment, instance, owner_kind, owner,
-///                 pid, start_time, boot_id, command, since, expires, pid_ns)
+///                 pid, start_time, boot_id, command, since, expires, pid_ns,
+///                 container_seen)
 ///                 UNIQUE(service, environment, instance)
 ///     port(protocol, port, reservation -> reservation.id ON DELETE CASCADE, name)
 ///          PRIMARY KEY(protocol, port)
@@ -22,7 +23,10 @@ import Synchronization
 /// one host port of one protocol, even when registries disagree about service
 /// names, while a UDP and a TCP port of one number are two ports. `owner` holds
 /// the owner name's or container name's bytes (a BLOB: a name need not be UTF-8); `pid_ns` the
-/// inode of a process owner's PID namespace (``ProcessIdentity``).
+/// inode of a process owner's PID namespace (``ProcessIdentity``);
+/// `container_seen` is 1 once the Docker engine has listed a container owner's
+/// container (before that, its absence reaps the reservation only after the
+/// start grace, ``ContainerLookup/startGraceSeconds``).
 ///
 /// Migrations (``migrations``) run in one transaction when the store is opened:
 /// version 1 (ports keyed by number alone, no `pid_ns`) becomes version 2 with
@@ -31,6 +35,9 @@ import Synchronization
 /// process's PID namespace, as version 1 assumed). Version 2 becomes version 3,
 /// whose `owner_kind` may also be `container`, with every row as it was (the
 /// tables are rebuilt: SQLite cannot change a CHECK constraint in place).
+/// Version 3 becomes version 4 with `container_seen` 0 on every row (a
+/// container reservation made more than the grace ago is then reaped as soon
+/// as the engine does not list its container, as version 3 would have).
 ///
 /// Opening: the state directory is walked and checked by handle
 /// (``StateDirectory/open(_:createParents:)``) and SQLite opens
@@ -264,6 +271,9 @@ final class ReservationStore {
         ALTER TABLE reservation_3 RENAME TO reservation;
         ALTER TABLE port_3 RENAME TO port;
         CREATE INDEX port_by_reservation ON port(reservation);
+        """,
+        """
+        ALTER TABLE reservation ADD COLUMN container_seen INTEGER NOT NULL DEFAULT 0;
         """,
     ]
 

@@ -30,20 +30,32 @@ extension Registry {
     ///   - ttl: seconds until it expires (1 or more); nil for never.
     ///   - probe: skip (or, for an explicit instance, refuse) instances whose ports
     ///     a process without a reservation uses (``ReservationProbe``).
+    ///   - adopt: when the instance (given) has a container and no reservation,
+    ///     reserve it for that container (owner kind container) instead of
+    ///     refusing it; the owner asked for is then not the owner.
     ///   - stateDirectory: the store's directory, as bytes (any but NUL, used as
     ///     given); nil for ``StateDirectory/resolve(bytes:)``.
-    ///   - containers: whether containers of container owners exist (``ContainerLookup``).
+    ///   - containers: which containers exist (``ContainerLookup``). When it
+    ///     lists them, an instance whose container exists (by its labels, else
+    ///     by its container name) counts as taken without a reservation, and so
+    ///     does one whose host port a container publishes: refused (or, without
+    ///     an instance, skipped), unless `adopt`. When the engine cannot be
+    ///     reached, neither is checked.
     /// - Returns: the reservation, ``Reservation/fresh`` when this call created it.
     /// - Throws: ``PortManagerError/reserved(service:instance:reason:)`` (taken, the
-    ///   owner named), ``PortManagerError/state(path:reason:)``, unknown service,
-    ///   instance out of range or ``PortManagerError/invalidArgument(_:)``.
+    ///   owner or the container named), ``PortManagerError/state(path:reason:)``, unknown service,
+    ///   instance out of range or ``PortManagerError/invalidArgument(_:)`` (also
+    ///   `adopt` without an instance).
     public func reserve(_ service: String, instance: Int? = nil, owner: ReservationOwner = .thisProcess,
-                        ttl: Int? = nil, probe: Bool = true, stateDirectory: [UInt8]?,
+                        ttl: Int? = nil, probe: Bool = true, adopt: Bool = false, stateDirectory: [UInt8]?,
                         containers: ContainerLookup = .standard) throws -> Reservation {
         let definition = try self.service(named: service)
         if let instance { try checkInstance(definition, instance) }
         try owner.check()
         if let ttl { try Self.checkTTL(ttl) }
+        if adopt && instance == nil {
+            throw PortManagerError.invalidArgument("adopting a container needs an instance: without one, instances whose container exists are skipped")
+        }
         // Every owner but the instance's container name is known before the instance.
         let known: Reservation.Owner? = owner == .containerName ? nil : try owner.resolved { "" }
         let command = known.flatMap(ReservationOwner.command(of:))
@@ -82,6 +94,26 @@ extension Registry {
                     }
                     continue
                 }
+                switch try containerInTheWay(definition.name, candidate, ports, lives.containers.index) {
+                case .own(let found, _)? where adopt:
+                    var adopted = Reservation(
+                        service: definition.name, environment: environment, instance: candidate,
+                        owner: try ReservationOwner.containerOwner(OwnerName(found.name)), command: nil, since: now,
+                        expires: ttl.map { now + Int64($0) }, ports: ports)
+                    try store.insert(adopted, containerSeen: true)
+                    adopted.fresh = true
+                    Log.emit(.info, Log.event("port_manager_adopted", [
+                        ("service", adopted.service), ("instance", String(candidate)),
+                        ("container", RegistryBuilder.truncated(found.name)), ("ports", adopted.ports.map { String($0.port) }.joined(separator: ",")),
+                    ]))
+                    return adopted
+                case let obstacle?:
+                    refused += 1
+                    if reasons.count < 3 { reasons.append(obstacle.reason(candidate)) }
+                    continue
+                case nil:
+                    break
+                }
                 if probe, let busy = try ReservationProbe.inUse(self, definition.name, instance: candidate) {
                     let held = busy.holders.isEmpty ? "" : " (" + busy.holders.map(\.description).joined(separator: ", ") + ")"
                     refused += 1
@@ -93,7 +125,7 @@ extension Registry {
                 var reservation = Reservation(
                     service: definition.name, environment: environment, instance: candidate, owner: wanted,
                     command: command, since: now, expires: ttl.map { now + Int64($0) }, ports: ports)
-                try store.insert(reservation)
+                try store.insert(reservation, containerSeen: wanted.container.map { lives.containerExists($0.bytes) == true } ?? false)
                 reservation.fresh = true
                 Log.emit(.info, Log.event("port_manager_reserved", [
                     ("service", reservation.service), ("instance", String(candidate)),
@@ -108,9 +140,10 @@ extension Registry {
             throw PortManagerError.reserved(service: definition.name, instance: nil,
                                             reason: "all \(definition.maxInstances) instances are taken (\(shown))")
         }
+        containers.prefetch()
         return try ReservationStore.with(stateDirectory) { store in
             var lives = store.probe(containers)
-            return try store.transaction {
+            return try store.transaction(&lives) { lives in
                 let now = Int64(time(nil))
                 try store.reapAllIfDue(now: now, &lives)
                 return try scan(store, now: now, &lives)
@@ -134,7 +167,7 @@ extension Registry {
         let environment = self.environment?.name ?? ""
         return try ReservationStore.with(stateDirectory) { store in
             var lives = store.probe(containers)
-            return try store.transaction {
+            return try store.transaction(&lives) { lives in
                 let now = Int64(time(nil))
                 try store.reapAllIfDue(now: now, &lives)
                 guard let id = try store.heldInstance(service: definition.name, environment: environment, instance: instance,
@@ -164,7 +197,7 @@ extension Registry {
     public func renew(_ service: String, instance: Int, ttl: Int, owner: ReservationOwner = .thisProcess,
                       stateDirectory: [UInt8]?, containers: ContainerLookup = .standard) throws -> Reservation {
         try Self.checkTTL(ttl)
-        return try changing(service, instance, owner, stateDirectory, containers) { store, id, held, now in
+        return try changing(service, instance, owner, stateDirectory, containers) { store, id, held, now, _ in
             var renewed = held
             renewed.expires = now + Int64(ttl)
             try store.setExpiry(id, renewed.expires)
@@ -190,13 +223,14 @@ extension Registry {
     public func bind(_ service: String, instance: Int, container: OwnerName? = nil, owner: ReservationOwner = .thisProcess,
                      stateDirectory: [UInt8]?, containers: ContainerLookup = .standard) throws -> Reservation {
         let target = try ReservationOwner.containerOwner(OwnerName(bytes: container?.bytes ?? Array(try containerName(service, instance: instance).utf8)))
-        return try changing(service, instance, owner, stateDirectory, containers, alreadyOwned: target) { store, id, held, _ in
+        return try changing(service, instance, owner, stateDirectory, containers, alreadyOwned: target) { store, id, held, _, lives in
             var bound = held
             bound.owner = target
             bound.command = nil
             bound.liveness = nil
             bound.expires = nil
-            try store.setOwner(id, target, expires: nil)
+            // Bound once started: its container is seen now (its absence then reaps it at once).
+            try store.setOwner(id, target, expires: nil, containerSeen: target.container.map { lives.containerExists($0.bytes) == true } ?? false)
             Log.emit(.info, Log.event("port_manager_bound", [
                 ("service", held.service), ("instance", String(instance)),
                 ("owner", RegistryBuilder.truncated(held.ownerText)), ("container", RegistryBuilder.truncated(target.text)),
@@ -219,7 +253,7 @@ extension Registry {
             if let shown = try store.reading({ try store.anyEnded(now: now, &lives) ? nil : store.all(service: name, &lives) }) {
                 return shown
             }
-            return try store.transaction {
+            return try store.transaction(&lives) { lives in
                 try store.reapAll(now: Int64(time(nil)), &lives)
                 return try store.all(service: name, &lives)
             }
@@ -238,12 +272,12 @@ extension Registry {
     /// in one transaction; when `alreadyOwned` holds it, returns it unchanged.
     private func changing(_ service: String, _ instance: Int, _ owner: ReservationOwner, _ stateDirectory: [UInt8]?,
                           _ containers: ContainerLookup, alreadyOwned: Reservation.Owner? = nil,
-                          _ change: (ReservationStore, Int64, Reservation, Int64) throws -> Reservation) throws -> Reservation {
+                          _ change: (ReservationStore, Int64, Reservation, Int64, inout OwnerProbe) throws -> Reservation) throws -> Reservation {
         let (definition, asker) = try asking(service, instance, owner)
         let environment = self.environment?.name ?? ""
         return try ReservationStore.with(stateDirectory) { store in
             var lives = store.probe(containers)
-            return try store.transaction {
+            return try store.transaction(&lives) { lives in
                 let now = Int64(time(nil))
                 try store.reapAllIfDue(now: now, &lives)
                 guard let id = try store.heldInstance(service: definition.name, environment: environment, instance: instance,
@@ -257,7 +291,7 @@ extension Registry {
                     throw PortManagerError.notOwner(service: definition.name, instance: instance,
                                                     reason: "reserved by \(held.ownerDescription), not by \(asker.shortDescription)")
                 }
-                return try change(store, id, held, now)
+                return try change(store, id, held, now, &lives)
             }
         }
     }
@@ -266,7 +300,7 @@ extension Registry {
     func reservedPorts(_ definition: ServiceDefinition, _ instance: Int) -> [ReservedPort] {
         var ports: [ReservedPort] = []
         for port in definition.ports {
-            let first = port.base + instance * definition.increment + offset
+            let first = definition.hostPort(port, instance: instance, offset: offset)
             ports += (first..<(first + port.count)).map { ReservedPort(name: port.name, port: $0, protocols: port.protocols) }
         }
         return ports.sorted { $0.port < $1.port }
@@ -281,11 +315,11 @@ extension Registry {
         }
     }
 
-    /// ``reserve(_:instance:owner:ttl:probe:stateDirectory:containers:)-([UInt8]?)`` with the directory as text (its UTF-8 bytes).
+    /// ``reserve(_:instance:owner:ttl:probe:adopt:stateDirectory:containers:)-([UInt8]?)`` with the directory as text (its UTF-8 bytes).
     public func reserve(_ service: String, instance: Int? = nil, owner: ReservationOwner = .thisProcess,
-                        ttl: Int? = nil, probe: Bool = true, stateDirectory: String? = nil,
+                        ttl: Int? = nil, probe: Bool = true, adopt: Bool = false, stateDirectory: String? = nil,
                         containers: ContainerLookup = .standard) throws -> Reservation {
-        try reserve(service, instance: instance, owner: owner, ttl: ttl, probe: probe,
+        try reserve(service, instance: instance, owner: owner, ttl: ttl, probe: probe, adopt: adopt,
                     stateDirectory: stateDirectory.map { Array($0.utf8) }, containers: containers)
     }
 

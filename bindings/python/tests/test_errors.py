@@ -29,6 +29,7 @@ ALL = [
     (portmanager.ReservedError, 14, None),
     (portmanager.NotOwnerError, 15, None),
     (portmanager.StateError, 16, None),
+    (portmanager.DockerError, 17, None),
 ]
 #: PM_ERR_LEASED (12) belonged to the 0.1 leases; the library no longer returns it.
 RETIRED = {12}

@@ -46,6 +46,7 @@ from .errors import (
     NotOwnerError,
     ReservedError,
     StateError,
+    DockerError,
     UnknownEnvironmentError,
     UnknownPortError,
     UnknownServiceError,
@@ -64,6 +65,9 @@ from .manager import (
     ServiceInfo,
     ReservationInfo,
     Reservation,
+    InstanceState,
+    InstanceStates,
+    ReconcileAction,
     get_port_manager,
     is_port_available,
 )
@@ -87,6 +91,9 @@ __all__ = [
     "Finding",
     "Reservation",
     "ReservationInfo",
+    "InstanceState",
+    "InstanceStates",
+    "ReconcileAction",
     "Container",
     "CONTAINER_NAME",
     "SEVERITIES",
@@ -123,6 +130,7 @@ __all__ = [
     "ReservedError",
     "NotOwnerError",
     "StateError",
+    "DockerError",
     "LibraryLoadError",
 ]
 

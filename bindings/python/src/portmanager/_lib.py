@@ -180,6 +180,8 @@ SIGNATURES: Dict[str, Tuple[Any, Tuple[Any, ...]]] = {
     "pm_renew": (STATUS, (pm_registry_p, c_char_p, c_char_p, c_int32, c_char_p, c_int64, c_int32)),
     "pm_reservation_bind_container": (STATUS, (pm_registry_p, c_char_p, c_char_p, c_int32, c_char_p, c_char_p, c_int32)),
     "pm_reservations_json": (STATUS, (pm_registry_p, c_char_p, c_char_p, _CHARS, c_size_t, _SIZE)),
+    "pm_reconcile": (STATUS, (pm_registry_p, c_char_p, c_int32, _CHARS, c_size_t, _SIZE)),
+    "pm_instance_states_json": (STATUS, (pm_registry_p, c_char_p, c_char_p, c_int32, _CHARS, c_size_t, _SIZE)),
 }
 
 #: The functions whose return value is a ``pm_status`` checked by the shared errcheck.

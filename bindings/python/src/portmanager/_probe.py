@@ -31,9 +31,12 @@ PROTOCOLS = {"tcp": 1, "udp": 2, "both": 3, "tcp+udp": 3}
 class Holder:
     """One socket holding a probed port."""
 
-    __slots__ = ("pid", "command", "uid", "protocol", "address")
+    __slots__ = ("pid", "command", "uid", "protocol", "address", "container")
 
-    def __init__(self, pid: Optional[int], command: Optional[str], uid: int, protocol: str, address: str) -> None:
+    def __init__(
+        self, pid: Optional[int], command: Optional[str], uid: int, protocol: str, address: str,
+        container: Optional[str] = None,
+    ) -> None:
         #: The process ID; ``None`` when the process is not visible (a process of another user).
         self.pid = pid
         #: The command name (``/proc/PID/comm``, escaped); ``None`` when not visible.
@@ -44,6 +47,8 @@ class Holder:
         self.protocol = protocol
         #: The socket's local address and port: ``"0.0.0.0:9092"``, ``"[::1]:6831"``.
         self.address = address
+        #: The Docker container behind it (a ``docker-proxy``'s), when the engine names one; else ``None``.
+        self.container = container
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Holder) and self._key() == other._key()
@@ -52,10 +57,12 @@ class Holder:
         return hash(self._key())
 
     def _key(self) -> Tuple[object, ...]:
-        return (self.pid, self.command, self.uid, self.protocol, self.address)
+        return (self.pid, self.command, self.uid, self.protocol, self.address, self.container)
 
     def __repr__(self) -> str:
         who = f"pid={self.pid} command={self.command!r}" if self.pid is not None else f"uid={self.uid} (not visible)"
+        if self.container is not None:
+            who += f" container={self.container!r}"
         return f"<Holder {self.protocol} {self.address} {who}>"
 
 
@@ -139,7 +146,8 @@ class ProbeResult:
     def holders(self) -> Tuple[Holder, ...]:
         """The sockets holding the port, when in use."""
         return tuple(
-            Holder(h["pid"], h["command"], h["uid"], h["protocol"], h["address"]) for h in self._load()["holders"]
+            Holder(h["pid"], h["command"], h["uid"], h["protocol"], h["address"], h["container"])
+            for h in self._load()["holders"]
         )
 
     @property

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar, Union
 
     from ._args import PathArg
+    from ._records import Environment
     from .manager import PortManager
 
     _T = TypeVar("_T")
@@ -27,6 +28,7 @@ __all__ = [
     "RESERVE_NO_PROBE",
     "RESERVE_FORCE",
     "RESERVE_CONTAINER_OWNER",
+    "RESERVE_ADOPT",
     "Reserving",
 ]
 
@@ -34,6 +36,7 @@ __all__ = [
 RESERVE_NO_PROBE = 1
 RESERVE_FORCE = 2
 RESERVE_CONTAINER_OWNER = 4
+RESERVE_ADOPT = 8
 
 
 class Container:
@@ -227,6 +230,9 @@ class Reserving:
         def _allocating(self, function: Callable[..., Any], service: bytes, instance: int, *rest: Any,
                         port: Optional[bytes] = None) -> None: ...
 
+        @property
+        def environment(self) -> Environment: ...
+
 
     def reserve(
         self,
@@ -236,11 +242,17 @@ class Reserving:
         ttl: Optional[int] = None,
         *,
         probe: bool = True,
+        adopt: bool = False,
         state_dir: Optional[PathArg] = None,
     ) -> "Reservation":
         """Reserves every host port of one instance of a service in the store (``pm_reserve_instance``).
 
-        A reservation is exclusive: an instance anyone else holds is refused.
+        A reservation is exclusive: an instance anyone else holds is refused. So
+        is an instance whose container exists on the Docker engine without a
+        reservation (found by its ``io.portmanager.*`` labels, else by its
+        container name), or one whose host port a container publishes; without
+        an ``instance_id`` such instances are skipped. When the engine cannot be
+        reached, neither is checked.
 
         Args:
             service: the service.
@@ -256,6 +268,10 @@ class Reserving:
             ttl: seconds (1 or more) until the reservation expires unless renewed; ``None`` for never.
             probe: skip (or refuse) instances whose ports are in use now (``False`` sets
                 ``PM_RESERVE_NO_PROBE``).
+            adopt: with an ``instance_id``, when the instance's container exists
+                without a reservation, reserve it for that container
+                (``PM_RESERVE_ADOPT``): :attr:`Reservation.owner` is then that
+                :class:`Container`, not ``owner``.
             state_dir: the store's directory; ``None`` for ``$PORTMANAGER_STATE_DIR``, else
                 the per-user default (see the README).
 
@@ -264,7 +280,9 @@ class Reserving:
             exception, only when :attr:`~Reservation.fresh`).
 
         Raises:
-            ReservedError: the instance (or every instance) is taken; the message names the owner.
+            ReservedError: the instance (or every instance) is taken; the message names the
+                owner, or the container that runs without a reservation.
+            InvalidArgumentError: ``adopt`` without an ``instance_id``, or a bad argument.
             StateError: the store is refused (the message names the file).
             UnknownServiceError, InstanceOutOfRangeError, InvalidArgumentError.
 
@@ -281,6 +299,8 @@ class Reserving:
         seconds = 0 if ttl is None else _ttl(ttl)
         if not probe:
             flags |= RESERVE_NO_PROBE
+        if adopt:
+            flags |= RESERVE_ADOPT
         folder = None if state_dir is None else _path(state_dir, "state_dir")
         out = c_int32(-1)
         fresh = c_int32(-1)
@@ -289,12 +309,22 @@ class Reserving:
                 _lib.lib.pm_reserve_instance, folder, name, instance, owner_bytes, seconds, flags, byref(out), byref(fresh)
             )
             manager: PortManager = self  # type: ignore[assignment]  # the mixin's only class
+            if adopt and fresh.value == 1:
+                owner = manager._adopter(service, out.value, owner, state_dir)
             return Reservation(manager, service, out.value, owner, state_dir, fresh=fresh.value == 1)
         except BaseException:
             # pm_reserve_instance writes its out-parameters only when it committed.
             if fresh.value == 1:
                 self._release_interrupted(folder, name, out.value, owner_bytes, flags & RESERVE_CONTAINER_OWNER)
             raise
+
+    def _adopter(self, service: str, instance: int, owner: Any, state_dir: Optional[PathArg]) -> Any:
+        """The owner of a reservation just made with ``adopt``: the adopted :class:`Container`, else ``owner``."""
+        environment = self.environment.name or ""
+        for row in self.reservations(service, state_dir=state_dir):
+            if row.instance == instance and row.environment == environment and row.owner_kind == "container":
+                return Container(row.owner)
+        return owner
 
     def _release_interrupted(
         self, folder: Optional[bytes], name: bytes, instance: int, owner: Optional[bytes], flags: int

@@ -44,6 +44,7 @@ __all__ = [
     "ReservedError",
     "NotOwnerError",
     "StateError",
+    "DockerError",
     "LibraryLoadError",
     "error_for_status",
     "STATUS_NAMES",
@@ -326,6 +327,13 @@ class StateError(PortManagerError):
     STATUS_NAME = "PM_ERR_STATE"
 
 
+class DockerError(PortManagerError):
+    """``PM_ERR_DOCKER``: the Docker engine cannot be reached or gave no usable answer
+    (:meth:`PortManager.reconcile`); the message names the engine's socket and why."""
+
+    STATUS_NAME = "PM_ERR_DOCKER"
+
+
 class TooLargeError(PortManagerError):
     """``PM_ERR_TOO_LARGE``: the work asked for is past a documented limit.
 
@@ -362,6 +370,7 @@ _CLASSES = (
     ReservedError,
     NotOwnerError,
     StateError,
+    DockerError,
 )
 
 

@@ -48,6 +48,7 @@ from ._reservations import (
     ReservationInfo,
     Reserving,
 )
+from ._states import InstanceState, InstanceStates, ReconcileAction, Watching
 from .errors import InstanceOutOfRangeError, InvalidArgumentError, UnknownPortError, UnknownServiceError
 
 # typing is not imported at run time: `import portmanager` stays cheaper than
@@ -74,6 +75,9 @@ __all__ = [
     "SEVERITIES",
     "Reservation",
     "ReservationInfo",
+    "InstanceState",
+    "InstanceStates",
+    "ReconcileAction",
     "Container",
     "CONTAINER_NAME",
     "RESERVE_NO_PROBE",
@@ -107,7 +111,7 @@ _MISSES_KEPT = 256
 # --------------------------------------------------------------- manager
 
 
-class PortManager(Reserving, Analyzing, Instances):
+class PortManager(Reserving, Watching, Analyzing, Instances):
     """An opened port registry: the original spec's ``PortManager``, computed by libportmanager.
 
     ``PortManager()`` resolves the registry the way the library does:
