@@ -146,3 +146,14 @@ def test_reading_an_instance_logs_nothing(pm: portmanager.PortManager, caplog: p
         assert not [r for r in caplog.records if "port_manager_port_allocated" in r.getMessage()]
         pm.get_port("kafka", 3, "broker_port")  # allocating for a caller does
         assert [r for r in caplog.records if "port_manager_port_allocated" in r.getMessage()]
+
+
+def test_the_managers_mixins_define_no_name_twice() -> None:
+    """A name two mixins of PortManager both define is the first one's for both (the MRO):
+    the states mixin's _document once shadowed this module's, and every instance call failed."""
+    defined: dict = {}  # type: ignore[type-arg]
+    for mixin in portmanager.PortManager.__mro__[1:-1]:  # not PortManager itself, nor object
+        for name in vars(mixin):
+            if not (name.startswith("__") and name.endswith("__")):
+                defined.setdefault(name, []).append(mixin.__name__)
+    assert {name: owners for name, owners in defined.items() if len(owners) > 1} == {}
