@@ -265,6 +265,15 @@ def test_a_retry_starts_the_container_a_crash_left_created(orchestrator: Service
     assert engine.runs == [] and engine.starts == ["redis-1"] and container.status == "running"
 
 
+def test_a_retry_adopts_its_container_when_it_has_no_reservation(orchestrator: ServiceOrchestrator,
+                                                                  engine: FakeDocker) -> None:
+    container = stage_a_crash_after_run(orchestrator, engine, "running")
+    orchestrator.manager.release("redis", 1, owner="wf", state_dir=orchestrator.state_dir)  # by hand, say
+    result = in_activity(orchestrator.start_service_activity, redis(), workflow_id="wf", attempt=2)
+    assert (result["instance_id"], result["container_id"], result["started"]) == (1, container.id, False)
+    assert engine.runs == [] and held(orchestrator, "redis") == {1: ("container", "redis-1")}
+
+
 def test_another_workflows_container_is_not_resumed(orchestrator: ServiceOrchestrator, engine: FakeDocker) -> None:
     stage_a_crash_after_run(orchestrator, engine, "running")
     with pytest.raises(ApplicationError) as raised:

@@ -418,8 +418,8 @@ class ServiceOrchestrator:
         """Removes the instance's container (and with ``remove_volume`` its volume) and
         releases its reservation, held by the container or by this workflow; another
         holder is refused (non-retryable ``NotOwnerError``) before anything is removed.
-        Returns ``service``, ``instance_id``, ``container_name``, ``removed`` and
-        ``released`` (False for what was already gone). Stopping twice is harmless."""
+        Returns ``service``, ``instance_id``, ``container_name``, ``removed`` (False: there
+        was no container) and ``released`` (False: it was not reserved). Stopping twice is harmless."""
         owner = owner_from_activity()
         with non_retryable_errors():
             pm, client = self.manager, self.docker
@@ -438,8 +438,9 @@ class ServiceOrchestrator:
                     client.volumes.get(pm.volume_name(request.service, request.instance_id)).remove()
                 except docker.errors.NotFound:
                     pass
-            released = holder is not None and pm.release(request.service, request.instance_id, owner=holder,
-                                                         state_dir=self.state_dir)
+            if holder is not None:  # the library may have reaped a container's reservation with the container
+                pm.release(request.service, request.instance_id, owner=holder, state_dir=self.state_dir)
+            released = holder is not None
             activity.logger.info("stop_service service=%s instance=%d removed=%s released=%s", request.service,
                                  request.instance_id, removed, released)
             return {"service": request.service, "instance_id": request.instance_id, "container_name": name,
