@@ -50,7 +50,6 @@ Needs ``temporalio`` and the Docker SDK for Python (``pip install
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 import docker  # type: ignore[import-untyped]
@@ -60,6 +59,15 @@ from temporalio.exceptions import ApplicationError
 
 from .. import Container, NotOwnerError, PortManager, get_port_manager
 from ..temporal import non_retryable_errors, owner_from_activity
+from .params import (
+    DEFAULT_VOLUME_PATH,
+    SERVICE_DEFAULTS,
+    ServiceDefaults,
+    StartRequest,
+    StopRequest,
+    invalid,
+    kafka_environment,
+)
 
 __all__ = [
     "WORKFLOW_LABEL",
@@ -80,134 +88,6 @@ __all__ = [
 #: The label that ties a container to the workflow that started it (its value is the
 #: workflow ID): how a retried start finds the container a crashed attempt started.
 WORKFLOW_LABEL = "io.portmanager.example.workflow-id"
-
-#: Where an instance's volume is mounted when neither ``params`` nor the service's defaults say.
-DEFAULT_VOLUME_PATH = "/data"
-
-
-def kafka_environment(manager: PortManager, instance: int) -> Dict[str, str]:
-    """The KRaft settings of the original spec's Kafka (broker and controller in one
-    container): it listens on the container ports and advertises the host's broker port."""
-    ports = {port.port_type: port for port in manager.instance("kafka", instance).ports}
-    broker, controller = ports["broker_port"], ports["controller_port"]
-    return {
-        "KAFKA_NODE_ID": "1",
-        "KAFKA_PROCESS_ROLES": "broker,controller",
-        "KAFKA_LISTENERS": f"PLAINTEXT://:{broker.container_port},CONTROLLER://:{controller.container_port}",
-        "KAFKA_ADVERTISED_LISTENERS": f"PLAINTEXT://localhost:{broker.host_port}",
-        "KAFKA_CONTROLLER_QUORUM_VOTERS": f"1@localhost:{controller.container_port}",
-        "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
-        "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-    }
-
-
-@dataclass(frozen=True)
-class ServiceDefaults:
-    """What a service's containers get unless ``params`` says otherwise (the image is the registry's ``image:``)."""
-
-    volume_path: str = DEFAULT_VOLUME_PATH
-    #: Container variables of an instance, before ``params["environment"]``.
-    environment: Optional[Callable[[PortManager, int], Dict[str, str]]] = None
-
-
-#: Per-service defaults; a service not named here gets ``ServiceDefaults()``.
-SERVICE_DEFAULTS: Dict[str, ServiceDefaults] = {
-    "kafka": ServiceDefaults(volume_path="/var/lib/kafka/data", environment=kafka_environment),
-}
-
-
-def _invalid(message: str) -> ApplicationError:
-    return ApplicationError(message, type="InvalidParams", non_retryable=True)
-
-
-def _checked(params: Any, known: Tuple[str, ...]) -> Mapping[str, Any]:
-    if not isinstance(params, Mapping):
-        raise _invalid(f"params must be a dict, not {type(params).__name__}")
-    unknown = sorted(str(key) for key in params if key not in known)
-    if unknown:
-        raise _invalid(f"unknown params {', '.join(map(repr, unknown))}; known: {', '.join(known)}")
-    return params
-
-
-def _typed(params: Mapping[str, Any], key: str, kinds: Tuple[type, ...], what: str) -> Any:
-    value = params.get(key)
-    if value is not None and (not isinstance(value, kinds) or isinstance(value, bool) != (bool in kinds)):
-        raise _invalid(f"params[{key!r}] must be {what}, not {type(value).__name__}")
-    return value
-
-
-@dataclass(frozen=True)
-class StartRequest:
-    """The ``params`` of a start activity, checked (anything else is refused as ``InvalidParams``).
-
-    - ``service`` (str; set by ``start_kafka_activity``)
-    - ``instance_id`` (int): the instance; absent or ``None`` for the lowest free one
-    - ``image`` (str): default the registry's ``image:``
-    - ``command`` (str or list of str): each ``{PORT_NAME}`` becomes that port inside the
-      container (``"{broker_port}"``), ``{instance}`` the instance, ``{container_name}`` its
-      name; ``{{`` and ``}}`` are literal braces
-    - ``environment`` (dict of str): container variables, over the service's defaults
-    - ``volume_path`` (str, or ``None`` for no volume): where the instance's volume is mounted
-    - ``probe`` (bool, default True): skip (or refuse) instances whose ports are in use now
-    """
-
-    FIELDS = ("service", "instance_id", "image", "command", "environment", "volume_path", "probe")
-
-    service: str
-    instance_id: Optional[int] = None
-    image: Optional[str] = None
-    command: Union[str, List[str], None] = None
-    environment: Dict[str, str] = field(default_factory=dict)
-    volume_path: Optional[str] = DEFAULT_VOLUME_PATH
-    probe: bool = True
-
-    @classmethod
-    def from_params(cls, params: Any, service: Optional[str] = None) -> "StartRequest":
-        """Checks ``params``; ``service`` is the activity's own (``start_kafka_activity``'s), which ``params`` may not name."""
-        params = _checked(params, cls.FIELDS if service is None else cls.FIELDS[1:])
-        name = service or _typed(params, "service", (str,), "a service name")
-        if name is None:
-            raise _invalid("params need 'service': the service to start, as the registry names it")
-        command = params.get("command")
-        if command is not None and not isinstance(command, str) and not (
-            isinstance(command, list) and all(isinstance(part, str) for part in command)
-        ):
-            raise _invalid(f"params['command'] must be a str or a list of str, not {command!r}")
-        environment = params.get("environment") or {}
-        if not isinstance(environment, Mapping) or not all(
-            isinstance(key, str) and isinstance(value, str) for key, value in environment.items()
-        ):
-            raise _invalid("params['environment'] must be a dict of str to str")
-        defaults = SERVICE_DEFAULTS.get(name, ServiceDefaults())
-        volume_path = (_typed(params, "volume_path", (str,), "a path or None")
-                       if "volume_path" in params else defaults.volume_path)
-        probe = _typed(params, "probe", (bool,), "True or False")
-        return cls(name, _typed(params, "instance_id", (int,), "an int or None"),
-                   _typed(params, "image", (str,), "an image name"), command, dict(environment),
-                   volume_path, True if probe is None else probe)
-
-
-@dataclass(frozen=True)
-class StopRequest:
-    """The ``params`` of a stop activity: ``service`` (str; set by ``stop_kafka_activity``),
-    ``instance_id`` (int, required) and ``remove_volume`` (bool, default False)."""
-
-    FIELDS = ("service", "instance_id", "remove_volume")
-
-    service: str
-    instance_id: int
-    remove_volume: bool = False
-
-    @classmethod
-    def from_params(cls, params: Any, service: Optional[str] = None) -> "StopRequest":
-        params = _checked(params, cls.FIELDS if service is None else cls.FIELDS[1:])
-        name = service or _typed(params, "service", (str,), "a service name")
-        if name is None:
-            raise _invalid("params need 'service': the service to stop, as the registry names it")
-        instance = _typed(params, "instance_id", (int,), "an int")
-        if instance is None:
-            raise _invalid("params need 'instance_id': the instance to stop")
-        return cls(name, instance, bool(_typed(params, "remove_volume", (bool,), "True or False")))
 
 
 class ServiceOrchestrator:
@@ -322,7 +202,7 @@ class ServiceOrchestrator:
         pm = self.manager
         image = request.image or pm.instance(request.service, instance).image
         if not image:
-            raise _invalid(f"service {request.service!r} has no image: in the registry {pm.source}; "
+            raise invalid(f"service {request.service!r} has no image: in the registry {pm.source}; "
                            "give params['image']")
         kwargs = pm.docker_run_kwargs(request.service, instance, volume_path=request.volume_path)
         kwargs["labels"] = {**self.labels, **kwargs["labels"], WORKFLOW_LABEL: owner}
@@ -341,10 +221,10 @@ class ServiceOrchestrator:
         try:
             formatted = [part.format_map(values) for part in parts]
         except KeyError as error:
-            raise _invalid(f"params['command'] names {{{error.args[0]}}}, which is not one of "
+            raise invalid(f"params['command'] names {{{error.args[0]}}}, which is not one of "
                            f"{', '.join('{' + key + '}' for key in values)}") from None
         except (ValueError, IndexError, AttributeError) as error:
-            raise _invalid(f"params['command'] {request.command!r}: {error} (write {{{{ and }}}} for braces)") from None
+            raise invalid(f"params['command'] {request.command!r}: {error} (write {{{{ and }}}} for braces)") from None
         return formatted[0] if isinstance(request.command, str) else formatted
 
     def _own_container(self, client: Any, owner: str, service: str, instance_id: Optional[int]) -> Optional[Tuple[Any, int]]:
