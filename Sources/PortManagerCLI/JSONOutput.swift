@@ -35,14 +35,10 @@ extension InstanceVariables {
 }
 
 extension Reservation {
-    /// The CLI's JSON of a reservation: the library's keys, pretty-printed.
+    /// The CLI's JSON of a reservation: the library's object (``Reservation/jsonValue``,
+    /// the keys of `pm_reservations_json`), pretty-printed, then `extra`.
     func cliJSON(_ extra: [(String, JSON)] = []) -> JSON {
-        .object([
-            ("service", .string(service)), ("environment", .string(environment)), ("instance", .int(instance)),
-            ("owner", .string(ownerText)), ("owner_kind", .string(owner.kind)),
-            ("pid", .optional(pid)), ("command", .optional(command)),
-            ("since", .int(Int(since))), ("expires", .optional(expires.map { Int($0) })),
-            ("ports", .object(portsByName.map { ($0.name, JSON.int($0.port)) })),
-        ] + extra)
+        guard case .object(let members) = jsonValue else { return jsonValue }
+        return .object(members + extra.map { JSON.Member($0.0, $0.1) })
     }
 }

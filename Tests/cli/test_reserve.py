@@ -13,13 +13,16 @@ from conftest import USAGE
 
 UNAVAILABLE = 3
 
+# Ports below the kernel's ephemeral range (32768-60999 here): a connection's
+# local port never lands on them, so the probe finds them free unless a test
+# listens there (the status rows below rely on it).
 REGISTRY = """\
 svc:
-  a_port: 42200
-  r_port: "42250-42251"
+  a_port: 22200
+  r_port: "22250-22251"
   max_instances: 2
 other:
-  port: 42210
+  port: 22210
 _environments:
   ci: 1000
 """
@@ -44,7 +47,7 @@ def test_reserve_json_and_text(cli):
     data = json.loads(result.stdout)
     # Without --owner, the process that ran portmanager (here: this test) owns it.
     assert (data["service"], data["instance"], data["owner"]) == ("svc", 0, f"process {os.getpid()}")
-    assert data["ports"] == {"a_port": 42200, "r_port": 42250}
+    assert data["ports"] == {"a_port": 22200, "r_port": 22250}
     assert (data["owner_kind"], data["pid"]) == ("process", os.getpid())
     assert data["expires"] is None and data["container_name"] == "svc" and data["fresh"] is True
     text = cli("reserve", "svc", "--no-probe", "--owner", "wf-42", "--ttl", "600")
@@ -52,7 +55,7 @@ def test_reserve_json_and_text(cli):
     lines = text.stdout.splitlines()
     assert re.fullmatch(r"reserved svc instance 1 for 'wf-42', expires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", lines[0])
     assert [line.split() for line in lines[1:]] == [
-        ["a_port", "42300"], ["r_port", "42350"], ["container", "svc-1"], ["volume", "svc-data-1"]]
+        ["a_port", "22300"], ["r_port", "22350"], ["container", "svc-1"], ["volume", "svc-data-1"]]
 
 
 def test_taken_instances_exit_3_naming_the_owner(cli):
@@ -101,9 +104,9 @@ def test_status_states(cli):
     with socket.socket() as listener:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            listener.bind(("127.0.0.1", 42210))
+            listener.bind(("127.0.0.1", 22210))
         except OSError:
-            pytest.skip("port 42210 is taken on this host")
+            pytest.skip("port 22210 is taken on this host")
         listener.listen()
         result = cli("status", "--all", "--json")
         text = cli("status", "--all")
@@ -113,8 +116,8 @@ def test_status_states(cli):
     unset = ("container", "container_state", "owner", "owner_kind", "pid", "pid_namespace", "liveness", "command",
              "since", "expires", "reserved_as", "port_in_use", "probe")
     assert rows[("svc", 1)] == {"service": "svc", "environment": "", "instance": 1, "state": "free",
-                                **{key: None for key in unset}, "ports": {"a_port": 42300, "r_port": 42350}}
-    assert rows[("other", 0)]["state"] == "in_use" and rows[("other", 0)]["port_in_use"] == 42210
+                                **{key: None for key in unset}, "ports": {"a_port": 22300, "r_port": 22350}}
+    assert rows[("other", 0)]["state"] == "in_use" and rows[("other", 0)]["port_in_use"] == 22210
     assert "reserved by 'wf\\n1'" in text.stdout and "wf\n1" not in text.stdout
     assert len(text.stdout.splitlines()) == 1 + 2 + 10
     one = json.loads(cli("status", "svc", "--all", "--json").stdout)
@@ -128,7 +131,7 @@ def test_environments_reserve_their_own_ports(cli):
     plain = json.loads(cli("reserve", "svc", "--no-probe", "--json").stdout)
     ci = json.loads(cli("reserve", "svc", "--no-probe", "--json", "--env", "ci").stdout)
     assert (plain["instance"], ci["instance"]) == (0, 0)
-    assert ci["ports"] == {"a_port": 43200, "r_port": 43250} and ci["environment"] == "ci"
+    assert ci["ports"] == {"a_port": 23200, "r_port": 23250} and ci["environment"] == "ci"
 
 
 def test_bad_input_exits_2(cli):
@@ -171,7 +174,7 @@ def test_reserve_and_release_are_logged_with_escaped_owners(cli):
     owner = "wf\n" + "x" * 100
     reserved = cli("reserve", "svc", "--no-probe", "--owner", owner, "-v")
     assert reserved.returncode == 0, reserved.stderr
-    line = f'portmanager: info: port_manager_reserved service=svc instance=0 owner="wf\\n{"x" * 58}..." ports="42200,42250,42251"'
+    line = f'portmanager: info: port_manager_reserved service=svc instance=0 owner="wf\\n{"x" * 58}..." ports="22200,22250,22251"'
     assert line in reserved.stderr.splitlines(), reserved.stderr
     released = cli("release", "svc", "0", "--owner", owner, "-v")
     assert "port_manager_released service=svc instance=0 owner=" in released.stderr
