@@ -6,8 +6,9 @@
 //   CSQLite         system library: SQLite (libsqlite3-dev), found through pkg-config;
 //                   the reservation store.
 //   CPortManagerHeader  include/portmanager.h for Swift (header only): its version
-//                   macros, read by PortManager, and its pm_status enum, read by
-//                   PortManagerCore's Status (the one place each is written).
+//                   macros, read by PortManager, its pm_status enum, read by
+//                   PortManagerCore's Status (the one place each is written), and
+//                   its function declarations, implemented by PortManagerC.
 //   CDockerHTTP     C: one HTTP GET over a unix socket through libcurl, loaded
 //                   with dlopen at first use (curl/curl.h from libcurl4-openssl-dev
 //                   gives its constants; nothing is linked). The Docker client.
@@ -19,8 +20,9 @@
 //                   default registry resolution, the port probe, the reservation
 //                   store, the Docker Engine client, the stderr log sink. Re-exports PortManagerCore and
 //                   PortManagerAnalysis.
-//   PortManagerC    the C ABI (`@_cdecl` shims that only marshal), built as
-//                   libportmanager.so. Its contract is include/portmanager.h.
+//   PortManagerC    the C ABI (shims that only marshal, each `@c @implementation`
+//                   of its declaration in include/portmanager.h, so the compiler
+//                   checks it against the header), built as libportmanager.so.
 //   PortManagerCLI  the `portmanager` command-line tool.
 //
 // The self-contained release library (static Swift stdlib, version script,
@@ -49,7 +51,7 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        // include/portmanager.h for Swift: version macros and pm_status (header only, nothing linked).
+        // include/portmanager.h for Swift: version macros, pm_status, the declarations (header only, nothing linked).
         .systemLibrary(name: "CPortManagerHeader"),
         // libcurl through dlopen (-ldl is part of glibc's libc since 2.34): no NEEDED entry.
         .target(name: "CDockerHTTP"),
@@ -57,7 +59,7 @@ let package = Package(
         .target(name: "PortManagerAnalysis", dependencies: ["PortManagerCore"]),
         .target(name: "PortManager",
                 dependencies: ["PortManagerCore", "PortManagerAnalysis", "CYaml", "CSQLite", "CPortManagerHeader", "CDockerHTTP"]),
-        .target(name: "PortManagerC", dependencies: ["PortManager"]),
+        .target(name: "PortManagerC", dependencies: ["PortManager", "CPortManagerHeader"]),
         .executableTarget(
             name: "PortManagerCLI",
             dependencies: [

@@ -317,6 +317,65 @@ PM_API pm_status pm_container_name(const pm_registry *registry, const char *serv
 PM_API pm_status pm_volume_name(const pm_registry *registry, const char *service, int32_t instance_id,
                                 char *buffer, size_t capacity, size_t *needed);
 
+/* --------------------------------------------------------------- instances */
+/*
+ * One service instance, everything about it resolved at once (ports with
+ * their protocols, host IPs and container ports, names, labels): what the
+ * CLI's docker-args, env and compose print, computed by the same code.
+ * Reading, not allocating: these functions never log.
+ */
+
+/**
+ * The instance as Docker runs it, as one JSON object on one line through the
+ * output protocol (the schema is docs/schema/docker.schema.json):
+ *   {"name": "kafka-development-1", "volume": "kafka-data-1", "image": "apache/kafka" | null,
+ *    "labels": {"io.portmanager.service": "kafka", "io.portmanager.instance": "1",
+ *               "io.portmanager.environment": ""},
+ *    "ports": [{"name": "broker_port", "protocol": "tcp", "host_ip": null | "127.0.0.1",
+ *               "host_port": 9192, "host_port_last": 9192,
+ *               "container_port": 9192, "container_port_last": 9192}, ...]}
+ * "name" and "volume" are the container and volume names (pm_container_name(),
+ * pm_volume_name()); "image" the registry's `image:`; "labels" the three labels
+ * every container portmanager describes carries (the environment's name, ""
+ * for none); "ports" one element per named port and protocol ("tcp" or "udp":
+ * a tcp+udp port gives two), in registry order, each with its host IP (null for
+ * every address), its host ports and its ports inside the container
+ * (docs/registry.md, "Container ports"); "_last" equals the first for a single
+ * port.
+ *
+ * registry, service: required. instance_id: 0..max_instances-1.
+ * Returns PM_OK, PM_ERR_INVALID_ARGUMENT, PM_ERR_UNKNOWN_SERVICE,
+ * PM_ERR_INSTANCE_OUT_OF_RANGE or PM_ERR_BUFFER_TOO_SMALL.
+ */
+PM_API pm_status pm_instance_docker_json(const pm_registry *registry, const char *service, int32_t instance_id,
+                                         char *buffer, size_t capacity, size_t *needed);
+
+/**
+ * The instance's environment variables, the vocabulary of `portmanager env`
+ * (docs/environment.md), as "KEY=VALUE" lines, each ending in "\n", through
+ * the output protocol:
+ *   KAFKA_BROKER_PORT=9192
+ *   KAFKA_CONTROLLER_PORT=19193
+ *   KAFKA_CONTAINER_NAME=kafka-development-1
+ *   KAFKA_VOLUME_NAME=kafka-data-1
+ * One line per named port (its host port, or FIRST-LAST for a range, which
+ * adds KEY_FIRST and KEY_LAST; KEY_CONTAINER when the port inside the container
+ * is another number), then the container and volume names. Values are port
+ * numbers and Docker names: the lines are POSIX shell assignments and a
+ * `docker compose --env-file` as they are, with no quoting needed.
+ *
+ * registry, service: required. instance_id: 0..max_instances-1.
+ * prefix: replaces the service part of every key ("KAFKA"); a shell variable
+ *         name ([A-Za-z_][A-Za-z0-9_]*), or NULL for the service name in upper
+ *         case with every other character than a letter or digit as '_'.
+ * Returns PM_OK, PM_ERR_INVALID_ARGUMENT (a NULL argument, a prefix that is not
+ * a variable name, or two ports of the service giving one key; the message
+ * names it), PM_ERR_UNKNOWN_SERVICE, PM_ERR_INSTANCE_OUT_OF_RANGE or
+ * PM_ERR_BUFFER_TOO_SMALL.
+ */
+PM_API pm_status pm_instance_env(const pm_registry *registry, const char *service, int32_t instance_id,
+                                 const char *prefix, char *buffer, size_t capacity, size_t *needed);
+
 /* ------------------------------------------------------------------- probe */
 
 /**

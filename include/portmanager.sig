@@ -54,6 +54,10 @@ pm_get_ports status ptr str i32 ptr size ptr
 pm_container_name status ptr str i32 ptr size ptr
 pm_volume_name status ptr str i32 ptr size ptr
 
+# instances
+pm_instance_docker_json status ptr str i32 ptr size ptr
+pm_instance_env status ptr str i32 str ptr size ptr
+
 # probe
 pm_port_probe status str i32 ptr
 pm_probe status i32 i32 str ptr

@@ -12,6 +12,11 @@ Blocks:
   registry-search  the registry search order: RegistrySearchPlace in
                    Sources/PortManager/Registry/RegistrySearch.swift, as
                    `portmanager --help` prints it.
+  exit-statuses    the exit statuses (docs/cli.md's table): ExitStatus.table in
+                   Sources/PortManagerCLI/ExitStatus.swift, as `portmanager --help`
+                   lists them (`  LABEL: MEANING. Commands: COMMANDS.`).
+
+The help is read unwrapped (COLUMNS is set wide), one list item a line.
 """
 from __future__ import annotations
 
@@ -23,10 +28,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def root_help(cli: str) -> str:
+    """`portmanager --help`, each paragraph and list item on one line."""
+    return subprocess.run([cli, "--help"], capture_output=True, text=True, check=True,
+                          env={"PATH": "/usr/bin:/bin", "COLUMNS": "100000"}).stdout
+
+
 def registry_search(cli: str) -> str:
     """The numbered search list of `portmanager --help`, as Markdown."""
-    text = subprocess.run([cli, "--help"], capture_output=True, text=True, check=True,
-                          env={"PATH": "/usr/bin:/bin"}).stdout
+    text = root_help(cli)
     lines = text.split("The registry is found in this order", 1)[1].splitlines()[1:]
     items = [m.group(1) for line in lines if (m := re.match(r"\s+\d+\. (.*)", line))]
     if not items:
@@ -34,7 +44,27 @@ def registry_search(cli: str) -> str:
     return "".join(f"{n}. {item}\n" for n, item in enumerate(items, 1))
 
 
-BLOCKS = {"registry-search": (ROOT / "docs" / "registry.md", registry_search)}
+def exit_statuses(cli: str) -> str:
+    """The exit-status list of `portmanager --help`, as a Markdown table."""
+    text = root_help(cli)
+    if "Exit statuses" not in text:
+        sys.exit("gen-docs.py: no exit statuses in `portmanager --help`")
+    lines = text.split("Exit statuses", 1)[1].splitlines()[1:]
+    rows = []
+    for line in lines:
+        m = re.fullmatch(r"  (\d+|[^:]+): (.*)\. Commands: (.*)\.", line)
+        if not m:
+            break
+        rows.append(f"| {m.group(1)} | {m.group(2)} | {m.group(3)} |\n")
+    if not rows:
+        sys.exit("gen-docs.py: no exit statuses in `portmanager --help`")
+    return "| Status | Meaning | Commands |\n| --- | --- | --- |\n" + "".join(rows)
+
+
+BLOCKS = {
+    "registry-search": (ROOT / "docs" / "registry.md", registry_search),
+    "exit-statuses": (ROOT / "docs" / "cli.md", exit_statuses),
+}
 
 
 def main() -> int:

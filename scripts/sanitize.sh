@@ -31,7 +31,7 @@ runtime="$(dirname "$(clang -print-file-name=libclang_rt.asan-x86_64.so)")"
 cc=(clang -fsanitize=address,undefined -shared-libasan -fno-omit-frame-pointer -g -O1 -Wl,-rpath,"$runtime")
 # shellcheck disable=SC2046
 "${cc[@]}" -std=c99 -Wall -Wextra -Werror -Iinclude $(pkg-config --cflags libffi) \
-  Tests/c/ffi_suite.c Tests/c/ffi_conformance.c Tests/c/ffi_harness.c \
+  Tests/c/ffi_suite.c Tests/c/ffi_conformance.c Tests/c/ffi_harness.c Tests/c/ffi_instances.c \
   -o "$out/ffi_suite" $(pkg-config --libs libffi) -ldl -lpthread
 "${cc[@]}" -std=c99 -Wall -Wextra -Werror -Iinclude Tests/c/test_fixed_calls.c -o "$out/test_fixed_calls" \
   "$lib" -Wl,-rpath,"$(dirname "$lib")"

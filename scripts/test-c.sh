@@ -143,7 +143,7 @@ run_races() {
 build_ffi() {
   # shellcheck disable=SC2046
   gcc -std=c99 -Wall -Wextra -Werror -g -O1 -Iinclude $(pkg-config --cflags libffi) \
-    Tests/c/ffi_suite.c Tests/c/ffi_conformance.c Tests/c/ffi_harness.c \
+    Tests/c/ffi_suite.c Tests/c/ffi_conformance.c Tests/c/ffi_harness.c Tests/c/ffi_instances.c \
     -o "$out/ffi_suite" $(pkg-config --libs libffi) -ldl -lpthread
 }
 
@@ -329,11 +329,14 @@ KAFKA_VOLUME_NAME=kafka-data-1"
   # Errors: the exit status and the library's message.
   local rc err
   err="$(cd "$t" && "$t/pm-env" --registry "$registry_installed" kafka 10 2>&1 >/dev/null)"; rc=$?
-  [ $rc = 1 ] && [[ "$err" == *"allowed: 0..9"* ]] && echo "ok   pm-env kafka 10 fails with 1" \
+  [ $rc = 2 ] && [[ "$err" == *"allowed: 0..9"* ]] && echo "ok   pm-env kafka 10 fails with 2, as portmanager env does" \
     || { fail "pm-env kafka 10: exit $rc, '$err'"; ok=1; }
   err="$(cd "$t" && "$t/pm-env" --registry "$registry_installed" kafak 2>&1 >/dev/null)"; rc=$?
-  [ $rc = 1 ] && [[ "$err" == *"did you mean 'kafka'"* ]] && echo "ok   pm-env kafak fails with 1" \
+  [ $rc = 2 ] && [[ "$err" == *"did you mean 'kafka'"* ]] && echo "ok   pm-env kafak fails with 2, as portmanager env does" \
     || { fail "pm-env kafak: exit $rc, '$err'"; ok=1; }
+  local cli_rc; "$prefix/bin/portmanager" env kafak -i 0 --registry "$registry_installed" > /dev/null 2>&1; cli_rc=$?
+  [ $cli_rc = $rc ] && echo "ok   pm-env and portmanager env exit alike on an unknown service ($rc)" \
+    || { fail "unknown service: pm-env exits $rc, portmanager env $cli_rc"; ok=1; }
   # Without --registry or $PORTMANAGER_REGISTRY, from a directory with none, the
   # library finds the registry installed beside it (PREFIX/share/portmanager).
   got="$(cd "$t" && env -u PORTMANAGER_REGISTRY XDG_CONFIG_HOME="$t" "$t/pm-env" kafka 1 2>&1)"; rc=$?

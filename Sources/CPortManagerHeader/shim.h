@@ -2,7 +2,9 @@
  * exported by the library). The header is where the version (the PM_VERSION_*
  * and PM_ABI_VERSION macros) and the status codes (enum pm_status) are written;
  * Swift reads both from here: module PortManager's LibraryVersion and module
- * PortManagerCore's Status. */
+ * PortManagerCore's Status. Module PortManagerC implements the header's
+ * functions (`@c @implementation`), so the compiler holds each shim to its
+ * declaration here. */
 #include "../../include/portmanager.h"
 
 static inline const char *portmanager_header_version_string(void) { return PM_VERSION_STRING; }

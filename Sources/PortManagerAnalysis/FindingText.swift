@@ -167,7 +167,9 @@ extension AnalysisContext {
         var lowest = Int.max, highest = Int.min
         for s in 0..<lattice.slotCount {
             lowest = min(lowest, lattice.slots[s].base)
-            highest = max(highest, lattice.slots[s].base + (lattice.slots[s].maxInstances - 1) * lattice.slots[s].increment + lattice.slots[s].width - 1)
+            let last = instancePort(base: lattice.slots[s].base, instance: lattice.slots[s].maxInstances - 1,
+                                    increment: lattice.slots[s].increment)
+            highest = max(highest, last + lattice.slots[s].width - 1)
         }
         guard lowest <= highest else { return nil }
         return (1 - lowest, 65535 - highest)

@@ -4,8 +4,9 @@ import PortManagerCore
 /// that all of them can be applied at once (each avoids the ports the earlier
 /// ones take). Finding collisions proves a registry conflict-free or not;
 /// choosing fixes is extra work that only callers who read a suggestion pay
-/// for, once, on first use. Thread-safe: an analysis is shared across threads.
-final class FixTable: @unchecked Sendable {
+/// for, once, on first use. Thread-safe: an analysis is shared across threads
+/// (its fixes are made under a ``Locked``; the rest is immutable).
+final class FixTable: Sendable {
     private let context: AnalysisContext
     private let parts: [FindingPart]
     private let fixes = Locked<[Fix]?>(nil)
@@ -192,7 +193,7 @@ extension AnalysisContext {
         occupancy.withUnsafeMutableBufferPointer { occupied in
             for offset in lattice.offsets {
                 for instance in 0..<count {
-                    let start = base + instance * increment + offset + Lattice.shift
+                    let start = instancePort(base: base, instance: instance, increment: increment, offset: offset) + Lattice.shift
                     for port in start..<(start + width) { occupied[port] += delta }
                 }
             }
@@ -211,7 +212,9 @@ extension AnalysisContext {
             starts.removeAll(keepingCapacity: true)
             let increment = lattice.slots[s].increment, count = lattice.slots[s].maxInstances
             for offset in lattice.offsets {
-                for instance in 0..<count { starts.append(lattice.slots[s].base + instance * increment + offset) }
+                for instance in 0..<count {
+                    starts.append(instancePort(base: lattice.slots[s].base, instance: instance, increment: increment, offset: offset))
+                }
             }
             starts.sort()
             let width = lattice.slots[s].width
@@ -241,7 +244,7 @@ extension AnalysisContext {
         func fits(_ base: Int, _ occupied: UnsafeBufferPointer<Int32>) -> Bool {
             for offset in offsets {
                 for instance in 0..<count {
-                    let start = base + instance * increment + offset
+                    let start = instancePort(base: base, instance: instance, increment: increment, offset: offset)
                     let end = start + width - 1
                     if start < 1024 || end > 65535 { return false }
                     for port in start...end {

@@ -24,7 +24,8 @@ extension Analysis {
                 privileged.removeAll(keepingCapacity: true)
                 inEphemeral.removeAll(keepingCapacity: true)
                 for instance in 0..<lattice.slots[slot].maxInstances {
-                    let start0 = lattice.slots[slot].base + instance * lattice.slots[slot].increment
+                    let start0 = instancePort(base: lattice.slots[slot].base, instance: instance,
+                                              increment: lattice.slots[slot].increment)
                     let end0 = start0 + lattice.slots[slot].width - 1
                     let start = start0 + offset, end = end0 + offset
                     let member = LatticeMember(service: lattice.slots[slot].service, port: lattice.slots[slot].port,

@@ -1,7 +1,7 @@
 import PortManagerCore
 
-// The analysis's `name` findings: instances that get the same container or
-// volume name (``NameCollision``, in the core), one finding per kind of name
+// The analysis's `name` findings: instances that get the same container,
+// volume or compose project name (``NameCollision``, in the core), one finding per kind of name
 // and pair of (service, environment)s, located where the later of the two is
 // defined.
 
@@ -58,8 +58,12 @@ extension AnalysisContext {
         if finding.names.count > shown {
             pairs.append("\(finding.names.count - shown) more instance\(finding.names.count - shown == 1 ? "" : "s") of the two do too")
         }
-        let consequence = first.kind == .container
-            ? "Docker refuses a second container of one name" : "the two would share one volume and its data"
+        let consequence: String
+        switch first.kind {
+        case .container: consequence = "Docker refuses a second container of one name"
+        case .volume: consequence = "the two would share one volume and its data"
+        case .project: consequence = "one compose project would hold both, and `down` of one would remove the other"
+        }
         return pairs.joined(separator: "; ") + " (\(stemsText(first))); " + consequence
     }
 
@@ -68,8 +72,7 @@ extension AnalysisContext {
         let services = Array(Set([c.first.service, c.second.service])).sorted()
         return listText(services.map { s in
             let service = registry.services[s]
-            let stem = c.kind == .container ? service.containerStem : service.volumeStem
-            return "\(c.kind == .container ? "container" : "volume") stem \(RegistryBuilder.quote(stem)) of \(service.name)"
+            return "\(c.kind.rawValue) stem \(RegistryBuilder.quote(c.kind.stem(service))) of \(service.name)"
         })
     }
 
@@ -86,13 +89,18 @@ extension AnalysisContext {
     /// the later environment.
     func namesSuggestion(_ finding: Finding) -> String {
         let c = finding.names[0]
-        let key = c.kind == .container ? "container_name" : "volume_name"
         if c.first.service != c.second.service {
             let later = [c.first.service, c.second.service].max { a, b in
                 let x = registry.services[a].location, y = registry.services[b].location
                 return (x.line, x.column) < (y.line, y.column)
             }!
-            return "give \(registry.services[later].name) another \(key) (a stem no other service's names begin with)"
+            switch c.kind {
+            case .container, .volume:
+                let key = c.kind == .container ? "container_name" : "volume_name"
+                return "give \(registry.services[later].name) another \(key) (a stem no other service's names begin with)"
+            case .project:
+                return "rename \(registry.services[later].name): project names are the service name in lower case, with '.' as '-'"
+            }
         }
         return "rename the environment so that no environment name followed by '-N' is another environment's name"
     }

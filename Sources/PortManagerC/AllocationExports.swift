@@ -1,3 +1,4 @@
+import CPortManagerHeader
 import PortManager
 
 // The C ABI of include/portmanager.h, section "allocation": the host and
@@ -6,9 +7,9 @@ import PortManager
 
 /// See portmanager.h. The hot path: `Registry.hostPort` builds no Swift string
 /// unless it fails, and the handle is borrowed without a reference count.
-@_cdecl("pm_get_port")
+@c @implementation
 public func pm_get_port(_ registry: OpaquePointer?, _ service: CString?, _ instanceID: Int32, _ portName: CString?,
-                        _ out: UnsafeMutablePointer<UInt16>?) -> Int32 {
+                        _ out: UnsafeMutablePointer<UInt16>?) -> pm_status {
     guard let registry else { return missing("pm_get_port", "registry") }
     guard let service else { return missing("pm_get_port", "service") }
     guard let portName else { return missing("pm_get_port", "port_name") }
@@ -17,7 +18,7 @@ public func pm_get_port(_ registry: OpaquePointer?, _ service: CString?, _ insta
         do throws(PortManagerError) {
             out.pointee = port16(try r.registry.hostPort(service: bytes(service), instance: instance(instanceID),
                                                          port: bytes(portName)))
-            return Status.ok.rawValue
+            return Status.ok.cValue
         } catch {
             return fail(error)
         }
@@ -25,9 +26,9 @@ public func pm_get_port(_ registry: OpaquePointer?, _ service: CString?, _ insta
 }
 
 /// See portmanager.h.
-@_cdecl("pm_get_port_range")
+@c @implementation
 public func pm_get_port_range(_ registry: OpaquePointer?, _ service: CString?, _ instanceID: Int32, _ portName: CString?,
-                              _ first: UnsafeMutablePointer<UInt16>?, _ last: UnsafeMutablePointer<UInt16>?) -> Int32 {
+                              _ first: UnsafeMutablePointer<UInt16>?, _ last: UnsafeMutablePointer<UInt16>?) -> pm_status {
     guard let r = handle(registry) else { return missing("pm_get_port_range", "registry") }
     guard let service else { return missing("pm_get_port_range", "service") }
     guard let portName else { return missing("pm_get_port_range", "port_name") }
@@ -41,9 +42,9 @@ public func pm_get_port_range(_ registry: OpaquePointer?, _ service: CString?, _
 }
 
 /// See portmanager.h.
-@_cdecl("pm_get_container_port")
+@c @implementation
 public func pm_get_container_port(_ registry: OpaquePointer?, _ service: CString?, _ instanceID: Int32,
-                                  _ portName: CString?, _ out: UnsafeMutablePointer<UInt16>?) -> Int32 {
+                                  _ portName: CString?, _ out: UnsafeMutablePointer<UInt16>?) -> pm_status {
     guard let r = handle(registry) else { return missing("pm_get_container_port", "registry") }
     guard let service else { return missing("pm_get_container_port", "service") }
     guard let portName else { return missing("pm_get_container_port", "port_name") }
@@ -55,9 +56,9 @@ public func pm_get_container_port(_ registry: OpaquePointer?, _ service: CString
 }
 
 /// See portmanager.h. A size query (a buffer too small) allocates and logs nothing.
-@_cdecl("pm_get_ports")
+@c @implementation
 public func pm_get_ports(_ registry: OpaquePointer?, _ service: CString?, _ instanceID: Int32,
-                         _ ports: UnsafeMutablePointer<UInt16>?, _ capacity: UInt, _ needed: CSizePointer?) -> Int32 {
+                         _ ports: UnsafeMutablePointer<UInt16>?, _ capacity: Int, _ needed: CSizePointer?) -> pm_status {
     guard let r = handle(registry) else { return missing("pm_get_ports", "registry") }
     guard let service else { return missing("pm_get_ports", "service") }
     return guarded {

@@ -28,9 +28,9 @@ private func analysisHandle(_ pointer: OpaquePointer?) -> AnalysisHandle? {
 }
 
 /// See portmanager.h.
-@_cdecl("pm_analyze")
+@c @implementation
 public func pm_analyze(_ registry: OpaquePointer?, _ ephemeralLow: Int32, _ ephemeralHigh: Int32,
-                       _ reservedPorts: CString?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+                       _ reservedPorts: CString?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> pm_status {
     guard let r = handle(registry) else { return missing("pm_analyze", "registry") }
     guard let out else { return missing("pm_analyze", "out") }
     return guarded {
@@ -42,26 +42,26 @@ public func pm_analyze(_ registry: OpaquePointer?, _ ephemeralLow: Int32, _ ephe
 }
 
 /// See portmanager.h.
-@_cdecl("pm_analysis_free")
+@c @implementation
 public func pm_analysis_free(_ analysis: OpaquePointer?) {
     guard let analysis else { return }
     Unmanaged<AnalysisHandle>.fromOpaque(UnsafeRawPointer(analysis)).release()
 }
 
 /// See portmanager.h.
-@_cdecl("pm_analysis_count")
-public func pm_analysis_count(_ analysis: OpaquePointer?, _ count: CSizePointer?, _ errors: CSizePointer?, _ warnings: CSizePointer?) -> Int32 {
+@c @implementation
+public func pm_analysis_count(_ analysis: OpaquePointer?, _ count: CSizePointer?, _ errors: CSizePointer?, _ warnings: CSizePointer?) -> pm_status {
     guard let a = analysisHandle(analysis) else { return missing("pm_analysis_count", "analysis") }
     count?.pointee = a.analysis.findings.count
     errors?.pointee = a.analysis.errorCount
     warnings?.pointee = a.analysis.warningCount
-    return Status.ok.rawValue
+    return Status.ok.cValue
 }
 
 /// See portmanager.h.
-@_cdecl("pm_analysis_finding")
+@c @implementation
 public func pm_analysis_finding(_ analysis: OpaquePointer?, _ index: Int, _ severity: UnsafeMutablePointer<Int32>?,
-                                _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSizePointer?) -> Int32 {
+                                _ buffer: CBuffer?, _ capacity: Int, _ needed: CSizePointer?) -> pm_status {
     guard let a = analysisHandle(analysis) else { return missing("pm_analysis_finding", "analysis") }
     let findings = a.analysis.findings
     guard index >= 0 && index < findings.count else {
@@ -75,8 +75,8 @@ public func pm_analysis_finding(_ analysis: OpaquePointer?, _ index: Int, _ seve
 }
 
 /// See portmanager.h.
-@_cdecl("pm_analysis_json")
-public func pm_analysis_json(_ analysis: OpaquePointer?, _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSizePointer?) -> Int32 {
+@c @implementation
+public func pm_analysis_json(_ analysis: OpaquePointer?, _ buffer: CBuffer?, _ capacity: Int, _ needed: CSizePointer?) -> pm_status {
     guard let a = analysisHandle(analysis) else { return missing("pm_analysis_json", "analysis") }
     return guarded { try output(a.json, buffer, capacity, needed) }
 }

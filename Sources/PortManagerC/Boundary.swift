@@ -1,17 +1,26 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CPortManagerHeader
 import PortManager
 
-// Marshalling helpers shared by the `@_cdecl` shims (the *Exports.swift files,
-// one per section of include/portmanager.h): handles, errors to statuses, C
-// strings and the buffer protocol. No port logic.
+// Marshalling helpers shared by the shims (the *Exports.swift files, one per
+// section of include/portmanager.h): handles, errors to statuses, C strings
+// and the buffer protocol. No port logic.
+//
+// Each shim is `@c @implementation` of its declaration in the header (module
+// CPortManagerHeader): the compiler checks its name, its parameter and return
+// types against the header, so a signature that drifts from the contract does
+// not compile. So the shims use the types the header imports as: `pm_status`
+// returns (made from a ``Status``, never a number), `OpaquePointer?` for the
+// opaque handles, `Int` for `size_t`, `Int32` for `int32_t` and `int`,
+// `pm_log_fn?` for the callback.
 
 /// A `const char *` argument.
 public typealias CString = UnsafePointer<CChar>
 /// A `char *` output buffer.
 public typealias CBuffer = UnsafeMutablePointer<CChar>
-/// A `size_t *` out-parameter (`needed`, counts).
+/// A `size_t *` out-parameter (`needed`, counts), as Swift imports it.
 public typealias CSizePointer = UnsafeMutablePointer<Int>
 
 /// The object behind a `pm_registry *`.
@@ -35,23 +44,23 @@ func staticCString(_ text: StaticString) -> UnsafePointer<CChar> {
 
 /// Records `error` as the thread's last error (its message is formed when
 /// `pm_last_error` reads it) and returns its status.
-func fail(_ error: consuming PortManagerError) -> Int32 {
+func fail(_ error: consuming PortManagerError) -> pm_status {
     let status = error.status
     LastError.set(error)
-    return status.rawValue
+    return status.cValue
 }
 
 /// A missing required argument.
-func missing(_ function: StaticString, _ argument: StaticString) -> Int32 {
+func missing(_ function: StaticString, _ argument: StaticString) -> pm_status {
     fail(.invalidArgument("\(function): \(argument) is NULL"))
 }
 
 /// Runs `body`, mapping any thrown ``PortManagerError`` to its status.
 @inline(__always)
-func guarded(_ body: () throws -> Void) -> Int32 {
+func guarded(_ body: () throws -> Void) -> pm_status {
     do {
         try body()
-        return Status.ok.rawValue
+        return Status.ok.cValue
     } catch let error as PortManagerError {
         return fail(error)
     } catch {
@@ -81,9 +90,10 @@ func bytes(_ pointer: UnsafePointer<CChar>) -> UnsafeRawBufferPointer {
 /// The documented output protocol for strings: copies `value` and its NUL into
 /// `buffer` if `capacity` allows, always reporting the size in `needed`.
 ///
-/// `capacity` is the C `size_t` as it is: every capacity up to `SIZE_MAX` that
-/// holds the result succeeds (as an `Int`, those above 2^63 would be negative).
-func output(_ value: String, _ buffer: UnsafeMutablePointer<CChar>?, _ capacity: UInt,
+/// `capacity` is the C `size_t` as Swift imports it (`Int`), read as the
+/// unsigned number it is: every capacity up to `SIZE_MAX` that holds the result
+/// succeeds (as an `Int`, those above 2^63 would be negative).
+func output(_ value: String, _ buffer: UnsafeMutablePointer<CChar>?, _ capacity: Int,
             _ needed: CSizePointer?) throws {
     let utf8 = Array(value.utf8)
     let size = utf8.count + 1
@@ -100,7 +110,7 @@ func output(_ value: String, _ buffer: UnsafeMutablePointer<CChar>?, _ capacity:
 /// The documented output protocol for an array of `count` elements, made by
 /// `values` only once the buffer is known to hold them: a size query (a buffer
 /// too small) makes nothing, so it allocates and logs nothing.
-func output<T>(count: Int, _ buffer: UnsafeMutablePointer<T>?, _ capacity: UInt, _ needed: CSizePointer?,
+func output<T>(count: Int, _ buffer: UnsafeMutablePointer<T>?, _ capacity: Int, _ needed: CSizePointer?,
                _ values: () throws -> [T]) throws {
     try checkBuffer(buffer, capacity, count, needed)
     let made = try values()
@@ -113,8 +123,9 @@ func output<T>(count: Int, _ buffer: UnsafeMutablePointer<T>?, _ capacity: UInt,
     needed?.pointee = count
 }
 
-private func checkBuffer<T>(_ buffer: UnsafeMutablePointer<T>?, _ capacity: UInt, _ size: Int,
+private func checkBuffer<T>(_ buffer: UnsafeMutablePointer<T>?, _ size_t: Int, _ size: Int,
                             _ needed: CSizePointer?) throws {
+    let capacity = UInt(bitPattern: size_t)
     if buffer == nil && capacity != 0 {
         throw PortManagerError.invalidArgument("buffer is NULL but capacity is \(capacity)")
     }

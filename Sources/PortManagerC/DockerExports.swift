@@ -23,14 +23,14 @@ private func checkFlags(_ function: StaticString, _ flags: Int32, _ allowed: Int
 }
 
 /// Refuses a NULL buffer with a capacity before any work is done (``output(_:_:_:_:)`` says the same later).
-private func checkBufferArguments(_ buffer: CBuffer?, _ capacity: UInt) throws {
-    if buffer == nil && capacity != 0 { throw PortManagerError.invalidArgument("buffer is NULL but capacity is \(capacity)") }
+private func checkBufferArguments(_ buffer: CBuffer?, _ capacity: Int) throws {
+    if buffer == nil && capacity != 0 { throw PortManagerError.invalidArgument("buffer is NULL but capacity is \(UInt(bitPattern: capacity))") }
 }
 
 /// See portmanager.h.
-@_cdecl("pm_instance_states_json")
+@c @implementation
 public func pm_instance_states_json(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ service: CString?, _ flags: Int32,
-                                    _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSizePointer?) -> Int32 {
+                                    _ buffer: CBuffer?, _ capacity: Int, _ needed: CSizePointer?) -> pm_status {
     guard let r = handle(registry) else { return missing("pm_instance_states_json", "registry") }
     FirstUse.prepare(FirstUse.store)
     return guarded {
@@ -43,9 +43,9 @@ public func pm_instance_states_json(_ registry: OpaquePointer?, _ stateDirectory
 }
 
 /// See portmanager.h.
-@_cdecl("pm_reconcile")
+@c @implementation
 public func pm_reconcile(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ flags: Int32,
-                         _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSizePointer?) -> Int32 {
+                         _ buffer: CBuffer?, _ capacity: Int, _ needed: CSizePointer?) -> pm_status {
     guard let r = handle(registry) else { return missing("pm_reconcile", "registry") }
     FirstUse.prepare(FirstUse.store)
     return guarded {

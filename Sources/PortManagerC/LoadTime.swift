@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CPortManagerHeader
 import PortManager
 import Synchronization
 
@@ -33,7 +34,7 @@ private func prepareAtLoad() {
             pm_registry_open_string($0.baseAddress, $0.count, staticCString("<load>"), &handle)
         }
     }
-    guard opened == 0, let handle else { LastError.clear(); return }
+    guard Status(opened) == .ok, let handle else { LastError.clear(); return }
     defer { pm_registry_close(handle); LastError.clear() }
     let level = pm_get_log_level()
     _ = pm_set_log_level(LogLevel.info.rawValue)
@@ -44,8 +45,10 @@ private func prepareAtLoad() {
     _ = pm_get_port(handle, staticCString("warm"), 1, staticCString("port"), &port)
     _ = pm_get_port_range(handle, staticCString("warm"), 1, staticCString("range_port"), &port, &last)
     _ = pm_get_container_port(handle, staticCString("warm"), 1, staticCString("port"), &port)
-    _ = pm_get_ports(handle, staticCString("warm"), 1, &ports, UInt(ports.count), &needed)
-    _ = pm_container_name(handle, staticCString("warm"), 1, &name, UInt(name.count), &needed)
+    _ = pm_get_ports(handle, staticCString("warm"), 1, &ports, ports.count, &needed)
+    _ = pm_container_name(handle, staticCString("warm"), 1, &name, name.count, &needed)
+    _ = pm_instance_docker_json(handle, staticCString("warm"), 1, &name, name.count, &needed)
+    _ = pm_instance_env(handle, staticCString("warm"), 1, nil, &name, name.count, &needed)
     _ = pm_get_port(handle, staticCString("warn"), 1, staticCString("port"), &port)  // unknown: the failure path
     _ = pm_last_error()
     _ = pm_set_log_callback(nil, nil)
@@ -145,9 +148,9 @@ enum FirstUse {
         close(fd)
         guard written == yaml.utf8.count else { return }
         var handle: OpaquePointer?
-        if pm_registry_open(path, &handle) == 0 { pm_registry_close(handle) }
+        if Status(pm_registry_open(path, &handle)) == .ok { pm_registry_close(handle) }
         handle = nil
-        if pm_registry_open_env(path, "warmenv", &handle) == 0 { pm_registry_close(handle) }
+        if Status(pm_registry_open_env(path, "warmenv", &handle)) == .ok { pm_registry_close(handle) }
         handle = nil
         _ = pm_registry_open(directory + "/missing.yaml", &handle)  // the not-found failure
         _ = pm_last_error()
@@ -157,7 +160,7 @@ enum FirstUse {
         ForkPreparation.runDocker(in: directory)
         var handle: OpaquePointer?
         let opened = yaml.withCString { pm_registry_open_string($0, strlen($0), "<prepare>", &handle) }
-        guard opened == 0, let handle else { return }
+        guard Status(opened) == .ok, let handle else { return }
         defer { pm_registry_close(handle) }
         var instance: Int32 = -1, released: Int32 = 0, fresh: Int32 = 0, needed = 0
         var buffer = [CChar](repeating: 0, count: 4096)
@@ -170,13 +173,13 @@ enum FirstUse {
         _ = pm_renew(handle, directory, service, 1, "prepare", 120, 0)
         _ = pm_reservation_bind_container(handle, directory, service, 1, "prepare", nil, 0)  // to its container
         _ = pm_reservations_json(handle, directory, nil, nil, 0, &needed)
-        _ = pm_reservations_json(handle, directory, nil, &buffer, UInt(buffer.count), &needed)
+        _ = pm_reservations_json(handle, directory, nil, &buffer, buffer.count, &needed)
         _ = pm_reserve_instance(handle, directory, service, 2, "prepare", 0, ReserveFlag.noProbe, &instance, &fresh)  // its container: refused
         _ = pm_last_error()
         _ = pm_reserve_instance(handle, directory, service, 2, nil, 0, ReserveFlag.noProbe | ReserveFlag.adopt, &instance, &fresh)
-        _ = pm_reconcile(handle, directory, ReconcileFlag.dryRun, &buffer, UInt(buffer.count), &needed)
+        _ = pm_reconcile(handle, directory, ReconcileFlag.dryRun, &buffer, buffer.count, &needed)
         _ = pm_reconcile(handle, directory, 0, nil, 0, &needed)  // too small: rolled back
-        _ = pm_instance_states_json(handle, directory, nil, StatesFlag.all, &buffer, UInt(buffer.count), &needed)
+        _ = pm_instance_states_json(handle, directory, nil, StatesFlag.all, &buffer, buffer.count, &needed)
         _ = pm_release(handle, directory, service, 2, nil, ReserveFlag.force, &released)
         _ = pm_last_error()
         _ = pm_release(handle, directory, service, 0, "other", 0, &released)  // not the owner: refused

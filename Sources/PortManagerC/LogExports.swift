@@ -1,18 +1,23 @@
+import CPortManagerHeader
 import PortManager
 
 // The C ABI of include/portmanager.h, section "logging": the process-wide sink
 // and threshold. Marshalling only: the logging is PortManagerCore's `Log`.
 
 /// A C log callback and its context pointer.
+///
+/// `@unchecked Sendable`: a raw `void *` is not Sendable to the compiler. The
+/// header's contract for pm_set_log_callback has the caller accept calls from
+/// any thread with this context, so the library may carry it to any thread; it
+/// never reads or writes through it.
 private struct CallbackSink: @unchecked Sendable {
-    let function: @convention(c) (Int32, CString?, UnsafeMutableRawPointer?) -> Void
+    let function: pm_log_fn
     let context: UnsafeMutableRawPointer?
 }
 
 /// See portmanager.h.
-@_cdecl("pm_set_log_callback")
-public func pm_set_log_callback(_ callback: (@convention(c) (Int32, CString?, UnsafeMutableRawPointer?) -> Void)?,
-                                _ context: UnsafeMutableRawPointer?) -> Int32 {
+@c @implementation
+public func pm_set_log_callback(_ callback: pm_log_fn?, _ context: UnsafeMutableRawPointer?) -> pm_status {
     LogSetup.ensure()
     return guarded {
         guard let callback else { return try Log.setSink(nil) }
@@ -24,27 +29,27 @@ public func pm_set_log_callback(_ callback: (@convention(c) (Int32, CString?, Un
 }
 
 /// See portmanager.h.
-@_cdecl("pm_set_log_level")
-public func pm_set_log_level(_ level: Int32) -> Int32 {
+@c @implementation
+public func pm_set_log_level(_ level: Int32) -> pm_status {
     LogSetup.ensure()
     guard let threshold = LogThreshold(rawValue: Int(level)) else {
         return fail(.invalidArgument("log level \(level) is outside \(LogThreshold.range.lowerBound)..\(LogThreshold.range.upperBound) (PM_LOG_DEBUG=10 ... PM_LOG_OFF=100)"))
     }
     Log.level = threshold
-    return Status.ok.rawValue
+    return Status.ok.cValue
 }
 
 /// See portmanager.h.
-@_cdecl("pm_get_log_level")
+@c @implementation
 public func pm_get_log_level() -> Int32 {
     LogSetup.ensure()
     return Int32(truncatingIfNeeded: Log.level.rawValue)  // 0...100
 }
 
 /// See portmanager.h.
-@_cdecl("pm_allocation_line")
+@c @implementation
 public func pm_allocation_line(_ registry: OpaquePointer?, _ service: CString?, _ instanceID: Int64, _ portName: CString?,
-                               _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSizePointer?) -> Int32 {
+                               _ buffer: CBuffer?, _ capacity: Int, _ needed: CSizePointer?) -> pm_status {
     guard let r = handle(registry) else { return missing("pm_allocation_line", "registry") }
     guard let service else { return missing("pm_allocation_line", "service") }
     guard let portName else { return missing("pm_allocation_line", "port_name") }

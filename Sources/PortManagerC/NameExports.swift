@@ -1,12 +1,13 @@
+import CPortManagerHeader
 import PortManager
 
 // The C ABI of include/portmanager.h, section "names": container and volume
 // names of an instance. Marshalling only.
 
 /// See portmanager.h.
-@_cdecl("pm_container_name")
+@c @implementation
 public func pm_container_name(_ registry: OpaquePointer?, _ service: CString?, _ instanceID: Int32,
-                              _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSizePointer?) -> Int32 {
+                              _ buffer: CBuffer?, _ capacity: Int, _ needed: CSizePointer?) -> pm_status {
     guard let r = handle(registry) else { return missing("pm_container_name", "registry") }
     guard let service else { return missing("pm_container_name", "service") }
     return guarded {
@@ -16,9 +17,9 @@ public func pm_container_name(_ registry: OpaquePointer?, _ service: CString?, _
 }
 
 /// See portmanager.h.
-@_cdecl("pm_volume_name")
+@c @implementation
 public func pm_volume_name(_ registry: OpaquePointer?, _ service: CString?, _ instanceID: Int32,
-                           _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSizePointer?) -> Int32 {
+                           _ buffer: CBuffer?, _ capacity: Int, _ needed: CSizePointer?) -> pm_status {
     guard let r = handle(registry) else { return missing("pm_volume_name", "registry") }
     guard let service else { return missing("pm_volume_name", "service") }
     return guarded {

@@ -24,9 +24,9 @@ private func probeHandle(_ pointer: OpaquePointer?) -> ProbeHandle? {
 }
 
 /// See portmanager.h.
-@_cdecl("pm_probe")
+@c @implementation
 public func pm_probe(_ port: Int32, _ protocols: Int32, _ host: CString?,
-                     _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+                     _ out: UnsafeMutablePointer<OpaquePointer?>?) -> pm_status {
     guard let out else { return missing("pm_probe", "out") }
     FirstUse.prepare(FirstUse.docker)
     return guarded {
@@ -37,27 +37,27 @@ public func pm_probe(_ port: Int32, _ protocols: Int32, _ host: CString?,
 }
 
 /// See portmanager.h.
-@_cdecl("pm_probe_result_free")
+@c @implementation
 public func pm_probe_result_free(_ result: OpaquePointer?) {
     guard let result else { return }
     Unmanaged<ProbeHandle>.fromOpaque(UnsafeRawPointer(result)).release()
 }
 
 /// See portmanager.h.
-@_cdecl("pm_probe_result_verdict")
+@c @implementation
 public func pm_probe_result_verdict(_ result: OpaquePointer?, _ verdict: UnsafeMutablePointer<Int32>?,
-                                    _ holderCount: CSizePointer?) -> Int32 {
+                                    _ holderCount: CSizePointer?) -> pm_status {
     guard let r = probeHandle(result) else { return missing("pm_probe_result_verdict", "result") }
     verdict?.pointee = r.answer.verdict.cValue
     holderCount?.pointee = r.answer.holders.count
-    return Status.ok.rawValue
+    return Status.ok.cValue
 }
 
 /// See portmanager.h.
-@_cdecl("pm_probe_result_holder")
+@c @implementation
 public func pm_probe_result_holder(_ result: OpaquePointer?, _ index: Int, _ pid: UnsafeMutablePointer<Int32>?,
-                                   _ proto: UnsafeMutablePointer<Int32>?, _ buffer: CBuffer?, _ capacity: UInt,
-                                   _ needed: CSizePointer?) -> Int32 {
+                                   _ proto: UnsafeMutablePointer<Int32>?, _ buffer: CBuffer?, _ capacity: Int,
+                                   _ needed: CSizePointer?) -> pm_status {
     guard let r = probeHandle(result) else { return missing("pm_probe_result_holder", "result") }
     guard let holder = holder(r, index) else { return holderRange(r, index) }
     return guarded {
@@ -68,17 +68,17 @@ public func pm_probe_result_holder(_ result: OpaquePointer?, _ index: Int, _ pid
 }
 
 /// See portmanager.h.
-@_cdecl("pm_probe_result_command")
-public func pm_probe_result_command(_ result: OpaquePointer?, _ index: Int, _ buffer: CBuffer?, _ capacity: UInt,
-                                    _ needed: CSizePointer?) -> Int32 {
+@c @implementation
+public func pm_probe_result_command(_ result: OpaquePointer?, _ index: Int, _ buffer: CBuffer?, _ capacity: Int,
+                                    _ needed: CSizePointer?) -> pm_status {
     guard let r = probeHandle(result) else { return missing("pm_probe_result_command", "result") }
     guard let holder = holder(r, index) else { return holderRange(r, index) }
     return guarded { try output(holder.command ?? "", buffer, capacity, needed) }
 }
 
 /// See portmanager.h.
-@_cdecl("pm_probe_result_json")
-public func pm_probe_result_json(_ result: OpaquePointer?, _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSizePointer?) -> Int32 {
+@c @implementation
+public func pm_probe_result_json(_ result: OpaquePointer?, _ buffer: CBuffer?, _ capacity: Int, _ needed: CSizePointer?) -> pm_status {
     guard let r = probeHandle(result) else { return missing("pm_probe_result_json", "result") }
     return guarded { try output(r.json, buffer, capacity, needed) }
 }
@@ -87,13 +87,13 @@ private func holder(_ r: ProbeHandle, _ index: Int) -> PortProbe.Holder? {
     index >= 0 && index < r.answer.holders.count ? r.answer.holders[index] : nil
 }
 
-private func holderRange(_ r: ProbeHandle, _ index: Int) -> Int32 {
+private func holderRange(_ r: ProbeHandle, _ index: Int) -> pm_status {
     fail(.invalidArgument("holder index \(UInt(bitPattern: index)) is out of range; the result has \(r.answer.holders.count) holders"))
 }
 
 /// See portmanager.h.
-@_cdecl("pm_port_probe")
-public func pm_port_probe(_ host: CString?, _ port: Int32, _ out: UnsafeMutablePointer<Int32>?) -> Int32 {
+@c @implementation
+public func pm_port_probe(_ host: CString?, _ port: Int32, _ out: UnsafeMutablePointer<Int32>?) -> pm_status {
     guard let out else { return missing("pm_port_probe", "out_available") }
     return guarded {
         let answer = try PortProbe.check(port: Int(port), host: host.map(text) ?? "127.0.0.1")

@@ -36,24 +36,24 @@ private func ttl(_ function: StaticString, _ seconds: Int64, required: Bool) thr
 }
 
 /// See portmanager.h.
-@_cdecl("pm_reserve_instance")
+@c @implementation
 public func pm_reserve_instance(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ service: CString?, _ instanceID: Int32,
                                 _ ownerName: CString?, _ ttlSeconds: Int64, _ flags: Int32,
-                                _ out: UnsafeMutablePointer<Int32>?, _ outFresh: UnsafeMutablePointer<Int32>?) -> Int32 {
+                                _ out: UnsafeMutablePointer<Int32>?, _ outFresh: UnsafeMutablePointer<Int32>?) -> pm_status {
     reserve("pm_reserve_instance", registry, stateDirectory, service, instanceID, ownerName, ttlSeconds, flags, out, outFresh)
 }
 
 /// See portmanager.h: ``pm_reserve_instance`` without `out_fresh`.
-@_cdecl("pm_reserve")
+@c @implementation
 public func pm_reserve(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ service: CString?, _ instanceID: Int32,
                        _ ownerName: CString?, _ ttlSeconds: Int64, _ flags: Int32,
-                       _ out: UnsafeMutablePointer<Int32>?) -> Int32 {
+                       _ out: UnsafeMutablePointer<Int32>?) -> pm_status {
     reserve("pm_reserve", registry, stateDirectory, service, instanceID, ownerName, ttlSeconds, flags, out, nil)
 }
 
 private func reserve(_ function: StaticString, _ registry: OpaquePointer?, _ stateDirectory: CString?, _ service: CString?,
                      _ instanceID: Int32, _ ownerName: CString?, _ ttlSeconds: Int64, _ flags: Int32,
-                     _ out: UnsafeMutablePointer<Int32>?, _ outFresh: UnsafeMutablePointer<Int32>?) -> Int32 {
+                     _ out: UnsafeMutablePointer<Int32>?, _ outFresh: UnsafeMutablePointer<Int32>?) -> pm_status {
     guard let r = handle(registry) else { return missing(function, "registry") }
     FirstUse.prepare(FirstUse.store)
     guard let service else { return missing(function, "service") }
@@ -70,9 +70,9 @@ private func reserve(_ function: StaticString, _ registry: OpaquePointer?, _ sta
 }
 
 /// See portmanager.h.
-@_cdecl("pm_release")
+@c @implementation
 public func pm_release(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ service: CString?, _ instanceID: Int32,
-                       _ ownerName: CString?, _ flags: Int32, _ out: UnsafeMutablePointer<Int32>?) -> Int32 {
+                       _ ownerName: CString?, _ flags: Int32, _ out: UnsafeMutablePointer<Int32>?) -> pm_status {
     guard let r = handle(registry) else { return missing("pm_release", "registry") }
     FirstUse.prepare(FirstUse.store)
     guard let service else { return missing("pm_release", "service") }
@@ -86,9 +86,9 @@ public func pm_release(_ registry: OpaquePointer?, _ stateDirectory: CString?, _
 }
 
 /// See portmanager.h.
-@_cdecl("pm_renew")
+@c @implementation
 public func pm_renew(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ service: CString?, _ instanceID: Int32,
-                     _ ownerName: CString?, _ ttlSeconds: Int64, _ flags: Int32) -> Int32 {
+                     _ ownerName: CString?, _ ttlSeconds: Int64, _ flags: Int32) -> pm_status {
     guard let r = handle(registry) else { return missing("pm_renew", "registry") }
     FirstUse.prepare(FirstUse.store)
     guard let service else { return missing("pm_renew", "service") }
@@ -101,10 +101,10 @@ public func pm_renew(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ s
 }
 
 /// See portmanager.h.
-@_cdecl("pm_reservation_bind_container")
+@c @implementation
 public func pm_reservation_bind_container(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ service: CString?,
                                           _ instanceID: Int32, _ ownerName: CString?, _ containerName: CString?,
-                                          _ flags: Int32) -> Int32 {
+                                          _ flags: Int32) -> pm_status {
     guard let r = handle(registry) else { return missing("pm_reservation_bind_container", "registry") }
     FirstUse.prepare(FirstUse.store)
     guard let service else { return missing("pm_reservation_bind_container", "service") }
@@ -117,9 +117,9 @@ public func pm_reservation_bind_container(_ registry: OpaquePointer?, _ stateDir
 }
 
 /// See portmanager.h.
-@_cdecl("pm_reservations_json")
+@c @implementation
 public func pm_reservations_json(_ registry: OpaquePointer?, _ stateDirectory: CString?, _ service: CString?,
-                                 _ buffer: CBuffer?, _ capacity: UInt, _ needed: CSizePointer?) -> Int32 {
+                                 _ buffer: CBuffer?, _ capacity: Int, _ needed: CSizePointer?) -> pm_status {
     guard let r = handle(registry) else { return missing("pm_reservations_json", "registry") }
     FirstUse.prepare(FirstUse.store)
     return guarded {

@@ -1,21 +1,22 @@
+import CPortManagerHeader
 import PortManager
 
 // The C ABI of include/portmanager.h, section "services": the services of a
 // registry, their settings and their ports. Marshalling only.
 
 /// See portmanager.h.
-@_cdecl("pm_service_count")
-public func pm_service_count(_ registry: OpaquePointer?, _ out: CSizePointer?) -> Int32 {
+@c @implementation
+public func pm_service_count(_ registry: OpaquePointer?, _ out: CSizePointer?) -> pm_status {
     guard let r = handle(registry) else { return missing("pm_service_count", "registry") }
     guard let out else { return missing("pm_service_count", "out_count") }
     out.pointee = r.registry.services.count
-    return Status.ok.rawValue
+    return Status.ok.cValue
 }
 
 /// See portmanager.h.
-@_cdecl("pm_service_name")
-public func pm_service_name(_ registry: OpaquePointer?, _ index: Int, _ buffer: CBuffer?, _ capacity: UInt,
-                            _ needed: CSizePointer?) -> Int32 {
+@c @implementation
+public func pm_service_name(_ registry: OpaquePointer?, _ index: Int, _ buffer: CBuffer?, _ capacity: Int,
+                            _ needed: CSizePointer?) -> pm_status {
     guard let r = handle(registry) else { return missing("pm_service_name", "registry") }
     let services = r.registry.services
     guard index >= 0 && index < services.count else {
@@ -25,9 +26,9 @@ public func pm_service_name(_ registry: OpaquePointer?, _ index: Int, _ buffer: 
 }
 
 /// See portmanager.h.
-@_cdecl("pm_service_info")
+@c @implementation
 public func pm_service_info(_ registry: OpaquePointer?, _ service: CString?, _ increment: UnsafeMutablePointer<Int32>?,
-                            _ maxInstances: UnsafeMutablePointer<Int32>?, _ portCount: CSizePointer?) -> Int32 {
+                            _ maxInstances: UnsafeMutablePointer<Int32>?, _ portCount: CSizePointer?) -> pm_status {
     guard let r = handle(registry) else { return missing("pm_service_info", "registry") }
     guard let service else { return missing("pm_service_info", "service") }
     return guarded {
@@ -39,9 +40,9 @@ public func pm_service_info(_ registry: OpaquePointer?, _ service: CString?, _ i
 }
 
 /// See portmanager.h.
-@_cdecl("pm_port_name")
+@c @implementation
 public func pm_port_name(_ registry: OpaquePointer?, _ service: CString?, _ index: Int, _ buffer: CBuffer?,
-                         _ capacity: UInt, _ needed: CSizePointer?) -> Int32 {
+                         _ capacity: Int, _ needed: CSizePointer?) -> pm_status {
     guard let r = handle(registry) else { return missing("pm_port_name", "registry") }
     guard let service else { return missing("pm_port_name", "service") }
     return guarded {
@@ -54,10 +55,10 @@ public func pm_port_name(_ registry: OpaquePointer?, _ service: CString?, _ inde
 }
 
 /// See portmanager.h.
-@_cdecl("pm_port_definition")
+@c @implementation
 public func pm_port_definition(_ registry: OpaquePointer?, _ service: CString?, _ portName: CString?,
                                _ base: UnsafeMutablePointer<UInt16>?, _ count: UnsafeMutablePointer<UInt16>?,
-                               _ container: UnsafeMutablePointer<UInt16>?) -> Int32 {
+                               _ container: UnsafeMutablePointer<UInt16>?) -> pm_status {
     guard let r = handle(registry) else { return missing("pm_port_definition", "registry") }
     guard let service else { return missing("pm_port_definition", "service") }
     guard let portName else { return missing("pm_port_definition", "port_name") }

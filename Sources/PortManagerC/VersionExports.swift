@@ -1,3 +1,4 @@
+import CPortManagerHeader
 import PortManager
 
 // The C ABI of include/portmanager.h, section "versions". Marshalling only:
@@ -5,13 +6,13 @@ import PortManager
 // PortManager's `LibraryVersion`.
 
 /// `PM_VERSION_NUMBER` of the library. See portmanager.h.
-@_cdecl("pm_version_number")
+@c @implementation
 public func pm_version_number() -> UInt32 { LibraryVersion.number }
 
 /// `PM_VERSION_STRING` of the library. See portmanager.h.
-@_cdecl("pm_version_string")
-public func pm_version_string() -> CString { LibraryVersion.cString }
+@c @implementation
+public func pm_version_string() -> CString? { LibraryVersion.cString }
 
 /// `PM_ABI_VERSION` of the library. See portmanager.h.
-@_cdecl("pm_abi_version")
+@c @implementation
 public func pm_abi_version() -> UInt32 { LibraryVersion.abi }

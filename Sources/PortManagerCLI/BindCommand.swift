@@ -18,8 +18,7 @@ struct Bind: ParsableCommand {
             && portmanager bind kafka 1 --container kafka-development-1
           portmanager release kafka 1 --container kafka-development-1
 
-        Exit status: 0 bound; 3 not reserved, or owned by someone else (the \
-        owner is named); 2 usage or input errors (a name Docker refuses).
+        \(ExitStatus.help(for: "bind"))
         """
     )
 

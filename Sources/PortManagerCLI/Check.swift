@@ -3,8 +3,7 @@ import PortManager
 
 /// `portmanager check`: validates the registry.
 ///
-/// Exit status: 0 when valid, 1 when it has findings of severity error, 2 when
-/// it cannot be found, read or parsed (or `--env` names an unknown environment).
+/// Exit statuses: ``ExitStatus/help(for:)`` of "check" (the table in ExitStatus.swift).
 ///
 /// The check runs in stages, each printing its problems the same way,
 /// `FILE:LINE:COLUMN: SEVERITY: message` on standard output; the analysis's
@@ -32,10 +31,7 @@ struct Check: ParsableCommand {
         below 1024 and ports inside the kernel's ephemeral range (less \
         ip_local_reserved_ports) are warnings.
 
-        Exit status: 0 when the registry is valid (one OK line is printed); 1 when \
-        it has errors, or warnings with --strict; 2 when it cannot be found, read or \
-        parsed as YAML, --env names an environment the registry does not define, or \
-        the kernel's port range cannot be read.
+        \(ExitStatus.help(for: "check"))
 
         Examples:
           portmanager check

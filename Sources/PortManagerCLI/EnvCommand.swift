@@ -9,7 +9,7 @@ struct PrefixOption: ParsableArguments {
     var prefix: String?
 
     mutating func validate() throws {
-        if let prefix, !InstanceVariables.isIdentifier(prefix) {
+        if let prefix, !EnvironmentKey.isIdentifier(prefix) {
             throw ValidationError("--prefix '\(prefix)' is not a shell variable name; use letters, digits and '_', not starting with a digit.")
         }
     }
@@ -22,23 +22,24 @@ struct Env: ParsableCommand {
         discussion: """
         One NAME=VALUE line per port, then the container and volume names. Names \
         are the service name and the port name in upper case, with anything but \
-        letters and digits turned into '_'. Values are quoted when a shell needs it.
+        letters and digits turned into '_'. Values are port numbers and Docker \
+        names, which no shell needs quoted.
 
           KAFKA_BROKER_PORT=9192
           KAFKA_CONTROLLER_PORT=19193
           KAFKA_CONTAINER_NAME=kafka-development-1
           KAFKA_VOLUME_NAME=kafka-data-1
 
-        A range adds NAME_FIRST and NAME_LAST; a port with a fixed container \
-        side adds NAME_CONTAINER.
+        A range adds NAME_FIRST and NAME_LAST; a port whose container side is \
+        another number adds NAME_CONTAINER (docs/registry.md, "Container ports"). \
+        With an environment, the names include it (KAFKA_CONTAINER_NAME=kafka-development-ci-1).
 
         Examples:
           eval "$(portmanager env kafka --instance 1)"
           portmanager env kafka -i 1 --export >> .envrc
           portmanager env kafka -i 1 --json
 
-        Exit status: 0 success; 2 usage or input error (unknown service, instance \
-        out of range, bad registry, two ports giving one variable name).
+        \(ExitStatus.help(for: "env"))
         """
     )
 
@@ -68,7 +69,7 @@ struct Env: ParsableCommand {
             Output.line(variables.json.rendered())
         } else {
             Output.lines(variables.assignments.map {
-                (export ? "export " : "") + "\($0.key)=\(InstanceVariables.shellQuoted($0.value))"
+                (export ? "export " : "") + "\($0.key)=\(ShellWord.quoted($0.value))"
             })
         }
     }

@@ -16,8 +16,7 @@ struct Get: ParsableCommand {
           portmanager get neo4j -i 2              every port of instance 2
           portmanager get traefik --port entrypoint_port --json
 
-        Exit status: 0 success; 2 usage or input error (unknown service or port, \
-        instance out of range, bad registry).
+        \(ExitStatus.help(for: "get"))
         """
     )
 

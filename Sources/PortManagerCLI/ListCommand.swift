@@ -15,7 +15,7 @@ struct List: ParsableCommand {
           portmanager list
           portmanager list --json
 
-        Exit status: 0 success; 2 usage or input error (bad registry).
+        \(ExitStatus.help(for: "list"))
         """
     )
 

@@ -15,8 +15,7 @@ struct Names: ParsableCommand {
           portmanager names kafka --instance 1
           portmanager names kafka -i 1 --json
 
-        Exit status: 0 success; 2 usage or input error (unknown service, instance \
-        out of range, bad registry).
+        \(ExitStatus.help(for: "names"))
         """
     )
 

@@ -6,7 +6,7 @@ import PortManager
 
 /// The `portmanager` command: the root of every subcommand.
 ///
-/// Exit statuses: ``Failure`` lists them; each subcommand's `--help` says which it uses.
+/// Exit statuses: ``ExitStatus/table`` lists them; each subcommand's `--help` says which it uses.
 @main
 struct PortManagerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,25 +34,20 @@ struct PortManagerCommand: ParsableCommand {
           portmanager names kafka --instance 1         container and volume name
           portmanager env kafka --instance 1           KAFKA_BROKER_PORT=9192 ...
           portmanager compose kafka --instance 1       - "9192:9192" ...
+          portmanager docker-args kafka --instance 1   --name kafka-development-1 -p ...
           portmanager check                            validate the registry
           portmanager reserve kafka --json             reserve a free instance
           portmanager release kafka 1                  give it back
           portmanager status                           what is reserved, held, in use
           portmanager probe 9092                       is the port free? who holds it?
 
-        Exit status: 0 success; 1 `check` found problems, `probe`: the port is in \
-        use; 2 usage or input error (bad flags, unreadable registry, unknown \
-        service, port or environment, instance out of range, a refused \
-        reservation store), `probe`: cannot tell; 3 `reserve`/`run`: the \
-        instance is taken, `release`/`renew`/`bind`: someone else owns it; `run`: \
-        otherwise the command's own status, 127 when it cannot be run. \
-        `portmanager help SUBCOMMAND` gives each command's own. Errors go to \
-        standard error, data to standard output; most commands take --json for \
-        machine-readable output (PREFIX/share/doc/portmanager/json.md).
+        """ + "\n" + ExitStatus.rootHelp + "\n\n" + """
+        Errors go to standard error, data to standard output; most commands take \
+        --json for machine-readable output (PREFIX/share/doc/portmanager/json.md).
         """,
         version: LibraryVersion.string,
         subcommands: [
-            Summary.self, List.self, Get.self, Names.self, Env.self, Compose.self, Check.self,
+            Summary.self, List.self, Get.self, Names.self, Env.self, Compose.self, DockerArgs.self, Check.self,
             Reserve.self, Release.self, Renew.self, Bind.self, Status.self, Reconcile.self, Run.self, Probe.self,
         ]
     )

@@ -24,8 +24,7 @@ struct Probe: ParsableCommand {
           portmanager probe 53 --both --host 127.0.0.1
           portmanager probe 9092 --json
 
-        Exit status: 0 free; 1 in use (each holder printed); 2 cannot tell (for \
-        example a privileged port without root that no socket holds) or bad input.
+        \(ExitStatus.help(for: "probe"))
         """
     )
 

@@ -23,9 +23,7 @@ struct Reconcile: ParsableCommand {
         "environment", "instance", "container", "container_state" and "reason" \
         (PREFIX/share/doc/portmanager/json.md).
 
-        Exit status: 0 success (nothing to do included); 2 usage or input \
-        errors, a refused reservation store, or the Docker engine cannot be \
-        reached (the message names its socket).
+        \(ExitStatus.help(for: "reconcile"))
         """
     )
 

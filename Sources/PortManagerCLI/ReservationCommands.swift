@@ -29,8 +29,7 @@ struct Reserve: ParsableCommand {
           portmanager reserve kafka --instance 1 --container kafka-development-1
           portmanager reserve kafka --instance 1 --adopt
 
-        Exit status: 0 reserved; 3 no instance is free, or the one asked for is \
-        taken (the owner is named); 2 usage or input errors.
+        \(ExitStatus.help(for: "reserve"))
         """
     )
 
@@ -97,8 +96,7 @@ struct Release: ParsableCommand {
         or script that runs portmanager; --owner TEXT; --container NAME), unless \
         --force is given.
 
-        Exit status: 0 released, or already free; 3 owned by someone else (the \
-        owner is named); 2 usage or input errors.
+        \(ExitStatus.help(for: "release"))
         """
     )
 
@@ -140,8 +138,7 @@ struct Renew: ParsableCommand {
         Only the owner may renew (as `reserve` takes it: by default the shell or \
         script that runs portmanager; --owner TEXT; --container NAME).
 
-        Exit status: 0 renewed; 3 not reserved, or owned by someone else; 2 usage \
-        or input errors.
+        \(ExitStatus.help(for: "renew"))
         """
     )
 

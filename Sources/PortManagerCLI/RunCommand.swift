@@ -25,8 +25,7 @@ struct Run: ParsableCommand {
               -p "$KAFKA_BROKER_PORT:$KAFKA_BROKER_PORT" apache/kafka'
           portmanager run redis --instance 2 -- ./start-redis.sh
 
-        Exit status: COMMAND's own; 3 when no instance can be reserved; 2 for usage \
-        or input errors; 127 when COMMAND cannot be run.
+        \(ExitStatus.help(for: "run"))
         """
     )
 

@@ -12,11 +12,22 @@ struct RegistryOptions: ParsableArguments {
         valueName: "path"), completion: .file(extensions: ["yaml", "yml"]))
     var registry: String?
 
-    @Option(name: .long, help: ArgumentHelp(
+    @Option(name: .customLong("env"), help: ArgumentHelp(
         "Add the port offset of this environment (defined under _environments in the registry).",
-        discussion: "Default: $PORTMANAGER_ENV when set; otherwise no offset.",
+        discussion: """
+        Default: $PORTMANAGER_ENV when set; otherwise no offset. `compose --document` \
+        also takes --env KEY=VALUE (repeatable): a variable of the container, told \
+        from an environment name by its '='.
+        """,
         valueName: "name"), completion: RegistryCompletion.environments)
-    var env: String?
+    var envArguments: [String] = []
+
+    /// The environment `--env` names (the one value without '='), or nil.
+    var env: String? { envArguments.last { !$0.contains("=") } }
+
+    /// The container variables given as `--env KEY=VALUE`, in order (only
+    /// `compose --document` takes them; ``open(allowingVariables:)`` refuses them elsewhere).
+    var variables: [String] { envArguments.filter { $0.contains("=") } }
 
     @Flag(name: [.short, .long], help: "Log every port allocation to standard error (like PORTMANAGER_LOG=info).")
     var verbose = false
@@ -25,16 +36,22 @@ struct RegistryOptions: ParsableArguments {
         if let registry, registry.isEmpty {
             throw ValidationError("--registry needs a file path, not an empty string.")
         }
-        if let env, env.isEmpty {
+        if envArguments.contains("") {
             throw ValidationError("--env needs an environment name, not an empty string.")
+        }
+        let names = envArguments.filter { !$0.contains("=") }
+        if names.count > 1 {
+            throw ValidationError("--env names one environment; got \(names.map { "'\($0)'" }.joined(separator: ", ")).")
         }
     }
 
     /// Opens the registry these options name and selects the environment
     /// (`--env`, else `$PORTMANAGER_ENV`).
     ///
-    /// - Throws: any ``PortManagerError`` from finding, loading or selecting.
-    func open() throws -> Registry {
+    /// - Throws: a `ValidationError` for `--env KEY=VALUE` unless `allowingVariables`;
+    ///   any ``PortManagerError`` from finding, loading or selecting.
+    func open(allowingVariables: Bool = false) throws -> Registry {
+        try refuseVariables(unless: allowingVariables)
         configureLogging()
         return try Registry.open(pathBytes: registryPath, environment: env)
     }
@@ -50,6 +67,7 @@ struct RegistryOptions: ParsableArguments {
     /// - Throws: ``PortManagerError/registryNotFound(searched:)``, ``PortManagerError/io(path:reason:)``,
     ///   ``PortManagerError/parse(_:)`` or ``PortManagerError/invalidRegistry(_:)``.
     func load() throws -> Registry {
+        try refuseVariables(unless: false)
         configureLogging()
         return try Registry(contentsOfPath: Registry.resolvePath(registryPath))
     }
@@ -60,6 +78,12 @@ struct RegistryOptions: ParsableArguments {
         guard let value = getenv(Registry.environmentVariable) else { return nil }
         let text = String(cString: value)
         return text.isEmpty ? nil : text
+    }
+
+    private func refuseVariables(unless allowed: Bool) throws {
+        if !allowed, let first = variables.first {
+            throw ValidationError("--env '\(first)': KEY=VALUE sets a container variable, which only `compose --document` takes; --env NAME selects an environment.")
+        }
     }
 
     private func configureLogging() {

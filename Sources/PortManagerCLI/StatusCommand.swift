@@ -32,8 +32,7 @@ struct Status: ParsableCommand {
         "expires", "reserved_as", "port_in_use", "probe" and "ports", null where \
         they do not apply (PREFIX/share/doc/portmanager/json.md).
 
-        Exit status: 0 success; 2 usage or input error (unknown service, bad \
-        registry, a refused reservation store).
+        \(ExitStatus.help(for: "status"))
         """
     )
 

@@ -16,7 +16,7 @@ struct Summary: ParsableCommand {
           portmanager summary kafka mongodb
           portmanager summary --env ci --json
 
-        Exit status: 0 success; 2 usage or input error (unknown service, bad registry).
+        \(ExitStatus.help(for: "summary"))
         """
     )
 

@@ -15,6 +15,10 @@ import Synchronization
 /// (``ForkGate``), so the child never inherits a held lock or a half-written
 /// value. Hence a body must not fork, and should be short: a fork in another
 /// thread waits for it.
+///
+/// `@unchecked Sendable`: the compiler cannot see that the `pthread_mutex_t`
+/// guards `value`; every access to `value` is inside `read()` or `withLock`,
+/// which hold it.
 package final class Locked<Value>: @unchecked Sendable {
     private var value: Value
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>

@@ -177,7 +177,7 @@ public enum Log {
     /// is logged at INFO, so this is the logged path's main cost.
     public static func allocationMessage(_ a: Allocation) -> String {
         let service = escape(a.service), port = escape(a.portName)
-        let offset = a.hostPort - (a.base + a.instance * a.increment)
+        let offset = a.hostPort - instancePort(base: a.base, instance: a.instance, increment: a.increment)
         // The nine ` key=` literals take 73 bytes; each of the seven numbers at
         // most 20 (Int.min: a sign and 19 digits).
         let capacity = allocationEvent.utf8CodeUnitCount + 73 + 7 * LineWriter.maxIntegerDigits

@@ -4,6 +4,10 @@
 /// table, so a lookup straight from a `const char *` builds no Swift `String`,
 /// touches no reference counts and allocates nothing. Built once per registry;
 /// immutable afterwards, so any number of threads may read it.
+///
+/// `@unchecked Sendable`: its storage is raw buffers (`UnsafeMutableBufferPointer`),
+/// which the compiler cannot prove safe to share; they are written only by
+/// `init` and freed only by `deinit`, and every other member reads.
 package final class LookupTable: @unchecked Sendable {
     struct Service {
         var nameStart: Int32, nameLength: Int32
@@ -123,6 +127,9 @@ package final class LookupTable: @unchecked Sendable {
                 guard instance >= 0 && instance < row.maxInstances else {
                     return Hit(status: .instanceOutOfRange, port: 0, service: Int32(s), portIndex: Int32(p) - row.firstPort)
                 }
+                // instancePort(base:instance:increment:offset:) with wrapping
+                // arithmetic: the table's numbers were checked at build, and the
+                // hot path keeps no overflow trap.
                 return Hit(status: .ok, port: port.base &+ instance &* row.increment &+ offset,
                            service: Int32(s), portIndex: Int32(p) - row.firstPort)
             }

@@ -5,10 +5,26 @@
 /// `portmanager check` reports each as an error (the analysis's `name`
 /// findings). Pure: no I/O.
 public struct NameCollision: Sendable, Hashable {
-    /// Which namespace the name is in: containers and volumes are separate.
+    /// Which namespace the name is in: containers, volumes and compose
+    /// projects (`compose --project`) are separate.
     public enum Kind: String, Sendable, Hashable, CaseIterable {
         case container
         case volume
+        case project
+
+        /// The stem of `service`'s names of this kind.
+        public func stem(_ service: ServiceDefinition) -> String {
+            switch self {
+            case .container: return service.containerStem
+            case .volume: return service.volumeStem
+            case .project: return ServiceInstance.projectStem(service.name)
+            }
+        }
+
+        /// How an environment's name appears in names of this kind.
+        func environment(_ name: String) -> String {
+            self == .project ? ServiceInstance.projectStem(name) : name
+        }
     }
 
     /// One instance in one environment.
@@ -51,15 +67,14 @@ public struct NameCollision: Sendable, Hashable {
     /// a registry of unrelated stems costs one pass over the stems.
     public static func find(in registry: Registry) -> [NameCollision] {
         var result: [NameCollision] = []
-        let suffixesCollide = suffixesCoincide(registry)
         for kind in Kind.allCases {
-            let stems = registry.services.map { kind == .container ? $0.containerStem : $0.volumeStem }
-            let candidates = suffixesCollide ? Array(stems.indices) : related(stems)
+            let stems = registry.services.map(kind.stem)
+            let candidates = suffixesCoincide(registry, kind) ? Array(stems.indices) : related(stems)
             var holder: [String: Member] = [:]
             for s in candidates {
                 let definition = registry.services[s]
                 for environment in [nil] + registry.environments.indices.map(Optional.some) {
-                    let environmentName = environment.map { registry.environments[$0].name }
+                    let environmentName = environment.map { kind.environment(registry.environments[$0].name) }
                     for instance in 0..<definition.maxInstances {
                         let name = Naming.instanceName(stems[s], environment: environmentName, instance: instance)
                         let member = Member(service: s, instance: instance, environment: environment)
@@ -98,10 +113,10 @@ public struct NameCollision: Sendable, Hashable {
 
     /// True when two (environment, instance) pairs give the same suffix
     /// (`-ENV-N`), so one service's own names could coincide.
-    static func suffixesCoincide(_ registry: Registry) -> Bool {
+    static func suffixesCoincide(_ registry: Registry, _ kind: Kind) -> Bool {
         let instances = registry.services.map(\.maxInstances).max() ?? 0
         var seen = Set<String>()
-        for environment in [nil] + registry.environments.map({ Optional.some($0.name) }) {
+        for environment in [nil] + registry.environments.map({ Optional.some(kind.environment($0.name)) }) {
             for instance in 0..<instances {
                 if !seen.insert(Naming.instanceName("", environment: environment, instance: instance)).inserted {
                     return true

@@ -55,7 +55,8 @@ public struct Registry: Sendable {
         for service in services {
             for port in service.ports {
                 let low = port.base + env.offset
-                let high = port.baseLast + (service.maxInstances - 1) * service.increment + env.offset
+                let high = instancePort(base: port.baseLast, instance: service.maxInstances - 1,
+                                        increment: service.increment, offset: env.offset)
                 if low < 1 || high > 65535 {
                     let bad = low < 1 ? low : high
                     problems.append(Diagnostic(env.location,

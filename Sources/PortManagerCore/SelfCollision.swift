@@ -62,7 +62,8 @@ enum SelfCollision {
 
     private static func message(_ service: ServiceDefinition, _ a: PortDefinition, _ i: Int,
                                 _ b: PortDefinition, _ j: Int) -> String {
-        let startA = a.base + i * service.increment, startB = b.base + j * service.increment
+        let startA = instancePort(base: a.base, instance: i, increment: service.increment)
+        let startB = instancePort(base: b.base, instance: j, increment: service.increment)
         let where1 = "\(RegistryBuilder.quote(a.name)) of instance \(i) (\(text(startA, startA + a.count - 1)))"
         let where2 = "\(RegistryBuilder.quote(b.name)) of instance \(j) (\(text(startB, startB + b.count - 1)))"
         if a.name == b.name {

@@ -90,14 +90,20 @@ public struct InstanceLabel: Sendable, Hashable {
     public var assignment: String { key + "=" + value }
 }
 
+/// The original spec's formula, `final_port = base_port + instance_id *
+/// instance_increment` (plus an environment's offset), written once: every
+/// port the library, the analysis and the store compute comes from here.
+@inline(__always)
+public func instancePort(base: Int, instance: Int, increment: Int, offset: Int = 0) -> Int {
+    base + instance * increment + offset
+}
+
 extension ServiceDefinition {
     /// The first host port of `port` for `instance`, under an environment
-    /// offset: the formula, `base + instance * increment + offset`, written
-    /// once. (The hot path's ``LookupTable`` and the analysis's lattice hold
-    /// the same numbers precomputed.)
+    /// offset (``instancePort(base:instance:increment:offset:)``).
     @inline(__always)
     public func hostPort(_ port: PortDefinition, instance: Int, offset: Int) -> Int {
-        port.base + instance * increment + offset
+        instancePort(base: port.base, instance: instance, increment: increment, offset: offset)
     }
 
     /// One port of one instance, resolved.

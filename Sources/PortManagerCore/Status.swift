@@ -20,8 +20,14 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
     @inlinable
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
+    /// The status a C `pm_status` holds (a value the header does not define included).
     @inlinable
-    init(_ status: pm_status) { rawValue = Int32(truncatingIfNeeded: status.rawValue) }
+    public init(_ status: pm_status) { rawValue = Int32(truncatingIfNeeded: status.rawValue) }
+
+    /// This status as the C `pm_status` the header declares: what the `@c
+    /// @implementation` shims of module PortManagerC return.
+    @inlinable
+    public var cValue: pm_status { pm_status(rawValue: pm_status.RawValue(truncatingIfNeeded: rawValue)) }
 
     /// `PM_OK`: success.
     @inlinable public static var ok: Status { Status(PM_OK) }

@@ -28,7 +28,8 @@ struct NameFindingTests {
         let r = registry([("web", 10, 3, [("port", 5000, 1)])], environments: [("1", 1000)])
         let analysis = try Analysis(registry: r, options: AnalysisOptions())
         let names = analysis.findings.filter { $0.kind == .name }
-        #expect(names.map { $0.names.map(\.kind) } == [[.container], [.volume]])
+        #expect(names.map { $0.names.map(\.kind) } == [[.container], [.volume], [.project]])
+        #expect(names[2].message.contains("one compose project would hold both"))
         #expect(names.allSatisfy { $0.location.line == 5 })  // the environment
         #expect(names[0].message.hasPrefix("web instance 1 and web instance 0 in environment '1' both get the container name 'web-1'"))
     }

@@ -6,12 +6,12 @@ import Testing
 
 @Suite("JSON through libyaml")
 struct JSONReaderTests {
-    private func parse(_ text: String) throws(JSONError) -> JSONValue { try JSONReader.parse(Array(text.utf8)) }
+    private func parse(_ text: String) throws(JSONError) -> ParsedJSON { try JSONReader.parse(Array(text.utf8)) }
 
     @Test("every kind of value, nested, compact and spaced")
     func values() throws {
         let compact = #"{"s":"x","n":-12.5e+3,"i":42,"t":true,"f":false,"z":null,"a":[1,[],{}],"o":{"k":"v"}}"#
-        let expected: JSONValue = .object([
+        let expected: ParsedJSON = .object([
             "s": .string("x"), "n": .number("-12.5e+3"), "i": .number("42"), "t": .bool(true), "f": .bool(false),
             "z": .null, "a": .array([.number("1"), .array([]), .object([:])]), "o": .object(["k": .string("v")]),
         ])

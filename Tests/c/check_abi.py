@@ -3,6 +3,16 @@
 
     check_abi.py HEADER SIGNATURES LIBRARY
 
+What the compiler checks now, and this script no longer needs to: each shim
+in Sources/PortManagerC is `@c @implementation` of its header declaration
+(through module CPortManagerHeader), so a shim whose name, argument or return
+types differ from the header's does not compile, and neither does a shim the
+header does not declare. What the compiler cannot see stays here: a function
+declared in the header but implemented nowhere (it compiles; only a caller's
+link fails), the symbols the version script lets out of the linked library,
+its soname and NEEDED entries, the signature table that the libffi suite
+calls through, and the run-time names of pm_status_str.
+
 1. Every PM_API declaration of HEADER, its return and argument types reduced to
    the table's type classes, equals the row of SIGNATURES for that function, and
    both list the same functions.

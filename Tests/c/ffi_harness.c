@@ -201,6 +201,14 @@ int ff_volume_name(const void *registry, const char *service, int32_t instance, 
                    size_t *needed) {
     return ff_status(CALL("pm_volume_name", &registry, &service, &instance, &buffer, &capacity, &needed));
 }
+int ff_instance_docker_json(const void *registry, const char *service, int32_t instance, char *buffer,
+                            size_t capacity, size_t *needed) {
+    return ff_status(CALL("pm_instance_docker_json", &registry, &service, &instance, &buffer, &capacity, &needed));
+}
+int ff_instance_env(const void *registry, const char *service, int32_t instance, const char *prefix, char *buffer,
+                    size_t capacity, size_t *needed) {
+    return ff_status(CALL("pm_instance_env", &registry, &service, &instance, &prefix, &buffer, &capacity, &needed));
+}
 int ff_allocation_line(const void *registry, const char *service, int64_t instance, const char *port, char *buffer,
                        size_t capacity, size_t *needed) {
     return ff_status(CALL("pm_allocation_line", &registry, &service, &instance, &port, &buffer, &capacity, &needed));

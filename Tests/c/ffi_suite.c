@@ -1867,6 +1867,7 @@ int main(int argc, char **argv) {
     test_get_port(r);
     test_get_ports(r);
     test_names(r);
+    test_instances(r);
     test_probe();
     test_probe_holders();
     test_logging(r);

@@ -92,6 +92,10 @@ int ff_container_name(const void *registry, const char *service, int32_t instanc
                       size_t *needed);
 int ff_volume_name(const void *registry, const char *service, int32_t instance, char *buffer, size_t capacity,
                    size_t *needed);
+int ff_instance_docker_json(const void *registry, const char *service, int32_t instance, char *buffer,
+                            size_t capacity, size_t *needed);
+int ff_instance_env(const void *registry, const char *service, int32_t instance, const char *prefix, char *buffer,
+                    size_t capacity, size_t *needed);
 int ff_allocation_line(const void *registry, const char *service, int64_t instance, const char *port, char *buffer,
                        size_t capacity, size_t *needed);
 int ff_port_probe(const char *host, int32_t port, int *available);
@@ -136,5 +140,7 @@ int contains(const char *haystack, const char *needle);
 
 /** Runs the shared vectors file through the wrappers; returns the number of vectors run. */
 int run_conformance(const char *vectors_path);
+/** The "instances" section (Tests/c/ffi_instances.c), on the shipped registry. */
+void test_instances(void *shipped);
 
 #endif

@@ -175,6 +175,6 @@ def test_an_environment_named_like_an_instance_collides_with_it(run, registry_fi
     data = json.loads(result.stdout)
     names = [f for f in data["findings"] if f["kind"] == "name"]
     assert [(f["line"], f["names"][0]["kind"], f["names"][0]["name"]) for f in names] == [
-        (2, "container", "web-1"), (2, "volume", "web-data-1")]
+        (2, "container", "web-1"), (2, "volume", "web-data-1"), (2, "project", "web-1")]
     assert names[0]["names"][0]["members"] == [
         {"service": "web", "instance": 1, "environment": None}, {"service": "web", "instance": 0, "environment": "1"}]

@@ -14,6 +14,10 @@ KAFKA_1 = """services:
   "kafka-development-1":
     image: "apache/kafka"
     container_name: "kafka-development-1"
+    labels:
+      "io.portmanager.service": "kafka"
+      "io.portmanager.instance": "1"
+      "io.portmanager.environment": ""
     ports:
       - "9192:9192"
       - "19193:19193"
@@ -35,7 +39,7 @@ def test_image_option_overrides_and_is_required_without_the_key(run):
     result = run("compose", "redis", "-i", "2", "--document")
     assert result.returncode == USAGE and result.stdout == ""
     assert "service 'redis' has no image" in result.stderr and "--image" in result.stderr
-    result = run("compose", "redis", "-i", "2", "--document", "--image", "redis:7", "--volume-target", "/var/lib/redis")
+    result = run("compose", "redis", "-i", "2", "--document", "--image", "redis:7", "--volume-path", "/var/lib/redis")
     assert result.returncode == OK, result.stderr
     assert '    image: "redis:7"\n' in result.stdout
     assert '      - "redis-data-2:/var/lib/redis"\n' in result.stdout
@@ -45,15 +49,33 @@ def test_image_option_overrides_and_is_required_without_the_key(run):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--image", "x"], "--image and --volume-target apply only with --document"),
+    (["--image", "x"], "--image, --command, --env KEY=VALUE, --volume-path and --format apply only with --document"),
+    (["--command", "x"], "apply only with --document"),
+    (["--env", "A=1"], "apply only with --document"),
+    (["--format", "v2"], "apply only with --document"),
     (["--document", "--image", "bad image"], "--image 'bad image' is not a container image reference"),
-    (["--document", "--volume-target", "relative"], "--volume-target 'relative' is not an absolute path"),
+    (["--document", "--volume-path", "relative"], "--volume-path 'relative' is not an absolute path"),
+    (["--document", "--volume-target", "/a:b"], "--volume-path '/a:b' is not an absolute path"),
     (["--document", "--env-file"], "--document cannot be used with --env-file or --json"),
+    (["--document", "--format", "v3"], "--format 'v3' is not one of: portable, v2"),
+    (["--document", "--env", "1A=x"], "--env '1A=x' is not KEY=VALUE"),
+    (["--document", "--env", "=x"], "--env '=x' is not KEY=VALUE"),
+    (["--document", "--env", "a", "--env", "b"], "--env names one environment; got 'a', 'b'"),
+    (["--project", "--document"], "--project cannot be used with --document, --env-file or --json"),
 ])
 def test_bad_document_options(run, args, message):
     result = run("compose", "kafka", "-i", "1", *args)
     assert result.returncode == USAGE
     assert message in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("command", [["get", "kafka", "-i", "1"], ["env", "kafka", "-i", "1"], ["summary"]])
+def test_env_variables_only_for_compose_documents(run, command):
+    """--env NAME selects an environment everywhere; --env KEY=VALUE is a container
+    variable, which only `compose --document` takes: elsewhere it is refused, named."""
+    result = run(*command, "--env", "TZ=UTC")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "--env 'TZ=UTC': KEY=VALUE sets a container variable, which only `compose --document` takes" in result.stderr
 
 
 def test_image_key_is_validated_like_other_keys(run, registry_file):
@@ -121,3 +143,60 @@ def test_names_yaml_would_retype_are_quoted(run, registry_file, tmp_path, name):
     checked = subprocess.run([compose, "-f", str(file), "config"], cwd=tmp_path, capture_output=True, text=True,
                              timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def compose_config(tmp_path, document: str, *args: str) -> subprocess.CompletedProcess:
+    """`docker-compose [ARGS] -f FILE config` on `document` (Debian's docker-compose 1.29; no engine needed)."""
+    compose = shutil.which("docker-compose")
+    if compose is None:
+        pytest.fail("docker-compose is not installed (apt-get install docker-compose; .ci/run installs it)")
+    path = tmp_path / f"compose-{abs(hash(document))}.yaml"
+    path.write_text(document)
+    return subprocess.run([compose, *args, "-f", str(path), "config"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+
+
+def test_project_names_one_project_per_instance(run, registry_file):
+    assert run("compose", "kafka", "-i", "1", "--project").stdout == "kafka-1\n"
+    assert run("compose", "kafka", "-i", "0", "--project").stdout == "kafka\n"
+    assert run("compose", "mongo_express", "-i", "2", "--project").stdout == "mongo_express-2\n"
+    path = registry_file("_environments:\n  CI.x: 1000\nWeb.App:\n  port: 5000\n")
+    assert run("compose", "Web.App", "-i", "3", "--project", "--registry", str(path), "--env", "CI.x").stdout == "web-app-ci-x-3\n"
+
+
+def test_document_carries_command_variables_labels_and_container_ports(run, tmp_path):
+    result = run("compose", "redis", "-i", "1", "--document", "--image", "redis:7", "--command",
+                 'redis-server --appendonly yes --dir "$HOME"', "--env", "TZ=UTC", "--env", "GREETING=a b=c $x",
+                 "--volume-path", "/var/lib/redis")
+    assert result.returncode == OK, result.stderr
+    assert '    command: "redis-server --appendonly yes --dir \\"$$HOME\\""\n' in result.stdout
+    assert '    environment:\n      "TZ": "UTC"\n      "GREETING": "a b=c $$x"\n' in result.stdout
+    assert '      - "6479:6379"\n' in result.stdout
+    project = run("compose", "redis", "-i", "1", "--project").stdout.strip()
+    checked = compose_config(tmp_path, result.stdout, "-p", project)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "io.portmanager.service: redis" in checked.stdout and "io.portmanager.instance: '1'" in checked.stdout
+    assert "TZ: UTC" in checked.stdout and "published: 6479" in checked.stdout and "target: 6379" in checked.stdout
+    assert "redis-data-1:/var/lib/redis:rw" in checked.stdout
+
+
+def test_two_instances_documents_are_two_projects(run, tmp_path):
+    documents = {i: run("compose", "kafka", "-i", str(i), "--document").stdout for i in (1, 2)}
+    projects = {i: run("compose", "kafka", "-i", str(i), "--project").stdout.strip() for i in (1, 2)}
+    assert projects == {1: "kafka-1", 2: "kafka-2"}
+    for i in (1, 2):
+        checked = compose_config(tmp_path, documents[i], "-p", projects[i])
+        assert checked.returncode == 0, checked.stderr
+        assert f"container_name: kafka-development-{i}" in checked.stdout
+        assert f"published: 9{i}92" in checked.stdout
+
+
+def test_format_v2_names_the_project_and_compose_1_29_refuses_it(run, tmp_path):
+    portable = run("compose", "kafka", "-i", "1", "--document").stdout
+    v2 = run("compose", "kafka", "-i", "1", "--document", "--format", "v2").stdout
+    assert v2 == 'name: "kafka-1"\n' + portable
+    assert not portable.startswith("name:")
+    version = subprocess.run(["docker-compose", "version", "--short"], capture_output=True, text=True).stdout
+    if version.startswith("1."):
+        refused = compose_config(tmp_path, v2)
+        assert refused.returncode != 0 and "name" in refused.stderr, refused.stderr

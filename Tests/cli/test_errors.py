@@ -144,5 +144,32 @@ def test_every_subcommand_states_its_exit_statuses(run):
     for command in commands:
         text = run(command, "--help").stdout
         assert "Exit status:" in text, command
-    assert "127 when COMMAND cannot be run" in run("run", "--help").stdout
-    assert "3 `reserve`/`run`" in run("--help").stdout and "127" in run("--help").stdout
+    assert "127 when COMMAND cannot be run" in run("run", "--help", env={"COLUMNS": "200"}).stdout
+    assert "  3: `reserve`, `run`: the instance is taken" in run("--help").stdout and "  127: " in run("--help").stdout
+
+
+def test_exit_statuses_agree_between_root_and_subcommand_help(run):
+    """The root --help lists each status with the commands that use it, each
+    subcommand's --help the ones it uses: both are made from ExitStatus.table, whose
+    command names must be real subcommands, and which no subcommand may contradict."""
+    import re
+
+    wide = {"COLUMNS": "100000"}
+    root = run("--help", env=wide).stdout
+    commands = re.findall(r"^  ([a-z]+)\s", root.split("SUBCOMMANDS:")[1], flags=re.MULTILINE)
+    rows = re.findall(r"^  (\d+): .*\. Commands: (.*)\.$", root.split("Exit statuses")[1], flags=re.MULTILINE)
+    assert [code for code, _ in rows] == ["0", "1", "2", "3", "127"], rows
+    users = {}
+    for code, named in rows:
+        listed = re.findall(r"`([a-z]+)`", named)
+        assert set(listed) <= set(commands), (code, named)
+        if named.startswith("all"):
+            users[code] = set(commands) - set(listed)  # "all but `run`"
+        else:
+            users[code] = set(listed)
+    for command in commands:
+        line = next(line for line in run(command, "--help", env=wide).stdout.splitlines()
+                    if line.startswith("Exit status: "))
+        stated = re.findall(r"(?:^Exit status: |; )(\d+) ", line)
+        expected = [code for code, _ in rows if command in users[code]]
+        assert stated == expected, (command, line)

@@ -22,7 +22,8 @@ SEED_TABLE = REPO / "Tests" / "fixtures" / "seed_table.yaml"
 LINUX = ("--ephemeral-range", "32768-60999")
 
 # The commands whose --json this file runs, each validated against docs/schema/NAME.schema.json.
-COVERED = {"summary", "list", "get", "names", "env", "compose", "check", "reserve", "status", "reconcile", "probe"}
+COVERED = {"summary", "list", "get", "names", "env", "compose", "docker-args", "check", "reserve", "status",
+           "reconcile", "probe"}
 
 ENVIRONMENTS = """\
 _environments:
@@ -49,7 +50,7 @@ def test_every_json_command_has_a_schema_and_is_checked(run) -> None:
     top = run("--help")
     assert top.returncode == OK
     listed = top.stdout.split("SUBCOMMANDS:")[1]
-    commands = re.findall(r"^  ([a-z]+)\s", listed, flags=re.MULTILINE)
+    commands = re.findall(r"^  ([a-z][a-z-]*)\s", listed, flags=re.MULTILINE)
     assert "summary" in commands and "probe" in commands, commands
     with_json = {c for c in commands if "--json" in run(c, "--help").stdout}
     assert with_json == COVERED
@@ -82,6 +83,7 @@ def test_get_names_env_compose(run, registry_file) -> None:
             document(run, "names", name, "--instance", str(last), *registry)
             document(run, "env", name, "--instance", str(last), *registry)
             document(run, "compose", name, "--instance", str(last), *registry)
+            document(run, "docker-args", name, "--instance", str(last), *registry)
     assert document(run, "env", "svc", "-i", "1", "--prefix", "S", "--registry", path)["S_R_PORT_LAST"] == "42351"
 
 

@@ -17,6 +17,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CPortManagerHeader
 import PortManager
 import PortManagerC
 
@@ -36,8 +37,8 @@ private struct Numbers {
         let raw = next()
         return raw & 0x100 == 0 ? Int32(truncatingIfNeeded: raw & 0xFF) - 2 : Int32(truncatingIfNeeded: raw >> 16)
     }
-    /// A capacity as a C caller could pass it: any size_t.
-    mutating func capacity() -> UInt { UInt(next()) }
+    /// A capacity as a C caller could pass it: any size_t (as Swift imports it, `Int`).
+    mutating func capacity() -> Int { Int(truncatingIfNeeded: next()) }
     /// A size_t index as the C shims receive it (Swift's Int bit pattern).
     mutating func index() -> Int { Int(bitPattern: UInt(next())) }
 }
@@ -104,7 +105,7 @@ private func exerciseC(_ yaml: UnsafeRawBufferPointer, _ fields: [[UInt8]], _ nu
         pm_registry_open_string($0.assumingMemoryBound(to: CChar.self), yaml.count, "fuzz", &handle)
     } ?? pm_registry_open_string(&empty, 0, "fuzz", &handle)
     _ = pm_last_error()
-    guard status == 0, let registry = handle else { return }
+    guard Status(status) == .ok, let registry = handle else { return }
     defer { pm_registry_close(registry) }
 
     // Names to ask about: the input's own, then the registry's first services.
@@ -131,6 +132,9 @@ private func exerciseC(_ yaml: UnsafeRawBufferPointer, _ fields: [[UInt8]], _ nu
 
                 sized(&numbers) { pm_container_name(registry, s, instance, $0, $1, $2) }
                 sized(&numbers) { pm_volume_name(registry, s, instance, $0, $1, $2) }
+                sized(&numbers) { pm_instance_docker_json(registry, s, instance, $0, $1, $2) }
+                sized(&numbers) { pm_instance_env(registry, s, instance, nil, $0, $1, $2) }
+                sized(&numbers) { pm_instance_env(registry, s, instance, p, $0, $1, $2) }
                 let index = numbers.index()
                 sized(&numbers) { pm_port_name(registry, s, index, $0, $1, $2) }
                 sizedPorts(&numbers) { pm_get_ports(registry, s, instance, $0, $1, $2) }
@@ -151,7 +155,7 @@ private func exerciseC(_ yaml: UnsafeRawBufferPointer, _ fields: [[UInt8]], _ nu
         if written {
             cString(fields[2]) { environment in
                 var selected: OpaquePointer?
-                if pm_registry_open_env(envFile, environment, &selected) == 0 {
+                if Status(pm_registry_open_env(envFile, environment, &selected)) == .ok {
                     var offset: Int32 = 0
                     sized(&numbers) { pm_registry_environment(selected, $0, $1, $2, &offset) }
                     pm_registry_close(selected)
@@ -173,7 +177,7 @@ private func string(_ registry: OpaquePointer, _ index: Int) -> [UInt8]? {
     _ = pm_service_name(registry, index, nil, 0, &needed)
     guard needed > 0 else { return nil }
     var buffer = [CChar](repeating: 0, count: needed)
-    guard pm_service_name(registry, index, &buffer, UInt(needed), &needed) == 0 else { return nil }
+    guard Status(pm_service_name(registry, index, &buffer, needed, &needed)) == .ok else { return nil }
     return buffer.dropLast().map { UInt8(bitPattern: $0) }
 }
 
@@ -181,24 +185,24 @@ private func string(_ registry: OpaquePointer, _ index: Int) -> [UInt8]? {
 /// large as the size first reported, so AddressSanitizer catches any write past
 /// `needed`, whatever capacity the caller claims.
 private func sized(_ numbers: inout Numbers,
-                   _ call: (UnsafeMutablePointer<CChar>?, UInt, UnsafeMutablePointer<Int>?) -> Int32) {
+                   _ call: (UnsafeMutablePointer<CChar>?, Int, UnsafeMutablePointer<Int>?) -> pm_status) {
     var needed = 0
-    guard call(nil, 0, &needed) == 9, needed > 0, needed <= 1 << 24 else { _ = pm_last_error(); return }
+    guard Status(call(nil, 0, &needed)) == .bufferTooSmall, needed > 0, needed <= 1 << 24 else { _ = pm_last_error(); return }
     let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: needed)
     defer { buffer.deallocate() }
     let claimed = numbers.capacity()
     // A claim below `needed` must be refused without writing; one at or above it
     // may write at most `needed` bytes.
-    _ = call(buffer, claimed < UInt(needed) ? claimed : UInt(needed), &needed)
+    _ = call(buffer, UInt(bitPattern: claimed) < UInt(needed) ? claimed : needed, &needed)
     _ = call(buffer, claimed, nil)
     _ = pm_last_error()
 }
 
 /// ``sized(_:_:)`` for arrays of ports.
 private func sizedPorts(_ numbers: inout Numbers,
-                        _ call: (UnsafeMutablePointer<UInt16>?, UInt, UnsafeMutablePointer<Int>?) -> Int32) {
+                        _ call: (UnsafeMutablePointer<UInt16>?, Int, UnsafeMutablePointer<Int>?) -> pm_status) {
     var needed = 0
-    guard call(nil, 0, &needed) == 9, needed > 0, needed <= 1 << 20 else { _ = pm_last_error(); return }
+    guard Status(call(nil, 0, &needed)) == .bufferTooSmall, needed > 0, needed <= 1 << 20 else { _ = pm_last_error(); return }
     let buffer = UnsafeMutablePointer<UInt16>.allocate(capacity: needed)
     defer { buffer.deallocate() }
     _ = call(buffer, numbers.capacity(), &needed)

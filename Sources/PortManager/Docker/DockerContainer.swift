@@ -63,7 +63,7 @@ public struct DockerPublishedPort: Sendable, Hashable, Comparable {
 /// refused, naming it.
 extension DockerContainer {
     /// Reads an entry of `GET /containers/json`.
-    init(listEntry value: JSONValue) throws(ShapeError) {
+    init(listEntry value: ParsedJSON) throws(ShapeError) {
         let id = try Self.text(value["Id"], "Id")
         let context = "container " + RegistryBuilder.quote(id)
         guard case .array(let names)? = value["Names"] else { throw ShapeError("\(context): 'Names' is \(value["Names"]?.kind ?? "missing"), not an array") }
@@ -99,7 +99,7 @@ extension DockerContainer {
     }
 
     /// Reads the answer of `GET /containers/{name}/json`.
-    init(inspection value: JSONValue) throws(ShapeError) {
+    init(inspection value: ParsedJSON) throws(ShapeError) {
         let id = try Self.text(value["Id"], "Id")
         let context = "container " + RegistryBuilder.quote(id)
         var ports: [DockerPublishedPort] = []
@@ -142,7 +142,7 @@ extension DockerContainer {
         name.hasPrefix("/") ? String(name.dropFirst()) : name
     }
 
-    private static func text(_ value: JSONValue?, _ field: String, _ context: String = "a container",
+    private static func text(_ value: ParsedJSON?, _ field: String, _ context: String = "a container",
                              optional: Bool = false) throws(ShapeError) -> String {
         if let text = value?.string { return text }
         if optional, value == nil || value == .null { return "" }
@@ -156,7 +156,7 @@ extension DockerContainer {
         return port
     }
 
-    private static func labels(_ value: JSONValue?, _ field: String, _ context: String) throws(ShapeError) -> [String: String] {
+    private static func labels(_ value: ParsedJSON?, _ field: String, _ context: String) throws(ShapeError) -> [String: String] {
         switch value {
         case nil, .null?: return [:]
         case .object(let members)?:

@@ -90,7 +90,7 @@ public struct DockerEngine: Sendable {
 
     /// The containers of a `GET /containers/json` answer's body (`path`, for messages).
     static func containerList(_ body: [UInt8], path: String) throws(DockerError) -> [DockerContainer] {
-        let value: JSONValue
+        let value: ParsedJSON
         do throws(JSONError) {
             value = try JSONReader.parse(body)
         } catch {
@@ -131,7 +131,7 @@ public struct DockerEngine: Sendable {
     }
 
     /// The answer's body as JSON.
-    private func json(_ answer: DockerAnswer, _ path: String) throws(DockerError) -> JSONValue {
+    private func json(_ answer: DockerAnswer, _ path: String) throws(DockerError) -> ParsedJSON {
         do throws(JSONError) {
             return try JSONReader.parse(answer.body)
         } catch {

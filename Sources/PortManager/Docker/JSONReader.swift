@@ -1,9 +1,10 @@
 import CYaml
 
-/// A JSON value, as ``JSONReader`` reads it.
-package enum JSONValue: Sendable, Equatable {
-    case object([String: JSONValue])
-    case array([JSONValue])
+/// A JSON value, as ``JSONReader`` reads it (numbers kept as written, objects as
+/// dictionaries); PortManagerCore's ``JSONValue`` is the one the library writes.
+package enum ParsedJSON: Sendable, Equatable {
+    case object([String: ParsedJSON])
+    case array([ParsedJSON])
     case string(String)
     /// The number as written (checked against JSON's grammar); ``integer`` reads it.
     case number(String)
@@ -11,7 +12,7 @@ package enum JSONValue: Sendable, Equatable {
     case null
 
     /// The member `key` of an object; nil for a missing key or another kind of value.
-    package subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> ParsedJSON? {
         if case .object(let members) = self { return members[key] }
         return nil
     }
@@ -50,7 +51,7 @@ package struct JSONError: Error, Equatable, CustomStringConvertible {
 }
 
 /// Reads JSON with libyaml: JSON is (nearly) a YAML flow document, and libyaml's
-/// events become a ``JSONValue`` tree here. This file and
+/// events become a ``ParsedJSON`` tree here. This file and
 /// `Registry/YAMLReader.swift` hold the library's libyaml calls; the two read
 /// different languages with different rules, so they share none.
 ///
@@ -76,7 +77,7 @@ package enum JSONReader {
     package static let maximumDepth = 64
 
     /// Parses `bytes` as one JSON value.
-    package static func parse(_ bytes: [UInt8]) throws(JSONError) -> JSONValue {
+    package static func parse(_ bytes: [UInt8]) throws(JSONError) -> ParsedJSON {
         let text = escapingUnreadable(bytes) ?? bytes
         return try text.withUnsafeBufferPointer { buffer throws(JSONError) in try parseEvents(buffer) }
     }
@@ -84,15 +85,15 @@ package enum JSONReader {
     /// An open object or array. Mutated in place through `stack[top]`.
     private struct Frame {
         var isObject: Bool
-        var members: [String: JSONValue] = [:]
-        var items: [JSONValue] = []
+        var members: [String: ParsedJSON] = [:]
+        var items: [ParsedJSON] = []
         var pendingKey: String?
         /// The object's start (a flow pair `["a": 1]` starts where its first key does).
         var start: Int
         var sawKey = false
     }
 
-    private static func parseEvents(_ buffer: UnsafeBufferPointer<UInt8>) throws(JSONError) -> JSONValue {
+    private static func parseEvents(_ buffer: UnsafeBufferPointer<UInt8>) throws(JSONError) -> ParsedJSON {
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else {
             throw JSONError(message: "cannot initialise libyaml (out of memory)", line: 1, column: 1)
@@ -103,7 +104,7 @@ package enum JSONReader {
         yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
 
         var stack: [Frame] = []
-        var root: JSONValue?
+        var root: ParsedJSON?
         var documents = 0
 
         while true {
@@ -121,7 +122,7 @@ package enum JSONReader {
             func fail(_ message: String) -> JSONError { JSONError(message: message, line: line, column: column) }
 
             /// Adds a finished value to the open collection (or makes it the root).
-            func add(_ value: JSONValue) throws(JSONError) {
+            func add(_ value: ParsedJSON) throws(JSONError) {
                 let top = stack.count - 1
                 guard top >= 0 else { root = value; return }
                 if !stack[top].isObject {
@@ -194,7 +195,7 @@ package enum JSONReader {
     }
 
     /// A plain scalar: `true`, `false`, `null` or a JSON number; anything else is refused.
-    private static func plainValue(_ text: String, fail: (String) -> JSONError) throws(JSONError) -> JSONValue {
+    private static func plainValue(_ text: String, fail: (String) -> JSONError) throws(JSONError) -> ParsedJSON {
         switch text {
         case "true": return .bool(true)
         case "false": return .bool(false)

@@ -85,24 +85,21 @@ public enum KernelPorts {
         return AnalysisOptions(ephemeralRange: range, reservedPorts: ports)
     }
 
-    /// A small text file, whole. `/proc` files report size 0, so read until EOF.
+    /// A small text file (at most 1 MiB), whole. `/proc` files report size 0,
+    /// so read until EOF (``FileReader``).
     static func read(_ path: String) throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw PortManagerError.io(path: PathText.shown(path), reason: "cannot open: " + describe(errno: errno)) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while bytes.count <= 1 << 20 {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                let code = errno
-                if code == EINTR { continue }
-                throw PortManagerError.io(path: PathText.shown(path), reason: "cannot read: " + describe(errno: code))
+        do throws(FileReadError) {
+            return String(decoding: try FileReader.readAll(path, options: [], limit: 1 << 20), as: UTF8.self)
+        } catch {
+            let reason: String
+            switch error {
+            case .open(let code): reason = "cannot open: " + describe(errno: code)
+            case .stat(let code), .read(let code): reason = "cannot read: " + describe(errno: code)
+            case .tooLarge: reason = "larger than \(1 << 20) bytes"
+            case .notRegular(let mode): reason = "it is \(FileReader.kind(mode))"  // not asked for (no .regularOnly)
             }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
+            throw PortManagerError.io(path: PathText.shown(path), reason: reason)
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -290,31 +290,22 @@ public enum ProcNet {
     }
 
     /// A whole file, or nil when it does not exist. `/proc` files report size 0,
-    /// so read until EOF. At most 256 MiB.
+    /// so read until EOF (``FileReader``). At most 256 MiB.
     static func readFile(_ path: String) throws -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
-        guard fd >= 0 else {
-            if errno == ENOENT { return nil }
-            throw PortManagerError.io(path: path, reason: String(cString: strerror(errno)))
-        }
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 1 << 16)
-        var used = 0
-        while true {
-            if used == bytes.count {
-                guard bytes.count < 1 << 28 else { throw PortManagerError.io(path: path, reason: "larger than 256 MiB") }
-                bytes.append(contentsOf: [UInt8](repeating: 0, count: bytes.count))
+        do throws(FileReadError) {
+            return try FileReader.readAll(path, options: [.noFollow, .nonBlocking], limit: 1 << 28,
+                                          initialCapacity: 1 << 16)
+        } catch {
+            switch error {
+            case .open(ENOENT): return nil
+            case .open(let code), .stat(let code), .read(let code):
+                throw PortManagerError.io(path: path, reason: String(cString: strerror(code)))
+            case .tooLarge:
+                throw PortManagerError.io(path: path, reason: "larger than 256 MiB")
+            case .notRegular(let mode):  // not asked for (no .regularOnly)
+                throw PortManagerError.io(path: path, reason: "it is \(FileReader.kind(mode))")
             }
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + used, $0.count - used) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw PortManagerError.io(path: path, reason: String(cString: strerror(errno)))
-            }
-            if n == 0 { break }
-            used += n
         }
-        bytes.removeSubrange(used...)
-        return bytes
     }
 
     // MARK: Processes

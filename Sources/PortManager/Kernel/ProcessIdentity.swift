@@ -195,22 +195,10 @@ public struct ProcessIdentity: Sendable, Hashable {
     }
 
     /// Reads at most `capacity` bytes of a /proc file into a stack buffer and
-    /// runs `body` on them; nil when the file cannot be opened.
+    /// runs `body` on them; nil when the file cannot be opened (``FileReader``).
     private static func withProcFile<R>(_ path: UnsafePointer<CChar>, capacity: Int,
                                         _ body: (UnsafeBufferPointer<UInt8>) -> R?) -> R? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
-            var total = 0
-            while total < buffer.count {
-                let n = read(fd, buffer.baseAddress! + total, buffer.count - total)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                total += n
-            }
-            return body(UnsafeBufferPointer(rebasing: buffer[0..<total]))
-        }
+        FileReader.withPrefix(path, options: [.noFollow, .nonBlocking], capacity: capacity, body)
     }
 
     /// ``readStat(pid:)`` of a path.
@@ -318,21 +306,11 @@ public struct ProcessIdentity: Sendable, Hashable {
         return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// Reads a small /proc file (at most 4 KiB), or nil.
+    /// Reads a small /proc file (at most 4 KiB), or nil when it cannot be opened or is empty.
     private static func readSmall(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        var total = 0
-        while total < buffer.count {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, $0.count - total) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            total += n
+        path.withCString { path in
+            withProcFile(path, capacity: 4096) { $0.isEmpty ? nil : String(decoding: $0, as: UTF8.self) }
         }
-        guard total > 0 else { return nil }
-        return String(decoding: buffer[0..<total], as: UTF8.self)
     }
 }
 

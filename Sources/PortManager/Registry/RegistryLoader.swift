@@ -98,24 +98,9 @@ extension Registry {
     }
 }
 
-/// Calls `body` with `path` as a NUL-terminated C string.
-///
-/// - Throws: ``PortManagerError/invalidArgument(_:)`` when `path` holds a NUL byte,
-///   which no file name can.
-func withCPath<R>(_ path: [UInt8], _ body: (UnsafePointer<CChar>) throws -> R) throws -> R {
-    guard !path.contains(0) else {
-        throw PortManagerError.invalidArgument("the path \(PathText.shown(path)) holds a NUL byte")
-    }
-    return try (path + [0]).withUnsafeBufferPointer { buffer in
-        try buffer.withMemoryRebound(to: CChar.self) { try body($0.baseAddress!) }
-    }
-}
-
-/// The text of errno `code`, as `strerror` gives it.
-func describe(errno code: Int32) -> String { String(cString: strerror(code)) }
-
-/// Whole-file reads with messages that name the failing call and its errno.
-enum FileReader {
+/// The registry's file reads, on ``FileReader``, with messages that name the
+/// file, the failing call and its errno.
+extension FileReader {
     /// 0 when `stat(path)` succeeds, else its errno.
     static func statError(_ path: [UInt8]) -> Int32 {
         var info = stat()
@@ -128,71 +113,45 @@ enum FileReader {
         code == ENOENT ? "no such file" : describe(errno: code)
     }
 
-    /// What a file that is not a regular file is, for the message that refuses it.
-    static func kind(_ mode: mode_t) -> String {
-        switch mode & S_IFMT {
-        case S_IFDIR: return "a directory"
-        case S_IFIFO: return "a FIFO (named pipe)"
-        case S_IFSOCK: return "a socket"
-        case S_IFCHR: return "a character device"
-        case S_IFBLK: return "a block device"
-        default: return "an unknown kind of file"
-        }
-    }
-
     /// ``read(_:)-([UInt8])`` for a Swift path string.
     static func read(_ path: String) throws -> [UInt8] { try read(Array(path.utf8)) }
 
-    /// The regular file at `path`, whole.
+    /// The registry file at `path`, whole.
     ///
     /// Opened with `O_NONBLOCK`, so that a FIFO without a writer cannot block the
     /// open, then refused unless `fstat` shows a regular file: FIFOs, sockets and
-    /// devices fail at once with a message that says what they are.
+    /// devices fail at once with a message that says what they are. At most
+    /// ``YAMLReader/maximumSize`` bytes.
     static func read(_ path: [UInt8]) throws -> [UInt8] {
         let shown = PathText.shown(path)
-        let fd = try withCPath(path) { open($0, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) }
-        guard fd >= 0 else {
-            let code = errno
-            if code == ENOENT { throw PortManagerError.registryNotFound(searched: ["\(shown) (no such file)"]) }
+        let limit = YAMLReader.maximumSize
+        let result = try withCPath(path) { cPath in
+            Result { () throws(FileReadError) in
+                try readAll(cPath, options: [.nonBlocking, .regularOnly], limit: limit)
+            }
+        }
+        switch result {
+        case .success(let bytes):
+            return bytes
+        case .failure(.open(ENOENT)):
+            throw PortManagerError.registryNotFound(searched: ["\(shown) (no such file)"])
+        case .failure(.open(let code)):
             var info = stat()
             if code == ENXIO, (try? withCPath(path, { stat($0, &info) })) == 0, (info.st_mode & S_IFMT) != S_IFREG {
                 throw notRegular(shown, info.st_mode)  // a socket, or a device without its driver
             }
             throw PortManagerError.io(path: shown, reason: "cannot open: " + describe(errno: code))
+        case .failure(.stat(let code)):
+            throw PortManagerError.io(path: shown, reason: "cannot stat: " + describe(errno: code))
+        case .failure(.notRegular(let mode)):
+            throw notRegular(shown, mode)
+        case .failure(.tooLarge(let size?)):
+            throw PortManagerError.io(path: shown, reason: "\(size) bytes is larger than \(limit); a registry is a small text file")
+        case .failure(.tooLarge(nil)):
+            throw PortManagerError.io(path: shown, reason: "larger than \(limit) bytes; a registry is a small text file")
+        case .failure(.read(let code)):
+            throw PortManagerError.io(path: shown, reason: "cannot read: " + describe(errno: code))
         }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            throw PortManagerError.io(path: shown, reason: "cannot stat: " + describe(errno: errno))
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw notRegular(shown, info.st_mode) }
-        // A regular file never blocks, so O_NONBLOCK can stay set for the reads.
-        let size = Int(info.st_size)
-        if size > YAMLReader.maximumSize {
-            throw PortManagerError.io(path: shown, reason: "\(size) bytes is larger than \(YAMLReader.maximumSize); a registry is a small text file")
-        }
-        // Read exactly the file's size (plus one byte to notice growth), then
-        // fall back to chunks for files whose size stat cannot tell (/proc).
-        var bytes = [UInt8](repeating: 0, count: size + 1)
-        var filled = 0
-        while true {
-            if filled == bytes.count {
-                guard bytes.count <= YAMLReader.maximumSize else {
-                    throw PortManagerError.io(path: shown, reason: "larger than \(YAMLReader.maximumSize) bytes; a registry is a small text file")
-                }
-                bytes.append(contentsOf: repeatElement(0, count: max(4096, bytes.count)))
-            }
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
-            if n < 0 {
-                let code = errno
-                if code == EINTR { continue }
-                throw PortManagerError.io(path: shown, reason: "cannot read: " + describe(errno: code))
-            }
-            if n == 0 { break }
-            filled += n
-        }
-        bytes.removeLast(bytes.count - filled)
-        return bytes
     }
 
     private static func notRegular(_ shown: String, _ mode: mode_t) -> PortManagerError {

@@ -164,18 +164,20 @@ public struct Reservation: Sendable, Hashable {
     /// an owner in another PID namespace, or null), `command`, `since`, `expires`
     /// (seconds since the epoch, or null), `ports` (name -> first host port) and
     /// `host_ports` (every host port). The schema of `pm_reservations_json`.
-    public var json: String {
-        var out = "{\"service\":" + JSONText.string(service) + ",\"environment\":" + JSONText.string(environment)
-        out += ",\"instance\":\(instance),\"owner\":" + JSONText.string(ownerText)
-        out += ",\"owner_kind\":" + JSONText.string(owner.kind)
-        out += ",\"pid\":" + (pid.map(String.init) ?? "null")
-        out += ",\"pid_namespace\":" + (pidNamespace.map(String.init) ?? "null")
-        out += ",\"liveness\":" + (liveness.map { JSONText.string($0.rawValue) } ?? "null")
-        out += ",\"command\":" + (command.map(JSONText.string) ?? "null")
-        out += ",\"since\":\(since),\"expires\":" + (expires.map(String.init) ?? "null") + ",\"ports\":{"
-        out += portsByName.map { JSONText.string($0.name) + ":\($0.port)" }.joined(separator: ",")
-        out += "},\"host_ports\":[" + ports.map { String($0.port) }.joined(separator: ",") + "]}"
-        return out
+    public var json: String { jsonValue.compact() }
+
+    /// ``json`` as a value: the one encoder of a reservation's keys, which
+    /// `pm_reservations_json` writes compact and the CLI's `--json` indented.
+    public var jsonValue: JSONValue {
+        .object([
+            ("service", .string(service)), ("environment", .string(environment)), ("instance", .int(instance)),
+            ("owner", .string(ownerText)), ("owner_kind", .string(owner.kind)), ("pid", .optional(pid)),
+            ("pid_namespace", pidNamespace.map { .raw(String($0)) } ?? .null),
+            ("liveness", .optional(liveness?.rawValue)), ("command", .optional(command)),
+            ("since", .raw(String(since))), ("expires", expires.map { .raw(String($0)) } ?? .null),
+            ("ports", .object(portsByName.map { ($0.name, JSONValue.int($0.port)) })),
+            ("host_ports", .array(ports.map { .int($0.port) })),
+        ])
     }
 
     /// `2026-11-29T06:41:30Z` for seconds since the Unix epoch.

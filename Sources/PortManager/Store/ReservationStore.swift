@@ -53,7 +53,10 @@ import Synchronization
 /// gone, together with the containers the crash stopped). Every change runs in
 /// a `BEGIN IMMEDIATE` transaction; a writer waits up to ``busyTimeout`` ms for
 /// another.
-final class ReservationStore: @unchecked Sendable {
+///
+/// Not `Sendable` (it holds a SQLite connection and mutable state): one thread
+/// at a time uses a store, inside ``with(_:_:)`` with ``StoreLock`` held.
+final class ReservationStore {
     /// The schema version this library writes and reads.
     static var schemaVersion: Int32 { Int32(migrations.count) }
     /// How long a transaction waits for another process's, in milliseconds.

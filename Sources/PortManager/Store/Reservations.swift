@@ -300,7 +300,7 @@ extension Registry {
     func reservedPorts(_ definition: ServiceDefinition, _ instance: Int) -> [ReservedPort] {
         var ports: [ReservedPort] = []
         for port in definition.ports {
-            let first = port.base + instance * definition.increment + offset
+            let first = definition.hostPort(port, instance: instance, offset: offset)
             ports += (first..<(first + port.count)).map { ReservedPort(name: port.name, port: $0, protocols: port.protocols) }
         }
         return ports.sorted { $0.port < $1.port }

@@ -83,7 +83,7 @@ public enum StateDirectory {
     /// `O_CLOEXEC`) for as long as this object lives: the store opens its files
     /// through ``procPath(_:)``, which reaches this very directory whatever
     /// happens to its path.
-    final class Handle: @unchecked Sendable {
+    final class Handle: Sendable {
         /// The path as given.
         let path: [UInt8]
         /// The open directory.

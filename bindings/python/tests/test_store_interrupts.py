@@ -87,6 +87,11 @@ def test_an_interrupt_after_the_reserve_committed_releases_it(tmp_path: Path, mo
 
 
 WAITS_FOR_THE_STORE = PRELUDE + """
+import signal
+# Ctrl-C raises KeyboardInterrupt even when this interpreter inherited SIGINT
+# ignored (Python then keeps SIG_IGN): a background job of a non-interactive
+# shell, as make test's lanes are, starts that way.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from portmanager import _lib
 real = _lib.lib.pm_reserve_instance
 

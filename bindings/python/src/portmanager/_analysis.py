@@ -48,7 +48,7 @@ class Analysis(namedtuple("Analysis", "total errors warnings findings json")):
     @property
     def conflict_free(self) -> bool:
         """True when no finding is an error."""
-        return self.errors == 0
+        return bool(self.errors == 0)
 
     def to_dict(self) -> Dict[str, Any]:
         """The JSON report, parsed."""

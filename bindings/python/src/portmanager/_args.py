@@ -48,7 +48,7 @@ def text(value: Any, argument: str) -> bytes:
 def integer(value: Any, argument: str) -> int:
     """An int argument (bool refused, ``__index__`` accepted); TypeError naming `argument`."""
     if value.__class__ is int:
-        return value  # type: ignore[no-any-return]
+        return value
     if isinstance(value, bool):
         raise TypeError(f"{argument} must be an int, not bool")
     try:

@@ -106,6 +106,12 @@ pm_log_fn = CFUNCTYPE(None, c_int32, c_char_p, c_void_p)
 #: so that a reload of ``_log`` cannot free it while it is installed).
 log_callback_in_force: Any = None
 
+#: Who ``_log`` tells when the log bridge changes (installed, uninstalled,
+#: ``logging`` imported): functions given the new ``info_enabled_check()``,
+#: registered with ``_log.on_bridge_change`` (the manager's fast path). Kept
+#: here, where a reload of ``_log`` does not reset it.
+bridge_listeners: List[Callable[[Callable[[int], bool]], None]] = []
+
 _CHARS = POINTER(c_char)
 _SIZE = POINTER(c_size_t)
 _U16 = POINTER(c_uint16)
@@ -145,6 +151,9 @@ SIGNATURES: Dict[str, Tuple[Any, Tuple[Any, ...]]] = {
     # names
     "pm_container_name": (STATUS, (pm_registry_p, c_char_p, c_int32, _CHARS, c_size_t, _SIZE)),
     "pm_volume_name": (STATUS, (pm_registry_p, c_char_p, c_int32, _CHARS, c_size_t, _SIZE)),
+    # instances
+    "pm_instance_docker_json": (STATUS, (pm_registry_p, c_char_p, c_int32, _CHARS, c_size_t, _SIZE)),
+    "pm_instance_env": (STATUS, (pm_registry_p, c_char_p, c_int32, c_char_p, _CHARS, c_size_t, _SIZE)),
     # probe
     "pm_port_probe": (STATUS, (c_char_p, c_int32, POINTER(c_int))),
     "pm_probe": (STATUS, (c_int32, c_int32, c_char_p, POINTER(pm_probe_result_p))),

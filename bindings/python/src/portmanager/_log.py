@@ -25,7 +25,7 @@ import sys
 TYPE_CHECKING = False  # typing is not imported at run time (import cost)
 if TYPE_CHECKING:
     import logging
-    from typing import Any, Callable, Optional
+    from typing import Any, Callable, Dict, Optional
 
 from . import _lib
 from .errors import InvalidArgumentError
@@ -83,14 +83,14 @@ _threshold: Optional[int] = None
 ALLOCATION_EVENT = "port_manager_port_allocated"
 
 
-def allocation_extra(text: str) -> Optional[dict]:
+def allocation_extra(text: str) -> Optional[Dict[str, Any]]:
     """The ``extra`` of a record for an allocation line: ``service``, ``instance``,
     ``port_name`` and ``port`` (ints for the numbers), taken from the line's
     ``key=value`` fields (values JSON-quoted when not bare, as the library writes
     them); None for any other message."""
     if not text.startswith(ALLOCATION_EVENT + " "):
         return None
-    fields = {}
+    fields: Dict[str, str] = {}
     rest = text[len(ALLOCATION_EVENT) + 1:]
     while rest:
         key, sep, rest = rest.partition("=")
@@ -120,7 +120,7 @@ def _forward(level: int, message: Optional[bytes], context: Optional[int]) -> No
     get_logger().log(level, text, extra=allocation_extra(text))
 
 
-def log_info(text: str, extra: Optional[dict]) -> None:
+def log_info(text: str, extra: Optional[Dict[str, Any]]) -> None:
     """One INFO record on the ``portmanager`` logger: a remembered allocation's line and fields."""
     get_logger().info(text, extra=extra)
 
@@ -154,7 +154,7 @@ def install_log_bridge() -> None:
         # Nothing can have configured a logger yet: its level is the root's default.
         _lib.lib.pm_set_log_level(LOG_WARNING)
         _threshold = LOG_WARNING
-    _notify_manager()
+    _notify()
 
 
 def uninstall_log_bridge() -> None:
@@ -166,7 +166,7 @@ def uninstall_log_bridge() -> None:
     global _installed
     _set_callback(_lib.pm_log_fn())
     _installed = False
-    _notify_manager()
+    _notify()
 
 
 def bridge_installed() -> bool:
@@ -189,7 +189,7 @@ def _info_before_logging(level: int) -> bool:
     never while nobody has imported it; once someone has, the logger answers from then on."""
     if "logging" not in sys.modules:
         return False
-    _notify_manager()
+    _notify()
     return get_logger().isEnabledFor(level)
 
 
@@ -202,10 +202,16 @@ def info_enabled_check() -> Callable[[int], bool]:
     return get_logger().isEnabledFor
 
 
-def _notify_manager() -> None:
-    manager = sys.modules.get(__package__ + ".manager")
-    if manager is not None:
-        manager._bridge_changed(info_enabled_check())
+def on_bridge_change(listener: Callable[[Callable[[int], bool]], None]) -> None:
+    """Calls `listener` with the new :func:`info_enabled_check` whenever it may have
+    changed: the bridge installed or uninstalled, or ``logging`` imported since."""
+    _lib.bridge_listeners.append(listener)
+
+
+def _notify() -> None:
+    check = info_enabled_check()
+    for listener in _lib.bridge_listeners:
+        listener(check)
 
 
 def _wanted_threshold() -> int:

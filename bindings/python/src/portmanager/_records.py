@@ -11,7 +11,7 @@ from collections import namedtuple
 __all__ = ["Allocation", "ServiceInfo", "PortDefinition", "Environment"]
 
 
-class Allocation(namedtuple("Allocation", "service instance port_type host_port host_port_last container_port container_port_last base increment")):
+class Allocation(namedtuple("Allocation", "service instance port_type host_port host_port_last container_port container_port_last base increment protocol host_ip", defaults=("tcp", None))):
     """One port of one instance of one service, as a summary lists it.
 
     Fields:
@@ -25,6 +25,8 @@ class Allocation(namedtuple("Allocation", "service instance port_type host_port 
     - ``container_port_last`` (int)
     - ``base`` (int): The registry's instance-0 port, before any environment offset.
     - ``increment`` (int)
+    - ``protocol`` (str): ``"tcp"`` (the default), ``"udp"`` or ``"tcp+udp"``.
+    - ``host_ip`` (Optional[str]): The one host address it is published on, ``None`` for every address.
     """
 
     __slots__ = ()

@@ -65,7 +65,7 @@ class Container:
         raise AttributeError("portmanager.Container is immutable")
 
     def __eq__(self, other: object) -> bool:
-        return other.__class__ is Container and other.name == self.name  # type: ignore[attr-defined]
+        return other.__class__ is Container and other.name == self.name
 
     def __hash__(self) -> int:
         return hash((Container, self.name))
@@ -308,9 +308,10 @@ class Reserving:
             self._in_store(
                 _lib.lib.pm_reserve_instance, folder, name, instance, owner_bytes, seconds, flags, byref(out), byref(fresh)
             )
+            manager: PortManager = self  # type: ignore[assignment]  # the mixin's only class
             if adopt and fresh.value == 1:
-                owner = self._adopter(service, out.value, owner, state_dir)
-            return Reservation(self, service, out.value, owner, state_dir, fresh=fresh.value == 1)
+                owner = manager._adopter(service, out.value, owner, state_dir)
+            return Reservation(manager, service, out.value, owner, state_dir, fresh=fresh.value == 1)
         except BaseException:
             # pm_reserve_instance writes its out-parameters only when it committed.
             if fresh.value == 1:

@@ -97,22 +97,28 @@ class _StatusNames(Mapping):  # type: ignore[type-arg]
 #: ``pm_status`` values and their names, as include/portmanager.h defines them
 #: (read from the loaded library's ``pm_status_str`` on first use): a mapping
 #: from each value to its name, ``PM_OK`` first.
-STATUS_NAMES: Mapping[int, str] = _StatusNames()  # type: ignore[type-arg]
+STATUS_NAMES: Mapping[int, str] = _StatusNames()
 
 
 class _StatusClass(type):
     """The metaclass of the exceptions: ``cls.STATUS`` is the number of ``cls.STATUS_NAME``, read from the library."""
 
-    @property
-    def STATUS(cls) -> Optional[int]:  # noqa: N802 (the public name of the pinned attribute)
-        """The ``pm_status`` number this class stands for; ``None`` on the root class."""
-        name = cls.STATUS_NAME  # type: ignore[attr-defined]
-        if name is None:
-            return None
-        for value, known in _status_names().items():
-            if known == name:
-                return value
-        raise LookupError(f"the loaded library defines no status {name}")
+    if TYPE_CHECKING:
+        # To a type checker STATUS is an int: every class that is raised or named
+        # in code (a subclass) has one. Only the root's is None (introspection).
+        STATUS: int
+    else:
+
+        @property
+        def STATUS(cls):  # noqa: N802 (the public name of the pinned attribute)
+            """The ``pm_status`` number this class stands for; ``None`` on the root class."""
+            name = cls.STATUS_NAME
+            if name is None:
+                return None
+            for value, known in _status_names().items():
+                if known == name:
+                    return value
+            raise LookupError(f"the loaded library defines no status {name}")
 
 
 #: Set by ``_lib`` once the library is loaded: ``pm_error_message`` (read and
@@ -145,7 +151,7 @@ class _Capture:
                     if pointer and _captured_free:
                         _captured_free(pointer)
                 text = self.text
-        return text  # type: ignore[return-value]
+        return text
 
     def __del__(self) -> None:
         pointer, self.pointer = self.pointer, None
@@ -175,6 +181,8 @@ class PortManagerError(Exception, metaclass=_StatusClass):
     #: The name of the ``pm_status`` this class stands for (the header's
     #: enumerator); ``None`` on the root class. ``STATUS`` is its number.
     STATUS_NAME: ClassVar[Optional[str]] = None
+    #: The library's copy of the failure, while its message is unread (:meth:`_captured`).
+    _capture: _Capture
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(status, message)
@@ -202,7 +210,7 @@ class PortManagerError(Exception, metaclass=_StatusClass):
     def message(self, text: str) -> None:
         self._message = text
 
-    @property  # type: ignore[override]
+    @property
     def args(self) -> Tuple[int, str]:  # noqa: D102 (BaseException.args: (status, message))
         return (self.status, self.message)
 

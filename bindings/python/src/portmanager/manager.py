@@ -36,6 +36,7 @@ from ._args import INT32_MAX as _INT32_MAX, INT32_MIN as _INT32_MIN
 from ._args import int64 as _int64, integer as _integer, path as _path, text as _text
 from ._handle import Handle as _Handle
 from ._probe import ProbeResult, is_port_available
+from ._instances import Instance, Instances
 from ._records import Allocation, Environment, PortDefinition, ServiceInfo
 from ._reservations import (
     CONTAINER_NAME,
@@ -65,6 +66,7 @@ __all__ = [
     "get_port_manager",
     "is_port_available",
     "Allocation",
+    "Instance",
     "ServiceInfo",
     "PortDefinition",
     "Environment",
@@ -95,6 +97,9 @@ def _bridge_changed(check: Callable[[int], bool]) -> None:
     _info_enabled = check
 
 
+_log.on_bridge_change(_bridge_changed)
+
+
 _pm_get_port = _lib.lib.pm_get_port
 #: The failures of get_port that depend only on the (immutable) registry, and so
 #: may be remembered like its answers.
@@ -106,7 +111,7 @@ _MISSES_KEPT = 256
 # --------------------------------------------------------------- manager
 
 
-class PortManager(Reserving, Watching, Analyzing):
+class PortManager(Reserving, Watching, Analyzing, Instances):
     """An opened port registry: the original spec's ``PortManager``, computed by libportmanager.
 
     ``PortManager()`` resolves the registry the way the library does:
@@ -494,21 +499,12 @@ class PortManager(Reserving, Watching, Analyzing):
     def allocations(self) -> Iterator[Allocation]:
         """Every port of every instance of every service, in file order: the data behind a summary.
 
-        Enumerating is not allocating, so nothing is logged. Computed from the
-        definitions by the header's formula, ``base + instance * increment + offset``.
+        Enumerating is not allocating, so nothing is logged. Each instance is
+        the library's (:meth:`instance`): ports, container ports, protocols and host IPs.
         """
-        offset = self.environment.offset
         for service in self.list_services():
-            info = self.service_info(service)
-            definitions = [self.port_definition(service, port) for port in info.ports]
-            for instance in range(info.max_instances):
-                for d in definitions:
-                    host = d.base + instance * info.increment + offset
-                    container = host if d.container_port is None else d.container_port
-                    yield Allocation(
-                        service, instance, d.name, host, host + d.width - 1,
-                        container, container + d.width - 1, d.base, info.increment,
-                    )
+            for instance in range(self.service_info(service).max_instances):
+                yield from self.instance(service, instance).ports
 
     # ------------------------------------------------------------ probe
 
