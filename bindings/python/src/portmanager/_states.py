@@ -110,7 +110,7 @@ class Watching:
         """
         name = None if service is None else _text(service, "service")
         folder = None if state_dir is None else _path(state_dir, "state_dir")
-        document = self._document(_lib.lib.pm_instance_states_json, folder, name, STATES_ALL if all else 0)
+        document = self._store_document(_lib.lib.pm_instance_states_json, folder, name, STATES_ALL if all else 0)
         rows = InstanceStates(InstanceState.from_json(item) for item in document["instances"])
         rows.docker_error = document["docker"]["error"]
         return rows
@@ -126,10 +126,10 @@ class Watching:
             StateError.
         """
         folder = None if state_dir is None else _path(state_dir, "state_dir")
-        actions = self._document(_lib.lib.pm_reconcile, folder, RECONCILE_DRY_RUN if dry_run else 0)
+        actions = self._store_document(_lib.lib.pm_reconcile, folder, RECONCILE_DRY_RUN if dry_run else 0)
         return [ReconcileAction.from_json(item) for item in actions]
 
-    def _document(self, function: Callable[..., int], *arguments: Any) -> Any:
+    def _store_document(self, function: Callable[..., int], *arguments: Any) -> Any:
         """``function(handle, *arguments, buffer, capacity, &needed)`` as JSON, the buffer grown until it fits."""
         needed = c_size_t(0)
         capacity = 4096
