@@ -108,15 +108,18 @@ def test_status_states(cli):
         except OSError:
             pytest.skip("port 22210 is taken on this host")
         listener.listen()
-        result = cli("status", "--all", "--json")
-        text = cli("status", "--all")
+        # Without a Docker engine (a socket that does not exist): no container is known.
+        no_engine = {"DOCKER_HOST": "unix:///nonexistent/portmanager-test/docker.sock"}
+        result = cli("status", "--all", "--json", env=no_engine)
+        text = cli("status", "--all", env=no_engine)
     assert result.returncode == 0, result.stderr
     rows = {(r["service"], r["instance"]): r for r in json.loads(result.stdout)}
     assert rows[("svc", 0)]["state"] == "reserved" and rows[("svc", 0)]["owner"] == "wf\n1"
-    unset = ("container", "container_state", "owner", "owner_kind", "pid", "pid_namespace", "liveness", "command",
+    unset = ("container", "owner", "owner_kind", "pid", "pid_namespace", "liveness", "command",
              "since", "expires", "reserved_as", "port_in_use", "probe")
     assert rows[("svc", 1)] == {"service": "svc", "environment": "", "instance": 1, "state": "free",
-                                **{key: None for key in unset}, "ports": {"a_port": 22300, "r_port": 22350}}
+                                "container_state": "unknown", **{key: None for key in unset},
+                                "ports": {"a_port": 22300, "r_port": 22350}}
     assert rows[("other", 0)]["state"] == "in_use" and rows[("other", 0)]["port_in_use"] == 22210
     assert "reserved by 'wf\\n1'" in text.stdout and "wf\n1" not in text.stdout
     assert len(text.stdout.splitlines()) == 1 + 2 + 10

@@ -2,7 +2,9 @@
 # Reservation benchmarks: reserve+release against a bare SQLite
 # transaction on the same file, against portpicker, 50-process contention
 # against a pure-Python flock baseline (bench_flock.py), interleaved; then
-# `status` against a sqlite3 SELECT of the same rows (bench_status.py).
+# `status` against a sqlite3 SELECT of the same rows (bench_status.py), and
+# `status` with the Docker engine answering against one curl GET of its
+# container list (bench_docker_status.py; skipped without an engine).
 # Not a test: prints figures only.
 #   benchmarks/reservations/run.sh          the figures
 #   benchmarks/reservations/run.sh contention   only the contention ratio
@@ -22,6 +24,8 @@ if [ "${1:-}" != contention ]; then
   python3 benchmarks/reservations/bench_portpicker.py
   [ -e build/bin/portmanager ] || scripts/build.sh cli
   python3 benchmarks/reservations/bench_status.py
+  . scripts/venv.sh   # the Docker SDK and Tests/e2e's engine for the next one
+  python3 benchmarks/reservations/bench_docker_status.py
 fi
 
 # Contention: the subject and the baseline take turns, each round in a fresh directory,

@@ -70,16 +70,16 @@ public enum PortProbe {
         public internal(set) var container: String? = nil
 
         /// `pid 1234 (nc)`, `pid 99 (docker-proxy) for container 'kafka-1'`,
+        /// `container 'kafka-1' (uid 0)` (its process not looked up, or not visible),
         /// `container 'kafka-1' (the Docker engine's port map, no local socket)`,
         /// or `a process of another user (uid 0)`.
         public var who: String {
-            let forContainer = container.map { " for container \(RegistryBuilder.quote($0))" } ?? ""
-            if let pid { return "pid \(pid) (\(command ?? "?"))" + forContainer }
-            if isPortMap, let container {
-                return "container \(RegistryBuilder.quote(container)) (the Docker engine's port map, no local socket)"
+            if let pid { return "pid \(pid) (\(command ?? "?"))" + (container.map { " for container \(RegistryBuilder.quote($0))" } ?? "") }
+            if let container {
+                return "container \(RegistryBuilder.quote(container))"
+                    + (isPortMap ? " (the Docker engine's port map, no local socket)" : " (uid \(uid))")
             }
-            return (uid == Int(geteuid()) ? "a process not visible here (uid \(uid))"
-                : "a process of another user (uid \(uid))") + forContainer
+            return uid == Int(geteuid()) ? "a process not visible here (uid \(uid))" : "a process of another user (uid \(uid))"
         }
 
         /// `tcp 0.0.0.0:9092 pid 1234 (nc)`.

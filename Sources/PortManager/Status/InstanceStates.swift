@@ -125,11 +125,10 @@ extension Registry {
                 slices.append(start..<requests.count)
             }
         }
-        let answers = try PortProbe.probe(requests)
+        let answers = try Self.probe(requests, naming: index)
         var rows: [InstanceState] = []
         for (position, resolved) in instances.enumerated() {
-            var probed = Array(answers[slices[position]])
-            if let index { probed = probed.map { $0.naming(index) } }
+            let probed = Array(answers[slices[position]])
             let own = byInstance[InstanceKey(service: resolved.service, environment: environment, instance: resolved.instance)]
             let holder = own ?? resolved.ports.lazy.flatMap { port in
                 (port.hostPort...port.hostPortLast).flatMap { number in port.protocols.members.map { PortKey($0, number) } }
@@ -144,6 +143,20 @@ extension Registry {
     public func instanceStates(_ service: String? = nil, all: Bool = false, stateDirectory: String? = nil,
                                containers: ContainerLookup = .standard) throws -> InstanceStates {
         try instanceStates(service, all: all, stateDirectory: stateDirectory.map { Array($0.utf8) }, containers: containers)
+    }
+
+    /// Every port probed, the containers behind them named (``PortProbe/Answer/naming(_:)``).
+    /// The processes behind the sockets (one pass over every `/proc/PID/fd`,
+    /// which 100 running containers' `docker-proxy`s make long) are looked up
+    /// only for the ports in use that no container explains.
+    static func probe(_ requests: [PortProbe.Request], naming index: ContainerIndex?) throws -> [PortProbe.Answer] {
+        guard let index else { return try PortProbe.probe(requests) }
+        var answers = try PortProbe.probe(requests, holders: false).map { $0.naming(index) }
+        let unexplained = answers.indices.filter { answers[$0].verdict == .inUse && answers[$0].holders.contains { $0.container == nil } }
+        guard !unexplained.isEmpty else { return answers }
+        let detailed = try PortProbe.probe(unexplained.map { requests[$0] })
+        for (position, answer) in zip(unexplained, detailed) { answers[position] = answer.naming(index) }
+        return answers
     }
 
     /// The state of one instance (rules: ``instanceStates(_:all:stateDirectory:containers:)-([UInt8]?)``).
