@@ -15,31 +15,35 @@ extension InstanceState {
     ///      "reserved_as": {"service", "environment", "instance"} | null,
     ///      "port_in_use": 9192 | null, "probe": PROBE_DOCUMENT | null,
     ///      "ports": {"broker_port": 9192, ...}}
-    public var json: String {
-        var out = "{\"service\":" + JSONText.string(service) + ",\"environment\":" + JSONText.string(environment)
-        out += ",\"instance\":\(instance),\"state\":" + JSONText.string(state.rawValue)
-        out += ",\"container\":" + (container.map { JSONText.string($0.name) } ?? "null")
-        out += ",\"container_state\":" + (containerState.map(JSONText.string) ?? "null")
-        let r = reservation
-        out += ",\"owner\":" + (r.map { JSONText.string($0.ownerText) } ?? "null")
-        out += ",\"owner_kind\":" + (r.map { JSONText.string($0.owner.kind) } ?? "null")
-        out += ",\"pid\":" + (r?.pid.map(String.init) ?? "null")
-        out += ",\"pid_namespace\":" + (r?.pidNamespace.map(String.init) ?? "null")
-        out += ",\"liveness\":" + (r?.liveness.map { JSONText.string($0.rawValue) } ?? "null")
-        out += ",\"command\":" + (r?.command.map(JSONText.string) ?? "null")
-        out += ",\"since\":" + (r.map { String($0.since) } ?? "null")
-        out += ",\"expires\":" + (r?.expires.map(String.init) ?? "null")
-        out += ",\"reserved_as\":"
-        if let r, reservedAs {
-            out += "{\"service\":" + JSONText.string(r.service) + ",\"environment\":" + JSONText.string(r.environment)
-                + ",\"instance\":\(r.instance)}"
-        } else {
-            out += "null"
+    public var json: String { jsonValue.compact() }
+
+    /// The keys a row takes from its reservation, written by the reservation's
+    /// own encoder (``Reservation/jsonValue``), null for an instance without one.
+    static let reservationKeys = ["owner", "owner_kind", "pid", "pid_namespace", "liveness", "command", "since", "expires"]
+
+    /// ``json`` as a value (the library's one JSON writer).
+    public var jsonValue: JSONValue {
+        var fromReservation: [String: JSONValue] = [:]
+        if let r = reservation, case .object(let members) = r.jsonValue {
+            for member in members { fromReservation[member.key] = member.value }
         }
-        out += ",\"port_in_use\":" + (portInUse.map { String($0.port) } ?? "null")
-        out += ",\"probe\":" + (portInUse?.json() ?? "null")
-        out += ",\"ports\":{" + ports.map { JSONText.string($0.portName) + ":\($0.hostPort)" }.joined(separator: ",") + "}}"
-        return out
+        var members: [(String, JSONValue)] = [
+            ("service", .string(service)), ("environment", .string(environment)), ("instance", .int(instance)),
+            ("state", .string(state.rawValue)), ("container", .optional(container?.name)),
+            ("container_state", .optional(containerState)),
+        ]
+        members += Self.reservationKeys.map { ($0, fromReservation[$0] ?? .null) }
+        let reservedAsValue: JSONValue = reservation.map { r in
+            reservedAs ? .object([("service", .string(r.service)), ("environment", .string(r.environment)),
+                                  ("instance", .int(r.instance))]) : .null
+        } ?? .null
+        members += [
+            ("reserved_as", reservedAsValue),
+            ("port_in_use", .optional(portInUse?.port)),
+            ("probe", portInUse.map { .raw($0.json()) } ?? .null),
+            ("ports", .object(ports.map { ($0.portName, JSONValue.int($0.hostPort)) })),
+        ]
+        return .object(members)
     }
 
     /// The container column: its name, `?` when the engine could not be asked, `-` for none.
@@ -76,9 +80,10 @@ extension InstanceStates {
     /// null | WHY}, "instances": [ROW, ...]}`, each row ``InstanceState/json``.
     /// The document of `pm_instance_states_json`.
     public var json: String {
-        "{\"docker\":{\"reachable\":" + (dockerUnavailable == nil ? "true" : "false") + ",\"error\":"
-            + (dockerUnavailable.map(JSONText.string) ?? "null") + "},\"instances\":["
-            + rows.map(\.json).joined(separator: ",") + "]}"
+        JSONValue.object([
+            ("docker", .object([("reachable", .bool(dockerUnavailable == nil)), ("error", .optional(dockerUnavailable))])),
+            ("instances", .array(rows.map(\.jsonValue))),
+        ]).compact()
     }
 
     /// The line `status` prints on standard error when the engine could not be asked.

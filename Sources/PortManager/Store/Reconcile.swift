@@ -36,11 +36,11 @@ public struct ReconcileAction: Sendable, Hashable {
     /// `environment`, `instance`, `container`, `container_state` (null for a
     /// reap) and `reason`. An element of `pm_reconcile`'s array.
     public var json: String {
-        "{\"action\":" + JSONText.string(kind.rawValue) + ",\"service\":" + JSONText.string(service)
-            + ",\"environment\":" + JSONText.string(environment) + ",\"instance\":\(instance)"
-            + ",\"container\":" + JSONText.string(container)
-            + ",\"container_state\":" + (containerState.map(JSONText.string) ?? "null")
-            + ",\"reason\":" + JSONText.string(reason) + "}"
+        JSONValue.object([
+            ("action", .string(kind.rawValue)), ("service", .string(service)), ("environment", .string(environment)),
+            ("instance", .int(instance)), ("container", .string(container)),
+            ("container_state", .optional(containerState)), ("reason", .string(reason)),
+        ]).compact()
     }
 
     /// The action for people: `reaped kafka instance 1: container 'kafka-1' is gone`;
