@@ -26,7 +26,7 @@ import os
 import weakref
 from pathlib import Path
 from _thread import allocate_lock
-from ctypes import byref, c_int32, c_size_t, c_uint16, c_void_p
+from ctypes import byref, c_uint16, c_void_p
 
 from . import _lib, _log
 from .errors import RegistryNotFoundError
@@ -36,6 +36,7 @@ from ._args import INT32_MAX as _INT32_MAX, INT32_MIN as _INT32_MIN
 from ._args import int64 as _int64, integer as _integer, path as _path, text as _text
 from ._handle import Handle as _Handle
 from ._probe import ProbeResult, is_port_available
+from ._describing import Describing
 from ._instances import Instance, Instances
 from ._records import Allocation, Environment, PortDefinition, ServiceInfo
 from ._reservations import (
@@ -55,7 +56,7 @@ from .errors import InstanceOutOfRangeError, InvalidArgumentError, UnknownPortEr
 # `import yaml` (benchmarks/python/bench_import.py).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, TypeVar, Union
+    from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar, Union
 
     from ._args import PathArg
 
@@ -111,7 +112,7 @@ _MISSES_KEPT = 256
 # --------------------------------------------------------------- manager
 
 
-class PortManager(Reserving, Watching, Analyzing, Instances):
+class PortManager(Reserving, Watching, Analyzing, Instances, Describing):
     """An opened port registry: the original spec's ``PortManager``, computed by libportmanager.
 
     ``PortManager()`` resolves the registry the way the library does:
@@ -431,80 +432,6 @@ class PortManager(Reserving, Watching, Analyzing, Instances):
             self._allocating(read, name, instance)
             text = self._memo[key] = result[0]
         return text
-
-    # --------------------------------------------------------- registry
-
-    def list_services(self) -> List[str]:
-        """Every service name, in file order."""
-        names = self._memo.get(("services",))
-        if names is None:
-
-            def read(handle: int) -> Tuple[str, ...]:
-                count = c_size_t()
-                _lib.lib.pm_service_count(handle, byref(count))
-                return tuple(_lib.read_string(_lib.lib.pm_service_name, handle, i) for i in range(count.value))
-
-            names = self._memo[("services",)] = self._call(read)
-        return list(names)
-
-    def service_info(self, service: str) -> ServiceInfo:
-        """A service's increment, max_instances and port names. Raises UnknownServiceError."""
-        name = _text(service, "service")
-        key = ("info", name)
-        info = self._memo.get(key)
-        if info is None:
-
-            def read(handle: int) -> ServiceInfo:
-                increment, max_instances, count = c_int32(), c_int32(), c_size_t()
-                _lib.lib.pm_service_info(handle, name, byref(increment), byref(max_instances), byref(count))
-                ports = tuple(_lib.read_string(_lib.lib.pm_port_name, handle, name, i) for i in range(count.value))
-                return ServiceInfo(service, increment.value, max_instances.value, ports)
-
-            info = self._memo[key] = self._call(read)
-        return info
-
-    def port_definition(self, service: str, port_type: str = "port") -> PortDefinition:
-        """A port's instance-0 definition: base, count (range width) and container port (``None``: the host port)."""
-        name = _text(service, "service")
-        port_name = _text(port_type, "port_type")
-        key = ("definition", name, port_name)
-        definition = self._memo.get(key)
-        if definition is None:
-            base, count, container = c_uint16(), c_uint16(), c_uint16()
-            self._call(_lib.lib.pm_port_definition, name, port_name, byref(base), byref(count), byref(container))
-            definition = self._memo[key] = PortDefinition(
-                service, port_type, base.value, count.value, container.value or None
-            )
-        return definition
-
-    @property
-    def source(self) -> str:
-        """Where the registry came from: its file path, or the ``source`` given to :meth:`from_yaml`."""
-        source = self._memo.get(("source",))
-        if source is None:
-            source = self._memo[("source",)] = self._call(
-                lambda handle: _lib.read_string(_lib.lib.pm_registry_source, handle)
-            )
-        return source
-
-    @property
-    def environment(self) -> Environment:
-        """The environment in force: its name (``None`` for none) and offset."""
-        environment = self._memo.get(("environment",))
-        if environment is None:
-            name, offset = self._call(_lib.registry_environment)
-            environment = self._memo[("environment",)] = Environment(name or None, offset)
-        return environment
-
-    def allocations(self) -> Iterator[Allocation]:
-        """Every port of every instance of every service, in file order: the data behind a summary.
-
-        Enumerating is not allocating, so nothing is logged. Each instance is
-        the library's (:meth:`instance`): ports, container ports, protocols and host IPs.
-        """
-        for service in self.list_services():
-            for instance in range(self.service_info(service).max_instances):
-                yield from self.instance(service, instance).ports
 
     # ------------------------------------------------------------ probe
 
