@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import namedtuple
 from ctypes import byref, c_int32, c_size_t, c_void_p
 
-from . import _args, _lib
+from . import _args, _header, _lib
 
 TYPE_CHECKING = False  # typing is not imported at run time (import cost)
 if TYPE_CHECKING:
@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 __all__ = ["SEVERITIES", "Finding", "Analysis", "Analyzing"]
 
 #: ``pm_severity`` values and their names.
-SEVERITIES: Dict[int, str] = {0: "note", 1: "warning", 2: "error"}
+SEVERITIES: Dict[int, str] = {
+    _header.PM_SEVERITY_NOTE: "note", _header.PM_SEVERITY_WARNING: "warning", _header.PM_SEVERITY_ERROR: "error"
+}
 
 
 class Finding(namedtuple("Finding", "severity text")):

@@ -47,6 +47,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from . import _header
 from . import errors as _errors
 from .errors import BufferTooSmallError, LibraryLoadError, error_for_capture, error_for_status
 
@@ -67,7 +68,7 @@ __all__ = [
 ]
 
 #: The ABI this binding is written for: ``PM_ABI_VERSION`` of include/portmanager.h.
-ABI_VERSION = 1
+ABI_VERSION = _header.PM_ABI_VERSION
 #: The environment variable that names the library to load.
 ENV_VAR = "PORTMANAGER_LIB"
 #: The file name of the copy shipped inside the package.

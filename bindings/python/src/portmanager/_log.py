@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import logging
     from typing import Any, Callable, Dict, Optional
 
-from . import _lib
+from . import _header, _lib
 from .errors import InvalidArgumentError
 
 __all__ = [
@@ -68,12 +68,12 @@ def __getattr__(name: str) -> Any:
 
 
 #: ``pm_log_level`` values; equal to Python's logging levels.
-LOG_DEBUG = 10
-LOG_INFO = 20
-LOG_WARNING = 30
-LOG_ERROR = 40
+LOG_DEBUG = _header.PM_LOG_DEBUG
+LOG_INFO = _header.PM_LOG_INFO
+LOG_WARNING = _header.PM_LOG_WARNING
+LOG_ERROR = _header.PM_LOG_ERROR
 #: As a threshold only: log nothing.
-LOG_OFF = 100
+LOG_OFF = _header.PM_LOG_OFF
 
 # The library's threshold as last set by this module (None until the first sync).
 _threshold: Optional[int] = None

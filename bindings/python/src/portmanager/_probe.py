@@ -19,13 +19,16 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, Optional, Tuple
 
-from . import _args, _lib
+from . import _args, _header, _lib
 from .errors import InvalidArgumentError
 
 __all__ = ["probe", "is_port_available", "ProbeResult", "Holder", "PROTOCOLS"]
 
 #: Accepted ``protocol`` spellings and their ``pm_protocol`` values.
-PROTOCOLS = {"tcp": 1, "udp": 2, "both": 3, "tcp+udp": 3}
+PROTOCOLS = {
+    "tcp": _header.PM_PROTOCOL_TCP, "udp": _header.PM_PROTOCOL_UDP,
+    "both": _header.PM_PROTOCOL_BOTH, "tcp+udp": _header.PM_PROTOCOL_BOTH,
+}
 
 
 class Holder:
@@ -66,8 +69,8 @@ class Holder:
         return f"<Holder {self.protocol} {self.address} {who}>"
 
 
-_AVAILABLE = {0: True, 1: False, 2: None}
-_VERDICTS = {0: "free", 1: "in use", 2: "cannot tell"}
+_AVAILABLE = {_header.PM_PROBE_FREE: True, _header.PM_PROBE_IN_USE: False, _header.PM_PROBE_UNKNOWN: None}
+_VERDICTS = {_header.PM_PROBE_FREE: "free", _header.PM_PROBE_IN_USE: "in use", _header.PM_PROBE_UNKNOWN: "cannot tell"}
 # Serialises reading a result's JSON with releasing it, so that no thread reads
 # a result another thread has just released. Reentrant: a collection inside
 # _load may run another result's destructor on this thread.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import namedtuple
 from ctypes import byref, c_int32, c_size_t, create_string_buffer
 
-from . import _lib
+from . import _header, _lib
 from ._args import integer as _integer, path as _path, text as _text
 from .errors import BufferTooSmallError, InstanceOutOfRangeError, InvalidArgumentError
 
@@ -33,10 +33,10 @@ __all__ = [
 ]
 
 #: ``pm_reserve_flags`` of the header.
-RESERVE_NO_PROBE = 1
-RESERVE_FORCE = 2
-RESERVE_CONTAINER_OWNER = 4
-RESERVE_ADOPT = 8
+RESERVE_NO_PROBE = _header.PM_RESERVE_NO_PROBE
+RESERVE_FORCE = _header.PM_RESERVE_FORCE
+RESERVE_CONTAINER_OWNER = _header.PM_RESERVE_CONTAINER_OWNER
+RESERVE_ADOPT = _header.PM_RESERVE_ADOPT
 
 
 class Container:

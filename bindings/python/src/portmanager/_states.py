@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import namedtuple
 from ctypes import byref, c_size_t, create_string_buffer
 
-from . import _lib
+from . import _header, _lib
 from ._args import path as _path, text as _text
 from .errors import BufferTooSmallError
 
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 __all__ = ["InstanceState", "InstanceStates", "ReconcileAction", "Watching", "STATES_ALL", "RECONCILE_DRY_RUN"]
 
 #: ``pm_states_flags`` and ``pm_reconcile_flags`` of the header.
-STATES_ALL = 1
-RECONCILE_DRY_RUN = 1
+STATES_ALL = _header.PM_STATES_ALL
+RECONCILE_DRY_RUN = _header.PM_RECONCILE_DRY_RUN
 
 
 class InstanceState(

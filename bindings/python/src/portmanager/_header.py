@@ -1,0 +1,62 @@
+"""The numbers of include/portmanager.h the binding passes to the library:
+generated from the header by scripts/gen-header-py.py (do not edit; the
+python suite fails when this file is stale)."""
+
+PM_ABI_VERSION = 1
+
+# enum pm_status
+PM_OK = 0
+PM_ERR_INVALID_ARGUMENT = 1
+PM_ERR_NOT_FOUND = 2
+PM_ERR_IO = 3
+PM_ERR_PARSE = 4
+PM_ERR_INVALID_REGISTRY = 5
+PM_ERR_UNKNOWN_SERVICE = 6
+PM_ERR_UNKNOWN_PORT = 7
+PM_ERR_INSTANCE_OUT_OF_RANGE = 8
+PM_ERR_BUFFER_TOO_SMALL = 9
+PM_ERR_PROBE_FAILED = 10
+PM_ERR_UNKNOWN_ENVIRONMENT = 11
+PM_ERR_LEASED = 12
+PM_ERR_TOO_LARGE = 13
+PM_ERR_RESERVED = 14
+PM_ERR_NOT_OWNER = 15
+PM_ERR_STATE = 16
+PM_ERR_DOCKER = 17
+
+# enum pm_protocol
+PM_PROTOCOL_TCP = 1
+PM_PROTOCOL_UDP = 2
+PM_PROTOCOL_BOTH = 3
+
+# enum pm_probe_verdict
+PM_PROBE_FREE = 0
+PM_PROBE_IN_USE = 1
+PM_PROBE_UNKNOWN = 2
+
+# enum pm_log_level
+PM_LOG_DEBUG = 10
+PM_LOG_INFO = 20
+PM_LOG_WARNING = 30
+PM_LOG_ERROR = 40
+PM_LOG_OFF = 100
+
+# enum pm_severity
+PM_SEVERITY_NOTE = 0
+PM_SEVERITY_WARNING = 1
+PM_SEVERITY_ERROR = 2
+
+# enum pm_reserve_flags
+PM_RESERVE_DEFAULT = 0
+PM_RESERVE_NO_PROBE = 1
+PM_RESERVE_FORCE = 2
+PM_RESERVE_CONTAINER_OWNER = 4
+PM_RESERVE_ADOPT = 8
+
+# enum pm_reconcile_flags
+PM_RECONCILE_DEFAULT = 0
+PM_RECONCILE_DRY_RUN = 1
+
+# enum pm_states_flags
+PM_STATES_DEFAULT = 0
+PM_STATES_ALL = 1
