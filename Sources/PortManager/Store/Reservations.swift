@@ -164,29 +164,19 @@ extension Registry {
                         force: Bool = false, stateDirectory: [UInt8]?,
                         containers: ContainerLookup = .standard) throws -> Bool {
         let (definition, asker) = try asking(service, instance, owner)
-        let environment = self.environment?.name ?? ""
-        return try ReservationStore.with(stateDirectory) { store in
-            var lives = store.probe(containers)
-            return try store.transaction(&lives) { lives in
-                let now = Int64(time(nil))
-                try store.reapAllIfDue(now: now, &lives)
-                guard let id = try store.heldInstance(service: definition.name, environment: environment, instance: instance,
-                                                      now: now, &lives),
-                      let holder = try store.owner(id: id) else {
-                    return false
-                }
-                guard force || holder == asker else {
-                    let held = try store.reservation(id: id, &lives)  // whole, for the message
-                    throw PortManagerError.notOwner(service: definition.name, instance: instance,
-                                                    reason: "reserved by \(held?.ownerDescription ?? holder.shortDescription), not by \(asker.shortDescription); release it as its owner, or force it (--force in the CLI)")
-                }
-                try store.delete(id)
-                Log.emit(.info, Log.event("port_manager_released", [
-                    ("service", definition.name), ("instance", String(instance)),
-                    ("owner", RegistryBuilder.truncated(holder.text)),
-                ]))
-                return true
+        return try withHeldInstance(definition, instance, stateDirectory, containers) { store, id, _, lives in
+            guard let id, let holder = try store.owner(id: id) else { return false }
+            guard force || holder == asker else {
+                let held = try store.reservation(id: id, &lives)  // whole, for the message
+                throw PortManagerError.notOwner(service: definition.name, instance: instance,
+                                                reason: "reserved by \(held?.ownerDescription ?? holder.shortDescription), not by \(asker.shortDescription); release it as its owner, or force it (--force in the CLI)")
             }
+            try store.delete(id)
+            Log.emit(.info, Log.event("port_manager_released", [
+                ("service", definition.name), ("instance", String(instance)),
+                ("owner", RegistryBuilder.truncated(holder.text)),
+            ]))
+            return true
         }
     }
 
@@ -274,24 +264,35 @@ extension Registry {
                           _ containers: ContainerLookup, alreadyOwned: Reservation.Owner? = nil,
                           _ change: (ReservationStore, Int64, Reservation, Int64, inout OwnerProbe) throws -> Reservation) throws -> Reservation {
         let (definition, asker) = try asking(service, instance, owner)
+        return try withHeldInstance(definition, instance, stateDirectory, containers) { store, id, now, lives in
+            guard let id, let held = try store.reservation(id: id, &lives) else {
+                throw PortManagerError.notOwner(service: definition.name, instance: instance,
+                                                reason: "is not reserved (released or expired); reserve it again")
+            }
+            if let alreadyOwned, held.owner == alreadyOwned { return held }
+            guard held.owner == asker else {
+                throw PortManagerError.notOwner(service: definition.name, instance: instance,
+                                                reason: "reserved by \(held.ownerDescription), not by \(asker.shortDescription)")
+            }
+            return try change(store, id, held, now, &lives)
+        }
+    }
+
+    /// In one write transaction of the store: reaps what is due, then calls
+    /// `body` with the id of the reservation that holds this instance (nil when
+    /// it is free), the time, and the owner probe. Release, renew and bind share it.
+    private func withHeldInstance<R>(_ definition: ServiceDefinition, _ instance: Int, _ stateDirectory: [UInt8]?,
+                                     _ containers: ContainerLookup,
+                                     _ body: (ReservationStore, Int64?, Int64, inout OwnerProbe) throws -> R) throws -> R {
         let environment = self.environment?.name ?? ""
         return try ReservationStore.with(stateDirectory) { store in
             var lives = store.probe(containers)
             return try store.transaction(&lives) { lives in
                 let now = Int64(time(nil))
                 try store.reapAllIfDue(now: now, &lives)
-                guard let id = try store.heldInstance(service: definition.name, environment: environment, instance: instance,
-                                                      now: now, &lives),
-                      let held = try store.reservation(id: id, &lives) else {
-                    throw PortManagerError.notOwner(service: definition.name, instance: instance,
-                                                    reason: "is not reserved (released or expired); reserve it again")
-                }
-                if let alreadyOwned, held.owner == alreadyOwned { return held }
-                guard held.owner == asker else {
-                    throw PortManagerError.notOwner(service: definition.name, instance: instance,
-                                                    reason: "reserved by \(held.ownerDescription), not by \(asker.shortDescription)")
-                }
-                return try change(store, id, held, now, &lives)
+                let id = try store.heldInstance(service: definition.name, environment: environment, instance: instance,
+                                                now: now, &lives)
+                return try body(store, id, now, &lives)
             }
         }
     }
